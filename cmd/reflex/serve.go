@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reflexops/reflex/config"
+	"github.com/reflexops/reflex/handlers"
+	"github.com/reflexops/reflex/redisconn"
+	"github.com/reflexops/reflex/server"
+	"github.com/reflexops/reflex/state"
+)
+
+// runFlags are the settings serve and worker share.
+type runFlags struct {
+	concurrency     int
+	history         int
+	dedupeWindow    time.Duration
+	shutdownTimeout time.Duration
+}
+
+func (f *runFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.IntVar(&f.concurrency, "concurrency", 0, "jobs run at once (0: one per CPU)")
+	fl.IntVar(&f.history, "event-history", state.DefaultHistory, "how many events are kept; older ones are dropped")
+	fl.DurationVar(&f.dedupeWindow, "dedupe-window", state.DefaultDedupeWindow, "how long a delivery id is remembered, so a redelivery is recognised")
+	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a shutdown waits for in-flight requests and jobs")
+}
+
+func newServeCmd(g *globals, logOut io.Writer) *cobra.Command {
+	var (
+		rf         runFlags
+		addr       string
+		configPath string
+		worker     bool
+		maxBody    = byteSize(handlers.DefaultMaxBody)
+		proxies    []string
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the webhook intake and API (and, by default, the job worker)",
+		Long: `Run the webhook intake and the HTTP API, and by default the job worker in the
+same process (--worker=false runs the intake alone; run "reflex worker"
+elsewhere to scale the two apart).
+
+Redis: REDIS_URL (redis:// or rediss://, with password and db) selects a real
+Redis. Without it Reflex starts an embedded in-memory Redis, and nothing
+survives a restart.
+
+The API under /api/v1 requires REFLEX_ADMIN_KEY, sent as
+"Authorization: Bearer <key>"; without it the API is closed.`,
+		Example: `  ACME_GITHUB_SECRET=s3cret reflex serve --config examples/reflex.yaml
+  REDIS_URL=redis://:pass@redis:6379/0 reflex serve --addr :9000 --config /etc/reflex.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := g.newLogger(logOut)
+			if err != nil {
+				return err
+			}
+			var sources []config.Source
+			if configPath != "" {
+				if _, sources, err = config.Load(configPath); err != nil {
+					return err
+				}
+			} else {
+				log.Warn("no --config given: no webhook sources are configured, every delivery is answered 404")
+			}
+			adminKey := os.Getenv("REFLEX_ADMIN_KEY")
+			if adminKey == "" {
+				log.Warn("REFLEX_ADMIN_KEY is not set: the /api routes are closed")
+			}
+			return runServer(cmd.Context(), log, rf, server.Options{
+				HTTP: true, Addr: addr, Sources: sources, AdminKey: adminKey,
+				TrustedProxies: proxies, MaxBody: int64(maxBody), Worker: worker,
+			})
+		},
+	}
+	rf.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&addr, "addr", ":8080", "HTTP listen address")
+	fl.StringVarP(&configPath, "config", "c", "", "configuration file (YAML) declaring the sources")
+	fl.BoolVar(&worker, "worker", true, "also run the job worker in this process")
+	fl.Var(&maxBody, "max-body", "largest request body accepted (e.g. 25MiB); larger ones get 413")
+	fl.StringSliceVar(&proxies, "trusted-proxies", nil, "addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed")
+	return cmd
+}
+
+func newWorkerCmd(g *globals, logOut io.Writer) *cobra.Command {
+	var rf runFlags
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run only the job worker",
+		Long: `Run only the job worker: it processes the jobs that "reflex serve --worker=false"
+instances queue. Start as many as the load needs, all on the same REDIS_URL.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := g.newLogger(logOut)
+			if err != nil {
+				return err
+			}
+			return runServer(cmd.Context(), log, rf, server.Options{Worker: true})
+		},
+	}
+	rf.register(cmd)
+	return cmd
+}
+
+// runServer opens Redis and runs the server until SIGINT or SIGTERM.
+func runServer(parent context.Context, log *slog.Logger, rf runFlags, o server.Options) error {
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	redisconn.RouteLogs(log)
+	conn, err := redisconn.Open(ctx, os.Getenv("REDIS_URL"), log)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	o.Redis, o.Log = conn.Client, log
+	o.Concurrency, o.ShutdownTimeout = rf.concurrency, rf.shutdownTimeout
+	o.Store = state.Options{History: rf.history, DedupeWindow: rf.dedupeWindow}
+	if err := server.Run(ctx, o); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}

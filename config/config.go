@@ -1,0 +1,175 @@
+// Package config reads and validates Reflex's YAML configuration file: the
+// declarative description of an installation. Process settings (address,
+// limits) are flags and REFLEX_* variables read in cmd/reflex.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/registry"
+)
+
+// Config is the configuration file.
+type Config struct {
+	// Sources declares where webhooks come from. Default: none, so every
+	// webhook is answered 404.
+	Sources []SourceSpec `yaml:"sources"`
+}
+
+// SourceSpec declares one webhook source as written in the file.
+type SourceSpec struct {
+	// Name identifies the source; webhooks are posted to /hooks/<name>.
+	// Lower-case letters, digits, '.', '_' and '-'. Required.
+	Name string `yaml:"name"`
+	// Connector names the provider's connector, e.g. "github". Required.
+	Connector string `yaml:"connector"`
+	// Secrets are the shared secrets deliveries may be signed with, each a
+	// literal, "env:NAME" or "file:PATH". Several at once let a secret be
+	// rotated without downtime. At least one is required.
+	Secrets []string `yaml:"secrets"`
+}
+
+// Source is a validated source, ready for the intake.
+type Source struct {
+	// Name identifies the source.
+	Name string
+	// Connector verifies and normalizes the source's deliveries.
+	Connector connectors.Connector
+	// Secrets are the resolved secrets, none of them empty.
+	Secrets [][]byte
+}
+
+var sourceName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+
+// Load reads, decodes and validates a configuration file and resolves its
+// secrets. Unknown fields are errors that name the field.
+func Load(path string) (*Config, []Source, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read config: %w", err)
+	}
+	cfg, err := Parse(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	sources, err := cfg.ResolveSources()
+	if err != nil {
+		return nil, nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, sources, nil
+}
+
+// Parse decodes a configuration document strictly and checks its shape.
+// Secrets are not resolved.
+func Parse(raw []byte) (*Config, error) {
+	var cfg Config
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, oneLine(err)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+func (c *Config) validate() error {
+	seen := map[string]bool{}
+	for i, s := range c.Sources {
+		where := fmt.Sprintf("sources[%d]", i)
+		if s.Name != "" {
+			where = fmt.Sprintf("source %q", s.Name)
+		}
+		switch {
+		case s.Name == "":
+			return fmt.Errorf("%s: name is required", where)
+		case !sourceName.MatchString(s.Name):
+			return fmt.Errorf("%s: name must be 1-63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit", where)
+		case seen[s.Name]:
+			return fmt.Errorf("%s: declared twice", where)
+		case s.Connector == "":
+			return fmt.Errorf("%s: connector is required (known: %s)", where, strings.Join(registry.Names(), ", "))
+		case len(s.Secrets) == 0:
+			return fmt.Errorf("%s: at least one secret is required; an unsigned source would accept anyone's webhooks", where)
+		}
+		if _, err := registry.Lookup(s.Connector); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+		seen[s.Name] = true
+	}
+	return nil
+}
+
+// ResolveSources resolves every source's secrets and connector. An empty or
+// missing secret is an error, never an open door.
+func (c *Config) ResolveSources() ([]Source, error) {
+	out := make([]Source, 0, len(c.Sources))
+	for _, s := range c.Sources {
+		conn, err := registry.Lookup(s.Connector)
+		if err != nil {
+			return nil, fmt.Errorf("source %q: %w", s.Name, err)
+		}
+		src := Source{Name: s.Name, Connector: conn}
+		for i, ref := range s.Secrets {
+			secret, err := ResolveSecret(ref)
+			if err != nil {
+				return nil, fmt.Errorf("source %q: secrets[%d]: %w", s.Name, i, err)
+			}
+			src.Secrets = append(src.Secrets, secret)
+		}
+		out = append(out, src)
+	}
+	return out, nil
+}
+
+// ResolveSecret returns the value of a secret reference: "env:NAME" reads an
+// environment variable, "file:PATH" a file (without its trailing newline),
+// anything else is the secret itself. Errors never contain the value.
+func ResolveSecret(ref string) ([]byte, error) {
+	var value string
+	switch {
+	case strings.HasPrefix(ref, "env:"):
+		name := strings.TrimPrefix(ref, "env:")
+		if name == "" {
+			return nil, errors.New(`"env:" needs a variable name`)
+		}
+		value = os.Getenv(name)
+		if value == "" {
+			return nil, fmt.Errorf("environment variable %s is empty or not set", name)
+		}
+	case strings.HasPrefix(ref, "file:"):
+		path := strings.TrimPrefix(ref, "file:")
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read secret file: %w", err)
+		}
+		value = strings.TrimRight(string(raw), "\r\n")
+		if value == "" {
+			return nil, fmt.Errorf("secret file %s is empty", path)
+		}
+	default:
+		value = ref
+		if value == "" {
+			return nil, errors.New("secret is empty")
+		}
+	}
+	return []byte(value), nil
+}
+
+// oneLine folds yaml.v3's multi-line error lists into one line.
+func oneLine(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
+	msg = strings.ReplaceAll(msg, "\n  ", "; ")
+	return errors.New(msg)
+}

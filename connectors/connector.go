@@ -1,0 +1,66 @@
+// Package connectors defines what a connector is: the code that proves a
+// provider's webhook delivery genuine and turns it into Reflex's event model.
+// Connectors work on plain data (headers, a bounded raw body, a receive time)
+// and know nothing of HTTP servers or Redis, so the intake, the fixtures, the
+// fuzzers and `reflex send` all run the same code.
+package connectors
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/reflexops/reflex/event"
+)
+
+// Request is one webhook delivery as it arrived, before anything is decoded.
+type Request struct {
+	// Source is the Reflex source the delivery was posted to.
+	Source string
+	// Header holds the request headers.
+	Header http.Header
+	// Body is the raw request body, already bounded by the intake.
+	Body []byte
+	// ReceivedAt is when the delivery arrived.
+	ReceivedAt time.Time
+}
+
+// Result is what a connector makes of a verified delivery.
+type Result struct {
+	// Event is the normalized event; nil when Ping is true.
+	Event *event.Event
+	// Payload is the provider's JSON document (for a form-encoded GitHub
+	// delivery, the decoded payload field).
+	Payload []byte
+	// Ping is true for a provider's liveness check, which is answered
+	// without queueing anything.
+	Ping bool
+}
+
+// Connector verifies and normalizes one provider's webhook deliveries.
+type Connector interface {
+	// Name is the connector's name as used in the configuration.
+	Name() string
+	// Verify returns nil when the request was signed with one of secrets,
+	// and an error wrapping ErrUnauthorized otherwise. It must compare in
+	// constant time and must not decode the body.
+	Verify(req *Request, secrets [][]byte) error
+	// Parse decodes a verified request. Errors wrap ErrMalformed or
+	// ErrUnsupportedMediaType.
+	Parse(req *Request) (*Result, error)
+}
+
+// Signer is implemented by connectors that can sign a body the way their
+// provider does, so `reflex send` and tests can produce genuine deliveries.
+type Signer interface {
+	// Sign sets the signature headers for body, signed with secret.
+	Sign(header http.Header, body, secret []byte)
+}
+
+// Simulator is implemented by connectors that can stand in for their
+// provider entirely: the headers of a delivery, and its signature.
+type Simulator interface {
+	Signer
+	// DeliveryHeaders returns the headers the provider sends with a JSON
+	// delivery of event type typ and delivery id id.
+	DeliveryHeaders(typ, id string) http.Header
+}

@@ -1,0 +1,15 @@
+package connectors
+
+import "errors"
+
+// Errors a connector returns, wrapped with a message a person can act on.
+// The intake maps each to an HTTP status.
+var (
+	// ErrUnauthorized: the signature is missing or does not match (401).
+	ErrUnauthorized = errors.New("signature verification failed")
+	// ErrMalformed: the request or its body cannot be understood (400).
+	ErrMalformed = errors.New("malformed delivery")
+	// ErrUnsupportedMediaType: the body's content type is not one the
+	// provider sends (415).
+	ErrUnsupportedMediaType = errors.New("unsupported content type")
+)

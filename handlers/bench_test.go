@@ -1,0 +1,77 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/reflexops/reflex/config"
+	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/github"
+	"github.com/reflexops/reflex/fixtures"
+	"github.com/reflexops/reflex/handlers"
+	"github.com/reflexops/reflex/internal/redistest"
+	"github.com/reflexops/reflex/jobs"
+	"github.com/reflexops/reflex/state"
+)
+
+// BenchmarkIntake measures the whole intake path of a push delivery through
+// the HTTP handler: bounded read, verify, parse and normalize, de-duplicate
+// and enqueue in Redis (a real one when REDIS_URL is set), and the answer.
+// BenchmarkBaselineRedisSet stores the same body with one SET on the same
+// Redis: the yardstick for the ratio.
+func BenchmarkIntake(b *testing.B) {
+	r := redistest.New(b)
+	store := state.New(r.Client, state.Options{})
+	intake := &jobs.Intake{Client: asynq.NewClientFromRedisClient(r.Client), Store: store, Log: slog.New(slog.DiscardHandler)}
+	secret := []byte("bench-secret")
+	hooks := handlers.NewHooks([]config.Source{{Name: "acme-github", Connector: github.New(), Secrets: [][]byte{secret}}}, intake, 0)
+	router, err := handlers.NewRouter(handlers.Deps{Redis: r.Client, Store: store, Hooks: hooks, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := fixtures.Get(github.Name, "push.branch")
+	if err != nil {
+		b.Fatal(err)
+	}
+	header := f.Header.Clone()
+	github.New().(connectors.Signer).Sign(header, f.Body, secret)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(f.Body)))
+	i := 0
+	for b.Loop() {
+		i++
+		req := httptest.NewRequest(http.MethodPost, "/hooks/acme-github", bytes.NewReader(f.Body))
+		req.Header = header.Clone()
+		req.Header.Set(github.HeaderDelivery, "bench-"+strconv.Itoa(i))
+		rec := httptest.NewRecorder()
+		router.ServeHTTP(rec, req)
+		if rec.Code != http.StatusAccepted {
+			b.Fatalf("answered %d %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+func BenchmarkBaselineRedisSet(b *testing.B) {
+	r := redistest.New(b)
+	f, err := fixtures.Get(github.Name, "push.branch")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(f.Body)))
+	i := 0
+	for b.Loop() {
+		i++
+		if err := r.Client.Set(ctx, "bench:"+strconv.Itoa(i), f.Body, 0).Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

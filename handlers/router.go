@@ -1,0 +1,113 @@
+package handlers
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/reflexops/reflex/state"
+)
+
+// Deps is what the HTTP surface needs.
+type Deps struct {
+	// Redis backs the readiness probe.
+	Redis redis.UniversalClient
+	// Store serves the API's reads.
+	Store *state.Store
+	// Hooks is the webhook intake; nil serves no /hooks routes (a worker
+	// with only a health port, say).
+	Hooks *Hooks
+	// AdminKey guards /api. Empty closes the API.
+	AdminKey string
+	// TrustedProxies lists the addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For is believed. Default: none.
+	TrustedProxies []string
+	// Log receives request logs.
+	Log *slog.Logger
+}
+
+// NewRouter returns the HTTP handler of Reflex.
+func NewRouter(d Deps) (http.Handler, error) {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	// Client addresses come from the connection unless proxies are trusted.
+	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
+	r.Use(recovery(d.Log), accessLog(d.Log), errorMiddleware(d.Log))
+	r.NoRoute(func(c *gin.Context) {
+		fail(c, Errorf(http.StatusNotFound, "no route for %s %s", c.Request.Method, c.Request.URL.Path))
+	})
+	r.NoMethod(func(c *gin.Context) {
+		fail(c, Errorf(http.StatusMethodNotAllowed, "%s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
+	})
+
+	r.GET("/healthz", healthz)
+	r.GET("/readyz", readyz(d.Redis))
+	if d.Hooks != nil {
+		r.POST("/hooks/:source", d.Hooks.Receive)
+	}
+
+	api := r.Group("/api/v1", adminAuth(d.AdminKey))
+	ev := events{store: d.Store}
+	api.GET("/events", ev.list)
+	api.GET("/events/:id", ev.get)
+	api.GET("/events/:id/payload", ev.payload)
+	lv := live{store: d.Store}
+	api.GET("/live/branches", lv.branches)
+	api.GET("/live/workflows", lv.workflows)
+	return r, nil
+}
+
+// recovery turns a panic into a logged 500 with the usual JSON body.
+func recovery(log *slog.Logger) gin.HandlerFunc {
+	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
+		log.Error("panic while serving a request", "path", c.Request.URL.Path, "panic", err)
+		c.AbortWithStatusJSON(http.StatusInternalServerError, answer{Status: "failed", Message: "internal error; see the server log"})
+	})
+}
+
+// logAttrsKey holds the attributes a handler adds to its request's log line.
+const logAttrsKey = "reflex.logattrs"
+
+// addLogAttrs adds attributes (source, delivery id, …) to the one log line
+// of the current request.
+func addLogAttrs(c *gin.Context, attrs ...slog.Attr) {
+	prev, _ := c.Get(logAttrsKey)
+	list, _ := prev.([]slog.Attr)
+	c.Set(logAttrsKey, append(list, attrs...))
+}
+
+// accessLog logs one line per request, enriched by the handler, with the
+// client-facing error message of a failed one. Probes log at debug level.
+func accessLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		level := slog.LevelInfo
+		if p := c.FullPath(); p == "/healthz" || p == "/readyz" {
+			level = slog.LevelDebug
+		}
+		attrs := []slog.Attr{
+			slog.String("method", c.Request.Method), slog.String("path", c.Request.URL.Path),
+			slog.Int("status", c.Writer.Status()), slog.Duration("duration", time.Since(start)),
+			slog.String("remote", c.ClientIP()),
+		}
+		if extra, ok := c.Get(logAttrsKey); ok {
+			attrs = append(attrs, extra.([]slog.Attr)...)
+		}
+		if len(c.Errors) > 0 {
+			attrs = append(attrs, slog.String("error", classify(c.Errors[0].Err).Message))
+			if level == slog.LevelInfo && c.Writer.Status() < 500 {
+				level = slog.LevelWarn
+			}
+		}
+		log.LogAttrs(c.Request.Context(), level, "http request", attrs...)
+	}
+}

@@ -1,0 +1,132 @@
+package jobs
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/reflexops/reflex/event"
+	"github.com/reflexops/reflex/state"
+)
+
+// TypeProcessEvent is the task that stores an accepted event and applies it
+// to live state.
+const TypeProcessEvent = "event:process"
+
+// QueueEvents is the queue of TypeProcessEvent tasks.
+const QueueEvents = "events"
+
+// processEventVersion is the first byte of a task payload; it changes when
+// the encoding does.
+const processEventVersion = 1
+
+// taskID is the asynq task id of an event: a second copy of a delivery that
+// arrives while the first is still queued conflicts on it.
+func taskID(ev *event.Event) string { return ev.Source + "/" + ev.ID }
+
+// NewProcessEventTask returns the task for an accepted event and its raw
+// provider payload. The payload is framed, not re-encoded as JSON, so a
+// large body is copied once and never re-validated.
+func NewProcessEventTask(ev *event.Event, payload []byte, maxRetry int) (*asynq.Task, error) {
+	meta, err := json.Marshal(ev)
+	if err != nil {
+		return nil, fmt.Errorf("encode event %s: %w", ev.ID, err)
+	}
+	buf := make([]byte, 0, 1+binary.MaxVarintLen64+len(meta)+len(payload))
+	buf = append(buf, processEventVersion)
+	buf = binary.AppendUvarint(buf, uint64(len(meta)))
+	buf = append(buf, meta...)
+	buf = append(buf, payload...)
+	return asynq.NewTask(TypeProcessEvent, buf,
+		asynq.Queue(QueueEvents), asynq.TaskID(taskID(ev)), asynq.MaxRetry(maxRetry), asynq.Timeout(time.Minute)), nil
+}
+
+// errBadTask marks a task payload that can never be processed.
+var errBadTask = errors.New("undecodable task payload")
+
+// decodeProcessEvent reverses NewProcessEventTask.
+func decodeProcessEvent(b []byte) (*event.Event, []byte, error) {
+	if len(b) == 0 || b[0] != processEventVersion {
+		return nil, nil, fmt.Errorf("%w: unknown version", errBadTask)
+	}
+	n, size := binary.Uvarint(b[1:])
+	if size <= 0 || uint64(len(b)-1-size) < n {
+		return nil, nil, fmt.Errorf("%w: truncated", errBadTask)
+	}
+	meta := b[1+size : 1+size+int(n)]
+	var ev event.Event
+	if err := json.Unmarshal(meta, &ev); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", errBadTask, err)
+	}
+	return &ev, b[1+size+int(n):], nil
+}
+
+// EventProcessor handles TypeProcessEvent tasks.
+type EventProcessor struct {
+	Store *state.Store
+	Log   *slog.Logger
+	// Now returns the current time; time.Now when nil.
+	Now func() time.Time
+}
+
+// ProcessTask applies the event to live state, then stores it as processed
+// with its payload. Both steps are idempotent, so a retry after a failure
+// half-way is safe. An undecodable payload fails for good.
+func (p *EventProcessor) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	ev, payload, err := decodeProcessEvent(t.Payload())
+	if err != nil {
+		return fmt.Errorf("%w: %v", asynq.SkipRetry, err)
+	}
+	err = untilReachable(ctx, func(ctx context.Context) error { return p.Store.ApplyToLive(ctx, ev) })
+	if err != nil {
+		return err
+	}
+	now := p.now()
+	ev.Status, ev.Error, ev.ProcessedAt = event.StatusProcessed, "", &now
+	ev.Attempts, _ = asynq.GetRetryCount(ctx)
+	err = untilReachable(ctx, func(ctx context.Context) error { return p.Store.SaveEvent(ctx, ev, payload, state.Overwrite) })
+	if err != nil {
+		return err
+	}
+	p.Log.Debug("event processed", "source", ev.Source, "delivery_id", ev.ID, "event", ev.Type, "kind", ev.Kind)
+	return nil
+}
+
+// RecordFailure stores a failed attempt on the event: retrying while
+// attempts remain, failed after the last one or a permanent error. It is
+// the worker's asynq ErrorHandler.
+func (p *EventProcessor) RecordFailure(ctx context.Context, t *asynq.Task, procErr error) {
+	ev, _, err := decodeProcessEvent(t.Payload())
+	if err != nil {
+		p.Log.Error("task failed for good: its payload cannot be decoded", "task_type", t.Type(), "error", procErr)
+		return
+	}
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	ev.Attempts, ev.Error = retried+1, procErr.Error()
+	ev.Status = event.StatusRetrying
+	log := p.Log.With("source", ev.Source, "delivery_id", ev.ID, "event", ev.Type, "attempt", ev.Attempts, "error", procErr)
+	if retried >= maxRetry || errors.Is(procErr, asynq.SkipRetry) {
+		now := p.now()
+		ev.Status, ev.ProcessedAt = event.StatusFailed, &now
+		log.Error("event processing failed for good")
+	} else {
+		log.Warn("event processing failed; will retry")
+	}
+	if err := p.Store.SaveEvent(ctx, ev, nil, state.Overwrite); err != nil {
+		log.Error("could not record the failure", "record_error", err)
+	}
+}
+
+func (p *EventProcessor) now() time.Time {
+	if p.Now != nil {
+		return p.Now().UTC()
+	}
+	return time.Now().UTC()
+}

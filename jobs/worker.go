@@ -1,0 +1,85 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/reflexops/reflex/state"
+)
+
+// WorkerOptions configures the worker. Zero values take the documented
+// defaults.
+type WorkerOptions struct {
+	// Concurrency is how many tasks run at once. Default: the number of CPUs.
+	Concurrency int
+	// ShutdownTimeout bounds how long a shutdown waits for running tasks
+	// before they are returned to the queue. Default 10s.
+	ShutdownTimeout time.Duration
+	// PollInterval is how long the worker waits before looking again when
+	// its queues are empty: the worst-case pickup delay of a new job.
+	// Default 250ms.
+	PollInterval time.Duration
+	// Log receives the worker's logs. Required.
+	Log *slog.Logger
+}
+
+// NewMux returns the handler of every task type Reflex runs.
+func NewMux(events *EventProcessor) *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(TypeProcessEvent, events.ProcessTask)
+	return mux
+}
+
+// NewServer returns an asynq server on rdb consuming Reflex's queues, with
+// failures recorded by events.RecordFailure.
+func NewServer(rdb redis.UniversalClient, events *EventProcessor, opts WorkerOptions) *asynq.Server {
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 10 * time.Second
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 250 * time.Millisecond
+	}
+	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency:       opts.Concurrency,
+		TaskCheckInterval: opts.PollInterval,
+		// Move due retries to their queue every second, not every five.
+		DelayedTaskCheckInterval: time.Second,
+		Queues:                   map[string]int{QueueEvents: 1},
+		RetryDelayFunc:           retryDelay,
+		ErrorHandler:             asynq.ErrorHandlerFunc(events.RecordFailure),
+		ShutdownTimeout:          opts.ShutdownTimeout,
+		Logger:                   slogAdapter{opts.Log.With("component", "worker")},
+		LogLevel:                 asynq.WarnLevel,
+	})
+}
+
+// NewEventProcessor returns the processor of TypeProcessEvent tasks.
+func NewEventProcessor(store *state.Store, log *slog.Logger) *EventProcessor {
+	return &EventProcessor{Store: store, Log: log}
+}
+
+// retryDelay backs off exponentially from one second to five minutes, with
+// ±20% jitter so retries after an outage do not arrive in lockstep.
+func retryDelay(n int, _ error, _ *asynq.Task) time.Duration {
+	d := time.Second << min(n, 9)
+	d = min(d, 5*time.Minute)
+	jitter := time.Duration(rand.Int64N(int64(d) * 2 / 5))
+	return d*4/5 + jitter
+}
+
+// slogAdapter lets asynq log through slog.
+type slogAdapter struct{ log *slog.Logger }
+
+func (a slogAdapter) Debug(args ...any) { a.log.Debug(fmt.Sprint(args...)) }
+func (a slogAdapter) Info(args ...any)  { a.log.Info(fmt.Sprint(args...)) }
+func (a slogAdapter) Warn(args ...any)  { a.log.Warn(fmt.Sprint(args...)) }
+func (a slogAdapter) Error(args ...any) { a.log.Error(fmt.Sprint(args...)) }
+func (a slogAdapter) Fatal(args ...any) {
+	a.log.Log(context.Background(), slog.LevelError+4, fmt.Sprint(args...))
+}

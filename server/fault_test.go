@@ -1,0 +1,93 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/reflexops/reflex/fixtures"
+	"github.com/reflexops/reflex/internal/redistest"
+	"github.com/reflexops/reflex/redisconn"
+)
+
+// withDelivery returns a copy of a fixture with a fresh delivery id.
+func withDelivery(f fixtures.Fixture) fixtures.Fixture {
+	f.Header = f.Header.Clone()
+	f.Header.Set("X-GitHub-Delivery", uuid.NewString())
+	return f
+}
+
+// TestRedisOutage stops a private redis-server mid-test: deliveries are
+// refused with 503 and Retry-After while it is down, accepted again once it
+// is back, and every delivery that was ever accepted gets processed.
+func TestRedisOutage(t *testing.T) {
+	redisconn.RouteLogs(testLogger())
+	srv := redistest.StartServer(t)
+	opts, err := redis.ParseURL(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = 500*time.Millisecond, time.Second, time.Second
+	opts.MaxRetries = 1
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { rdb.Close() })
+	in := start(t, rdb, nil)
+	push := fixture(t, "push.branch")
+
+	var accepted []string
+	send := func() reply {
+		r := deliver(t, in, withDelivery(push))
+		if r.Code == http.StatusAccepted {
+			accepted = append(accepted, r.ID)
+		}
+		return r
+	}
+	for range 5 {
+		if r := send(); r.Code != http.StatusAccepted {
+			t.Fatalf("before the outage: %d %s", r.Code, r.Body)
+		}
+	}
+
+	srv.Stop()
+	for range 3 {
+		r := send()
+		if r.Code != http.StatusServiceUnavailable || r.Status != "failed" || r.RetryAfter == "" {
+			t.Fatalf("during the outage: %d %s (Retry-After %q), want 503 failed with Retry-After", r.Code, r.Body, r.RetryAfter)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, in.URL+"/readyz", nil)
+	if r := do(t, req); r.Code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz during the outage answered %d", r.Code)
+	}
+
+	srv.Start()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := send()
+		if r.Code == http.StatusAccepted {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still refused 10s after Redis came back: %d %s", r.Code, r.Body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for range 5 {
+		if r := send(); r.Code != http.StatusAccepted {
+			t.Fatalf("after the outage: %d %s", r.Code, r.Body)
+		}
+	}
+	// A job whose dequeue reply was lost when Redis died stays "active"
+	// until its 30s lease expires and asynq's once-a-minute recoverer
+	// returns it to the queue: eventually processed, never lost.
+	for _, id := range accepted {
+		waitProcessedWithin(t, in, id, 2*time.Minute)
+	}
+	if n, err := rdb.ZCard(context.Background(), "reflex:events").Result(); err != nil || n != int64(len(accepted)) {
+		t.Errorf("%d events stored, want the %d accepted (%v)", n, len(accepted), err)
+	}
+}

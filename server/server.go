@@ -1,0 +1,169 @@
+// Package server runs Reflex's processes: the HTTP intake and API, the job
+// worker, or both, until their context ends, then shuts them down
+// gracefully.
+package server
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/reflexops/reflex/config"
+	"github.com/reflexops/reflex/handlers"
+	"github.com/reflexops/reflex/jobs"
+	"github.com/reflexops/reflex/state"
+)
+
+// Options configures Run. Zero values take the documented defaults.
+type Options struct {
+	// Redis is the connection everything runs on. Required.
+	Redis *redis.Client
+	// Log receives all logs. Required.
+	Log *slog.Logger
+
+	// HTTP serves the intake and API when true.
+	HTTP bool
+	// Addr is the HTTP listen address. Default ":8080".
+	Addr string
+	// Listener, when set, is used instead of listening on Addr.
+	Listener net.Listener
+	// Sources are the webhook sources.
+	Sources []config.Source
+	// AdminKey guards /api; empty closes it.
+	AdminKey string
+	// TrustedProxies lists reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies []string
+	// MaxBody is the request body limit. Default handlers.DefaultMaxBody.
+	MaxBody int64
+
+	// Worker runs the job worker when true.
+	Worker bool
+	// Concurrency is the number of jobs run at once. Default: CPUs.
+	Concurrency int
+	// PollInterval is the worker's wait between looks at empty queues.
+	// Default 250ms.
+	PollInterval time.Duration
+
+	// Store tunes event history and de-duplication.
+	Store state.Options
+	// ShutdownTimeout bounds the graceful shutdown of each part. Default 10s.
+	ShutdownTimeout time.Duration
+	// OnListen, when set, is called with the bound address once the HTTP
+	// server listens.
+	OnListen func(addr net.Addr)
+}
+
+// Run serves until ctx is done, then stops accepting, lets in-flight
+// requests and jobs finish within the shutdown timeout, and returns. It
+// returns early with an error if a part cannot start.
+func Run(ctx context.Context, o Options) error {
+	if !o.HTTP && !o.Worker {
+		return errors.New("nothing to run: enable the HTTP server, the worker, or both")
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 10 * time.Second
+	}
+	store := state.New(o.Redis, o.Store)
+
+	var worker *asynq.Server
+	if o.Worker {
+		processor := jobs.NewEventProcessor(store, o.Log)
+		worker = jobs.NewServer(o.Redis, processor, jobs.WorkerOptions{
+			Concurrency: o.Concurrency, PollInterval: o.PollInterval, ShutdownTimeout: o.ShutdownTimeout, Log: o.Log,
+		})
+		if err := worker.Start(jobs.NewMux(processor)); err != nil {
+			return fmt.Errorf("start worker: %w", err)
+		}
+		o.Log.Info("worker started", "concurrency", cmp.Or(o.Concurrency, runtime.NumCPU()))
+	}
+
+	var srv *http.Server
+	errc := make(chan error, 1)
+	if o.HTTP {
+		var err error
+		srv, err = newHTTPServer(store, o)
+		if err != nil {
+			stopWorker(worker)
+			return err
+		}
+		ln := o.Listener
+		if ln == nil {
+			if ln, err = net.Listen("tcp", srv.Addr); err != nil {
+				stopWorker(worker)
+				return fmt.Errorf("listen on %s: %w", srv.Addr, err)
+			}
+		}
+		o.Log.Info("listening", "addr", ln.Addr().String(), "sources", len(o.Sources))
+		if o.OnListen != nil {
+			o.OnListen(ln.Addr())
+		}
+		go func() { errc <- srv.Serve(ln) }()
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		runErr = fmt.Errorf("http server: %w", err)
+	}
+	o.Log.Info("shutting down", "timeout", o.ShutdownTimeout)
+	var wg sync.WaitGroup
+	if srv != nil {
+		wg.Go(func() {
+			sctx, cancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
+			defer cancel()
+			if err := srv.Shutdown(sctx); err != nil {
+				o.Log.Warn("HTTP shutdown did not finish cleanly", "error", err)
+			}
+		})
+	}
+	wg.Go(func() { stopWorker(worker) })
+	wg.Wait()
+	o.Log.Info("stopped")
+	return runErr
+}
+
+func newHTTPServer(store *state.Store, o Options) (*http.Server, error) {
+	intake := &jobs.Intake{Client: asynq.NewClientFromRedisClient(o.Redis), Store: store, Log: o.Log}
+	router, err := handlers.NewRouter(handlers.Deps{
+		Redis: o.Redis, Store: store, AdminKey: o.AdminKey, TrustedProxies: o.TrustedProxies, Log: o.Log,
+		Hooks: handlers.NewHooks(o.Sources, intake, o.MaxBody),
+	})
+	if err != nil {
+		return nil, err
+	}
+	addr := o.Addr
+	if addr == "" {
+		addr = ":8080"
+	}
+	return &http.Server{
+		Addr:              addr,
+		Handler:           router,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(o.Log.Handler(), slog.LevelWarn),
+	}, nil
+}
+
+// stopWorker stops fetching new jobs and waits for running ones (up to the
+// shutdown timeout, after which asynq returns them to the queue).
+func stopWorker(w *asynq.Server) {
+	if w == nil {
+		return
+	}
+	w.Stop()
+	w.Shutdown()
+}

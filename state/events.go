@@ -1,0 +1,202 @@
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/reflexops/reflex/event"
+)
+
+// ErrNotFound is returned when a stored item does not exist (any more).
+var ErrNotFound = errors.New("not found")
+
+// ErrAmbiguous is returned when an event id exists on several sources and
+// the caller did not say which.
+var ErrAmbiguous = errors.New("ambiguous event id")
+
+// Default limits of the event history.
+const (
+	DefaultHistory   = 10000
+	DefaultListLimit = 50
+	MaxListLimit     = 1000
+)
+
+// saveEvent stores an event, indexes it by time and source, and trims the
+// history to a bound, deleting what falls out of it, all atomically.
+//
+// It also (re)writes the delivery's de-duplication record, so the record
+// exists as long as the event is known to be accepted.
+//
+// KEYS: event key, payload key, all-events index, source index, id index,
+// dedupe key.
+// ARGV: event JSON, payload (or ""), member, score (ms), history bound,
+// id, source, only-if-absent flag ("1"), event key prefix, payload key
+// prefix, source index prefix, dedupe window (ms).
+// Returns 0 when the flag was set and the event already existed, else 1.
+var saveEvent = redis.NewScript(`
+redis.call("SET", KEYS[6], "1", "PX", ARGV[12])
+if ARGV[8] == "1" and redis.call("EXISTS", KEYS[1]) == 1 then
+  return 0
+end
+redis.call("SET", KEYS[1], ARGV[1])
+if ARGV[2] ~= "" then
+  redis.call("SET", KEYS[2], ARGV[2])
+end
+redis.call("ZADD", KEYS[3], ARGV[4], ARGV[3])
+redis.call("ZADD", KEYS[4], ARGV[4], ARGV[3])
+redis.call("HSET", KEYS[5], ARGV[6], ARGV[7])
+local bound = tonumber(ARGV[5])
+local n = redis.call("ZCARD", KEYS[3])
+if n > bound then
+  local old = redis.call("ZRANGE", KEYS[3], 0, n - bound - 1)
+  for _, m in ipairs(old) do
+    local slash = string.find(m, "/", 1, true)
+    local src = string.sub(m, 1, slash - 1)
+    local id = string.sub(m, slash + 1)
+    redis.call("DEL", ARGV[9] .. m, ARGV[10] .. m)
+    redis.call("ZREM", ARGV[11] .. src, m)
+    if redis.call("HGET", KEYS[5], id) == src then
+      redis.call("HDEL", KEYS[5], id)
+    end
+  end
+  redis.call("ZREMRANGEBYRANK", KEYS[3], 0, n - bound - 1)
+end
+return 1
+`)
+
+// SaveMode says whether SaveEvent may overwrite an existing event.
+type SaveMode int
+
+// The save modes.
+const (
+	// Overwrite replaces a stored event: the worker's updates.
+	Overwrite SaveMode = iota
+	// IfAbsent stores the event only if it is not stored yet: the intake's
+	// first record, which must never overwrite what the worker wrote.
+	IfAbsent
+)
+
+// SaveEvent stores an event and, when payload is not nil, its raw payload,
+// and records its delivery id as accepted for the de-duplication window.
+func (s *Store) SaveEvent(ctx context.Context, ev *event.Event, payload []byte, mode SaveMode) error {
+	if ev.ID == "" || ev.Source == "" || strings.Contains(ev.ID, "/") || strings.Contains(ev.Source, "/") {
+		return fmt.Errorf("save event: invalid id %q or source %q", ev.ID, ev.Source)
+	}
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode event: %w", err)
+	}
+	m := eventMember(ev.Source, ev.ID)
+	only := "0"
+	if mode == IfAbsent {
+		only = "1"
+	}
+	keys := []string{eventKey(m), payloadKey(m), eventsKey(), sourceEventsKey(ev.Source), eventIDsKey(), dedupeKey(ev.Source, ev.ID)}
+	args := []any{raw, payload, m, ev.ReceivedAt.UnixMilli(), s.history, ev.ID, ev.Source, only,
+		eventKeyPrefix, payloadKeyPrefix, sourceIdxPrefix, s.dedupeWindow.Milliseconds()}
+	if err := saveEvent.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
+		return fmt.Errorf("save event %s: %w", m, err)
+	}
+	return nil
+}
+
+// Event returns a stored event by id. When source is empty, the source that
+// stored the id last is used.
+func (s *Store) Event(ctx context.Context, id, source string) (*event.Event, error) {
+	if source == "" {
+		src, err := s.rdb.HGet(ctx, eventIDsKey(), id).Result()
+		if errors.Is(err, redis.Nil) {
+			return nil, fmt.Errorf("event %q: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("look up event %q: %w", id, err)
+		}
+		source = src
+	}
+	raw, err := s.rdb.Get(ctx, eventKey(eventMember(source, id))).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("event %q of source %q: %w", id, source, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read event %q: %w", id, err)
+	}
+	var ev event.Event
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return nil, fmt.Errorf("decode event %q: %w", id, err)
+	}
+	return &ev, nil
+}
+
+// Payload returns the raw provider payload of a stored event.
+func (s *Store) Payload(ctx context.Context, id, source string) ([]byte, error) {
+	raw, err := s.rdb.Get(ctx, payloadKey(eventMember(source, id))).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("payload of event %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read payload of event %q: %w", id, err)
+	}
+	return raw, nil
+}
+
+// EventFilter selects events to list.
+type EventFilter struct {
+	// Source keeps only one source's events when set.
+	Source string
+	// Before keeps only events received strictly before it when not zero;
+	// it pages through the history.
+	Before time.Time
+	// Limit is the page size: DefaultListLimit when 0, at most MaxListLimit.
+	Limit int
+}
+
+// Events lists stored events, newest first.
+func (s *Store) Events(ctx context.Context, f EventFilter) ([]*event.Event, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultListLimit
+	}
+	limit = min(limit, MaxListLimit)
+	index := eventsKey()
+	if f.Source != "" {
+		index = sourceEventsKey(f.Source)
+	}
+	maxScore := "+inf"
+	if !f.Before.IsZero() {
+		maxScore = fmt.Sprintf("(%d", f.Before.UnixMilli())
+	}
+	members, err := s.rdb.ZRevRangeByScore(ctx, index, &redis.ZRangeBy{Max: maxScore, Min: "-inf", Count: int64(limit)}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	if len(members) == 0 {
+		return []*event.Event{}, nil
+	}
+	keys := make([]string, len(members))
+	for i, m := range members {
+		keys[i] = eventKey(m)
+	}
+	values, err := s.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	out := make([]*event.Event, 0, len(values))
+	for i, v := range values {
+		str, ok := v.(string)
+		if !ok {
+			continue // trimmed between the two reads
+		}
+		var ev event.Event
+		if err := json.Unmarshal([]byte(str), &ev); err != nil {
+			return nil, fmt.Errorf("decode event %s: %w", members[i], err)
+		}
+		out = append(out, &ev)
+	}
+	return out, nil
+}

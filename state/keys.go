@@ -1,0 +1,41 @@
+package state
+
+// All Redis keys Reflex writes start with keyPrefix. asynq keeps its own
+// keys under "asynq:".
+const keyPrefix = "reflex:"
+
+// Key prefixes passed to Lua scripts, so scripts and Go build keys alike.
+const (
+	eventKeyPrefix   = keyPrefix + "event:"
+	payloadKeyPrefix = keyPrefix + "payload:"
+	sourceIdxPrefix  = keyPrefix + "events:source:"
+)
+
+// eventMember is an event's member in the event indexes: "source/id".
+// Neither part may contain "/", which Save checks.
+func eventMember(source, id string) string { return source + "/" + id }
+
+// eventKey holds one event's JSON.
+func eventKey(member string) string { return eventKeyPrefix + member }
+
+// payloadKey holds one event's raw provider payload.
+func payloadKey(member string) string { return payloadKeyPrefix + member }
+
+// eventsKey is the sorted set of all stored events by receive time.
+func eventsKey() string { return keyPrefix + "events" }
+
+// sourceEventsKey is the sorted set of one source's events by receive time.
+func sourceEventsKey(source string) string { return sourceIdxPrefix + source }
+
+// eventIDsKey maps an event id to the source that stored it last, so an
+// event can be found by the id the intake returned.
+func eventIDsKey() string { return keyPrefix + "events:ids" }
+
+// dedupeKey records that a source's delivery id was accepted.
+func dedupeKey(source, id string) string { return keyPrefix + "dedupe:" + source + "/" + id }
+
+// branchesKey is the hash of live branch heads.
+func branchesKey() string { return keyPrefix + "live:branches" }
+
+// workflowsKey is the hash of the live state of each workflow.
+func workflowsKey() string { return keyPrefix + "live:workflows" }
