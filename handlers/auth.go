@@ -1,35 +1,59 @@
 package handlers
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
+	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/reflexops/reflex/auth"
+	"github.com/reflexops/reflex/policies"
+	"github.com/reflexops/reflex/state"
 )
 
-// adminAuth admits requests that carry the admin key as a bearer token.
-// Keys are compared as SHA-256 digests in constant time, so neither their
-// content nor their length leaks through timing. Without an admin key the
-// API is closed.
-func adminAuth(adminKey string) gin.HandlerFunc {
-	want := sha256.Sum256([]byte(adminKey))
+// callerKey holds the authenticated caller in the gin context.
+const callerKey = "reflex.caller"
+
+// authenticate admits requests whose bearer token is a valid API key (or
+// REFLEX_ADMIN_KEY) and records the caller for the handlers.
+func authenticate(a *auth.Authenticator) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if adminKey == "" {
-			fail(c, Errorf(http.StatusUnauthorized, "the API is closed: no admin key is configured on the server (set REFLEX_ADMIN_KEY)"))
-			return
-		}
-		token, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
-		if !ok || token == "" {
+		caller, err := a.Authenticate(c.Request.Context(), c.GetHeader("Authorization"))
+		if errors.Is(err, auth.ErrUnauthenticated) {
 			c.Header("WWW-Authenticate", `Bearer realm="reflex"`)
-			fail(c, Errorf(http.StatusUnauthorized, "missing API key: send Authorization: Bearer <key>"))
+			fail(c, &Error{Status: http.StatusUnauthorized, Message: err.Error()})
 			return
 		}
-		got := sha256.Sum256([]byte(token))
-		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-			c.Header("WWW-Authenticate", `Bearer realm="reflex", error="invalid_token"`)
-			fail(c, Errorf(http.StatusUnauthorized, "invalid API key"))
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		c.Set(callerKey, caller)
+		c.Next()
+	}
+}
+
+// callerOf returns the caller authenticate recorded.
+func callerOf(c *gin.Context) *auth.Caller {
+	v, _ := c.Get(callerKey)
+	caller, _ := v.(*auth.Caller)
+	if caller == nil {
+		return &auth.Caller{}
+	}
+	return caller
+}
+
+// TypeEvent names received events in authorization requests.
+const TypeEvent = "event"
+
+// mayRead admits callers allowed to read a kind of record that is not an
+// object (the event history).
+func mayRead(authz policies.Authorizer, typ string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		o := &state.Object{Type: typ, Name: "*"}
+		d := authz.Authorize(c.Request.Context(), policies.Request{Caller: callerOf(c), Action: policies.ActionRead, Type: typ, Name: "*", Object: o})
+		if !d.Allowed {
+			fail(c, &Error{Status: http.StatusForbidden, Message: d.Reason})
 			return
 		}
 		c.Next()

@@ -58,8 +58,13 @@ func classify(err error) *Error {
 		return &Error{Status: http.StatusBadRequest, Message: err.Error()}
 	case errors.Is(err, state.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Message: err.Error()}
+	case errors.Is(err, state.ErrTrimmed):
+		return &Error{Status: http.StatusGone, Message: err.Error()}
 	case errors.Is(err, jobs.ErrUnavailable):
 		return &Error{Status: http.StatusServiceUnavailable, Message: "storage is unavailable; the delivery was not accepted, retry later", RetryAfter: retryAfterUnavailable, Err: err}
+	}
+	if status, ok := statusOfStateError(err); ok {
+		return &Error{Status: status, Message: err.Error()}
 	}
 	return &Error{Status: http.StatusInternalServerError, Message: "internal error; see the server log", Err: err}
 }

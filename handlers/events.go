@@ -94,26 +94,3 @@ func (h events) payload(c *gin.Context) {
 	}
 	c.Data(http.StatusOK, "application/json", raw)
 }
-
-// live serves the live-state records under /api/v1/live.
-type live struct{ store *state.Store }
-
-// branches answers GET /api/v1/live/branches[?repository=owner/name].
-func (h live) branches(c *gin.Context) {
-	out, err := h.store.Branches(c.Request.Context(), c.Query("repository"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
-}
-
-// workflows answers GET /api/v1/live/workflows[?repository=owner/name].
-func (h live) workflows(c *gin.Context) {
-	out, err := h.store.Workflows(c.Request.Context(), c.Query("repository"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
-}

@@ -9,6 +9,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/reflexops/reflex/auth"
+	"github.com/reflexops/reflex/policies"
 	"github.com/reflexops/reflex/state"
 )
 
@@ -21,8 +23,12 @@ type Deps struct {
 	// Hooks is the webhook intake; nil serves no /hooks routes (a worker
 	// with only a health port, say).
 	Hooks *Hooks
-	// AdminKey guards /api. Empty closes the API.
-	AdminKey string
+	// Auth authenticates /api callers.
+	Auth *auth.Authenticator
+	// Authz decides what they may do.
+	Authz policies.Authorizer
+	// Hub feeds watchers.
+	Hub *state.Hub
 	// TrustedProxies lists the addresses or CIDRs of reverse proxies whose
 	// X-Forwarded-For is believed. Default: none.
 	TrustedProxies []string
@@ -54,14 +60,25 @@ func NewRouter(d Deps) (http.Handler, error) {
 		r.POST("/hooks/:source", d.Hooks.Receive)
 	}
 
-	api := r.Group("/api/v1", adminAuth(d.AdminKey))
+	api := r.Group("/api/v1", authenticate(d.Auth))
 	ev := events{store: d.Store}
-	api.GET("/events", ev.list)
-	api.GET("/events/:id", ev.get)
-	api.GET("/events/:id/payload", ev.payload)
-	lv := live{store: d.Store}
-	api.GET("/live/branches", lv.branches)
-	api.GET("/live/workflows", lv.workflows)
+	readEvents := mayRead(d.Authz, TypeEvent)
+	api.GET("/events", readEvents, ev.list)
+	api.GET("/events/:id", readEvents, ev.get)
+	api.GET("/events/:id/payload", readEvents, ev.payload)
+
+	obj := objects{store: d.Store, authz: d.Authz}
+	api.GET("/watch", watch{objects: obj, hub: d.Hub}.serve)
+	api.POST("/apikey/:name/secrets", obj.addSecret)
+	api.DELETE("/apikey/:name/secrets/:id", obj.removeSecret)
+	api.GET("/:type", obj.list)
+	api.GET("/:type/", obj.list)
+	api.POST("/:type", obj.create)
+	api.GET("/:type/:name", obj.get)
+	api.GET("/:type/:name/versions", obj.versions)
+	api.PUT("/:type/:name", obj.replace)
+	api.PATCH("/:type/:name", obj.merge)
+	api.DELETE("/:type/:name", obj.remove)
 	return r, nil
 }
 

@@ -83,7 +83,7 @@ func (p *EventProcessor) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", asynq.SkipRetry, err)
 	}
-	err = untilReachable(ctx, func(ctx context.Context) error { return p.Store.ApplyToLive(ctx, ev) })
+	err = untilReachable(ctx, func(ctx context.Context) error { return LiveState{Store: p.Store}.Apply(ctx, ev) })
 	if err != nil {
 		return err
 	}

@@ -39,10 +39,13 @@ func TestPushEndToEnd(t *testing.T) {
 	if ev.ProcessedAt == nil || ev.ProcessedAt.Before(ev.ReceivedAt) {
 		t.Errorf("processed_at = %v, received_at = %v", ev.ProcessedAt, ev.ReceivedAt)
 	}
-	var heads []state.BranchHead
-	apiGet(t, in, "/api/v1/live/branches?repository=Codertocat/Hello-World", &heads)
-	if len(heads) != 1 || heads[0].Branch != "main" || heads[0].Commit != ev.Commit || heads[0].EventID != ev.ID {
-		t.Errorf("live branches = %+v, want main at %s", heads, ev.Commit)
+	var repo map[string]any
+	if r := apiGet(t, in, "/api/v1/state/acme-github:Codertocat:Hello-World", &repo); r.Code != http.StatusOK {
+		t.Fatalf("repository state answered %d %s", r.Code, r.Body)
+	}
+	main := dig(repo, "branches", "main")
+	if main["commit"] != ev.Commit || main["event"] != ev.ID || repo["updated_by"] != "reflex:worker" {
+		t.Errorf("repository state = %v, want main at %s from event %s", repo, ev.Commit, ev.ID)
 	}
 	var payload map[string]any
 	if r := apiGet(t, in, "/api/v1/events/"+ev.ID+"/payload", &payload); r.Code != http.StatusOK || payload["ref"] != "refs/heads/main" {
@@ -71,10 +74,20 @@ func TestEveryFixtureIsAccepted(t *testing.T) {
 			t.Errorf("%s stored as type %q", name, ev.Type)
 		}
 	}
-	var wfs []state.WorkflowState
-	apiGet(t, in, "/api/v1/live/workflows", &wfs)
-	if len(wfs) != 1 || wfs[0].Workflow != "test" || wfs[0].Status != event.BuildFinished || wfs[0].Outcome != event.OutcomeSuccess {
-		t.Errorf("live workflows = %+v, want workflow test finished with success", wfs)
+	var repo map[string]any
+	apiGet(t, in, "/api/v1/state/acme-github:octo-org:octo-repo", &repo)
+	if wf := dig(repo, "workflows", "test"); wf["status"] != "finished" || wf["outcome"] != "success" || wf["number"] != float64(163) {
+		t.Errorf("workflow test = %v, want run 163 finished with success", wf)
+	}
+	var build map[string]any
+	apiGet(t, in, "/api/v1/build/acme-github:octo-org:octo-repo:3484a3fb816e", &build)
+	if build["state"] != "succeeded" || build["version"] != "3484a3fb816e0859fd6e1cea078d76385ff50625" || dig(build, "steps", "test")["outcome"] != "success" {
+		t.Errorf("build = %v, want succeeded with step test", build)
+	}
+	var image map[string]any
+	apiGet(t, in, "/api/v1/build/acme-github:Codertocat:hello-world-npm:6c62fb45fe66", &image)
+	if a := dig(image, "artifact"); a["reference"] != "ghcr.io/Codertocat/hello-world:1.4.2" || a["digest"] == nil {
+		t.Errorf("build artifact = %v, want the published image", a)
 	}
 	ping := fixture(t, "ping")
 	r := deliver(t, in, ping)
@@ -99,6 +112,14 @@ func TestFormEncodedDelivery(t *testing.T) {
 	if ev := waitProcessed(t, in, r.ID); ev.Commit != "ec26c3e57ca3a959ca5aad62de7213c562f8c821" {
 		t.Errorf("commit = %q", ev.Commit)
 	}
+}
+
+// dig walks nested JSON objects.
+func dig(doc map[string]any, path ...string) map[string]any {
+	for _, p := range path {
+		doc, _ = doc[p].(map[string]any)
+	}
+	return doc
 }
 
 // pendingTasks counts the event jobs waiting in the queue.

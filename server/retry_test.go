@@ -14,13 +14,14 @@ import (
 )
 
 // TestTransientFailureIsRetried: a job that fails on an error Redis
-// answers (here, live state stored under a key of the wrong type) is
+// answers (here, a live-state object stored under a key of the wrong type) is
 // recorded as retrying with its error, retried with backoff, and processed
 // once the cause is gone.
 func TestTransientFailureIsRetried(t *testing.T) {
 	in := start(t, newRedis(t), nil)
 	ctx := context.Background()
-	if err := in.Redis.Set(ctx, "reflex:live:branches", "not a hash", 0).Err(); err != nil {
+	const repoKey = "reflex:obj:state:acme-github:Codertocat:Hello-World"
+	if err := in.Redis.Set(ctx, repoKey, "not a hash", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	r := deliver(t, in, fixture(t, "push.branch"))
@@ -42,7 +43,7 @@ func TestTransientFailureIsRetried(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err := in.Redis.Del(ctx, "reflex:live:branches").Err(); err != nil {
+	if err := in.Redis.Del(ctx, repoKey).Err(); err != nil {
 		t.Fatal(err)
 	}
 	ev := waitProcessed(t, in, r.ID)

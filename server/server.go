@@ -18,9 +18,11 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/reflexops/reflex/auth"
 	"github.com/reflexops/reflex/config"
 	"github.com/reflexops/reflex/handlers"
 	"github.com/reflexops/reflex/jobs"
+	"github.com/reflexops/reflex/policies"
 	"github.com/reflexops/reflex/state"
 )
 
@@ -39,8 +41,15 @@ type Options struct {
 	Listener net.Listener
 	// Sources are the webhook sources.
 	Sources []config.Source
-	// AdminKey guards /api; empty closes it.
+	// AdminKey, when set, is accepted as the master key (REFLEX_ADMIN_KEY).
+	// Without it, the first start creates a master API key.
 	AdminKey string
+	// OnMasterKey receives a master key created at this start, to show it
+	// once. Required when AdminKey is empty.
+	OnMasterKey func(key string)
+	// Authz decides what API callers may do. Default: only the master key
+	// may do anything.
+	Authz policies.Authorizer
 	// TrustedProxies lists reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []string
 	// MaxBody is the request body limit. Default handlers.DefaultMaxBody.
@@ -91,7 +100,7 @@ func Run(ctx context.Context, o Options) error {
 	errc := make(chan error, 1)
 	if o.HTTP {
 		var err error
-		srv, err = newHTTPServer(store, o)
+		srv, err = newHTTPServer(ctx, store, o)
 		if err != nil {
 			stopWorker(worker)
 			return err
@@ -133,20 +142,36 @@ func Run(ctx context.Context, o Options) error {
 	return runErr
 }
 
-func newHTTPServer(store *state.Store, o Options) (*http.Server, error) {
+func newHTTPServer(ctx context.Context, store *state.Store, o Options) (*http.Server, error) {
+	key, err := auth.Bootstrap(ctx, store, o.AdminKey)
+	if err != nil {
+		return nil, fmt.Errorf("create the master API key: %w", err)
+	}
+	if key != "" && o.OnMasterKey != nil {
+		o.OnMasterKey(key)
+	}
+	authz := o.Authz
+	if authz == nil {
+		authz = policies.MasterOnly{}
+	}
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	hub := state.NewHub(store, o.Log)
+	go hub.Run(hubCtx)
 	intake := &jobs.Intake{Client: asynq.NewClientFromRedisClient(o.Redis), Store: store, Log: o.Log}
 	router, err := handlers.NewRouter(handlers.Deps{
-		Redis: o.Redis, Store: store, AdminKey: o.AdminKey, TrustedProxies: o.TrustedProxies, Log: o.Log,
+		Redis: o.Redis, Store: store, TrustedProxies: o.TrustedProxies, Log: o.Log,
+		Auth: auth.NewAuthenticator(store, o.AdminKey), Authz: authz, Hub: hub,
 		Hooks: handlers.NewHooks(o.Sources, intake, o.MaxBody),
 	})
 	if err != nil {
+		stopHub()
 		return nil, err
 	}
 	addr := o.Addr
 	if addr == "" {
 		addr = ":8080"
 	}
-	return &http.Server{
+	srv := &http.Server{
 		Addr:              addr,
 		Handler:           router,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -155,7 +180,11 @@ func newHTTPServer(store *state.Store, o Options) (*http.Server, error) {
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(o.Log.Handler(), slog.LevelWarn),
-	}, nil
+	}
+	// Ending the hub closes the watch streams, which would otherwise keep
+	// a graceful shutdown waiting.
+	srv.RegisterOnShutdown(stopHub)
+	return srv, nil
 }
 
 // stopWorker stops fetching new jobs and waits for running ones (up to the

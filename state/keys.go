@@ -39,3 +39,16 @@ func branchesKey() string { return keyPrefix + "live:branches" }
 
 // workflowsKey is the hash of the live state of each workflow.
 func workflowsKey() string { return keyPrefix + "live:workflows" }
+
+// objectKey is the hash holding an object's current version ("v") and
+// document ("doc").
+func objectKey(typ, name string) string { return keyPrefix + "obj:" + typ + ":" + name }
+
+// objectVersionsKey is the hash of an object's kept versions by number.
+func objectVersionsKey(typ, name string) string { return keyPrefix + "objv:" + typ + ":" + name }
+
+// objectIndexKey is the set of the names of one type's objects.
+func objectIndexKey(typ string) string { return keyPrefix + "objs:" + typ }
+
+// changesKey is the stream of object changes that watchers follow.
+func changesKey() string { return keyPrefix + "changes" }

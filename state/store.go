@@ -18,14 +18,29 @@ type Options struct {
 	// DedupeWindow is how long an accepted delivery id is recognised, so a
 	// redelivery is answered as a duplicate. Default DefaultDedupeWindow.
 	DedupeWindow time.Duration
+	// ObjectHistory is how many versions of each object are kept, the
+	// current one included. Default DefaultObjectHistory.
+	ObjectHistory int
+	// ChangeHistory is about how many object changes the change stream
+	// keeps for watchers that reconnect. Default DefaultChangeHistory.
+	ChangeHistory int
+	// Keys seal sensitive parts. Without keys, objects with a sensitive
+	// part cannot be written.
+	Keys *KeyRing
+	// Now returns the current time; time.Now when nil.
+	Now func() time.Time
 }
 
 // Store reads and writes Reflex's state in Redis. It is safe for
 // concurrent use.
 type Store struct {
-	rdb          redis.UniversalClient
-	history      int
-	dedupeWindow time.Duration
+	rdb           redis.UniversalClient
+	history       int
+	dedupeWindow  time.Duration
+	objectHistory int
+	changeHistory int
+	keys          *KeyRing
+	clock         func() time.Time
 }
 
 // New returns a Store on rdb.
@@ -36,8 +51,23 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	if opts.DedupeWindow <= 0 {
 		opts.DedupeWindow = DefaultDedupeWindow
 	}
-	return &Store{rdb: rdb, history: opts.History, dedupeWindow: opts.DedupeWindow}
+	if opts.ObjectHistory <= 0 {
+		opts.ObjectHistory = DefaultObjectHistory
+	}
+	if opts.ChangeHistory <= 0 {
+		opts.ChangeHistory = DefaultChangeHistory
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Store{
+		rdb: rdb, history: opts.History, dedupeWindow: opts.DedupeWindow,
+		objectHistory: opts.ObjectHistory, changeHistory: opts.ChangeHistory, keys: opts.Keys, clock: opts.Now,
+	}
 }
+
+// now returns the current time in UTC at millisecond precision, as stored.
+func (s *Store) now() time.Time { return s.clock().UTC().Truncate(time.Millisecond) }
 
 // Accepted reports whether a delivery id of a source was accepted within
 // the de-duplication window.

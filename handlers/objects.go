@@ -1,0 +1,407 @@
+package handlers
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/reflexops/reflex/auth"
+	"github.com/reflexops/reflex/policies"
+	"github.com/reflexops/reflex/state"
+)
+
+// maxObjectBody bounds an object document sent to the API.
+const maxObjectBody = 1 << 20
+
+// objects serves the live-state API: /api/v1/{type}[/{name}].
+type objects struct {
+	store *state.Store
+	authz policies.Authorizer
+}
+
+// allow asks the authorizer and returns a 403 error when it refuses.
+func (h objects) allow(c *gin.Context, action policies.Action, o *state.Object, sensitive bool) error {
+	d := h.authz.Authorize(c.Request.Context(), policies.Request{
+		Caller: callerOf(c), Action: action, Type: o.Type, Name: o.Name, Object: o, Sensitive: sensitive,
+	})
+	if !d.Allowed {
+		return &Error{Status: http.StatusForbidden, Message: d.Reason}
+	}
+	return nil
+}
+
+// view returns an object's API document, its sensitive part in clear only
+// for a caller allowed to read it.
+func (h objects) view(c *gin.Context, o *state.Object) map[string]any {
+	reveal := o.HasSensitive() && h.allow(c, policies.ActionRead, o, true) == nil && h.store.Reveal(o) == nil
+	return o.Document(reveal)
+}
+
+// knownType checks the type parameter.
+func knownType(c *gin.Context) (string, bool) {
+	typ := c.Param("type")
+	if !state.KnownType(typ) {
+		fail(c, Errorf(http.StatusNotFound, "no object type %q (known: %s)", typ, strings.Join(state.Types(), ", ")))
+		return "", false
+	}
+	return typ, true
+}
+
+// list answers GET /api/v1/{type}/: the objects the caller may read, as a
+// JSON array. ?match= is a glob on names; ?cols= picks fields (name, id
+// and revision by default; * for all).
+func (h objects) list(c *gin.Context) {
+	typ, ok := knownType(c)
+	if !ok {
+		return
+	}
+	all, err := h.store.Objects(c.Request.Context(), typ, c.Query("match"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	cols := []string{"name", "id", "revision"}
+	if v := c.Query("cols"); v != "" {
+		cols = append([]string{"name"}, strings.Split(v, ",")...)
+	}
+	out := make([]map[string]any, 0, len(all))
+	for _, o := range all {
+		if h.allow(c, policies.ActionRead, o, false) != nil {
+			continue // row-level: only what the caller may read
+		}
+		out = append(out, project(h.view(c, o), cols))
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func project(doc map[string]any, cols []string) map[string]any {
+	for _, col := range cols {
+		if col == "*" {
+			return doc
+		}
+	}
+	out := make(map[string]any, len(cols))
+	for _, col := range cols {
+		if v, ok := doc[strings.TrimSpace(col)]; ok {
+			out[strings.TrimSpace(col)] = v
+		}
+	}
+	return out
+}
+
+// get answers GET /api/v1/{type}/{name}[?version=N]: the current revision
+// of the object, or revision N while it is kept.
+func (h objects) get(c *gin.Context) {
+	typ, ok := knownType(c)
+	if !ok {
+		return
+	}
+	var version int64
+	if v := cmp.Or(c.Query("version"), c.Query("revision")); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			fail(c, Errorf(http.StatusBadRequest, "version must be a revision number, 1 or more"))
+			return
+		}
+		version = n
+	}
+	o, err := h.store.Object(c.Request.Context(), typ, c.Param("name"), version)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if err := h.allow(c, policies.ActionRead, o, false); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Header("ETag", etag(o.Version))
+	c.JSON(http.StatusOK, h.view(c, o))
+}
+
+// versions answers GET /api/v1/{type}/{name}/versions, newest first.
+func (h objects) versions(c *gin.Context) {
+	typ, ok := knownType(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	o, err := h.store.Object(ctx, typ, c.Param("name"), 0)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if err := h.allow(c, policies.ActionRead, o, false); err != nil {
+		fail(c, err)
+		return
+	}
+	list, err := h.store.Versions(ctx, typ, o.Name)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, list)
+}
+
+// create answers POST /api/v1/{type}: 201 with the new object's id and
+// version. Creating an API key answers its key, shown only this once.
+func (h objects) create(c *gin.Context) {
+	typ, ok := knownType(c)
+	if !ok {
+		return
+	}
+	doc, err := readDocument(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	o := state.NewObject(typ, doc)
+	if err := h.allow(c, policies.ActionWrite, o, o.Sensitive != nil); err != nil {
+		fail(c, err)
+		return
+	}
+	ctx, by := c.Request.Context(), callerOf(c).Name
+	var key string
+	var created *state.Object
+	if typ == state.TypeAPIKey {
+		key, created, err = auth.CreateKey(ctx, h.store, o, by)
+	} else {
+		created, err = h.store.Create(ctx, o, by)
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Header("ETag", etag(created.Version))
+	c.Header("Location", "/api/v1/"+typ+"/"+created.Name)
+	c.JSON(http.StatusCreated, writeAnswer{Status: "created", Name: created.Name, ID: created.ID, Version: created.Version, Key: key})
+}
+
+// writeAnswer is the answer to a write.
+type writeAnswer struct {
+	Status  string `json:"status"`
+	Name    string `json:"name,omitempty"`
+	ID      string `json:"id,omitempty"`
+	Version int64  `json:"revision,omitempty"`
+	// Key is a new API key, shown only in the answer that creates it.
+	Key string `json:"key,omitempty"`
+}
+
+// replace answers PUT /api/v1/{type}/{name}: the document becomes the next
+// version (200), or nothing changes (202). ?merge=true merges instead.
+func (h objects) replace(c *gin.Context) {
+	if c.Query("merge") == "true" {
+		h.merge(c)
+		return
+	}
+	h.update(c, func(typ, name string, doc map[string]any) state.Edit {
+		next := state.NewObject(typ, doc)
+		return func(cur *state.Object) (*state.Object, error) {
+			if typ == state.TypeAPIKey {
+				_, touched := doc["secrets"]
+				if err := auth.KeepSecrets(cur, next, touched); err != nil {
+					return nil, err
+				}
+			}
+			return h.checked(c, cur, func() (*state.Object, error) {
+				return state.Replacement(cur, next), nil
+			})
+		}
+	})
+}
+
+// merge answers PATCH /api/v1/{type}/{name} (application/merge-patch+json,
+// RFC 7386) and PUT with ?merge=true.
+func (h objects) merge(c *gin.Context) {
+	h.update(c, func(typ, name string, patch map[string]any) state.Edit {
+		return func(cur *state.Object) (*state.Object, error) {
+			if _, touched := patch["secrets"]; touched && typ == state.TypeAPIKey {
+				return nil, auth.ErrManagedSecrets
+			}
+			return h.checked(c, cur, func() (*state.Object, error) {
+				return h.store.Merged(cur, patch)
+			})
+		}
+	})
+}
+
+// checked authorizes a write on the current object and on what it becomes,
+// so a caller can neither change an object it may not write nor turn one
+// into an object it may not write.
+func (h objects) checked(c *gin.Context, cur *state.Object, build func() (*state.Object, error)) (*state.Object, error) {
+	if err := h.allow(c, policies.ActionWrite, cur, false); err != nil {
+		return nil, err
+	}
+	next, err := build()
+	if err != nil {
+		return nil, err
+	}
+	next.Type, next.Name = cur.Type, cur.Name
+	if err := h.allow(c, policies.ActionWrite, next, next.Sensitive != nil); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// update runs a replacement or a merge under If-Match and answers it.
+func (h objects) update(c *gin.Context, edit func(typ, name string, doc map[string]any) state.Edit) {
+	typ, ok := knownType(c)
+	if !ok {
+		return
+	}
+	ifVersion, err := ifMatch(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	doc, err := readDocument(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	name := c.Param("name")
+	o, changed, err := h.store.Update(c.Request.Context(), typ, name, ifVersion, callerOf(c).Name, edit(typ, name, doc))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Header("ETag", etag(o.Version))
+	if !changed {
+		c.JSON(http.StatusAccepted, writeAnswer{Status: "unchanged", Name: o.Name, Version: o.Version})
+		return
+	}
+	c.JSON(http.StatusOK, writeAnswer{Status: "updated", Name: o.Name, Version: o.Version})
+}
+
+// remove answers DELETE /api/v1/{type}/{name}.
+func (h objects) remove(c *gin.Context) {
+	typ, ok := knownType(c)
+	if !ok {
+		return
+	}
+	ifVersion, err := ifMatch(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	o, err := h.store.Object(ctx, typ, c.Param("name"), 0)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if err := h.allow(c, policies.ActionWrite, o, false); err != nil {
+		fail(c, err)
+		return
+	}
+	if err := h.store.Delete(ctx, typ, o.Name, ifVersion); err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, writeAnswer{Status: "deleted", Name: o.Name})
+}
+
+// addSecret answers POST /api/v1/apikey/{name}/secrets: a new key for
+// rotation, shown only this once.
+func (h objects) addSecret(c *gin.Context) {
+	ctx := c.Request.Context()
+	o, err := h.store.Object(ctx, state.TypeAPIKey, c.Param("name"), 0)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if err := h.allow(c, policies.ActionWrite, o, true); err != nil {
+		fail(c, err)
+		return
+	}
+	key, updated, err := auth.AddSecret(ctx, h.store, o.Name, callerOf(c).Name)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, writeAnswer{Status: "created", Name: updated.Name, Version: updated.Version, Key: key})
+}
+
+// removeSecret answers DELETE /api/v1/apikey/{name}/secrets/{id}.
+func (h objects) removeSecret(c *gin.Context) {
+	ctx := c.Request.Context()
+	o, err := h.store.Object(ctx, state.TypeAPIKey, c.Param("name"), 0)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if err := h.allow(c, policies.ActionWrite, o, true); err != nil {
+		fail(c, err)
+		return
+	}
+	updated, err := auth.RemoveSecret(ctx, h.store, o.Name, c.Param("id"), callerOf(c).Name)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, writeAnswer{Status: "deleted", Name: updated.Name, Version: updated.Version})
+}
+
+// readDocument reads a JSON object body of at most maxObjectBody bytes.
+func readDocument(c *gin.Context) (map[string]any, error) {
+	if ct := c.GetHeader("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && mt != "application/merge-patch+json") {
+			return nil, Errorf(http.StatusUnsupportedMediaType, "send the document as application/json (or application/merge-patch+json to merge), not %q", ct)
+		}
+	}
+	body, err := readBody(c.Request, maxObjectBody)
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(body, &doc); err != nil || doc == nil {
+		return nil, Errorf(http.StatusBadRequest, "the body must be a JSON object: %v", errOrNull(err))
+	}
+	return doc, nil
+}
+
+func errOrNull(err error) string {
+	if err == nil {
+		return "got null"
+	}
+	return err.Error()
+}
+
+func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+// ifMatch reads If-Match: a version as the ETag gave it ("3", or 3). "*"
+// or no header puts no condition.
+func ifMatch(c *gin.Context) (int64, error) {
+	v := strings.TrimSpace(c.GetHeader("If-Match"))
+	if v == "" || v == "*" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(v, "W/"), `"`), 10, 64)
+	if err != nil || n < 1 {
+		return 0, Errorf(http.StatusBadRequest, "If-Match must be a version as the ETag gives it, e.g. \"3\"")
+	}
+	return n, nil
+}
+
+// statusOfStateError maps the state package's errors to HTTP statuses.
+func statusOfStateError(err error) (int, bool) {
+	switch {
+	case errors.Is(err, state.ErrInvalid):
+		return http.StatusBadRequest, true
+	case errors.Is(err, state.ErrExists):
+		return http.StatusConflict, true
+	case errors.Is(err, state.ErrStale):
+		return http.StatusPreconditionFailed, true
+	case errors.Is(err, state.ErrNoKey):
+		return http.StatusBadRequest, true
+	case errors.Is(err, auth.ErrUnauthenticated):
+		return http.StatusUnauthorized, true
+	}
+	return 0, false
+}

@@ -1,0 +1,149 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/reflexops/reflex/policies"
+	"github.com/reflexops/reflex/state"
+)
+
+// heartbeat keeps idle watch streams (and the proxies in between) alive.
+const heartbeat = 15 * time.Second
+
+// backlogPage is how many missed changes are read from Redis at a time.
+const backlogPage = 500
+
+// watch serves GET /api/v1/watch?types=a,b as Server-Sent Events.
+type watch struct {
+	objects
+	hub *state.Hub
+}
+
+// changeMessage is the data of one change event.
+type changeMessage struct {
+	Op      string         `json:"op"`
+	Type    string         `json:"type"`
+	Name    string         `json:"name"`
+	Version int64          `json:"revision"`
+	Object  map[string]any `json:"object,omitempty"`
+}
+
+// serve streams object changes the caller may read. Each event's id is its
+// position in the change stream: a client that reconnects with it in
+// Last-Event-ID (or ?since=) first receives what it missed. When that is no
+// longer kept, a "reset" event tells it to list afresh.
+func (h watch) serve(c *gin.Context) {
+	types, err := watchedTypes(c.Query("types"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	after := c.GetHeader("Last-Event-ID")
+	if after == "" {
+		after = c.Query("since")
+	}
+	ctx := c.Request.Context()
+	sub := h.hub.Subscribe()
+	defer sub.Close()
+	var backlog []state.Change
+	reset := false
+	for page := after; page != ""; {
+		batch, err := h.store.ChangesAfter(ctx, page, backlogPage)
+		if errors.Is(err, state.ErrTrimmed) {
+			reset = true
+			break
+		}
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		backlog = append(backlog, batch...)
+		page = ""
+		if len(batch) == backlogPage {
+			page = batch[len(batch)-1].ID
+		}
+	}
+
+	// A stream outlives the server's write timeout.
+	_ = http.NewResponseController(c.Writer).SetWriteDeadline(time.Time{})
+	c.Header("Content-Type", "text/event-stream")
+	c.Header("Cache-Control", "no-cache")
+	c.Header("X-Accel-Buffering", "no")
+	c.Status(http.StatusOK)
+	fmt.Fprint(c.Writer, ": watching\n\n")
+	if reset {
+		fmt.Fprint(c.Writer, "event: reset\ndata: {\"reason\":\"changes since the given id are no longer kept; list the objects again\"}\n\n")
+	}
+	last := after
+	for _, ch := range backlog {
+		h.send(c, types, ch)
+		last = ch.ID
+	}
+	c.Writer.Flush()
+
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			fmt.Fprint(c.Writer, ": keepalive\n\n")
+			c.Writer.Flush()
+		case ch, ok := <-sub.C:
+			if !ok {
+				return // too slow, or shutting down: the client resumes
+			}
+			if last != "" && state.CompareChangeIDs(ch.ID, last) <= 0 {
+				continue // already sent from the backlog
+			}
+			h.send(c, types, ch)
+			last = ch.ID
+			c.Writer.Flush()
+		}
+	}
+}
+
+// send writes one change the caller may see.
+func (h watch) send(c *gin.Context, types []string, ch state.Change) {
+	if len(types) > 0 && !slices.Contains(types, ch.Type) {
+		return
+	}
+	o := ch.Object
+	if o == nil {
+		o = &state.Object{Type: ch.Type, Name: ch.Name, Version: ch.Version}
+	}
+	if h.allow(c, policies.ActionRead, o, false) != nil {
+		return
+	}
+	msg := changeMessage{Op: ch.Op, Type: ch.Type, Name: ch.Name, Version: ch.Version}
+	if ch.Object != nil {
+		msg.Object = h.view(c, ch.Object)
+	}
+	data, err := json.Marshal(msg)
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(c.Writer, "id: %s\nevent: %s\ndata: %s\n\n", ch.ID, ch.Op, data)
+}
+
+func watchedTypes(v string) ([]string, error) {
+	if v == "" {
+		return nil, nil
+	}
+	types := strings.Split(v, ",")
+	for _, t := range types {
+		if !state.KnownType(t) {
+			return nil, Errorf(http.StatusBadRequest, "types: no object type %q (known: %s)", t, strings.Join(state.Types(), ", "))
+		}
+	}
+	return types, nil
+}

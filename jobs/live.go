@@ -1,0 +1,297 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/reflexops/reflex/event"
+	"github.com/reflexops/reflex/state"
+)
+
+// writer is who the worker's writes to live state are recorded as.
+const writer = "reflex:worker"
+
+// LiveState applies accepted events to live-state objects, through the
+// same versioned writes as the API, so every change is kept in history and
+// reaches watchers:
+//
+//   - a repository's state object (type state, named
+//     <source>:<owner>:<repo>) holds the last commit pushed to each branch
+//     and the latest run of each workflow;
+//   - a build object per commit (named <source>:<owner>:<repo>:<sha12>)
+//     holds each workflow's and job's status, the overall state, and the
+//     artifact (image) built from that commit.
+//
+// Updates only move forward: a late or redelivered event never takes a
+// record back.
+type LiveState struct {
+	Store *state.Store
+}
+
+// Apply updates the objects an event concerns; other events change nothing.
+func (l LiveState) Apply(ctx context.Context, ev *event.Event) error {
+	if ev.Repository == nil || ev.Repository.Name == "" {
+		return nil
+	}
+	switch {
+	case ev.Type == "push" && ev.Branch != "" && (ev.Kind == event.KindCodePushed || ev.Kind == event.KindBranchCreated || ev.Kind == event.KindBranchDeleted):
+		return l.repository(ctx, ev, "branches", ev.Branch, branchRecord(ev), newerByTime)
+	case ev.Build != nil && ev.Build.Name != "" && isBuildKind(ev.Kind):
+		if err := l.repository(ctx, ev, "workflows", ev.Build.Name, runRecord(ev), newerRun); err != nil {
+			return err
+		}
+		return l.build(ctx, ev, ev.Build.Name)
+	case ev.Build != nil && ev.Build.Name != "" && isTaskKind(ev.Kind):
+		return l.build(ctx, ev, ev.Build.Pipeline+"/"+ev.Build.Name)
+	case ev.Kind == event.KindArtifactPublished && ev.Artifact != nil && ev.Commit != "":
+		return l.artifact(ctx, ev)
+	}
+	return nil
+}
+
+func isBuildKind(k event.Kind) bool {
+	return k == event.KindBuildQueued || k == event.KindBuildStarted || k == event.KindBuildFinished
+}
+
+func isTaskKind(k event.Kind) bool {
+	return k == event.KindTaskQueued || k == event.KindTaskStarted || k == event.KindTaskFinished
+}
+
+// ObjectName joins parts into an object name, with a repository's "/" as
+// ":", e.g. acme-github:acme:widget.
+func ObjectName(parts ...string) string {
+	return strings.ReplaceAll(strings.Join(parts, ":"), "/", ":")
+}
+
+// repository sets one entry of a repository state object's section
+// (branches or workflows) unless the stored entry is newer.
+func (l LiveState) repository(ctx context.Context, ev *event.Event, section, key string, rec map[string]any, newer func(old, cur map[string]any) bool) error {
+	name := ObjectName(ev.Source, ev.Repository.Name)
+	_, _, err := l.Store.Upsert(ctx, state.TypeState, name, writer, func(cur *state.Object) (*state.Object, error) {
+		next := state.NewObject(state.TypeState, cur.Content)
+		next.Content["kind"] = "repository"
+		next.Content["source"] = ev.Source
+		next.Content["repository"] = ev.Repository.Name
+		setIf(next.Content, "url", ev.Repository.URL)
+		setIf(next.Content, "default_branch", ev.Repository.DefaultBranch)
+		if !setEntry(next.Content, section, key, rec, newer) {
+			return nil, state.ErrNoChange
+		}
+		return next, nil
+	})
+	if err != nil {
+		return fmt.Errorf("update repository %s: %w", name, err)
+	}
+	return nil
+}
+
+// build sets one step of the build object of the event's commit.
+func (l LiveState) build(ctx context.Context, ev *event.Event, step string) error {
+	if ev.Commit == "" {
+		return nil
+	}
+	b := ev.Build
+	rec := map[string]any{"status": string(b.Status), "updated_at": stamp(ev)}
+	setIf(rec, "outcome", string(b.Outcome))
+	setIf(rec, "url", b.URL)
+	return l.upsertBuild(ctx, ev, func(content map[string]any) bool {
+		changed := setEntry(content, "steps", step, rec, newerByTimeAndProgress)
+		if changed && b.URL != "" && !isTaskKind(ev.Kind) {
+			content["link"] = b.URL
+		}
+		setIf(content, "branch", ev.Branch)
+		content["state"] = buildState(content["steps"])
+		return changed
+	})
+}
+
+// artifact records the image or package built from the event's commit.
+func (l LiveState) artifact(ctx context.Context, ev *event.Event) error {
+	a := map[string]any{"repository": ev.Artifact.Repository}
+	setIf(a, "tag", ev.Artifact.Tag)
+	setIf(a, "digest", ev.Artifact.Digest)
+	setIf(a, "reference", ev.Artifact.Reference)
+	return l.upsertBuild(ctx, ev, func(content map[string]any) bool {
+		content["artifact"] = a
+		return true
+	})
+}
+
+func (l LiveState) upsertBuild(ctx context.Context, ev *event.Event, apply func(content map[string]any) bool) error {
+	name := ObjectName(ev.Source, ev.Repository.Name, shortSHA(ev.Commit))
+	_, _, err := l.Store.Upsert(ctx, state.TypeBuild, name, writer, func(cur *state.Object) (*state.Object, error) {
+		next := state.NewObject(state.TypeBuild, cur.Content)
+		next.Content["application"] = ev.Repository.Name
+		next.Content["version"] = ev.Commit
+		next.Content["commit"] = ev.Commit
+		if !apply(next.Content) {
+			return nil, state.ErrNoChange
+		}
+		return next, nil
+	})
+	if err != nil {
+		return fmt.Errorf("update build %s: %w", name, err)
+	}
+	return nil
+}
+
+func shortSHA(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+// setEntry sets content[section][key] = rec unless the stored entry is
+// newer, and reports whether it did. The section map is copied, never
+// shared with the current version.
+func setEntry(content map[string]any, section, key string, rec map[string]any, newer func(old, cur map[string]any) bool) bool {
+	old, _ := content[section].(map[string]any)
+	if prev, ok := old[key].(map[string]any); ok && !newer(prev, rec) {
+		return false
+	}
+	sec := make(map[string]any, len(old)+1)
+	for k, v := range old {
+		sec[k] = v
+	}
+	sec[key] = rec
+	content[section] = sec
+	return true
+}
+
+func setIf(m map[string]any, key, value string) {
+	if value != "" {
+		m[key] = value
+	}
+}
+
+func stamp(ev *event.Event) string {
+	t := ev.ReceivedAt
+	if ev.Build != nil && ev.Build.UpdatedAt != nil {
+		t = *ev.Build.UpdatedAt
+	} else if ev.Build != nil && ev.Build.StartedAt != nil && ev.Kind != event.KindTaskFinished {
+		t = *ev.Build.StartedAt
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func branchRecord(ev *event.Event) map[string]any {
+	rec := map[string]any{"event": ev.ID, "at": ev.ReceivedAt.UTC().Format(time.RFC3339Nano)}
+	setIf(rec, "actor", ev.Actor)
+	if ev.Kind == event.KindBranchDeleted {
+		rec["deleted"] = true
+	} else {
+		setIf(rec, "commit", ev.Commit)
+	}
+	return rec
+}
+
+func runRecord(ev *event.Event) map[string]any {
+	b := ev.Build
+	rec := map[string]any{"status": string(b.Status), "event": ev.ID, "at": stamp(ev)}
+	setIf(rec, "run_id", b.ID)
+	setIf(rec, "outcome", string(b.Outcome))
+	setIf(rec, "branch", ev.Branch)
+	setIf(rec, "commit", ev.Commit)
+	setIf(rec, "url", b.URL)
+	if b.Number != 0 {
+		rec["number"] = b.Number
+	}
+	if b.Attempt != 0 {
+		rec["attempt"] = b.Attempt
+	}
+	return rec
+}
+
+// newerByTime: a record at the same or a later time wins.
+func newerByTime(old, cur map[string]any) bool {
+	return !timeOf(cur["at"]).Before(timeOf(old["at"]))
+}
+
+// newerByTimeAndProgress orders the updates of one step.
+func newerByTimeAndProgress(old, cur map[string]any) bool {
+	a, b := timeOf(old["updated_at"]), timeOf(cur["updated_at"])
+	if !a.Equal(b) {
+		return b.After(a)
+	}
+	return progress(cur["status"]) >= progress(old["status"])
+}
+
+// newerRun orders the updates of one workflow: a later run, a later
+// attempt, a later update, then further progress.
+func newerRun(old, cur map[string]any) bool {
+	for _, k := range []string{"number", "attempt"} {
+		if x, y := number(old[k]), number(cur[k]); x != y {
+			return y > x
+		}
+	}
+	a, b := timeOf(old["at"]), timeOf(cur["at"])
+	if !a.Equal(b) {
+		return b.After(a)
+	}
+	return progress(cur["status"]) >= progress(old["status"])
+}
+
+func timeOf(v any) time.Time {
+	s, _ := v.(string)
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+func number(v any) float64 {
+	switch n := v.(type) {
+	case float64:
+		return n
+	case int:
+		return float64(n)
+	}
+	return 0
+}
+
+func progress(v any) int {
+	switch event.BuildStatus(fmt.Sprint(v)) {
+	case event.BuildQueued:
+		return 1
+	case event.BuildRunning:
+		return 2
+	case event.BuildFinished:
+		return 3
+	}
+	return 0
+}
+
+// buildState sums up the steps: failed if any failed, cancelled if any was
+// cancelled, succeeded when all finished, running when any runs, else
+// pending.
+func buildState(v any) string {
+	steps, _ := v.(map[string]any)
+	finished, running, failed, cancelled := 0, false, false, false
+	for _, s := range steps {
+		step, _ := s.(map[string]any)
+		switch step["status"] {
+		case string(event.BuildFinished):
+			finished++
+		case string(event.BuildRunning):
+			running = true
+		}
+		switch step["outcome"] {
+		case string(event.OutcomeFailure):
+			failed = true
+		case string(event.OutcomeCancelled):
+			cancelled = true
+		}
+	}
+	switch {
+	case failed:
+		return "failed"
+	case cancelled:
+		return "cancelled"
+	case len(steps) > 0 && finished == len(steps):
+		return "succeeded"
+	case running || finished > 0:
+		return "running"
+	}
+	return "pending"
+}

@@ -1,0 +1,127 @@
+package state
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+// ErrInvalid wraps a document that does not match its type's schema; the
+// message names the field.
+var ErrInvalid = errors.New("invalid object")
+
+//go:embed schemas/*.json
+var schemaFiles embed.FS
+
+// The object types. Each has a JSON Schema in schemas/<type>.json.
+const (
+	TypePipeline = "pipeline"
+	TypeService  = "service"
+	TypeInstance = "instance"
+	TypeBuild    = "build"
+	TypeRelease  = "release"
+	TypeState    = "state"
+	TypeAPIKey   = "apikey"
+)
+
+// Types lists every object type, sorted.
+func Types() []string {
+	return slices.Sorted(maps.Keys(schemas()))
+}
+
+// KnownType reports whether typ is an object type.
+func KnownType(typ string) bool {
+	_, ok := schemas()[typ]
+	return ok
+}
+
+// schemas compiles every type's schema once.
+var schemas = sync.OnceValue(func() map[string]*jsonschema.Schema {
+	entries, err := schemaFiles.ReadDir("schemas")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	out := map[string]*jsonschema.Schema{}
+	for _, e := range entries {
+		typ := strings.TrimSuffix(e.Name(), ".json")
+		raw, _ := schemaFiles.ReadFile("schemas/" + e.Name())
+		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(raw)))
+		if err != nil {
+			panic(fmt.Sprintf("schema %s: %v", typ, err))
+		}
+		url := "reflex:" + typ + ".json"
+		if err := c.AddResource(url, doc); err != nil {
+			panic(fmt.Sprintf("schema %s: %v", typ, err))
+		}
+		if out[typ], err = c.Compile(url); err != nil {
+			panic(fmt.Sprintf("schema %s: %v", typ, err))
+		}
+	}
+	return out
+})
+
+// objectName is the pattern every object name follows: it appears in
+// URLs, so no slash.
+var objectName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$`)
+
+// ValidName reports whether name may name an object.
+func ValidName(name string) bool { return objectName.MatchString(name) }
+
+var printer = message.NewPrinter(language.English)
+
+// validate checks an object's content (name included, metadata and the
+// sensitive part excluded) against its type's schema.
+func validate(typ string, content map[string]any) error {
+	sch, ok := schemas()[typ]
+	if !ok {
+		return fmt.Errorf("%w: unknown type %q (known: %s)", ErrInvalid, typ, strings.Join(Types(), ", "))
+	}
+	name, _ := content["name"].(string)
+	if !ValidName(name) {
+		return fmt.Errorf("%w: field name: must be 1-200 letters, digits, '.', '_', ':', '@' or '-', starting with a letter or digit", ErrInvalid)
+	}
+	// The schema library wants the generic JSON form (json.Number for
+	// numbers), which a round trip gives whatever the caller built.
+	raw, err := json.Marshal(content)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(string(raw)))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		var ve *jsonschema.ValidationError
+		if errors.As(err, &ve) {
+			return fmt.Errorf("%w: %s", ErrInvalid, describe(ve))
+		}
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return nil
+}
+
+// describe turns a schema validation error into one line naming the first
+// offending field, e.g. "field status.deploying: got string, want boolean".
+func describe(ve *jsonschema.ValidationError) string {
+	leaf := ve
+	for len(leaf.Causes) > 0 {
+		leaf = leaf.Causes[0]
+	}
+	field := strings.Join(leaf.InstanceLocation, ".")
+	if field == "" {
+		field = "(document)"
+	}
+	return "field " + field + ": " + leaf.ErrorKind.LocalizedString(printer)
+}
