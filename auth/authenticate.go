@@ -42,16 +42,20 @@ type cached struct {
 	expires time.Time
 }
 
-// cacheTTL is how long a verified key is trusted without reading it again:
-// a deleted key or secret stops working within this time.
-const cacheTTL = 5 * time.Second
+// DefaultCacheTTL is how long a verified key is trusted without reading it
+// again: a deleted key or secret stops working within this time.
+const DefaultCacheTTL = 5 * time.Second
 
 // maxCached bounds the cache; beyond it, the cache is emptied.
 const maxCached = 10000
 
 // NewAuthenticator returns an authenticator over the store's API keys and,
 // when adminKey is set, that key as a master credential (REFLEX_ADMIN_KEY).
-func NewAuthenticator(store *state.Store, adminKey string) *Authenticator {
+// Verified keys are trusted for cacheTTL (DefaultCacheTTL when 0).
+func NewAuthenticator(store *state.Store, adminKey string, cacheTTL time.Duration) *Authenticator {
+	if cacheTTL <= 0 {
+		cacheTTL = DefaultCacheTTL
+	}
 	return &Authenticator{
 		store: store, adminKey: sha256.Sum256([]byte(adminKey)), hasAdmin: adminKey != "",
 		cache: map[[32]byte]cached{}, ttl: cacheTTL,

@@ -133,7 +133,7 @@ func AddSecret(ctx context.Context, store *state.Store, name, by string) (string
 			return nil, err
 		}
 		secret = s
-		next := state.NewObject(state.TypeAPIKey, cur.Content)
+		next := cur.Copy()
 		next.Content["secrets"] = secretsValue(append(secretsOf(cur), stored))
 		return next, nil
 	})
@@ -155,7 +155,7 @@ func RemoveSecret(ctx context.Context, store *state.Store, name, id, by string) 
 		if len(list) == 1 {
 			return nil, fmt.Errorf("%w: apikey %q has only this secret; delete the key instead", state.ErrInvalid, name)
 		}
-		next := state.NewObject(state.TypeAPIKey, cur.Content)
+		next := cur.Copy()
 		next.Content["secrets"] = secretsValue(slices.Delete(list, i, i+1))
 		return next, nil
 	})

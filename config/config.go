@@ -5,6 +5,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/registry"
+	"github.com/reflexops/reflex/state"
 )
 
 // Config is the configuration file.
@@ -23,6 +25,29 @@ type Config struct {
 	// Sources declares where webhooks come from. Default: none, so every
 	// webhook is answered 404.
 	Sources []SourceSpec `yaml:"sources"`
+	// Encryption holds the keys that seal objects' sensitive parts.
+	// Default: none, and objects with a sensitive part are refused.
+	Encryption *EncryptionSpec `yaml:"encryption"`
+}
+
+// EncryptionSpec declares the AES-256 keys for sensitive parts. Several
+// keys let one be rotated: new writes use the primary key, and every listed
+// key still opens what it sealed.
+type EncryptionSpec struct {
+	// Primary is the id of the key new writes use. Required with more than
+	// one key.
+	Primary string `yaml:"primary"`
+	// Keys are the keys, each 32 random bytes in base64 (e.g. from
+	// `openssl rand -base64 32`), given as a secret reference.
+	Keys []KeySpec `yaml:"keys"`
+}
+
+// KeySpec declares one encryption key.
+type KeySpec struct {
+	// ID names the key in what it seals. Required.
+	ID string `yaml:"id"`
+	// Secret is the base64 key: a literal, "env:NAME" or "file:PATH".
+	Secret string `yaml:"secret"`
 }
 
 // SourceSpec declares one webhook source as written in the file.
@@ -84,6 +109,9 @@ func Parse(raw []byte) (*Config, error) {
 }
 
 func (c *Config) validate() error {
+	if err := c.Encryption.validate(); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for i, s := range c.Sources {
 		where := fmt.Sprintf("sources[%d]", i)
@@ -108,6 +136,59 @@ func (c *Config) validate() error {
 		seen[s.Name] = true
 	}
 	return nil
+}
+
+func (e *EncryptionSpec) validate() error {
+	if e == nil {
+		return nil
+	}
+	if len(e.Keys) == 0 {
+		return errors.New("encryption: at least one key is required")
+	}
+	ids := map[string]bool{}
+	for i, k := range e.Keys {
+		switch {
+		case k.ID == "":
+			return fmt.Errorf("encryption.keys[%d]: id is required", i)
+		case ids[k.ID]:
+			return fmt.Errorf("encryption.keys[%d]: id %q declared twice", i, k.ID)
+		case k.Secret == "":
+			return fmt.Errorf("encryption key %q: secret is required", k.ID)
+		}
+		ids[k.ID] = true
+	}
+	switch {
+	case e.Primary == "" && len(e.Keys) > 1:
+		return errors.New("encryption: primary is required with more than one key: name the key new writes use")
+	case e.Primary != "" && !ids[e.Primary]:
+		return fmt.Errorf("encryption: primary %q is not among the keys", e.Primary)
+	}
+	return nil
+}
+
+// KeyRing resolves the encryption keys; nil when none are configured.
+func (c *Config) KeyRing() (*state.KeyRing, error) {
+	e := c.Encryption
+	if e == nil {
+		return nil, nil
+	}
+	keys := make([]state.Key, 0, len(e.Keys))
+	for _, k := range e.Keys {
+		raw, err := ResolveSecret(k.Secret)
+		if err != nil {
+			return nil, fmt.Errorf("encryption key %q: %w", k.ID, err)
+		}
+		secret, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(raw)))
+		if err != nil || len(secret) != 32 {
+			return nil, fmt.Errorf("encryption key %q: want 32 bytes in base64 (openssl rand -base64 32)", k.ID)
+		}
+		keys = append(keys, state.Key{ID: k.ID, Secret: secret})
+	}
+	primary := e.Primary
+	if primary == "" {
+		primary = e.Keys[0].ID
+	}
+	return state.NewKeyRing(keys, primary)
 }
 
 // ResolveSources resolves every source's secrets and connector. An empty or

@@ -121,3 +121,38 @@ func writeFile(t *testing.T, content string) string {
 	}
 	return path
 }
+
+func TestKeyRing(t *testing.T) {
+	t.Setenv("K1", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=") // 32 bytes
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"one key", "encryption: {keys: [{id: k1, secret: 'env:K1'}]}", ""},
+		{"two keys with primary", "encryption: {primary: k2, keys: [{id: k1, secret: 'env:K1'}, {id: k2, secret: 'env:K1'}]}", ""},
+		{"two keys without primary", "encryption: {keys: [{id: k1, secret: 'env:K1'}, {id: k2, secret: 'env:K1'}]}", "primary is required"},
+		{"unknown primary", "encryption: {primary: k9, keys: [{id: k1, secret: 'env:K1'}]}", `primary "k9" is not among the keys`},
+		{"short key", "encryption: {keys: [{id: k1, secret: 'c2hvcnQ='}]}", "want 32 bytes in base64"},
+		{"no keys", "encryption: {keys: []}", "at least one key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Parse([]byte(tt.yaml))
+			if err == nil {
+				var kr any
+				kr, err = cfg.KeyRing()
+				if err == nil && kr == nil {
+					t.Fatal("no key ring built")
+				}
+			}
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

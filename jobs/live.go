@@ -70,7 +70,7 @@ func ObjectName(parts ...string) string {
 func (l LiveState) repository(ctx context.Context, ev *event.Event, section, key string, rec map[string]any, newer func(old, cur map[string]any) bool) error {
 	name := ObjectName(ev.Source, ev.Repository.Name)
 	_, _, err := l.Store.Upsert(ctx, state.TypeState, name, writer, func(cur *state.Object) (*state.Object, error) {
-		next := state.NewObject(state.TypeState, cur.Content)
+		next := cur.Copy()
 		next.Content["kind"] = "repository"
 		next.Content["source"] = ev.Source
 		next.Content["repository"] = ev.Repository.Name
@@ -122,7 +122,7 @@ func (l LiveState) artifact(ctx context.Context, ev *event.Event) error {
 func (l LiveState) upsertBuild(ctx context.Context, ev *event.Event, apply func(content map[string]any) bool) error {
 	name := ObjectName(ev.Source, ev.Repository.Name, shortSHA(ev.Commit))
 	_, _, err := l.Store.Upsert(ctx, state.TypeBuild, name, writer, func(cur *state.Object) (*state.Object, error) {
-		next := state.NewObject(state.TypeBuild, cur.Content)
+		next := cur.Copy()
 		next.Content["application"] = ev.Repository.Name
 		next.Content["version"] = ev.Commit
 		next.Content["commit"] = ev.Commit

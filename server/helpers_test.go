@@ -71,7 +71,14 @@ func start(t *testing.T, rdb *redis.Client, tweak func(*server.Options)) *instan
 			t.Error("Run did not return within 20s of shutdown")
 		}
 	})
-	return &instance{URL: "http://" + ln.Addr().String(), Redis: rdb}
+	in := &instance{URL: "http://" + ln.Addr().String(), Redis: rdb}
+	if opts.HTTP {
+		req, _ := http.NewRequest(http.MethodGet, in.URL+"/readyz", nil)
+		if r := do(t, req); r.Code != http.StatusOK {
+			t.Fatalf("not ready: %d %s", r.Code, r.Body)
+		}
+	}
+	return in
 }
 
 func testLogger() *slog.Logger {

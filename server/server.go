@@ -50,6 +50,9 @@ type Options struct {
 	// Authz decides what API callers may do. Default: only the master key
 	// may do anything.
 	Authz policies.Authorizer
+	// KeyCacheTTL is how long a verified API key is trusted before it is
+	// read again. Default auth.DefaultCacheTTL.
+	KeyCacheTTL time.Duration
 	// TrustedProxies lists reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []string
 	// MaxBody is the request body limit. Default handlers.DefaultMaxBody.
@@ -160,7 +163,7 @@ func newHTTPServer(ctx context.Context, store *state.Store, o Options) (*http.Se
 	intake := &jobs.Intake{Client: asynq.NewClientFromRedisClient(o.Redis), Store: store, Log: o.Log}
 	router, err := handlers.NewRouter(handlers.Deps{
 		Redis: o.Redis, Store: store, TrustedProxies: o.TrustedProxies, Log: o.Log,
-		Auth: auth.NewAuthenticator(store, o.AdminKey), Authz: authz, Hub: hub,
+		Auth: auth.NewAuthenticator(store, o.AdminKey, o.KeyCacheTTL), Authz: authz, Hub: hub,
 		Hooks: handlers.NewHooks(o.Sources, intake, o.MaxBody),
 	})
 	if err != nil {

@@ -199,7 +199,7 @@ type StaleError struct {
 }
 
 func (e *StaleError) Error() string {
-	return fmt.Sprintf("%s %q is at version %d, not %d: read it again and reapply the change", e.Type, e.Name, e.Current, e.Expected)
+	return fmt.Sprintf("%s %q is at revision %d, not %d: read it again and reapply the change", e.Type, e.Name, e.Current, e.Expected)
 }
 
 // Unwrap makes a StaleError match ErrStale.
@@ -222,7 +222,7 @@ func (s *Store) Object(ctx context.Context, typ, name string, version int64) (*O
 	}
 	if errors.Is(err, redis.Nil) {
 		if version != 0 {
-			return nil, fmt.Errorf("%s %q has no version %d (kept: the last %d): %w", typ, name, version, s.objectHistory, ErrNotFound)
+			return nil, fmt.Errorf("%s %q has no revision %d (the last %d are kept): %w", typ, name, version, s.objectHistory, ErrNotFound)
 		}
 		return nil, fmt.Errorf("%s %q: %w", typ, name, ErrNotFound)
 	}
@@ -535,4 +535,15 @@ func (s *Store) Upsert(ctx context.Context, typ, name, by string, edit Edit) (*O
 		return o, err == nil, err
 	}
 	return nil, false, fmt.Errorf("%s %q: upsert gave up after %d attempts", typ, name, maxWriteRetries)
+}
+
+// Copy returns a copy of the object to edit: its content map is new (its
+// values are shared), and its sensitive part, sealed or not, is kept.
+func (o *Object) Copy() *Object {
+	c := *o
+	c.Content = make(map[string]any, len(o.Content)+1)
+	for k, v := range o.Content {
+		c.Content[k] = v
+	}
+	return &c
 }

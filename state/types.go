@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 )
@@ -119,7 +120,14 @@ func describe(ve *jsonschema.ValidationError) string {
 	for len(leaf.Causes) > 0 {
 		leaf = leaf.Causes[0]
 	}
-	field := strings.Join(leaf.InstanceLocation, ".")
+	at := leaf.InstanceLocation
+	switch k := leaf.ErrorKind.(type) {
+	case *kind.Required:
+		return "field " + strings.Join(append(at, k.Missing[0]), ".") + ": is required"
+	case *kind.AdditionalProperties:
+		return "field " + strings.Join(append(at, k.Properties[0]), ".") + ": is not a field of this type"
+	}
+	field := strings.Join(at, ".")
 	if field == "" {
 		field = "(document)"
 	}

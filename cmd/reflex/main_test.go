@@ -98,11 +98,22 @@ func writeConfig(t *testing.T) string {
 // embedded one unless REDIS_URL is set), and waits until it is ready.
 func serve(t *testing.T, extra ...string) *process {
 	t.Helper()
+	redisURL := ""
+	if os.Getenv("REDIS_URL") != "" {
+		redisURL = redistest.New(t).URL
+	}
+	return serveOn(t, redisURL, extra...)
+}
+
+// serveOn starts `reflex serve` on the Redis at redisURL (embedded when
+// empty).
+func serveOn(t *testing.T, redisURL string, extra ...string) *process {
+	t.Helper()
 	addr := freeAddr(t)
 	env := append(os.Environ(), "E2E_SECRET="+e2eSecret, "REFLEX_ADMIN_KEY="+e2eAdminKey, "REFLEX_ADDR="+addr)
 	env = withoutEnv(env, "REDIS_URL")
-	if os.Getenv("REDIS_URL") != "" {
-		env = append(env, "REDIS_URL="+redistest.New(t).URL)
+	if redisURL != "" {
+		env = append(env, "REDIS_URL="+redisURL)
 	}
 	args := append([]string{"serve", "--config", writeConfig(t), "--shutdown-timeout", "5s"}, extra...)
 	p := &process{cmd: exec.Command(binary, args...), url: "http://" + addr, logs: &syncBuffer{}, done: make(chan error, 1)}

@@ -21,6 +21,8 @@ import (
 
 // runFlags are the settings serve and worker share.
 type runFlags struct {
+	keys            *state.KeyRing
+	objectHistory   int
 	concurrency     int
 	history         int
 	dedupeWindow    time.Duration
@@ -33,6 +35,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.history, "event-history", state.DefaultHistory, "how many events are kept; older ones are dropped")
 	fl.DurationVar(&f.dedupeWindow, "dedupe-window", state.DefaultDedupeWindow, "how long a delivery id is remembered, so a redelivery is recognised")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a shutdown waits for in-flight requests and jobs")
+	fl.IntVar(&f.objectHistory, "object-history", state.DefaultObjectHistory, "how many revisions of each object are kept")
 }
 
 func newServeCmd(g *globals, logOut io.Writer) *cobra.Command {
@@ -66,19 +69,25 @@ The API under /api/v1 requires REFLEX_ADMIN_KEY, sent as
 				return err
 			}
 			var sources []config.Source
+			var keys *state.KeyRing
 			if configPath != "" {
-				if _, sources, err = config.Load(configPath); err != nil {
+				cfg, srcs, err := config.Load(configPath)
+				if err != nil {
 					return err
+				}
+				sources = srcs
+				if keys, err = cfg.KeyRing(); err != nil {
+					return fmt.Errorf("config %s: %w", configPath, err)
 				}
 			} else {
 				log.Warn("no --config given: no webhook sources are configured, every delivery is answered 404")
 			}
-			adminKey := os.Getenv("REFLEX_ADMIN_KEY")
-			if adminKey == "" {
-				log.Warn("REFLEX_ADMIN_KEY is not set: the /api routes are closed")
-			}
+			rf.keys = keys
 			return runServer(cmd.Context(), log, rf, server.Options{
-				HTTP: true, Addr: addr, Sources: sources, AdminKey: adminKey,
+				HTTP: true, Addr: addr, Sources: sources, AdminKey: os.Getenv("REFLEX_ADMIN_KEY"),
+				OnMasterKey: func(key string) {
+					fmt.Fprintf(logOut, "\nCreated the master API key. It is shown only this once; keep it safe:\n\n    %s\n\nUse it as REFLEX_APIKEY, or send it as Authorization: Bearer <key>.\n\n", key)
+				},
 				TrustedProxies: proxies, MaxBody: int64(maxBody), Worker: worker,
 			})
 		},
@@ -128,7 +137,7 @@ func runServer(parent context.Context, log *slog.Logger, rf runFlags, o server.O
 	defer conn.Close()
 	o.Redis, o.Log = conn.Client, log
 	o.Concurrency, o.ShutdownTimeout = rf.concurrency, rf.shutdownTimeout
-	o.Store = state.Options{History: rf.history, DedupeWindow: rf.dedupeWindow}
+	o.Store = state.Options{History: rf.history, DedupeWindow: rf.dedupeWindow, ObjectHistory: rf.objectHistory, Keys: rf.keys}
 	if err := server.Run(ctx, o); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
