@@ -36,7 +36,7 @@ type instance struct {
 
 // start runs Reflex with one GitHub source, "acme-github", on rdb until the
 // test ends. tweak may change the options before the start.
-func start(t *testing.T, rdb *redis.Client, tweak func(*server.Options)) *instance {
+func start(t testing.TB, rdb *redis.Client, tweak func(*server.Options)) *instance {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -189,4 +189,4 @@ func waitProcessedWithin(t testing.TB, in *instance, id string, patience time.Du
 
 // newRedis returns the test's Redis: embedded, or a leased database of the
 // real server when REDIS_URL is set.
-func newRedis(t *testing.T) *redis.Client { return redistest.New(t).Client }
+func newRedis(t testing.TB) *redis.Client { return redistest.New(t).Client }

@@ -275,7 +275,7 @@ type sseEvent struct {
 }
 
 // watchStream opens /api/v1/watch and delivers its events on a channel.
-func watchStream(t *testing.T, in *instance, key, query, lastID string) (<-chan sseEvent, func()) {
+func watchStream(t testing.TB, in *instance, key, query, lastID string) (<-chan sseEvent, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", in.URL+"/api/v1/watch"+query, nil)
@@ -327,7 +327,7 @@ func watchStream(t *testing.T, in *instance, key, query, lastID string) (<-chan 
 	return ch, cancel
 }
 
-func next(t *testing.T, ch <-chan sseEvent) sseEvent {
+func next(t testing.TB, ch <-chan sseEvent) sseEvent {
 	t.Helper()
 	select {
 	case ev, ok := <-ch:

@@ -157,9 +157,14 @@ func newHTTPServer(ctx context.Context, store *state.Store, o Options) (*http.Se
 	if authz == nil {
 		authz = policies.MasterOnly{}
 	}
-	hubCtx, stopHub := context.WithCancel(context.Background())
+	hubCtx, cancelHub := context.WithCancel(context.Background())
 	hub := state.NewHub(store, o.Log)
-	go hub.Run(hubCtx)
+	hubDone := make(chan struct{})
+	go func() {
+		defer close(hubDone)
+		hub.Run(hubCtx)
+	}()
+	stopHub := func() { cancelHub(); <-hubDone }
 	intake := &jobs.Intake{Client: asynq.NewClientFromRedisClient(o.Redis), Store: store, Log: o.Log}
 	router, err := handlers.NewRouter(handlers.Deps{
 		Redis: o.Redis, Store: store, TrustedProxies: o.TrustedProxies, Log: o.Log,

@@ -58,8 +58,9 @@ Redis: REDIS_URL (redis:// or rediss://, with password and db) selects a real
 Redis. Without it Reflex starts an embedded in-memory Redis, and nothing
 survives a restart.
 
-The API under /api/v1 requires REFLEX_ADMIN_KEY, sent as
-"Authorization: Bearer <key>"; without it the API is closed.`,
+The API under /api/v1 requires an API key, sent as "Authorization: Bearer
+<name.secret>". REFLEX_ADMIN_KEY, when set, is accepted as the master key;
+otherwise the first start creates the master key and prints it once.`,
 		Example: `  ACME_GITHUB_SECRET=s3cret reflex serve --config examples/reflex.yaml
   REDIS_URL=redis://:pass@redis:6379/0 reflex serve --addr :9000 --config /etc/reflex.yaml`,
 		Args: cobra.NoArgs,
