@@ -43,6 +43,21 @@ func (h objects) view(c *gin.Context, o *state.Object) map[string]any {
 	return o.Document(reveal)
 }
 
+// load reads the object a route names (at revision version when not 0)
+// and checks the caller may act on it; on failure it answers and returns
+// nil.
+func (h objects) load(c *gin.Context, typ string, version int64, action policies.Action, sensitive bool) *state.Object {
+	o, err := h.store.Object(c.Request.Context(), typ, c.Param("name"), version)
+	if err == nil {
+		err = h.allow(c, action, o, sensitive)
+	}
+	if err != nil {
+		fail(c, err)
+		return nil
+	}
+	return o
+}
+
 // knownType checks the type parameter.
 func knownType(c *gin.Context) (string, bool) {
 	typ := c.Param("type")
@@ -111,13 +126,8 @@ func (h objects) get(c *gin.Context) {
 		}
 		version = n
 	}
-	o, err := h.store.Object(c.Request.Context(), typ, c.Param("name"), version)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	if err := h.allow(c, policies.ActionRead, o, false); err != nil {
-		fail(c, err)
+	o := h.load(c, typ, version, policies.ActionRead, false)
+	if o == nil {
 		return
 	}
 	c.Header("ETag", etag(o.Version))
@@ -130,17 +140,11 @@ func (h objects) versions(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	o, err := h.store.Object(ctx, typ, c.Param("name"), 0)
-	if err != nil {
-		fail(c, err)
+	o := h.load(c, typ, 0, policies.ActionRead, false)
+	if o == nil {
 		return
 	}
-	if err := h.allow(c, policies.ActionRead, o, false); err != nil {
-		fail(c, err)
-		return
-	}
-	list, err := h.store.Versions(ctx, typ, o.Name)
+	list, err := h.store.Versions(c.Request.Context(), typ, o.Name)
 	if err != nil {
 		fail(c, err)
 		return
@@ -289,17 +293,11 @@ func (h objects) remove(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	ctx := c.Request.Context()
-	o, err := h.store.Object(ctx, typ, c.Param("name"), 0)
-	if err != nil {
-		fail(c, err)
+	o := h.load(c, typ, 0, policies.ActionWrite, false)
+	if o == nil {
 		return
 	}
-	if err := h.allow(c, policies.ActionWrite, o, false); err != nil {
-		fail(c, err)
-		return
-	}
-	if err := h.store.Delete(ctx, typ, o.Name, ifVersion); err != nil {
+	if err := h.store.Delete(c.Request.Context(), typ, o.Name, ifVersion); err != nil {
 		fail(c, err)
 		return
 	}
@@ -309,17 +307,11 @@ func (h objects) remove(c *gin.Context) {
 // addSecret answers POST /api/v1/apikey/{name}/secrets: a new key for
 // rotation, shown only this once.
 func (h objects) addSecret(c *gin.Context) {
-	ctx := c.Request.Context()
-	o, err := h.store.Object(ctx, state.TypeAPIKey, c.Param("name"), 0)
-	if err != nil {
-		fail(c, err)
+	o := h.load(c, state.TypeAPIKey, 0, policies.ActionWrite, true)
+	if o == nil {
 		return
 	}
-	if err := h.allow(c, policies.ActionWrite, o, true); err != nil {
-		fail(c, err)
-		return
-	}
-	key, updated, err := auth.AddSecret(ctx, h.store, o.Name, callerOf(c).Name)
+	key, updated, err := auth.AddSecret(c.Request.Context(), h.store, o.Name, callerOf(c).Name)
 	if err != nil {
 		fail(c, err)
 		return
@@ -329,17 +321,11 @@ func (h objects) addSecret(c *gin.Context) {
 
 // removeSecret answers DELETE /api/v1/apikey/{name}/secrets/{id}.
 func (h objects) removeSecret(c *gin.Context) {
-	ctx := c.Request.Context()
-	o, err := h.store.Object(ctx, state.TypeAPIKey, c.Param("name"), 0)
-	if err != nil {
-		fail(c, err)
+	o := h.load(c, state.TypeAPIKey, 0, policies.ActionWrite, true)
+	if o == nil {
 		return
 	}
-	if err := h.allow(c, policies.ActionWrite, o, true); err != nil {
-		fail(c, err)
-		return
-	}
-	updated, err := auth.RemoveSecret(ctx, h.store, o.Name, c.Param("id"), callerOf(c).Name)
+	updated, err := auth.RemoveSecret(c.Request.Context(), h.store, o.Name, c.Param("id"), callerOf(c).Name)
 	if err != nil {
 		fail(c, err)
 		return

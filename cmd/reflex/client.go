@@ -36,7 +36,9 @@ type apiError struct {
 	message string
 }
 
-func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, http.StatusText(e.status), e.message) }
+func (e *apiError) Error() string {
+	return fmt.Sprintf("%d %s: %s", e.status, http.StatusText(e.status), e.message)
+}
 
 // do sends a request and decodes a JSON answer into out (when not nil). It
 // returns the response headers.

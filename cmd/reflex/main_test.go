@@ -158,8 +158,15 @@ func withoutEnv(env []string, name string) []string {
 // reflexCmd runs the binary to completion.
 func reflexCmd(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return reflexWithInput(t, env, "", args...)
+}
+
+// reflexWithInput runs the binary to completion with stdin.
+func reflexWithInput(t *testing.T, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()

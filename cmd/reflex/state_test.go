@@ -17,19 +17,7 @@ import (
 // stateCLI runs `reflex state …` against a server with the admin key.
 func stateCLI(t *testing.T, p *process, stdin string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"state"}, args...)...)
-	cmd.Env = append(os.Environ(), "REFLEX_URL="+p.url, "REFLEX_APIKEY="+e2eAdminKey)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errOut.String(), code
+	return reflexWithInput(t, []string{"REFLEX_URL=" + p.url, "REFLEX_APIKEY=" + e2eAdminKey}, stdin, append([]string{"state"}, args...)...)
 }
 
 func TestStateCLI(t *testing.T) {
