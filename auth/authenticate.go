@@ -16,14 +16,19 @@ import (
 // ErrUnauthenticated is returned for a missing, malformed or wrong key.
 var ErrUnauthenticated = errors.New("unauthenticated")
 
-// Caller is who makes a request.
+// Caller is who makes a request: an API key, or a webhook source.
 type Caller struct {
-	// Name is the API key's name ("master" for the admin key).
+	// Kind is "apikey" (or empty) for API keys, "source" for webhooks.
+	Kind string
+	// Name is the API key's name ("master" for the admin key), or the
+	// source's name.
 	Name string
 	// Master is true for the master key, which may do everything.
 	Master bool
 	// Groups are the key's groups, for policies.
 	Groups []string
+	// Source and Connector name a webhook caller's source.
+	Source, Connector string
 }
 
 // Authenticator turns bearer tokens into callers.

@@ -93,22 +93,32 @@ func secretsValue(list []Secret) []any {
 // directly.
 var ErrManagedSecrets = fmt.Errorf("%w: field secrets: an API key's secrets are created by Reflex: use POST /api/v1/apikey/{name}/secrets and DELETE …/secrets/{id}", state.ErrInvalid)
 
+// NewKeySecrets returns a new key for an API key named name and the
+// stored form of its one secret, to put in the object's secrets field.
+func NewKeySecrets(name string) (string, []any, error) {
+	secret, stored, err := newSecret(time.Now())
+	if err != nil {
+		return "", nil, err
+	}
+	return name + "." + secret, secretsValue([]Secret{stored}), nil
+}
+
 // CreateKey creates an API key object with one new secret and returns the
 // key ("name.secret"), which is shown only this once.
 func CreateKey(ctx context.Context, store *state.Store, o *state.Object, by string) (string, *state.Object, error) {
 	if _, ok := o.Content["secrets"]; ok {
 		return "", nil, ErrManagedSecrets
 	}
-	secret, stored, err := newSecret(time.Now())
+	key, secrets, err := NewKeySecrets(o.Name)
 	if err != nil {
 		return "", nil, err
 	}
-	o.Content["secrets"] = secretsValue([]Secret{stored})
+	o.Content["secrets"] = secrets
 	created, err := store.Create(ctx, o, by)
 	if err != nil {
 		return "", nil, err
 	}
-	return o.Name + "." + secret, created, nil
+	return key, created, nil
 }
 
 // KeepSecrets makes a client's replacement or merge of an API key leave its

@@ -28,6 +28,13 @@ type Config struct {
 	// Encryption holds the keys that seal objects' sensitive parts.
 	// Default: none, and objects with a sensitive part are refused.
 	Encryption *EncryptionSpec `yaml:"encryption"`
+	// Policies, Scopes, Groups and APIKeys declare live-state objects of
+	// those types, each as its fields (see docs/policies.md). API keys are
+	// declared by name, description and groups: never their secrets.
+	Policies []map[string]any `yaml:"policies"`
+	Scopes   []map[string]any `yaml:"scopes"`
+	Groups   []map[string]any `yaml:"groups"`
+	APIKeys  []map[string]any `yaml:"apikeys"`
 }
 
 // EncryptionSpec declares the AES-256 keys for sensitive parts. Several

@@ -165,6 +165,8 @@ const (
 	StatusRetrying Status = "retrying"
 	// StatusFailed: processing failed for good.
 	StatusFailed Status = "failed"
+	// StatusDenied: verified, but refused by policy; no job was queued.
+	StatusDenied Status = "denied"
 )
 
 // BuildStatus is the normalized progress of a build or job.

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,13 +12,14 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/reflexops/reflex/config"
 	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/github"
 	"github.com/reflexops/reflex/fixtures"
 	"github.com/reflexops/reflex/handlers"
 	"github.com/reflexops/reflex/internal/redistest"
 	"github.com/reflexops/reflex/jobs"
+	"github.com/reflexops/reflex/policies"
+	"github.com/reflexops/reflex/sources"
 	"github.com/reflexops/reflex/state"
 )
 
@@ -28,11 +30,25 @@ import (
 // Redis: the yardstick for the ratio.
 func BenchmarkIntake(b *testing.B) {
 	r := redistest.New(b)
-	store := state.New(r.Client, state.Options{})
-	intake := &jobs.Intake{Client: asynq.NewClientFromRedisClient(r.Client), Store: store, Log: slog.New(slog.DiscardHandler)}
+	ctx, log := context.Background(), slog.New(slog.DiscardHandler)
+	store := state.New(r.Client, state.Options{Check: policies.Check})
 	secret := []byte("bench-secret")
-	hooks := handlers.NewHooks([]config.Source{{Name: "acme-github", Connector: github.New(), Secrets: [][]byte{secret}}}, intake, 0)
-	router, err := handlers.NewRouter(handlers.Deps{Redis: r.Client, Store: store, Hooks: hooks, Log: slog.New(slog.DiscardHandler)})
+	b.Setenv("BENCH_SECRET", string(secret))
+	src := state.NewObject(state.TypeSource, map[string]any{"name": "acme-github", "connector": "github", "secrets": []any{"env:BENCH_SECRET"}})
+	if _, err := store.Create(ctx, src, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	set := sources.NewSet(store, log)
+	engine := policies.NewEngine(store, log)
+	if err := policies.EnsureDefaults(ctx, store); err != nil {
+		b.Fatal(err)
+	}
+	if err := errors.Join(set.Reload(ctx), engine.Reload(ctx)); err != nil {
+		b.Fatal(err)
+	}
+	intake := &jobs.Intake{Client: asynq.NewClientFromRedisClient(r.Client), Store: store, Log: log}
+	hooks := handlers.NewHooks(set, intake, engine, 0)
+	router, err := handlers.NewRouter(handlers.Deps{Redis: r.Client, Store: store, Hooks: hooks, Log: log})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,35 +1,61 @@
 package handlers
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/reflexops/reflex/config"
+	"github.com/reflexops/reflex/auth"
 	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/event"
 	"github.com/reflexops/reflex/jobs"
+	"github.com/reflexops/reflex/policies"
+	"github.com/reflexops/reflex/sources"
+	"github.com/reflexops/reflex/state"
 )
 
 // Hooks is the webhook intake: POST /hooks/{source}.
 type Hooks struct {
-	sources map[string]config.Source
+	sources *sources.Set
 	intake  *jobs.Intake
+	authz   policies.Authorizer
 	maxBody int64
 	now     func() time.Time
 }
 
-// NewHooks returns the intake for sources.
-func NewHooks(sources []config.Source, intake *jobs.Intake, maxBody int64) *Hooks {
-	h := &Hooks{sources: map[string]config.Source{}, intake: intake, maxBody: maxBody, now: time.Now}
+// NewHooks returns the intake for the sources of set, whose deliveries the
+// authorizer must allow to receive.
+func NewHooks(set *sources.Set, intake *jobs.Intake, authz policies.Authorizer, maxBody int64) *Hooks {
+	h := &Hooks{sources: set, intake: intake, authz: authz, maxBody: maxBody, now: time.Now}
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBody
 	}
-	for _, s := range sources {
-		h.sources[s.Name] = s
-	}
 	return h
+}
+
+// policyHeaders are the request headers policies see (request.headers),
+// by lower-case name: never a credential or a signature.
+var policyHeaders = []string{
+	"User-Agent", "Content-Type", "X-Request-Id", "X-Forwarded-For",
+	"X-GitHub-Event", "X-GitHub-Delivery", "X-GitHub-Hook-Id",
+	"X-GitHub-Hook-Installation-Target-Type", "X-GitHub-Hook-Installation-Target-Id",
+	"X-GitHub-Enterprise-Host", "X-GitHub-Enterprise-Version",
+}
+
+func selectHeaders(h http.Header) map[string]string {
+	out := make(map[string]string, len(policyHeaders))
+	for _, name := range policyHeaders {
+		if v := h.Get(name); v != "" {
+			out[strings.ToLower(name)] = v
+		}
+	}
+	return out
 }
 
 // Receive verifies a delivery, normalizes it and queues its job, in that
@@ -37,9 +63,14 @@ func NewHooks(sources []config.Source, intake *jobs.Intake, maxBody int64) *Hook
 // answered only once the job is durably queued.
 func (h *Hooks) Receive(c *gin.Context) {
 	name := c.Param("source")
-	src, ok := h.sources[name]
-	if !ok {
+	src, err := h.sources.Lookup(name)
+	if errors.Is(err, sources.ErrUnknown) {
 		fail(c, Errorf(http.StatusNotFound, "no source named %q is configured", name))
+		return
+	}
+	if err != nil {
+		fail(c, &Error{Status: http.StatusServiceUnavailable, RetryAfter: 60,
+			Message: fmt.Sprintf("source %q cannot verify deliveries on this server: %v", name, err)})
 		return
 	}
 	body, err := readBody(c.Request, h.maxBody)
@@ -65,7 +96,18 @@ func (h *Hooks) Receive(c *gin.Context) {
 	}
 	ev := res.Event
 	addLogAttrs(c, slog.String("delivery_id", ev.ID), slog.String("event", ev.Type), slog.String("kind", string(ev.Kind)))
-	outcome, err := h.intake.Enqueue(c.Request.Context(), ev, res.Payload)
+	ctx := c.Request.Context()
+	d := h.authz.Authorize(ctx, policies.Request{
+		Caller: &auth.Caller{Kind: policies.KindSource, Name: src.Name, Source: src.Name, Connector: src.Connector.Name()},
+		Action: policies.ActionReceive, Type: policies.TypeEvent, Name: ev.ID, Event: ev,
+		IP: c.ClientIP(), Headers: selectHeaders(c.Request.Header), Verified: true,
+	})
+	trail, _ := json.Marshal(d)
+	if !d.Allowed {
+		h.refuse(c, ev, d, trail)
+		return
+	}
+	outcome, err := h.intake.Enqueue(ctx, ev, res.Payload, trail)
 	if err != nil {
 		fail(c, err)
 		return
@@ -75,4 +117,24 @@ func (h *Hooks) Receive(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusAccepted, answer{Status: "accepted", ID: ev.ID})
+}
+
+// refuse records a delivery that policy refused and answers 403 with the
+// decision: which scopes matched and which policies said what.
+func (h *Hooks) refuse(c *gin.Context, ev *event.Event, d policies.Decision, trail []byte) {
+	ev.Status = event.StatusDenied
+	if err := h.intake.Store.SaveEvent(c.Request.Context(), ev, nil, state.Refused, trail); err != nil {
+		fail(c, fmt.Errorf("%w: %v", jobs.ErrUnavailable, err))
+		return
+	}
+	addLogAttrs(c, slog.String("decision", d.Reason))
+	c.JSON(http.StatusForbidden, refusal{Status: "failed", Message: "refused by policy: " + d.Reason, ID: ev.ID, Decision: d})
+}
+
+// refusal is the answer to a delivery that policy refused.
+type refusal struct {
+	Status   string            `json:"status"`
+	Message  string            `json:"message"`
+	ID       string            `json:"id"`
+	Decision policies.Decision `json:"decision"`
 }

@@ -40,7 +40,7 @@ type Intake struct {
 }
 
 // Enqueue queues ev unless its delivery was already accepted. It returns
-// only once the job is in Redis.
+// only once the job is in Redis. decisions (JSON) are recorded on the event.
 //
 // Exactly-once rests on two records: while a job exists, its task id
 // (source/delivery id) makes a second enqueue conflict, atomically, even for
@@ -49,7 +49,7 @@ type Intake struct {
 // Writing that record after the enqueue, never before, means a failure
 // half-way can only let a redelivery through, never lose an event; the
 // worker's writes are idempotent, so that is harmless.
-func (in *Intake) Enqueue(ctx context.Context, ev *event.Event, payload []byte) (Outcome, error) {
+func (in *Intake) Enqueue(ctx context.Context, ev *event.Event, payload []byte, decisions ...[]byte) (Outcome, error) {
 	seen, err := in.Store.Accepted(ctx, ev.Source, ev.ID)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
@@ -70,7 +70,7 @@ func (in *Intake) Enqueue(ctx context.Context, ev *event.Event, payload []byte) 
 	}
 	// The job is durable from here on: a failure to write the first record
 	// is logged, not returned; the worker writes the record again.
-	if err := in.Store.SaveEvent(ctx, ev, nil, state.IfAbsent); err != nil {
+	if err := in.Store.SaveEvent(ctx, ev, nil, state.IfAbsent, decisions...); err != nil {
 		in.Log.Warn("job queued, but its event record could not be written yet", "source", ev.Source, "delivery_id", ev.ID, "error", err)
 	}
 	return Accepted, nil

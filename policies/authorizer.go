@@ -3,15 +3,18 @@ package policies
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/reflexops/reflex/auth"
+	"github.com/reflexops/reflex/event"
 	"github.com/reflexops/reflex/state"
 )
 
 // Action is what a request wants to do with its target.
 type Action string
 
-// The actions policies decide on.
+// The actions policies decide on. A scope's "admin" stands for read and
+// write.
 const (
 	ActionReceive Action = "receive"
 	ActionDeliver Action = "deliver"
@@ -19,28 +22,110 @@ const (
 	ActionWrite   Action = "write"
 )
 
+// KindSource marks a caller that is a webhook source, not an API key.
+const KindSource = "source"
+
 // Request is one authorization question: may the caller perform the action
-// on the object (of the type, with the name)?
+// on the target?
 type Request struct {
 	Caller *auth.Caller
 	Action Action
-	Type   string
-	Name   string
-	// Object is the target as stored, or as it would be after a write.
+	// Type is the target's type: TypeEvent or an object type.
+	Type string
+	Name string
+	// Object is the target object as stored, or as it would be after a
+	// write; nil for events.
 	Object *state.Object
-	// Sensitive is true when the question is about the object's sensitive
+	// Event is the target event, for receive and deliver.
+	Event *event.Event
+	// Sensitive is true when the question is about an object's sensitive
 	// part: reading it in clear, or writing it.
 	Sensitive bool
+	// IP is the client's address (through trusted proxies only).
+	IP string
+	// Headers holds the selected request headers, lower-case names.
+	Headers map[string]string
+	// Verified is true when the webhook's signature was verified.
+	Verified bool
 }
 
-// Decision is the answer, with a reason fit for the caller.
+func (r Request) target() string {
+	if r.Event != nil {
+		return r.Event.ID
+	}
+	return r.Name
+}
+
+// attributes builds the variables expressions see.
+func (r Request) attributes(groups map[string][]string) map[string]any {
+	caller := map[string]any{"kind": "apikey", "name": "", "groups": []any{}, "master": false, "source": "", "connector": ""}
+	if c := r.Caller; c != nil {
+		var gs []any
+		for _, g := range c.Groups {
+			gs = append(gs, g)
+		}
+		if c.Kind != KindSource {
+			for _, g := range groups[c.Name] {
+				gs = append(gs, g)
+			}
+		} else {
+			caller["kind"] = KindSource
+		}
+		caller["name"], caller["master"], caller["source"], caller["connector"] = c.Name, c.Master, c.Source, c.Connector
+		if gs != nil {
+			caller["groups"] = gs
+		}
+	}
+	headers := map[string]any{}
+	for k, v := range r.Headers {
+		headers[k] = v
+	}
+	vars := map[string]any{
+		"caller":    caller,
+		"request":   map[string]any{"ip": r.IP, "headers": headers, "verified": r.Verified},
+		"action":    string(r.Action),
+		"type":      r.Type,
+		"object":    map[string]any{},
+		"event":     map[string]any{},
+		"sensitive": r.Sensitive,
+		"now":       time.Now().UTC(),
+	}
+	if r.Object != nil {
+		doc := r.Object.Document(false)
+		delete(doc, "sensitive")
+		vars["object"] = jsonMap(doc)
+	}
+	if r.Event != nil {
+		vars["event"] = jsonMap(r.Event)
+	}
+	return vars
+}
+
+// Decision is the answer to a Request, with the trail that explains it.
 type Decision struct {
-	Allowed bool
-	Reason  string
+	Allowed bool   `json:"allowed"`
+	Reason  string `json:"reason"`
+	Action  Action `json:"action"`
+	Type    string `json:"type"`
+	Target  string `json:"target,omitempty"`
+	// Scopes are the scopes that matched the target.
+	Scopes []string `json:"scopes"`
+	// Policies are the policies evaluated, in order, with their results.
+	Policies []PolicyResult `json:"policies"`
+	At       time.Time      `json:"at"`
+}
+
+// PolicyResult is one evaluated policy.
+type PolicyResult struct {
+	Name   string `json:"name"`
+	Deny   bool   `json:"deny,omitempty"`
+	Result bool   `json:"result"`
+	Error  string `json:"error,omitempty"`
 }
 
 // Authorizer answers authorization questions. Every read and write of the
-// state API asks one, for each object it touches.
+// state API asks one, for each object it touches; the intake asks one for
+// every verified webhook.
 type Authorizer interface {
 	Authorize(ctx context.Context, r Request) Decision
 }
@@ -50,12 +135,15 @@ type MasterOnly struct{}
 
 // Authorize implements Authorizer.
 func (MasterOnly) Authorize(_ context.Context, r Request) Decision {
+	d := Decision{Action: r.Action, Type: r.Type, Target: r.target(), At: time.Now().UTC()}
 	if r.Caller != nil && r.Caller.Master {
-		return Decision{Allowed: true, Reason: "master key"}
+		d.Allowed, d.Reason = true, "master key"
+		return d
 	}
 	who := "an anonymous caller"
 	if r.Caller != nil {
-		who = fmt.Sprintf("API key %q", r.Caller.Name)
+		who = fmt.Sprintf("%q", r.Caller.Name)
 	}
-	return Decision{Reason: fmt.Sprintf("no policy allows %s to %s %s %q", who, r.Action, r.Type, r.Name)}
+	d.Reason = fmt.Sprintf("no policy allows %s to %s %s %q", who, r.Action, r.Type, r.Name)
+	return d
 }

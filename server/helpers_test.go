@@ -38,6 +38,8 @@ type instance struct {
 // test ends. tweak may change the options before the start.
 func start(t testing.TB, rdb *redis.Client, tweak func(*server.Options)) *instance {
 	t.Helper()
+	t.Setenv("REFLEX_TEST_SECRET", testSecret)
+	t.Setenv("REFLEX_TEST_OLD_SECRET", "old-secret")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +50,9 @@ func start(t testing.TB, rdb *redis.Client, tweak func(*server.Options)) *instan
 		HTTP:            true,
 		Worker:          true,
 		Listener:        ln,
-		Sources:         []config.Source{{Name: "acme-github", Connector: github.New(), Secrets: [][]byte{[]byte("old-secret"), []byte(testSecret)}}},
+		Config: &config.Config{Sources: []config.SourceSpec{{
+			Name: "acme-github", Connector: "github", Secrets: []string{"env:REFLEX_TEST_OLD_SECRET", "env:REFLEX_TEST_SECRET"},
+		}}},
 		AdminKey:        adminKey,
 		Concurrency:     4,
 		PollInterval:    10 * time.Millisecond,

@@ -22,7 +22,9 @@ import (
 	"github.com/reflexops/reflex/config"
 	"github.com/reflexops/reflex/handlers"
 	"github.com/reflexops/reflex/jobs"
+	"github.com/reflexops/reflex/plan"
 	"github.com/reflexops/reflex/policies"
+	"github.com/reflexops/reflex/sources"
 	"github.com/reflexops/reflex/state"
 )
 
@@ -39,8 +41,10 @@ type Options struct {
 	Addr string
 	// Listener, when set, is used instead of listening on Addr.
 	Listener net.Listener
-	// Sources are the webhook sources.
-	Sources []config.Source
+	// Config, when set, is applied to the live state at the start: its
+	// sources, policies, scopes, groups and API keys are created or
+	// updated; nothing it does not declare is deleted.
+	Config *config.Config
 	// AdminKey, when set, is accepted as the master key (REFLEX_ADMIN_KEY).
 	// Without it, the first start creates a master API key.
 	AdminKey string
@@ -85,7 +89,29 @@ func Run(ctx context.Context, o Options) error {
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = 10 * time.Second
 	}
+	if o.Store.Check == nil {
+		o.Store.Check = policies.Check
+	}
 	store := state.New(o.Redis, o.Store)
+	if err := prepare(ctx, store, o); err != nil {
+		return err
+	}
+
+	// Background views of live state, stopped last.
+	bg, stopBackground := context.WithCancel(context.Background())
+	var bgWG sync.WaitGroup
+	defer func() { stopBackground(); bgWG.Wait() }()
+	hub := state.NewHub(store, o.Log)
+	bgWG.Go(func() { hub.Run(bg) })
+	authz := o.Authz
+	if authz == nil {
+		engine := policies.NewEngine(store, o.Log)
+		if err := engine.Reload(ctx); err != nil {
+			return err
+		}
+		bgWG.Go(func() { engine.Run(bg, hub) })
+		authz = engine
+	}
 
 	var worker *asynq.Server
 	if o.Worker {
@@ -102,12 +128,21 @@ func Run(ctx context.Context, o Options) error {
 	var srv *http.Server
 	errc := make(chan error, 1)
 	if o.HTTP {
+		set := sources.NewSet(store, o.Log)
+		if err := set.Reload(ctx); err != nil {
+			stopWorker(worker)
+			return err
+		}
+		bgWG.Go(func() { set.Run(bg, hub) })
 		var err error
-		srv, err = newHTTPServer(ctx, store, o)
+		srv, err = newHTTPServer(store, hub, set, authz, o)
 		if err != nil {
 			stopWorker(worker)
 			return err
 		}
+		// Ending the hub closes the watch streams, which would otherwise
+		// keep a graceful shutdown waiting.
+		srv.RegisterOnShutdown(stopBackground)
 		ln := o.Listener
 		if ln == nil {
 			if ln, err = net.Listen("tcp", srv.Addr); err != nil {
@@ -115,7 +150,7 @@ func Run(ctx context.Context, o Options) error {
 				return fmt.Errorf("listen on %s: %w", srv.Addr, err)
 			}
 		}
-		o.Log.Info("listening", "addr", ln.Addr().String(), "sources", len(o.Sources))
+		o.Log.Info("listening", "addr", ln.Addr().String(), "sources", set.Len())
 		if o.OnListen != nil {
 			o.OnListen(ln.Addr())
 		}
@@ -145,41 +180,67 @@ func Run(ctx context.Context, o Options) error {
 	return runErr
 }
 
-func newHTTPServer(ctx context.Context, store *state.Store, o Options) (*http.Server, error) {
+// prepare brings the live state to what this start needs: the declared
+// configuration applied, the built-in defaults and the master key created.
+func prepare(ctx context.Context, store *state.Store, o Options) error {
+	if o.Config != nil {
+		if err := applyConfig(ctx, store, o.Config, o.Log); err != nil {
+			return err
+		}
+	}
+	if err := policies.EnsureDefaults(ctx, store); err != nil {
+		return fmt.Errorf("create the default policy: %w", err)
+	}
+	if !o.HTTP {
+		return nil
+	}
 	key, err := auth.Bootstrap(ctx, store, o.AdminKey)
 	if err != nil {
-		return nil, fmt.Errorf("create the master API key: %w", err)
+		return fmt.Errorf("create the master API key: %w", err)
 	}
 	if key != "" && o.OnMasterKey != nil {
 		o.OnMasterKey(key)
 	}
-	authz := o.Authz
-	if authz == nil {
-		authz = policies.MasterOnly{}
+	return nil
+}
+
+// applyConfig makes the live state match the configuration file, without
+// deleting anything it does not declare. Replicas starting together may
+// race: the loser computes its plan again.
+func applyConfig(ctx context.Context, store *state.Store, cfg *config.Config, log *slog.Logger) error {
+	desired := plan.Desired(cfg)
+	for attempt := 0; ; attempt++ {
+		p, err := plan.Compute(ctx, store, desired, false)
+		if err != nil {
+			return fmt.Errorf("configuration: %w", err)
+		}
+		res, err := plan.Apply(ctx, store, p, "reflex:config")
+		if err != nil && attempt < 5 && (errors.Is(err, state.ErrStale) || errors.Is(err, state.ErrExists)) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("apply the configuration: %w", err)
+		}
+		log.Info("configuration applied", "changes", len(res.Applied), "unmanaged", len(p.Unmanaged))
+		return nil
 	}
-	hubCtx, cancelHub := context.WithCancel(context.Background())
-	hub := state.NewHub(store, o.Log)
-	hubDone := make(chan struct{})
-	go func() {
-		defer close(hubDone)
-		hub.Run(hubCtx)
-	}()
-	stopHub := func() { cancelHub(); <-hubDone }
+}
+
+func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authz policies.Authorizer, o Options) (*http.Server, error) {
 	intake := &jobs.Intake{Client: asynq.NewClientFromRedisClient(o.Redis), Store: store, Log: o.Log}
 	router, err := handlers.NewRouter(handlers.Deps{
 		Redis: o.Redis, Store: store, TrustedProxies: o.TrustedProxies, Log: o.Log,
 		Auth: auth.NewAuthenticator(store, o.AdminKey, o.KeyCacheTTL), Authz: authz, Hub: hub,
-		Hooks: handlers.NewHooks(o.Sources, intake, o.MaxBody),
+		Hooks: handlers.NewHooks(set, intake, authz, o.MaxBody),
 	})
 	if err != nil {
-		stopHub()
 		return nil, err
 	}
 	addr := o.Addr
 	if addr == "" {
 		addr = ":8080"
 	}
-	srv := &http.Server{
+	return &http.Server{
 		Addr:              addr,
 		Handler:           router,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -188,11 +249,7 @@ func newHTTPServer(ctx context.Context, store *state.Store, o Options) (*http.Se
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(o.Log.Handler(), slog.LevelWarn),
-	}
-	// Ending the hub closes the watch streams, which would otherwise keep
-	// a graceful shutdown waiting.
-	srv.RegisterOnShutdown(stopHub)
-	return srv, nil
+	}, nil
 }
 
 // stopWorker stops fetching new jobs and waits for running ones (up to the

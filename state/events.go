@@ -28,19 +28,25 @@ const (
 )
 
 // saveEvent stores an event, indexes it by time and source, and trims the
-// history to a bound, deleting what falls out of it, all atomically.
-//
-// It also (re)writes the delivery's de-duplication record, so the record
-// exists as long as the event is known to be accepted.
+// history to a bound, deleting what falls out of it, all atomically. It
+// also (re)writes the delivery's de-duplication record, so the record
+// exists as long as the event is known to be accepted, and appends the
+// authorization decisions made about it.
 //
 // KEYS: event key, payload key, all-events index, source index, id index,
-// dedupe key.
+// dedupe key, decisions key.
 // ARGV: event JSON, payload (or ""), member, score (ms), history bound,
 // id, source, only-if-absent flag ("1"), event key prefix, payload key
-// prefix, source index prefix, dedupe window (ms).
+// prefix, source index prefix, dedupe window (ms, 0: no record),
+// decisions key prefix, then decisions to append (JSON each).
 // Returns 0 when the flag was set and the event already existed, else 1.
 var saveEvent = redis.NewScript(`
-redis.call("SET", KEYS[6], "1", "PX", ARGV[12])
+if tonumber(ARGV[12]) > 0 then
+  redis.call("SET", KEYS[6], "1", "PX", ARGV[12])
+end
+for i = 14, #ARGV do
+  redis.call("RPUSH", KEYS[7], ARGV[i])
+end
 if ARGV[8] == "1" and redis.call("EXISTS", KEYS[1]) == 1 then
   return 0
 end
@@ -59,7 +65,7 @@ if n > bound then
     local slash = string.find(m, "/", 1, true)
     local src = string.sub(m, 1, slash - 1)
     local id = string.sub(m, slash + 1)
-    redis.call("DEL", ARGV[9] .. m, ARGV[10] .. m)
+    redis.call("DEL", ARGV[9] .. m, ARGV[10] .. m, ARGV[13] .. m)
     redis.call("ZREM", ARGV[11] .. src, m)
     if redis.call("HGET", KEYS[5], id) == src then
       redis.call("HDEL", KEYS[5], id)
@@ -80,11 +86,16 @@ const (
 	// IfAbsent stores the event only if it is not stored yet: the intake's
 	// first record, which must never overwrite what the worker wrote.
 	IfAbsent
+	// Refused stores an event that was not accepted (denied by policy):
+	// like Overwrite, but without a de-duplication record, so the provider
+	// can deliver it again once the policy allows it.
+	Refused
 )
 
 // SaveEvent stores an event and, when payload is not nil, its raw payload,
-// and records its delivery id as accepted for the de-duplication window.
-func (s *Store) SaveEvent(ctx context.Context, ev *event.Event, payload []byte, mode SaveMode) error {
+// records its delivery id as accepted for the de-duplication window, and
+// appends decisions (JSON documents) to the event's decision trail.
+func (s *Store) SaveEvent(ctx context.Context, ev *event.Event, payload []byte, mode SaveMode, decisions ...[]byte) error {
 	if ev.ID == "" || ev.Source == "" || strings.Contains(ev.ID, "/") || strings.Contains(ev.Source, "/") {
 		return fmt.Errorf("save event: invalid id %q or source %q", ev.ID, ev.Source)
 	}
@@ -93,17 +104,51 @@ func (s *Store) SaveEvent(ctx context.Context, ev *event.Event, payload []byte, 
 		return fmt.Errorf("encode event: %w", err)
 	}
 	m := eventMember(ev.Source, ev.ID)
-	only := "0"
-	if mode == IfAbsent {
+	only, window := "0", s.dedupeWindow.Milliseconds()
+	switch mode {
+	case IfAbsent:
 		only = "1"
+	case Refused:
+		window = 0
 	}
-	keys := []string{eventKey(m), payloadKey(m), eventsKey(), sourceEventsKey(ev.Source), eventIDsKey(), dedupeKey(ev.Source, ev.ID)}
+	keys := []string{eventKey(m), payloadKey(m), eventsKey(), sourceEventsKey(ev.Source), eventIDsKey(), dedupeKey(ev.Source, ev.ID), decisionsKey(m)}
 	args := []any{raw, payload, m, ev.ReceivedAt.UnixMilli(), s.history, ev.ID, ev.Source, only,
-		eventKeyPrefix, payloadKeyPrefix, sourceIdxPrefix, s.dedupeWindow.Milliseconds()}
+		eventKeyPrefix, payloadKeyPrefix, sourceIdxPrefix, window, decisionsKeyPrefix}
+	for _, d := range decisions {
+		args = append(args, d)
+	}
 	if err := saveEvent.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
 		return fmt.Errorf("save event %s: %w", m, err)
 	}
 	return nil
+}
+
+// AddDecisions appends decisions (JSON documents) to an event's trail.
+func (s *Store) AddDecisions(ctx context.Context, source, id string, decisions ...[]byte) error {
+	if len(decisions) == 0 {
+		return nil
+	}
+	args := make([]any, len(decisions))
+	for i, d := range decisions {
+		args[i] = d
+	}
+	if err := s.rdb.RPush(ctx, decisionsKey(eventMember(source, id)), args...).Err(); err != nil {
+		return fmt.Errorf("record decisions of %s: %w", id, err)
+	}
+	return nil
+}
+
+// Decisions returns an event's decision trail, oldest first.
+func (s *Store) Decisions(ctx context.Context, source, id string) ([]json.RawMessage, error) {
+	list, err := s.rdb.LRange(ctx, decisionsKey(eventMember(source, id)), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read decisions of %s: %w", id, err)
+	}
+	out := make([]json.RawMessage, len(list))
+	for i, d := range list {
+		out[i] = json.RawMessage(d)
+	}
+	return out, nil
 }
 
 // Event returns a stored event by id. When source is empty, the source that

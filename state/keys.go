@@ -6,9 +6,10 @@ const keyPrefix = "reflex:"
 
 // Key prefixes passed to Lua scripts, so scripts and Go build keys alike.
 const (
-	eventKeyPrefix   = keyPrefix + "event:"
-	payloadKeyPrefix = keyPrefix + "payload:"
-	sourceIdxPrefix  = keyPrefix + "events:source:"
+	eventKeyPrefix     = keyPrefix + "event:"
+	payloadKeyPrefix   = keyPrefix + "payload:"
+	sourceIdxPrefix    = keyPrefix + "events:source:"
+	decisionsKeyPrefix = keyPrefix + "decisions:"
 )
 
 // eventMember is an event's member in the event indexes: "source/id".
@@ -20,6 +21,9 @@ func eventKey(member string) string { return eventKeyPrefix + member }
 
 // payloadKey holds one event's raw provider payload.
 func payloadKey(member string) string { return payloadKeyPrefix + member }
+
+// decisionsKey is the list of authorization decisions made about an event.
+func decisionsKey(member string) string { return decisionsKeyPrefix + member }
 
 // eventsKey is the sorted set of all stored events by receive time.
 func eventsKey() string { return keyPrefix + "events" }

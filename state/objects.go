@@ -308,7 +308,7 @@ func (s *Store) Versions(ctx context.Context, typ, name string) ([]VersionInfo, 
 // Create stores a new object at version 1.
 func (s *Store) Create(ctx context.Context, o *Object, by string) (*Object, error) {
 	next := &Object{
-		Type: o.Type, Name: o.Name, ID: uuid.NewString(), Version: 1, Content: o.Content, Sensitive: o.Sensitive,
+		Type: o.Type, Name: o.Name, ID: newID(), Version: 1, Content: o.Content, Sensitive: o.Sensitive,
 		UpdatedBy: by,
 	}
 	if isMasked(o.Sensitive) {
@@ -463,6 +463,11 @@ func (s *Store) prepare(o *Object) ([]byte, error) {
 	if err := validate(o.Type, o.Content); err != nil {
 		return nil, err
 	}
+	if s.check != nil {
+		if err := s.check(o); err != nil {
+			return nil, err
+		}
+	}
 	if o.Sensitive != nil {
 		plain, err := json.Marshal(o.Sensitive)
 		if err != nil {
@@ -505,6 +510,8 @@ func (s *Store) sameAs(cur, next *Object) (bool, error) {
 	b, _ = json.Marshal(next.Sensitive)
 	return bytes.Equal(a, b), nil
 }
+
+func newID() string { return uuid.NewString() }
 
 func isMasked(v any) bool {
 	m, ok := v.(map[string]any)

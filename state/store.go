@@ -29,6 +29,10 @@ type Options struct {
 	Keys *KeyRing
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
+	// Check, when set, runs on every object before it is written, after
+	// its schema: for rules a schema cannot state (a policy's expression
+	// must compile, say). Its errors should wrap ErrInvalid.
+	Check func(*Object) error
 }
 
 // Store reads and writes Reflex's state in Redis. It is safe for
@@ -41,6 +45,7 @@ type Store struct {
 	changeHistory int
 	keys          *KeyRing
 	clock         func() time.Time
+	check         func(*Object) error
 }
 
 // New returns a Store on rdb.
@@ -63,6 +68,7 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	return &Store{
 		rdb: rdb, history: opts.History, dedupeWindow: opts.DedupeWindow,
 		objectHistory: opts.ObjectHistory, changeHistory: opts.ChangeHistory, keys: opts.Keys, clock: opts.Now,
+		check: opts.Check,
 	}
 }
 
@@ -77,4 +83,23 @@ func (s *Store) Accepted(ctx context.Context, source, id string) (bool, error) {
 		return false, fmt.Errorf("check delivery %s: %w", id, err)
 	}
 	return n == 1, nil
+}
+
+// Once reports whether this is the first call with name on this store,
+// ever: for things done once per installation, such as creating defaults
+// an operator may then remove.
+func (s *Store) Once(ctx context.Context, name string) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, keyPrefix+"once:"+name, time.Now().UTC().Format(time.RFC3339), 0).Result()
+	if err != nil {
+		return false, fmt.Errorf("record %s: %w", name, err)
+	}
+	return ok, nil
+}
+
+// Forget undoes Once, so the next call with name is the first again.
+func (s *Store) Forget(ctx context.Context, name string) error {
+	if err := s.rdb.Del(ctx, keyPrefix+"once:"+name).Err(); err != nil {
+		return fmt.Errorf("forget %s: %w", name, err)
+	}
+	return nil
 }

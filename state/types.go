@@ -33,6 +33,10 @@ const (
 	TypeRelease  = "release"
 	TypeState    = "state"
 	TypeAPIKey   = "apikey"
+	TypePolicy   = "policy"
+	TypeScope    = "scope"
+	TypeGroup    = "group"
+	TypeSource   = "source"
 )
 
 // Types lists every object type, sorted.
@@ -81,6 +85,10 @@ var objectName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$`)
 func ValidName(name string) bool { return objectName.MatchString(name) }
 
 var printer = message.NewPrinter(language.English)
+
+// Validate checks an object's content against its type's schema, as a
+// write would.
+func Validate(typ string, content map[string]any) error { return validate(typ, content) }
 
 // validate checks an object's content (name included, metadata and the
 // sensitive part excluded) against its type's schema.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -143,6 +144,11 @@ type Subscription struct {
 	hub *Hub
 }
 
+// hubBlock is how long one read of the change stream waits for news. A
+// cancelled hub notices only between reads, so this bounds how long a
+// shutdown waits for it; idle, it costs two cheap reads a second.
+const hubBlock = 500 * time.Millisecond
+
 // subscriptionBuffer is how many changes a slow watcher may lag behind.
 const subscriptionBuffer = 1024
 
@@ -187,7 +193,7 @@ func (h *Hub) Run(ctx context.Context) {
 			last = id
 		}
 		streams, err := h.store.rdb.XRead(ctx, &redis.XReadArgs{
-			Streams: []string{changesKey(), last}, Count: 256, Block: 5 * time.Second,
+			Streams: []string{changesKey(), last}, Count: 256, Block: hubBlock,
 		}).Result()
 		if errors.Is(err, redis.Nil) {
 			continue
@@ -240,6 +246,39 @@ func (h *Hub) broadcast(c Change) {
 		default:
 			delete(h.subs, sub)
 			close(sub.C)
+		}
+	}
+}
+
+// Follow calls reload at once, whenever an object of one of types changes,
+// every interval besides, and after each resubscription (changes may have
+// been missed meanwhile), until ctx ends. It is how in-memory views of live
+// state (policies, sources) stay current on every replica.
+func (h *Hub) Follow(ctx context.Context, types []string, interval time.Duration, reload func(context.Context)) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for ctx.Err() == nil {
+		sub := h.Subscribe()
+		reload(ctx)
+		h.follow(ctx, sub, types, tick.C, reload)
+		sub.Close()
+	}
+}
+
+func (h *Hub) follow(ctx context.Context, sub *Subscription, types []string, tick <-chan time.Time, reload func(context.Context)) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+			reload(ctx)
+		case ch, ok := <-sub.C:
+			if !ok {
+				return
+			}
+			if slices.Contains(types, ch.Type) {
+				reload(ctx)
+			}
 		}
 	}
 }

@@ -69,23 +69,19 @@ otherwise the first start creates the master key and prints it once.`,
 			if err != nil {
 				return err
 			}
-			var sources []config.Source
+			var cfg *config.Config
 			var keys *state.KeyRing
 			if configPath != "" {
-				cfg, srcs, err := config.Load(configPath)
-				if err != nil {
+				if cfg, _, err = config.Load(configPath); err != nil {
 					return err
 				}
-				sources = srcs
 				if keys, err = cfg.KeyRing(); err != nil {
 					return fmt.Errorf("config %s: %w", configPath, err)
 				}
-			} else {
-				log.Warn("no --config given: no webhook sources are configured, every delivery is answered 404")
 			}
 			rf.keys = keys
 			return runServer(cmd.Context(), log, rf, server.Options{
-				HTTP: true, Addr: addr, Sources: sources, AdminKey: os.Getenv("REFLEX_ADMIN_KEY"),
+				HTTP: true, Addr: addr, Config: cfg, AdminKey: os.Getenv("REFLEX_ADMIN_KEY"),
 				OnMasterKey: func(key string) {
 					fmt.Fprintf(logOut, "\nCreated the master API key. It is shown only this once; keep it safe:\n\n    %s\n\nUse it as REFLEX_APIKEY, or send it as Authorization: Bearer <key>.\n\n", key)
 				},

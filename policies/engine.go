@@ -1,0 +1,332 @@
+package policies
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/reflexops/reflex/state"
+)
+
+// TypeEvent is the target type of webhook events (receive, deliver).
+const TypeEvent = "event"
+
+// Check validates policy and scope objects before they are written: every
+// expression must compile to bool. It is the state store's Check hook.
+func Check(o *state.Object) error {
+	switch o.Type {
+	case state.TypePolicy:
+		expr, _ := o.Content["expression"].(string)
+		if _, err := Compile(expr); err != nil {
+			return fmt.Errorf("%w: field expression: %v", state.ErrInvalid, err)
+		}
+	case state.TypeScope:
+		_, err := compileScope(o)
+		return err
+	}
+	return nil
+}
+
+// policy is a compiled policy object.
+type policy struct {
+	name string
+	deny bool
+	prg  *Program
+}
+
+// scope is a compiled scope object.
+type scope struct {
+	name     string
+	global   bool
+	sources  []string // empty: any source
+	match    *Program // nil: matches every target
+	policies []string
+}
+
+func compileScope(o *state.Object) (*scope, error) {
+	s := &scope{name: o.Name, global: o.Content["mode"] == "global"}
+	s.policies = strings_(o.Content["policies"])
+	s.sources = strings_(o.Content["sources"])
+	for _, t := range strings_(o.Content["types"]) {
+		if t != "*" && t != TypeEvent && !state.KnownType(t) {
+			return nil, fmt.Errorf("%w: field types: %q is not a target type (event, *, or one of %s)", state.ErrInvalid, t, strings.Join(state.Types(), ", "))
+		}
+	}
+	match, _ := o.Content["match"].(string)
+	switch {
+	case s.global && match != "":
+		return nil, fmt.Errorf("%w: field match: a global scope covers whole types and has no match; make it targeted", state.ErrInvalid)
+	case match != "":
+		prg, err := CompileMatch(match)
+		if err != nil {
+			return nil, fmt.Errorf("%w: field match: %v", state.ErrInvalid, err)
+		}
+		s.match = prg
+	}
+	return s, nil
+}
+
+func strings_(v any) []string {
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// snapshot is one compiled generation of the policies, scopes and groups.
+type snapshot struct {
+	gen      uint64
+	policies map[string]*policy
+	// index: action, then target type ("*" for scopes of every type).
+	index  map[Action]map[string][]*scope
+	groups map[string][]string // API key name → group names
+}
+
+// Engine decides requests with the policies and scopes of the live state.
+// It compiles them once per change and indexes scopes by action and target
+// type, so a decision evaluates only the scopes that can apply.
+type Engine struct {
+	store *state.Store
+	log   *slog.Logger
+	snap  atomic.Pointer[snapshot]
+	gen   atomic.Uint64
+
+	mu    sync.Mutex
+	cache map[matchKey]bool // targeted scope match by object revision
+}
+
+type matchKey struct {
+	gen        uint64
+	scope, typ string
+	name       string
+	revision   int64
+}
+
+// maxCachedMatches bounds the match cache; beyond it, it is emptied.
+const maxCachedMatches = 100_000
+
+// NewEngine returns an engine; call Reload before use, and Run to follow
+// changes.
+func NewEngine(store *state.Store, log *slog.Logger) *Engine {
+	e := &Engine{store: store, log: log, cache: map[matchKey]bool{}}
+	e.snap.Store(&snapshot{policies: map[string]*policy{}, index: map[Action]map[string][]*scope{}, groups: map[string][]string{}})
+	return e
+}
+
+// Reload reads and compiles every policy, scope and group.
+func (e *Engine) Reload(ctx context.Context) error {
+	snap := &snapshot{gen: e.gen.Add(1), policies: map[string]*policy{}, index: map[Action]map[string][]*scope{}, groups: map[string][]string{}}
+	pols, err := e.store.Objects(ctx, state.TypePolicy, "")
+	if err != nil {
+		return fmt.Errorf("load policies: %w", err)
+	}
+	for _, o := range pols {
+		expr, _ := o.Content["expression"].(string)
+		prg, err := Compile(expr)
+		if err != nil {
+			e.log.Error("policy does not compile; it never allows", "policy", o.Name, "error", err)
+			continue
+		}
+		deny, _ := o.Content["deny"].(bool)
+		snap.policies[o.Name] = &policy{name: o.Name, deny: deny, prg: prg}
+	}
+	scopes, err := e.store.Objects(ctx, state.TypeScope, "")
+	if err != nil {
+		return fmt.Errorf("load scopes: %w", err)
+	}
+	for _, o := range scopes {
+		s, err := compileScope(o)
+		if err != nil {
+			e.log.Error("scope does not compile; it matches nothing", "scope", o.Name, "error", err)
+			continue
+		}
+		types := strings_(o.Content["types"])
+		if len(types) == 0 {
+			types = []string{"*"}
+		}
+		for _, a := range strings_(o.Content["actions"]) {
+			for _, act := range expand(Action(a)) {
+				if snap.index[act] == nil {
+					snap.index[act] = map[string][]*scope{}
+				}
+				for _, t := range types {
+					snap.index[act][t] = append(snap.index[act][t], s)
+				}
+			}
+		}
+	}
+	groups, err := e.store.Objects(ctx, state.TypeGroup, "")
+	if err != nil {
+		return fmt.Errorf("load groups: %w", err)
+	}
+	for _, g := range groups {
+		for _, m := range strings_(g.Content["members"]) {
+			snap.groups[m] = append(snap.groups[m], g.Name)
+		}
+	}
+	e.snap.Store(snap)
+	return nil
+}
+
+// expand turns admin into read and write.
+func expand(a Action) []Action {
+	if a == "admin" {
+		return []Action{ActionRead, ActionWrite}
+	}
+	return []Action{a}
+}
+
+// Run reloads whenever a policy, scope or group changes, until ctx ends,
+// and every 30 seconds besides.
+func (e *Engine) Run(ctx context.Context, hub *state.Hub) {
+	hub.Follow(ctx, []string{state.TypePolicy, state.TypeScope, state.TypeGroup}, 30*time.Second, func(ctx context.Context) {
+		if err := e.Reload(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("cannot reload policies; the previous ones stay in force", "error", err)
+		}
+	})
+}
+
+// Authorize implements Authorizer.
+func (e *Engine) Authorize(ctx context.Context, r Request) Decision {
+	return e.Decide(ctx, r)
+}
+
+// Decide answers a request and explains the answer: the scopes that
+// matched, each policy evaluated and its result. The master key is
+// allowed without consulting scopes.
+func (e *Engine) Decide(ctx context.Context, r Request) Decision {
+	d := Decision{Action: r.Action, Type: r.Type, Target: r.target(), At: time.Now().UTC()}
+	if r.Caller != nil && r.Caller.Master && r.Caller.Kind != KindSource {
+		d.Allowed, d.Reason = true, "master key"
+		return d
+	}
+	snap := e.snap.Load()
+	var vars map[string]any
+	attrs := func() map[string]any {
+		if vars == nil {
+			vars = r.attributes(snap.groups)
+		}
+		return vars
+	}
+	var selected []string
+	for _, s := range append(slices.Clone(snap.index[r.Action][r.Type]), snap.index[r.Action]["*"]...) {
+		if len(s.sources) > 0 && (r.Event == nil || !slices.Contains(s.sources, r.Event.Source)) {
+			continue
+		}
+		ok, err := e.matches(snap.gen, s, r, attrs)
+		if err != nil {
+			e.log.Warn("scope match failed to evaluate; denying", "scope", s.name, "error", err)
+			d.Scopes = append(d.Scopes, s.name)
+			d.Reason = fmt.Sprintf("scope %s failed to evaluate: %v", s.name, err)
+			return d
+		}
+		if ok && !slices.Contains(d.Scopes, s.name) {
+			d.Scopes = append(d.Scopes, s.name)
+			for _, p := range s.policies {
+				if !slices.Contains(selected, p) {
+					selected = append(selected, p)
+				}
+			}
+		}
+	}
+	if len(d.Scopes) == 0 {
+		d.Reason = fmt.Sprintf("no scope covers %s of %s %s", r.Action, r.Type, d.Target)
+		return d
+	}
+	// Deny policies first: one that holds refuses outright.
+	slices.SortStableFunc(selected, func(a, b string) int {
+		pa, pb := snap.policies[a], snap.policies[b]
+		return boolRank(pb != nil && pb.deny) - boolRank(pa != nil && pa.deny)
+	})
+	for _, name := range selected {
+		p := snap.policies[name]
+		res := PolicyResult{Name: name}
+		if p == nil {
+			res.Error = "no such policy"
+			d.Policies = append(d.Policies, res)
+			d.Reason = fmt.Sprintf("scope names policy %s, which does not exist", name)
+			return d
+		}
+		res.Deny = p.deny
+		ok, err := p.prg.Eval(attrs())
+		res.Result = ok
+		if err != nil {
+			res.Error = err.Error()
+			d.Policies = append(d.Policies, res)
+			e.log.Warn("policy failed to evaluate; denying", "policy", name, "error", err)
+			d.Reason = fmt.Sprintf("policy %s failed to evaluate: %v", name, err)
+			return d
+		}
+		d.Policies = append(d.Policies, res)
+		switch {
+		case ok && p.deny:
+			d.Reason = "denied by policy " + name
+			return d
+		case ok:
+			d.Allowed, d.Reason = true, "allowed by policy "+name
+			return d
+		}
+	}
+	d.Reason = "no policy of the matching scopes allows it"
+	return d
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// matches evaluates a scope's match on the target. Targeted matches on
+// objects are cached per object revision, so an object is matched again
+// only when it changes.
+func (e *Engine) matches(gen uint64, s *scope, r Request, attrs func() map[string]any) (bool, error) {
+	if s.global || s.match == nil {
+		return true, nil
+	}
+	var key matchKey
+	cacheable := r.Event == nil && r.Object != nil && r.Object.Version > 0
+	if cacheable {
+		key = matchKey{gen: gen, scope: s.name, typ: r.Type, name: r.Object.Name, revision: r.Object.Version}
+		e.mu.Lock()
+		ok, hit := e.cache[key]
+		e.mu.Unlock()
+		if hit {
+			return ok, nil
+		}
+	}
+	ok, err := s.match.Eval(attrs())
+	if err == nil && cacheable {
+		e.mu.Lock()
+		if len(e.cache) >= maxCachedMatches {
+			clear(e.cache)
+		}
+		e.cache[key] = ok
+		e.mu.Unlock()
+	}
+	return ok, err
+}
+
+// jsonMap turns a struct into the JSON-shaped map expressions see.
+func jsonMap(v any) map[string]any {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return map[string]any{}
+	}
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil || m == nil {
+		return map[string]any{}
+	}
+	return m
+}

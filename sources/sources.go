@@ -1,0 +1,120 @@
+// Package sources keeps the table of webhook sources the intake serves:
+// the live `source` objects, with their connectors and secrets resolved,
+// reloaded whenever one changes.
+package sources
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/reflexops/reflex/config"
+	"github.com/reflexops/reflex/connectors/registry"
+	"github.com/reflexops/reflex/state"
+)
+
+// ErrUnknown is returned for a name no source has.
+var ErrUnknown = errors.New("no such source")
+
+// entry is one source, or why it cannot serve.
+type entry struct {
+	source config.Source
+	err    error
+}
+
+// Set is the current table of sources. It is safe for concurrent use.
+type Set struct {
+	store *state.Store
+	log   *slog.Logger
+	table atomic.Pointer[map[string]entry]
+}
+
+// NewSet returns an empty set; Reload fills it.
+func NewSet(store *state.Store, log *slog.Logger) *Set {
+	s := &Set{store: store, log: log}
+	empty := map[string]entry{}
+	s.table.Store(&empty)
+	return s
+}
+
+// Lookup returns a source by name. A source whose secrets cannot be
+// resolved on this server returns an error saying which one.
+func (s *Set) Lookup(name string) (config.Source, error) {
+	e, ok := (*s.table.Load())[name]
+	if !ok {
+		return config.Source{}, fmt.Errorf("%w %q", ErrUnknown, name)
+	}
+	return e.source, e.err
+}
+
+// Len returns how many sources there are.
+func (s *Set) Len() int { return len(*s.table.Load()) }
+
+// Reload reads every source object and resolves it: its connector, its
+// secret references (resolved by this server: env:NAME from its
+// environment, file:PATH from its files) and the literal secrets of its
+// sensitive part.
+func (s *Set) Reload(ctx context.Context) error {
+	objs, err := s.store.Objects(ctx, state.TypeSource, "")
+	if err != nil {
+		return fmt.Errorf("load sources: %w", err)
+	}
+	table := make(map[string]entry, len(objs))
+	for _, o := range objs {
+		src, err := s.resolve(o)
+		if err != nil {
+			s.log.Error("source cannot verify deliveries", "source", o.Name, "error", err)
+		}
+		table[o.Name] = entry{source: src, err: err}
+	}
+	s.table.Store(&table)
+	return nil
+}
+
+func (s *Set) resolve(o *state.Object) (config.Source, error) {
+	src := config.Source{Name: o.Name}
+	name, _ := o.Content["connector"].(string)
+	conn, err := registry.Lookup(name)
+	if err != nil {
+		return src, err
+	}
+	src.Connector = conn
+	refs, _ := o.Content["secrets"].([]any)
+	for _, r := range refs {
+		ref, _ := r.(string)
+		secret, err := config.ResolveSecret(ref)
+		if err != nil {
+			return src, fmt.Errorf("secret %s: %w", ref, err)
+		}
+		src.Secrets = append(src.Secrets, secret)
+	}
+	if o.HasSensitive() {
+		if err := s.store.Reveal(o); err != nil {
+			return src, fmt.Errorf("sealed secrets: %w", err)
+		}
+		sens, _ := o.Sensitive.(map[string]any)
+		lits, _ := sens["secrets"].([]any)
+		for _, l := range lits {
+			if v, ok := l.(string); ok && v != "" {
+				src.Secrets = append(src.Secrets, []byte(v))
+			}
+		}
+	}
+	if len(src.Secrets) == 0 {
+		return src, errors.New("no secret: an unsigned source would accept anyone's webhooks")
+	}
+	return src, nil
+}
+
+// Run reloads whenever a source changes, until ctx ends, and every 30
+// seconds besides (a secret file may have been rotated).
+func (s *Set) Run(ctx context.Context, hub *state.Hub) {
+	hub.Follow(ctx, []string{state.TypeSource}, 30*time.Second, func(ctx context.Context) {
+		if err := s.Reload(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("cannot reload sources; the previous ones stay in force", "error", err)
+		}
+	})
+}
