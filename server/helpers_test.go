@@ -45,11 +45,11 @@ func start(t testing.TB, rdb *redis.Client, tweak func(*server.Options)) *instan
 		t.Fatal(err)
 	}
 	opts := server.Options{
-		Redis:           rdb,
-		Log:             testLogger(),
-		HTTP:            true,
-		Worker:          true,
-		Listener:        ln,
+		Redis:    rdb,
+		Log:      testLogger(),
+		HTTP:     true,
+		Worker:   true,
+		Listener: ln,
 		Config: &config.Config{Sources: []config.SourceSpec{{
 			Name: "acme-github", Connector: "github", Secrets: []string{"env:REFLEX_TEST_OLD_SECRET", "env:REFLEX_TEST_SECRET"},
 		}}},
