@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/reflexops/reflex/event"
 	"github.com/reflexops/reflex/state"
 )
 
@@ -70,13 +72,24 @@ func (h events) get(c *gin.Context) {
 	}
 	switch c.Query("format") {
 	case "", "reflex":
-		c.JSON(http.StatusOK, ev)
+		trail, err := h.store.Decisions(c.Request.Context(), ev.Source, ev.ID)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, eventView{Event: ev, Decisions: trail})
 	case "cloudevents":
 		c.Header("Content-Type", "application/cloudevents+json")
 		c.JSON(http.StatusOK, ev.CloudEvent())
 	default:
 		fail(c, Errorf(http.StatusBadRequest, "format must be reflex or cloudevents"))
 	}
+}
+
+// eventView is an event with the authorization decisions made about it.
+type eventView struct {
+	*event.Event
+	Decisions []json.RawMessage `json:"decisions,omitempty"`
 }
 
 // payload answers GET /api/v1/events/{id}/payload: the provider's raw JSON.

@@ -67,6 +67,14 @@ func NewRouter(d Deps) (http.Handler, error) {
 	api.GET("/events/:id", readEvents, ev.get)
 	api.GET("/events/:id/payload", readEvents, ev.payload)
 
+	dec := decisions{store: d.Store, authz: d.Authz}
+	api.GET("/decisions/:id", readEvents, dec.list)
+	api.POST("/decisions/test", mayRead(d.Authz, state.TypePolicy), dec.test)
+
+	dcl := declare{store: d.Store, authz: d.Authz}
+	api.POST("/plan", dcl.plan)
+	api.POST("/apply", dcl.apply)
+
 	obj := objects{store: d.Store, authz: d.Authz}
 	api.GET("/watch", watch{objects: obj, hub: d.Hub}.serve)
 	api.POST("/apikey/:name/secrets", obj.addSecret)

@@ -159,7 +159,11 @@ func Validate(desired []*state.Object, live map[string][]*state.Object, prune bo
 		list, _ := o.Content["policies"].([]any)
 		for _, p := range list {
 			if name, _ := p.(string); !policiesAfter[name] {
-				problems = append(problems, fmt.Sprintf("scope/%s: policies: %q is neither declared nor live", o.Name, name))
+				where := "neither declared nor live"
+				if live == nil {
+					where = "not declared in the file"
+				}
+				problems = append(problems, fmt.Sprintf("scope/%s: policies: %q is %s", o.Name, name, where))
 			}
 		}
 	}

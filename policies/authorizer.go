@@ -115,6 +115,10 @@ type Decision struct {
 	At       time.Time      `json:"at"`
 }
 
+func newDecision(r Request) Decision {
+	return Decision{Action: r.Action, Type: r.Type, Target: r.target(), Scopes: []string{}, Policies: []PolicyResult{}, At: time.Now().UTC()}
+}
+
 // PolicyResult is one evaluated policy.
 type PolicyResult struct {
 	Name   string `json:"name"`
@@ -135,7 +139,7 @@ type MasterOnly struct{}
 
 // Authorize implements Authorizer.
 func (MasterOnly) Authorize(_ context.Context, r Request) Decision {
-	d := Decision{Action: r.Action, Type: r.Type, Target: r.target(), At: time.Now().UTC()}
+	d := newDecision(r)
 	if r.Caller != nil && r.Caller.Master {
 		d.Allowed, d.Reason = true, "master key"
 		return d

@@ -13,11 +13,20 @@ import (
 const DefaultPolicy = "receive-verified"
 
 // EnsureDefaults creates the built-in default policy and its scope the
-// first time Reflex starts on a store.
+// first time Reflex starts on a store, unless scopes exist already (the
+// configuration declared its own): a default that allows every verified
+// webhook would otherwise widen them.
 func EnsureDefaults(ctx context.Context, store *state.Store) error {
 	first, err := store.Once(ctx, "default-policy")
 	if err != nil || !first {
 		return err
+	}
+	scopes, err := store.Objects(ctx, state.TypeScope, "")
+	if err != nil {
+		return errors.Join(err, store.Forget(ctx, "default-policy"))
+	}
+	if len(scopes) > 0 {
+		return nil
 	}
 	pol := state.NewObject(state.TypePolicy, map[string]any{
 		"name":        DefaultPolicy,

@@ -87,9 +87,51 @@ func strings_(v any) []string {
 type snapshot struct {
 	gen      uint64
 	policies map[string]*policy
-	// index: action, then target type ("*" for scopes of every type).
-	index  map[Action]map[string][]*scope
-	groups map[string][]string // API key name → group names
+	// index: action, then target type ("*" for scopes of every type), of
+	// the scopes that name no source; bySource: action, target type, then
+	// source, of the scopes that do.
+	index    map[Action]map[string][]*scope
+	bySource map[Action]map[string]map[string][]*scope
+	groups   map[string][]string // API key name → group names
+}
+
+// add indexes a scope under an action and a target type.
+func (snap *snapshot) add(act Action, typ string, s *scope) {
+	if len(s.sources) == 0 {
+		if snap.index[act] == nil {
+			snap.index[act] = map[string][]*scope{}
+		}
+		snap.index[act][typ] = append(snap.index[act][typ], s)
+		return
+	}
+	if snap.bySource[act] == nil {
+		snap.bySource[act] = map[string]map[string][]*scope{}
+	}
+	if snap.bySource[act][typ] == nil {
+		snap.bySource[act][typ] = map[string][]*scope{}
+	}
+	for _, src := range s.sources {
+		snap.bySource[act][typ][src] = append(snap.bySource[act][typ][src], s)
+	}
+}
+
+// candidates returns the scopes that may apply to a request: those of its
+// action and target type (or of every type), and, for an event, those of
+// its source. Only these have their match evaluated.
+func (snap *snapshot) candidates(r Request) []*scope {
+	out := append(slices.Clone(snap.index[r.Action][r.Type]), snap.index[r.Action]["*"]...)
+	if r.Event != nil {
+		out = append(out, snap.bySource[r.Action][r.Type][r.Event.Source]...)
+		out = append(out, snap.bySource[r.Action]["*"][r.Event.Source]...)
+	}
+	return out
+}
+
+func newSnapshot(gen uint64) *snapshot {
+	return &snapshot{
+		gen: gen, policies: map[string]*policy{}, index: map[Action]map[string][]*scope{},
+		bySource: map[Action]map[string]map[string][]*scope{}, groups: map[string][]string{},
+	}
 }
 
 // Engine decides requests with the policies and scopes of the live state.
@@ -119,13 +161,13 @@ const maxCachedMatches = 100_000
 // changes.
 func NewEngine(store *state.Store, log *slog.Logger) *Engine {
 	e := &Engine{store: store, log: log, cache: map[matchKey]bool{}}
-	e.snap.Store(&snapshot{policies: map[string]*policy{}, index: map[Action]map[string][]*scope{}, groups: map[string][]string{}})
+	e.snap.Store(newSnapshot(0))
 	return e
 }
 
 // Reload reads and compiles every policy, scope and group.
 func (e *Engine) Reload(ctx context.Context) error {
-	snap := &snapshot{gen: e.gen.Add(1), policies: map[string]*policy{}, index: map[Action]map[string][]*scope{}, groups: map[string][]string{}}
+	snap := newSnapshot(e.gen.Add(1))
 	pols, err := e.store.Objects(ctx, state.TypePolicy, "")
 	if err != nil {
 		return fmt.Errorf("load policies: %w", err)
@@ -156,11 +198,8 @@ func (e *Engine) Reload(ctx context.Context) error {
 		}
 		for _, a := range strings_(o.Content["actions"]) {
 			for _, act := range expand(Action(a)) {
-				if snap.index[act] == nil {
-					snap.index[act] = map[string][]*scope{}
-				}
 				for _, t := range types {
-					snap.index[act][t] = append(snap.index[act][t], s)
+					snap.add(act, t, s)
 				}
 			}
 		}
@@ -205,7 +244,7 @@ func (e *Engine) Authorize(ctx context.Context, r Request) Decision {
 // matched, each policy evaluated and its result. The master key is
 // allowed without consulting scopes.
 func (e *Engine) Decide(ctx context.Context, r Request) Decision {
-	d := Decision{Action: r.Action, Type: r.Type, Target: r.target(), At: time.Now().UTC()}
+	d := newDecision(r)
 	if r.Caller != nil && r.Caller.Master && r.Caller.Kind != KindSource {
 		d.Allowed, d.Reason = true, "master key"
 		return d
@@ -219,10 +258,7 @@ func (e *Engine) Decide(ctx context.Context, r Request) Decision {
 		return vars
 	}
 	var selected []string
-	for _, s := range append(slices.Clone(snap.index[r.Action][r.Type]), snap.index[r.Action]["*"]...) {
-		if len(s.sources) > 0 && (r.Event == nil || !slices.Contains(s.sources, r.Event.Source)) {
-			continue
-		}
+	for _, s := range snap.candidates(r) {
 		ok, err := e.matches(snap.gen, s, r, attrs)
 		if err != nil {
 			e.log.Warn("scope match failed to evaluate; denying", "scope", s.name, "error", err)

@@ -35,8 +35,8 @@ type instance struct {
 }
 
 // start runs Reflex with one GitHub source, "acme-github", on rdb until the
-// test ends. tweak may change the options before the start.
-func start(t testing.TB, rdb *redis.Client, tweak func(*server.Options)) *instance {
+// test ends. tweaks change the options before the start.
+func start(t testing.TB, rdb *redis.Client, tweaks ...func(*server.Options)) *instance {
 	t.Helper()
 	t.Setenv("REFLEX_TEST_SECRET", testSecret)
 	t.Setenv("REFLEX_TEST_OLD_SECRET", "old-secret")
@@ -58,8 +58,10 @@ func start(t testing.TB, rdb *redis.Client, tweak func(*server.Options)) *instan
 		PollInterval:    10 * time.Millisecond,
 		ShutdownTimeout: 5 * time.Second,
 	}
-	if tweak != nil {
-		tweak(&opts)
+	for _, tweak := range tweaks {
+		if tweak != nil {
+			tweak(&opts)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -180,3 +180,45 @@ func TestUpsertRace(t *testing.T) {
 		t.Fatalf("after 20 concurrent upserts: %d fields at revision %d, want 21 at 20 (no update lost)", len(o.Content), o.Version)
 	}
 }
+
+// TestTransactIsAtomic: when one object of a transaction is not at its
+// expected revision, nothing of it is written.
+func TestTransactIsAtomic(t *testing.T) {
+	ctx := context.Background()
+	s := state.New(redistest.New(t).Client, state.Options{})
+	if _, err := s.Create(ctx, state.NewObject("group", doc(t, `{"name":"taken"}`)), "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Merge(ctx, "group", "taken", doc(t, `{"members":["x"]}`), 0, "t"); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Transact(ctx, []state.Op{
+		{Kind: "create", Object: state.NewObject("group", doc(t, `{"name":"brand-new"}`))},
+		{Kind: "update", Object: state.NewObject("group", doc(t, `{"name":"taken"}`)), Expected: 1},
+	}, "t")
+	var stale *state.StaleError
+	if !errors.As(err, &stale) || stale.Name != "taken" || stale.Current != 2 {
+		t.Fatalf("Transact = %v, want a StaleError on taken", err)
+	}
+	if _, err := s.Object(ctx, "group", "brand-new", 0); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("half of a refused transaction was written: %v", err)
+	}
+	err = s.Transact(ctx, []state.Op{
+		{Kind: "create", Object: state.NewObject("group", doc(t, `{"name":"brand-new"}`))},
+		{Kind: "update", Object: state.NewObject("group", doc(t, `{"name":"taken","members":["y"]}`)), Expected: 2},
+		{Kind: "delete", Object: &state.Object{Type: "group", Name: "taken"}, Expected: 3},
+	}, "t")
+	if err == nil {
+		t.Fatal("a transaction deleting at a revision it does not find was applied")
+	}
+	if err := s.Transact(ctx, []state.Op{
+		{Kind: "create", Object: state.NewObject("group", doc(t, `{"name":"brand-new"}`))},
+		{Kind: "update", Object: state.NewObject("group", doc(t, `{"name":"taken","members":["y"]}`)), Expected: 2},
+	}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	o, err := s.Object(ctx, "group", "taken", 0)
+	if err != nil || o.Version != 3 || o.UpdatedBy != "t" {
+		t.Fatalf("taken after the transaction = %+v, %v", o, err)
+	}
+}

@@ -1,0 +1,110 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/reflexops/reflex/auth"
+	"github.com/reflexops/reflex/event"
+	"github.com/reflexops/reflex/policies"
+	"github.com/reflexops/reflex/state"
+)
+
+// decisions serves the decision trails and the policy test.
+type decisions struct {
+	store *state.Store
+	authz policies.Authorizer
+}
+
+// list answers GET /api/v1/decisions/{event-id}: every authorization
+// decision made about the event, oldest first.
+func (h decisions) list(c *gin.Context) {
+	ctx := c.Request.Context()
+	ev, err := h.store.Event(ctx, c.Param("id"), c.Query("source"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	trail, err := h.store.Decisions(ctx, ev.Source, ev.ID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, trail)
+}
+
+// testRequest is the body of POST /api/v1/decisions/test.
+type testRequest struct {
+	Action policies.Action `json:"action"`
+	// EventID names a stored event; Event gives one (normalized) instead.
+	EventID string       `json:"event_id"`
+	Source  string       `json:"source"`
+	Event   *event.Event `json:"event"`
+	// Type and Name name an object target, read from the live state; with
+	// an event, the object a delivery of the event would go to (a service).
+	Type string `json:"type"`
+	Name string `json:"name"`
+	// Caller is who asks: an API key ({"name":…}) or, for events, the
+	// event's source by default.
+	Caller    *auth.Caller      `json:"caller"`
+	IP        string            `json:"ip"`
+	Headers   map[string]string `json:"headers"`
+	Verified  *bool             `json:"verified"`
+	Sensitive bool              `json:"sensitive"`
+}
+
+// test answers POST /api/v1/decisions/test: the decision the policies in
+// force would make, with its trail. Nothing is recorded or changed.
+func (h decisions) test(c *gin.Context) {
+	body, err := readBody(c.Request, maxObjectBody)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	var t testRequest
+	if err := json.Unmarshal(body, &t); err != nil {
+		fail(c, Errorf(http.StatusBadRequest, "the body must be a JSON test request: %v", err))
+		return
+	}
+	ctx := c.Request.Context()
+	r := policies.Request{Action: t.Action, Caller: t.Caller, IP: t.IP, Headers: t.Headers, Sensitive: t.Sensitive, Verified: t.Verified == nil || *t.Verified}
+	if t.Type != "" && t.Name != "" {
+		o, err := h.store.Object(ctx, t.Type, t.Name, 0)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		r.Type, r.Name, r.Object = t.Type, t.Name, o
+	}
+	switch {
+	case t.Action == "":
+		fail(c, Errorf(http.StatusBadRequest, "action is required: receive, deliver, read or write"))
+		return
+	case t.EventID != "" || t.Event != nil:
+		ev := t.Event
+		if t.EventID != "" {
+			if ev, err = h.store.Event(ctx, t.EventID, t.Source); err != nil {
+				fail(c, err)
+				return
+			}
+		}
+		if t.Source != "" {
+			ev.Source = t.Source
+		}
+		r.Type, r.Name, r.Event = policies.TypeEvent, ev.ID, ev
+		if r.Caller == nil {
+			r.Caller = &auth.Caller{Kind: policies.KindSource, Name: ev.Source, Source: ev.Source, Connector: ev.Connector}
+		}
+	case r.Object != nil:
+	default:
+		fail(c, Errorf(http.StatusBadRequest, "name the target: event_id, event, or type and name"))
+		return
+	}
+	if r.Caller == nil {
+		fail(c, Errorf(http.StatusBadRequest, `caller is required for an object target, e.g. {"name":"ci"}`))
+		return
+	}
+	c.JSON(http.StatusOK, h.authz.Authorize(ctx, r))
+}

@@ -1,0 +1,89 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/reflexops/reflex/config"
+	"github.com/reflexops/reflex/plan"
+	"github.com/reflexops/reflex/policies"
+	"github.com/reflexops/reflex/state"
+)
+
+// maxDeclaration bounds a declaration sent to plan or apply.
+const maxDeclaration = 4 << 20
+
+// declare serves /api/v1/plan and /api/v1/apply: Reflex configured as code.
+type declare struct {
+	store *state.Store
+	authz policies.Authorizer
+}
+
+// compute reads the declaration in the body (the configuration file's
+// YAML or JSON) and returns the plan, after checking the caller may make
+// every change in it.
+func (h declare) compute(c *gin.Context) (*plan.Plan, bool) {
+	body, err := readBody(c.Request, maxDeclaration)
+	if err != nil {
+		fail(c, err)
+		return nil, false
+	}
+	cfg, err := config.Parse(body)
+	if err != nil {
+		fail(c, Errorf(http.StatusBadRequest, "declaration: %v", err))
+		return nil, false
+	}
+	if cfg.Encryption != nil {
+		fail(c, Errorf(http.StatusBadRequest, "declaration: encryption keys are each server's own configuration and cannot be applied through the API"))
+		return nil, false
+	}
+	p, err := plan.Compute(c.Request.Context(), h.store, plan.Desired(cfg), c.Query("prune") == "true")
+	if errors.Is(err, plan.ErrInvalid) {
+		fail(c, Errorf(http.StatusBadRequest, "%v; nothing was changed", err))
+		return nil, false
+	}
+	if err != nil {
+		fail(c, err)
+		return nil, false
+	}
+	var refused []string
+	for _, ch := range p.Changes {
+		o := &state.Object{Type: ch.Type, Name: ch.Name}
+		d := h.authz.Authorize(c.Request.Context(), policies.Request{Caller: callerOf(c), Action: policies.ActionWrite, Type: ch.Type, Name: ch.Name, Object: o})
+		if !d.Allowed {
+			refused = append(refused, fmt.Sprintf("%s %s/%s: %s", ch.Op, ch.Type, ch.Name, d.Reason))
+		}
+	}
+	if len(refused) > 0 {
+		fail(c, Errorf(http.StatusForbidden, "not allowed: %s; nothing was changed", strings.Join(refused, "; ")))
+		return nil, false
+	}
+	return p, true
+}
+
+// plan answers POST /api/v1/plan[?prune=true]: what apply would change,
+// field by field. Nothing is changed.
+func (h declare) plan(c *gin.Context) {
+	if p, ok := h.compute(c); ok {
+		c.JSON(http.StatusOK, p)
+	}
+}
+
+// apply answers POST /api/v1/apply[?prune=true]: the plan's changes, made
+// in one atomic write, and the keys of API keys it created (shown once).
+func (h declare) apply(c *gin.Context) {
+	p, ok := h.compute(c)
+	if !ok {
+		return
+	}
+	res, err := plan.Apply(c.Request.Context(), h.store, p, callerOf(c).Name)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "applied", "applied": res.Applied, "keys": res.Keys, "unmanaged": p.Unmanaged})
+}

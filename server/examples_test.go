@@ -1,0 +1,79 @@
+package server_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/reflexops/reflex/config"
+	"github.com/reflexops/reflex/server"
+)
+
+// TestExamplePolicies runs the README's three policies, from
+// examples/policies.yaml, against a live server.
+func TestExamplePolicies(t *testing.T) {
+	raw, err := os.ReadFile("../examples/policies.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ACME_GITHUB_SECRET", testSecret)
+	t.Setenv("ACME_REGISTRY_SECRET", testSecret)
+	in := start(t, newRedis(t), func(o *server.Options) { o.Config = cfg })
+
+	// 2. Registry webhooks from outside GitHub's addresses are refused;
+	// the GitHub source, from the same address, is not.
+	pkg := fixture(t, "package.published")
+	r := post(t, in.URL+"/hooks/acme-registry", signedHeaders(pkg, pkg.Body, testSecret), pkg.Body)
+	if r.Code != http.StatusForbidden || !strings.Contains(r.Message, "denied by policy registry-addresses") {
+		t.Fatalf("registry webhook from 127.0.0.1: %d %s", r.Code, r.Body)
+	}
+	if r := deliver(t, in, fixture(t, "push.branch")); r.Code != http.StatusAccepted {
+		t.Fatalf("github webhook: %d %s", r.Code, r.Body)
+	}
+
+	// 3. ci-bct writes bct's builds, not web's.
+	r, _ = master(t, in, "POST", "/api/v1/apikey/ci-bct/secrets", "")
+	var k struct{ Key string }
+	decode(t, r, &k)
+	for _, s := range []struct {
+		doc  string
+		want int
+	}{
+		{`{"name":"bct-42","application":"bct","version":"42","pipeline":"bct"}`, 201},
+		{`{"name":"web-7","application":"web","version":"7","pipeline":"web"}`, 403},
+		{`{"name":"loose-1","application":"x","version":"1"}`, 403},
+	} {
+		if r, _ := call(t, in, k.Key, "POST", "/api/v1/build", s.doc); r.Code != s.want {
+			t.Errorf("ci-bct creating %s: %d %s, want %d", s.doc, r.Code, r.Body, s.want)
+		}
+	}
+
+	// 1. Deliveries to production: main of acme/* only.
+	master(t, in, "POST", "/api/v1/pipeline", `{"name":"widget"}`)
+	master(t, in, "POST", "/api/v1/service", `{"name":"widget-prod","pipeline":"widget","zone":"production"}`)
+	for _, c := range []struct {
+		repo, branch string
+		want         bool
+	}{
+		{"acme/widget", "main", true},
+		{"acme/widget", "feature-x", false},
+		{"evil/widget", "main", false},
+	} {
+		body, _ := json.Marshal(map[string]any{
+			"action": "deliver", "type": "service", "name": "widget-prod",
+			"event": map[string]any{"id": "e1", "source": "acme-github", "kind": "code.pushed", "branch": c.branch, "repository": map[string]any{"name": c.repo}},
+		})
+		r, _ := master(t, in, "POST", "/api/v1/decisions/test", string(body))
+		var d struct{ Allowed bool }
+		decode(t, r, &d)
+		if r.Code != 200 || d.Allowed != c.want {
+			t.Errorf("deliver %s@%s to production: %s, want allowed %v", c.repo, c.branch, r.Body, c.want)
+		}
+	}
+}
