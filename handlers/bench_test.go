@@ -38,7 +38,7 @@ func BenchmarkIntake(b *testing.B) {
 	if _, err := store.Create(ctx, src, "bench"); err != nil {
 		b.Fatal(err)
 	}
-	set := sources.NewSet(store, log)
+	set := sources.NewSet(store, log, nil)
 	engine := policies.NewEngine(store, log)
 	if err := policies.EnsureDefaults(ctx, store); err != nil {
 		b.Fatal(err)

@@ -41,7 +41,7 @@ func (h declare) compute(c *gin.Context) (*plan.Plan, bool) {
 		fail(c, Errorf(http.StatusBadRequest, "declaration: encryption keys are each server's own configuration and cannot be applied through the API"))
 		return nil, false
 	}
-	p, err := plan.Compute(c.Request.Context(), h.store, plan.Desired(cfg), c.Query("prune") == "true")
+	p, err := plan.Compute(c.Request.Context(), h.store, plan.Desired(cfg, plan.Sealed), c.Query("prune") == "true")
 	if errors.Is(err, plan.ErrInvalid) {
 		fail(c, Errorf(http.StatusBadRequest, "%v; nothing was changed", err))
 		return nil, false

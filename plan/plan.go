@@ -57,18 +57,35 @@ type Plan struct {
 	Unmanaged []string `json:"unmanaged,omitempty"`
 }
 
-// Desired turns a configuration into the objects it declares. Literal
-// source secrets go to the source's sensitive part; references stay
-// visible, resolved by each server.
-func Desired(cfg *config.Config) []*state.Object {
+// Literals says where a declaration's literal source secrets go.
+type Literals int
+
+// Where literal source secrets go.
+const (
+	// Sealed puts them in the source's sensitive part, encrypted: for a
+	// declaration sent over the API.
+	Sealed Literals = iota
+	// Local leaves them with the server whose own configuration file
+	// declares them, and records a "config:<n>" reference (the n-th
+	// secret of that source in the file) that such a server resolves.
+	Local
+)
+
+// Desired turns a configuration into the objects it declares. References
+// (env:, file:) stay visible, resolved by each server; literal source
+// secrets go where lit says.
+func Desired(cfg *config.Config, lit Literals) []*state.Object {
 	var out []*state.Object
 	for _, s := range cfg.Sources {
 		content := map[string]any{"name": s.Name, "connector": s.Connector}
 		var refs, literals []any
-		for _, sec := range s.Secrets {
-			if strings.HasPrefix(sec, "env:") || strings.HasPrefix(sec, "file:") {
+		for i, sec := range s.Secrets {
+			switch {
+			case strings.HasPrefix(sec, "env:") || strings.HasPrefix(sec, "file:"):
 				refs = append(refs, sec)
-			} else {
+			case lit == Local:
+				refs = append(refs, fmt.Sprintf("config:%d", i))
+			default:
 				literals = append(literals, sec)
 			}
 		}

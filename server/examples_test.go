@@ -14,17 +14,7 @@ import (
 // TestExamplePolicies runs the README's three policies, from
 // examples/policies.yaml, against a live server.
 func TestExamplePolicies(t *testing.T) {
-	raw, err := os.ReadFile("../examples/policies.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("ACME_GITHUB_SECRET", testSecret)
-	t.Setenv("ACME_REGISTRY_SECRET", testSecret)
-	in := start(t, newRedis(t), func(o *server.Options) { o.Config = cfg })
+	in := start(t, newRedis(t), examplePolicies(t))
 
 	// 2. Registry webhooks from outside GitHub's addresses are refused;
 	// the GitHub source, from the same address, is not.
@@ -35,6 +25,13 @@ func TestExamplePolicies(t *testing.T) {
 	}
 	if r := deliver(t, in, fixture(t, "push.branch")); r.Code != http.StatusAccepted {
 		t.Fatalf("github webhook: %d %s", r.Code, r.Body)
+	}
+
+	// A forged X-Forwarded-For changes nothing without trusted proxies.
+	h := signedHeaders(pkg, pkg.Body, testSecret)
+	h.Set("X-Forwarded-For", "192.30.252.10")
+	if r := post(t, in.URL+"/hooks/acme-registry", h, pkg.Body); r.Code != http.StatusForbidden {
+		t.Fatalf("forged X-Forwarded-For: %d %s", r.Code, r.Body)
 	}
 
 	// 3. ci-bct writes bct's builds, not web's.
@@ -75,5 +72,38 @@ func TestExamplePolicies(t *testing.T) {
 		if r.Code != 200 || d.Allowed != c.want {
 			t.Errorf("deliver %s@%s to production: %s, want allowed %v", c.repo, c.branch, r.Body, c.want)
 		}
+	}
+}
+
+// examplePolicies loads examples/policies.yaml as the instance's
+// configuration.
+func examplePolicies(t *testing.T) func(*server.Options) {
+	raw, err := os.ReadFile("../examples/policies.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ACME_GITHUB_SECRET", testSecret)
+	t.Setenv("ACME_REGISTRY_SECRET", testSecret)
+	return func(o *server.Options) { o.Config = cfg }
+}
+
+// TestTrustedProxies: behind a trusted proxy, request.ip is the address
+// the proxy reports.
+func TestTrustedProxies(t *testing.T) {
+	in := start(t, newRedis(t), examplePolicies(t), func(o *server.Options) { o.TrustedProxies = []string{"127.0.0.1"} })
+	pkg := fixture(t, "package.published")
+	h := signedHeaders(pkg, pkg.Body, testSecret)
+	h.Set("X-Forwarded-For", "192.30.252.10")
+	if r := post(t, in.URL+"/hooks/acme-registry", h, pkg.Body); r.Code != http.StatusAccepted {
+		t.Fatalf("registry webhook through a trusted proxy from GitHub's range: %d %s", r.Code, r.Body)
+	}
+	h.Set("X-Forwarded-For", "203.0.113.7")
+	h.Set("X-GitHub-Delivery", "other-delivery")
+	if r := post(t, in.URL+"/hooks/acme-registry", h, pkg.Body); r.Code != http.StatusForbidden {
+		t.Fatalf("registry webhook through a trusted proxy from elsewhere: %d %s", r.Code, r.Body)
 	}
 }

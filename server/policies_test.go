@@ -251,3 +251,30 @@ func waitFor(t testing.TB, cond func() bool) {
 }
 
 func sleep() { time.Sleep(50 * time.Millisecond) }
+
+// TestLiteralSecretStaysLocal: a literal secret in the server's own
+// configuration file verifies deliveries but never reaches Redis.
+func TestLiteralSecretStaysLocal(t *testing.T) {
+	const literal = "literal-secret-from-the-file"
+	in := start(t, newRedis(t), func(o *server.Options) { o.Config.Sources[0].Secrets = []string{literal} })
+	f := fixture(t, "push.branch")
+	if r := post(t, in.URL+"/hooks/acme-github", signedHeaders(f, f.Body, literal), f.Body); r.Code != http.StatusAccepted {
+		t.Fatalf("delivery signed with the literal secret: %d %s", r.Code, r.Body)
+	}
+	keys, err := in.Redis.Keys(context.Background(), "reflex:obj*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		vals, _ := in.Redis.HGetAll(context.Background(), k).Result()
+		for _, v := range vals {
+			if strings.Contains(v, literal) {
+				t.Fatalf("%s holds the literal secret: %s", k, v)
+			}
+		}
+	}
+	r, _ := master(t, in, "GET", "/api/v1/source/acme-github", "")
+	if !strings.Contains(string(r.Body), `"secrets":["config:0"]`) {
+		t.Fatalf("source object = %s, want a config:0 reference", r.Body)
+	}
+}

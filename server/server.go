@@ -128,7 +128,7 @@ func Run(ctx context.Context, o Options) error {
 	var srv *http.Server
 	errc := make(chan error, 1)
 	if o.HTTP {
-		set := sources.NewSet(store, o.Log)
+		set := sources.NewSet(store, o.Log, o.Config)
 		if err := set.Reload(ctx); err != nil {
 			stopWorker(worker)
 			return err
@@ -208,7 +208,7 @@ func prepare(ctx context.Context, store *state.Store, o Options) error {
 // deleting anything it does not declare. Replicas starting together may
 // race: the loser computes its plan again.
 func applyConfig(ctx context.Context, store *state.Store, cfg *config.Config, log *slog.Logger) error {
-	desired := plan.Desired(cfg)
+	desired := plan.Desired(cfg, plan.Local)
 	for attempt := 0; ; attempt++ {
 		p, err := plan.Compute(ctx, store, desired, false)
 		if err != nil {

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -29,12 +31,15 @@ type entry struct {
 type Set struct {
 	store *state.Store
 	log   *slog.Logger
+	local *config.Config
 	table atomic.Pointer[map[string]entry]
 }
 
-// NewSet returns an empty set; Reload fills it.
-func NewSet(store *state.Store, log *slog.Logger) *Set {
-	s := &Set{store: store, log: log}
+// NewSet returns an empty set; Reload fills it. local is this server's own
+// configuration, which resolves "config:N" secret references; nil when
+// there is none.
+func NewSet(store *state.Store, log *slog.Logger, local *config.Config) *Set {
+	s := &Set{store: store, log: log, local: local}
 	empty := map[string]entry{}
 	s.table.Store(&empty)
 	return s
@@ -85,7 +90,7 @@ func (s *Set) resolve(o *state.Object) (config.Source, error) {
 	refs, _ := o.Content["secrets"].([]any)
 	for _, r := range refs {
 		ref, _ := r.(string)
-		secret, err := config.ResolveSecret(ref)
+		secret, err := s.resolveRef(o.Name, ref)
 		if err != nil {
 			return src, fmt.Errorf("secret %s: %w", ref, err)
 		}
@@ -107,6 +112,24 @@ func (s *Set) resolve(o *state.Object) (config.Source, error) {
 		return src, errors.New("no secret: an unsigned source would accept anyone's webhooks")
 	}
 	return src, nil
+}
+
+// resolveRef resolves one secret reference of a source: config:N from this
+// server's configuration file, the others as config.ResolveSecret does.
+func (s *Set) resolveRef(source, ref string) ([]byte, error) {
+	n, ok := strings.CutPrefix(ref, "config:")
+	if !ok {
+		return config.ResolveSecret(ref)
+	}
+	i, err := strconv.Atoi(n)
+	if s.local != nil && err == nil {
+		for _, spec := range s.local.Sources {
+			if spec.Name == source && i >= 0 && i < len(spec.Secrets) {
+				return config.ResolveSecret(spec.Secrets[i])
+			}
+		}
+	}
+	return nil, errors.New("held by the configuration file of the server that declared the source, which this server does not have")
 }
 
 // Run reloads whenever a source changes, until ctx ends, and every 30

@@ -160,7 +160,7 @@ position of each error), and that every policy a scope names is declared.`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			desired := plan.Desired(cfg)
+			desired := plan.Desired(cfg, plan.Sealed)
 			if err := plan.Validate(desired, nil, false); err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
