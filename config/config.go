@@ -35,6 +35,33 @@ type Config struct {
 	Scopes   []map[string]any `yaml:"scopes"`
 	Groups   []map[string]any `yaml:"groups"`
 	APIKeys  []map[string]any `yaml:"apikeys"`
+	// Triggers declare which events start deliveries (docs/delivery.md).
+	Triggers []map[string]any `yaml:"triggers"`
+	// Delivery holds this server's delivery settings: the key that signs
+	// jobs and the GitHub token that reports deployments. Default: none,
+	// and triggers queue nothing.
+	Delivery *DeliverySpec `yaml:"delivery"`
+}
+
+// DeliverySpec is a server's delivery configuration.
+type DeliverySpec struct {
+	// Signing holds the Ed25519 keys that sign jobs: each secret is a
+	// base64 seed from `reflex keys generate`. New jobs are signed with the
+	// primary key; agents trust the public keys they are given.
+	Signing *EncryptionSpec `yaml:"signing"`
+	// GitHub, when set, reports deliveries of GitHub events as GitHub
+	// deployments.
+	GitHub *GitHubSpec `yaml:"github"`
+}
+
+// GitHubSpec is how Reflex reaches the GitHub API.
+type GitHubSpec struct {
+	// Token is a token with the deployments permission, as a secret
+	// reference. Required.
+	Token string `yaml:"token"`
+	// APIURL is the API's base URL for GitHub Enterprise Server
+	// (https://HOST/api/v3/). Default: github.com.
+	APIURL string `yaml:"api_url"`
 }
 
 // EncryptionSpec declares the AES-256 keys for sensitive parts. Several
@@ -117,7 +144,15 @@ func Parse(raw []byte) (*Config, error) {
 
 func (c *Config) validate() error {
 	if err := c.Encryption.validate(); err != nil {
-		return err
+		return fmt.Errorf("encryption: %w", err)
+	}
+	if d := c.Delivery; d != nil {
+		if err := d.Signing.validate(); err != nil {
+			return fmt.Errorf("delivery.signing: %w", err)
+		}
+		if d.GitHub != nil && d.GitHub.Token == "" {
+			return errors.New("delivery.github: token is required")
+		}
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Sources {
@@ -150,27 +185,50 @@ func (e *EncryptionSpec) validate() error {
 		return nil
 	}
 	if len(e.Keys) == 0 {
-		return errors.New("encryption: at least one key is required")
+		return errors.New("at least one key is required")
 	}
 	ids := map[string]bool{}
 	for i, k := range e.Keys {
 		switch {
 		case k.ID == "":
-			return fmt.Errorf("encryption.keys[%d]: id is required", i)
+			return fmt.Errorf("keys[%d]: id is required", i)
 		case ids[k.ID]:
-			return fmt.Errorf("encryption.keys[%d]: id %q declared twice", i, k.ID)
+			return fmt.Errorf("keys[%d]: id %q declared twice", i, k.ID)
 		case k.Secret == "":
-			return fmt.Errorf("encryption key %q: secret is required", k.ID)
+			return fmt.Errorf("key %q: secret is required", k.ID)
 		}
 		ids[k.ID] = true
 	}
 	switch {
 	case e.Primary == "" && len(e.Keys) > 1:
-		return errors.New("encryption: primary is required with more than one key: name the key new writes use")
+		return errors.New("primary is required with more than one key: name the key new writes use")
 	case e.Primary != "" && !ids[e.Primary]:
-		return fmt.Errorf("encryption: primary %q is not among the keys", e.Primary)
+		return fmt.Errorf("primary %q is not among the keys", e.Primary)
 	}
 	return nil
+}
+
+// SigningKey resolves the primary delivery signing key: its id and base64
+// seed; "" when none is configured.
+func (c *Config) SigningKey() (id, seed string, err error) {
+	if c.Delivery == nil || c.Delivery.Signing == nil {
+		return "", "", nil
+	}
+	s := c.Delivery.Signing
+	id = s.Primary
+	if id == "" {
+		id = s.Keys[0].ID
+	}
+	for _, k := range s.Keys {
+		if k.ID == id {
+			raw, err := ResolveSecret(k.Secret)
+			if err != nil {
+				return "", "", fmt.Errorf("delivery signing key %q: %w", k.ID, err)
+			}
+			return id, string(raw), nil
+		}
+	}
+	return "", "", fmt.Errorf("delivery signing key %q is not declared", id)
 }
 
 // KeyRing resolves the encryption keys; nil when none are configured.

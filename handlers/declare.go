@@ -37,10 +37,8 @@ func (h declare) compute(c *gin.Context) (*plan.Plan, bool) {
 		fail(c, Errorf(http.StatusBadRequest, "declaration: %v", err))
 		return nil, false
 	}
-	if cfg.Encryption != nil {
-		fail(c, Errorf(http.StatusBadRequest, "declaration: encryption keys are each server's own configuration and cannot be applied through the API"))
-		return nil, false
-	}
+	// The encryption and delivery sections are each server's own settings,
+	// read from its --config; a declaration's are left alone.
 	p, err := plan.Compute(c.Request.Context(), h.store, plan.Desired(cfg, plan.Sealed), c.Query("prune") == "true")
 	if errors.Is(err, plan.ErrInvalid) {
 		fail(c, Errorf(http.StatusBadRequest, "%v; nothing was changed", err))

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/auth"
+	"github.com/reflexops/reflex/delivery"
 	"github.com/reflexops/reflex/policies"
 	"github.com/reflexops/reflex/state"
 )
@@ -29,6 +30,8 @@ type Deps struct {
 	Authz policies.Authorizer
 	// Hub feeds watchers.
 	Hub *state.Hub
+	// Dispatcher steers deliveries; nil when this server runs none.
+	Dispatcher *delivery.Dispatcher
 	// TrustedProxies lists the addresses or CIDRs of reverse proxies whose
 	// X-Forwarded-For is believed. Default: none.
 	TrustedProxies []string
@@ -77,6 +80,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 
 	obj := objects{store: d.Store, authz: d.Authz}
 	api.GET("/watch", watch{objects: obj, hub: d.Hub}.serve)
+	api.POST("/deliveries/:id/:op", deliveries{objects: obj, dispatcher: d.Dispatcher}.operate)
 	api.POST("/apikey/:name/secrets", obj.addSecret)
 	api.DELETE("/apikey/:name/secrets/:id", obj.removeSecret)
 	api.GET("/:type", obj.list)

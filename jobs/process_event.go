@@ -71,6 +71,8 @@ func decodeProcessEvent(b []byte) (*event.Event, []byte, error) {
 type EventProcessor struct {
 	Store *state.Store
 	Log   *slog.Logger
+	// Deliveries, when set, delivers what processed events trigger.
+	Deliveries *Deliveries
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
 }
@@ -92,6 +94,9 @@ func (p *EventProcessor) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	ev.Attempts, _ = asynq.GetRetryCount(ctx)
 	err = untilReachable(ctx, func(ctx context.Context) error { return p.Store.SaveEvent(ctx, ev, payload, state.Overwrite) })
 	if err != nil {
+		return err
+	}
+	if err := untilReachable(ctx, func(ctx context.Context) error { return p.Deliveries.Process(ctx, ev) }); err != nil {
 		return err
 	}
 	p.Log.Debug("event processed", "source", ev.Source, "delivery_id", ev.ID, "event", ev.Type, "kind", ev.Kind)

@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/reflexops/reflex/delivery"
 	"github.com/reflexops/reflex/state"
 )
 
@@ -29,10 +30,14 @@ type WorkerOptions struct {
 	Log *slog.Logger
 }
 
-// NewMux returns the handler of every task type Reflex runs.
-func NewMux(events *EventProcessor) *asynq.ServeMux {
+// NewMux returns the handler of every task type Reflex runs. reports, when
+// set, handles agents' delivery reports.
+func NewMux(events *EventProcessor, reports asynq.HandlerFunc) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeProcessEvent, events.ProcessTask)
+	if reports != nil {
+		mux.HandleFunc(delivery.TypeReport, reports)
+	}
 	return mux
 }
 
@@ -50,7 +55,7 @@ func NewServer(rdb redis.UniversalClient, events *EventProcessor, opts WorkerOpt
 		TaskCheckInterval: opts.PollInterval,
 		// Move due retries to their queue every second, not every five.
 		DelayedTaskCheckInterval: time.Second,
-		Queues:                   map[string]int{QueueEvents: 1},
+		Queues:                   map[string]int{QueueEvents: 2, delivery.QueueReports: 1},
 		RetryDelayFunc:           retryDelay,
 		ErrorHandler:             asynq.ErrorHandlerFunc(events.RecordFailure),
 		ShutdownTimeout:          opts.ShutdownTimeout,

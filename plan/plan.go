@@ -16,11 +16,12 @@ import (
 	"github.com/reflexops/reflex/connectors/registry"
 	"github.com/reflexops/reflex/policies"
 	"github.com/reflexops/reflex/state"
+	"github.com/reflexops/reflex/triggers"
 )
 
 // ManagedTypes are the object types a configuration file declares, in the
 // order a plan lists them.
-var ManagedTypes = []string{state.TypeSource, state.TypePolicy, state.TypeScope, state.TypeGroup, state.TypeAPIKey}
+var ManagedTypes = []string{state.TypeSource, state.TypePolicy, state.TypeScope, state.TypeGroup, state.TypeAPIKey, state.TypeTrigger}
 
 // ErrInvalid wraps a declaration that cannot be applied; its message lists
 // every problem.
@@ -100,6 +101,7 @@ func Desired(cfg *config.Config, lit Literals) []*state.Object {
 	}
 	for typ, list := range map[string][]map[string]any{
 		state.TypePolicy: cfg.Policies, state.TypeScope: cfg.Scopes, state.TypeGroup: cfg.Groups, state.TypeAPIKey: cfg.APIKeys,
+		state.TypeTrigger: cfg.Triggers,
 	} {
 		for _, doc := range list {
 			out = append(out, state.NewObject(typ, jsonClean(doc)))
@@ -152,7 +154,7 @@ func Validate(desired []*state.Object, live map[string][]*state.Object, prune bo
 			problems = append(problems, key+": "+strings.TrimPrefix(err.Error(), state.ErrInvalid.Error()+": "))
 			continue
 		}
-		if err := policies.Check(o); err != nil {
+		if err := errors.Join(policies.Check(o), triggers.Check(o)); err != nil {
 			problems = append(problems, key+": "+strings.TrimPrefix(err.Error(), state.ErrInvalid.Error()+": "))
 		}
 		if o.Type == state.TypeSource {

@@ -54,12 +54,25 @@ var targetVariables = []cel.EnvOption{
 }
 
 // library is what every expression may call: the standard library, the
-// string, list, set and network extensions, and glob.
-var library = []cel.EnvOption{
+// string, list, set and network extensions, glob and the semver helpers.
+var library = append([]cel.EnvOption{
 	ext.Strings(), ext.Lists(), ext.Sets(), ext.Network(),
 	cel.Function("glob",
 		cel.MemberOverload("string_glob_string", []*cel.Type{cel.StringType, cel.StringType}, cel.BoolType,
 			cel.BinaryBinding(glob))),
+}, semverFunctions...)
+
+// NewEnv returns a CEL environment with Reflex's function library (the
+// standard library, strings, lists, sets, network, glob and semver
+// helpers) and the given variables, for expressions other than policies.
+func NewEnv(variables ...cel.EnvOption) (*cel.Env, error) {
+	return cel.NewEnv(append(slices.Clone(library), variables...)...)
+}
+
+// CompileIn compiles an expression in env. With wantBool, it must yield a
+// bool (or a value only known at run time); otherwise any value.
+func CompileIn(e *cel.Env, expr string, wantBool bool) (*Program, error) {
+	return compile(e, expr, wantBool)
 }
 
 // env is the environment of policies; matchEnv that of scope matches.
@@ -101,13 +114,17 @@ func compileIn(envOf func() (*cel.Env, error), expr string) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("CEL environment: %w", err)
 	}
+	return compile(e, expr, true)
+}
+
+func compile(e *cel.Env, expr string, wantBool bool) (*Program, error) {
 	ast, iss := e.Compile(expr)
 	if iss.Err() != nil {
 		return nil, fmt.Errorf("%w: %s", ErrExpression, oneLine(iss.Err().Error()))
 	}
 	// A field of a map is only known at run time (dyn); Eval refuses a
 	// result that turns out not to be a bool.
-	if out := ast.OutputType(); !out.IsExactType(cel.BoolType) && !out.IsExactType(cel.DynType) {
+	if out := ast.OutputType(); wantBool && !out.IsExactType(cel.BoolType) && !out.IsExactType(cel.DynType) {
 		return nil, fmt.Errorf("%w: the expression yields %s, not bool", ErrExpression, out)
 	}
 	prg, err := e.Program(ast, cel.CostLimit(costLimit), cel.EvalOptions(cel.OptOptimize))
@@ -115,6 +132,15 @@ func compileIn(envOf func() (*cel.Env, error), expr string) (*Program, error) {
 		return nil, fmt.Errorf("%w: %v", ErrExpression, err)
 	}
 	return &Program{Source: expr, prg: prg}, nil
+}
+
+// Value runs the program and returns its result as a Go value.
+func (p *Program) Value(vars map[string]any) (any, error) {
+	out, _, err := p.prg.Eval(vars)
+	if err != nil {
+		return nil, err
+	}
+	return out.Value(), nil
 }
 
 // Eval runs the program on the attributes. Any error, including a result

@@ -354,7 +354,10 @@ func (e *Engine) matches(gen uint64, s *scope, r Request, attrs func() map[strin
 	return ok, err
 }
 
-// jsonMap turns a struct into the JSON-shaped map expressions see.
+// JSONMap turns a value into the JSON-shaped map expressions see.
+func JSONMap(v any) map[string]any { return jsonMap(v) }
+
+// jsonMap turns a value into the JSON-shaped map expressions see.
 func jsonMap(v any) map[string]any {
 	raw, err := json.Marshal(v)
 	if err != nil {

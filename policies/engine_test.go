@@ -240,3 +240,31 @@ func TestReloadFollowsChanges(t *testing.T) {
 		t.Fatal("still allowed after the policy changed")
 	}
 }
+
+func TestSemverHelpers(t *testing.T) {
+	tests := []struct {
+		expr string
+		want bool
+	}{
+		{`isSemver("v1.2.3") && isSemver("1.2.3-rc.1") && !isSemver("latest")`, true},
+		{`"1.10.0".semverNewer("1.9.9")`, true},
+		{`"1.2.3".semverNewer("1.2.3")`, false},
+		{`"1.2.3".semverNewer("")`, true},
+		{`semverCompare("v2.0.0", "1.99.0") == 1`, true},
+		{`semverChange("1.2.3", "1.3.0") == "minor" && semverChange("1.2.3", "2.0.0") == "major" && semverChange("1.2.3", "1.2.4") == "patch"`, true},
+	}
+	for _, tt := range tests {
+		prg, err := policies.Compile(tt.expr)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.expr, err)
+		}
+		got, err := prg.Eval(map[string]any{})
+		if err != nil || got != tt.want {
+			t.Errorf("%s = %v, %v; want %v", tt.expr, got, err, tt.want)
+		}
+	}
+	prg, _ := policies.Compile(`"latest".semverNewer("1.0.0")`)
+	if _, err := prg.Eval(map[string]any{}); err == nil {
+		t.Error("comparing a non-version did not fail (and so would not deny)")
+	}
+}

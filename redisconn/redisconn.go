@@ -39,10 +39,11 @@ type Conn struct {
 const EmbeddedWarning = "REDIS_URL is not set: using an embedded in-memory Redis. Nothing survives a restart: queued jobs, events and live state are lost when Reflex stops. Set REDIS_URL to a real Redis for anything but a trial."
 
 // Open connects to the Redis at rawURL, or starts an embedded one when
-// rawURL is empty, and checks it answers.
-func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Conn, error) {
+// rawURL is empty, listening on embeddedAddr (default: a free port on
+// 127.0.0.1), and checks it answers.
+func Open(ctx context.Context, rawURL, embeddedAddr string, log *slog.Logger) (*Conn, error) {
 	if rawURL == "" {
-		return openEmbedded(log)
+		return openEmbedded(embeddedAddr, log)
 	}
 	opts, err := redis.ParseURL(rawURL)
 	if err != nil {
@@ -60,10 +61,13 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Conn, error) {
 	return c, nil
 }
 
-func openEmbedded(log *slog.Logger) (*Conn, error) {
+func openEmbedded(addr string, log *slog.Logger) (*Conn, error) {
 	mini := miniredis.NewMiniRedis()
 	mini.ClockTTL(true) // expire keys in real time, like a real server
-	if err := mini.Start(); err != nil {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	if err := mini.StartAddr(addr); err != nil {
 		return nil, fmt.Errorf("start embedded Redis: %w", err)
 	}
 	log.Warn(EmbeddedWarning, "addr", mini.Addr())

@@ -19,7 +19,7 @@ func TestRedact(t *testing.T) {
 func TestOpenEmbeddedWarns(t *testing.T) {
 	var logs strings.Builder
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	c, err := redisconn.Open(context.Background(), "", log)
+	c, err := redisconn.Open(context.Background(), "", "", log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestOpenEmbeddedWarns(t *testing.T) {
 func TestOpenErrorsNeverShowThePassword(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	for _, u := range []string{"ftp://user:hunter2@x", "redis://user:hunter2@127.0.0.1:1/0"} {
-		_, err := redisconn.Open(context.Background(), u, log)
+		_, err := redisconn.Open(context.Background(), u, "", log)
 		if err == nil {
 			t.Fatalf("Open(%s) succeeded", u)
 		}

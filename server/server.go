@@ -20,12 +20,14 @@ import (
 
 	"github.com/reflexops/reflex/auth"
 	"github.com/reflexops/reflex/config"
+	"github.com/reflexops/reflex/delivery"
 	"github.com/reflexops/reflex/handlers"
 	"github.com/reflexops/reflex/jobs"
 	"github.com/reflexops/reflex/plan"
 	"github.com/reflexops/reflex/policies"
 	"github.com/reflexops/reflex/sources"
 	"github.com/reflexops/reflex/state"
+	"github.com/reflexops/reflex/triggers"
 )
 
 // Options configures Run. Zero values take the documented defaults.
@@ -90,7 +92,9 @@ func Run(ctx context.Context, o Options) error {
 		o.ShutdownTimeout = 10 * time.Second
 	}
 	if o.Store.Check == nil {
-		o.Store.Check = policies.Check
+		o.Store.Check = func(obj *state.Object) error {
+			return errors.Join(policies.Check(obj), triggers.Check(obj))
+		}
 	}
 	store := state.New(o.Redis, o.Store)
 	if err := prepare(ctx, store, o); err != nil {
@@ -113,13 +117,23 @@ func Run(ctx context.Context, o Options) error {
 		authz = engine
 	}
 
+	dispatcher, err := newDispatcher(store, o)
+	if err != nil {
+		return err
+	}
 	var worker *asynq.Server
 	if o.Worker {
 		processor := jobs.NewEventProcessor(store, o.Log)
+		set := triggers.NewSet(store, o.Log)
+		if err := set.Reload(ctx); err != nil {
+			return err
+		}
+		bgWG.Go(func() { set.Run(bg, hub) })
+		processor.Deliveries = &jobs.Deliveries{Triggers: set, Authz: authz, Dispatcher: dispatcher, Store: store, Log: o.Log}
 		worker = jobs.NewServer(o.Redis, processor, jobs.WorkerOptions{
 			Concurrency: o.Concurrency, PollInterval: o.PollInterval, ShutdownTimeout: o.ShutdownTimeout, Log: o.Log,
 		})
-		if err := worker.Start(jobs.NewMux(processor)); err != nil {
+		if err := worker.Start(jobs.NewMux(processor, dispatcher.HandleReport)); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
 		o.Log.Info("worker started", "concurrency", cmp.Or(o.Concurrency, runtime.NumCPU()))
@@ -135,7 +149,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 		bgWG.Go(func() { set.Run(bg, hub) })
 		var err error
-		srv, err = newHTTPServer(store, hub, set, authz, o)
+		srv, err = newHTTPServer(store, hub, set, authz, dispatcher, o)
 		if err != nil {
 			stopWorker(worker)
 			return err
@@ -226,11 +240,11 @@ func applyConfig(ctx context.Context, store *state.Store, cfg *config.Config, lo
 	}
 }
 
-func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authz policies.Authorizer, o Options) (*http.Server, error) {
+func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authz policies.Authorizer, dispatcher *delivery.Dispatcher, o Options) (*http.Server, error) {
 	intake := &jobs.Intake{Client: asynq.NewClientFromRedisClient(o.Redis), Store: store, Log: o.Log}
 	router, err := handlers.NewRouter(handlers.Deps{
 		Redis: o.Redis, Store: store, TrustedProxies: o.TrustedProxies, Log: o.Log,
-		Auth: auth.NewAuthenticator(store, o.AdminKey, o.KeyCacheTTL), Authz: authz, Hub: hub,
+		Auth: auth.NewAuthenticator(store, o.AdminKey, o.KeyCacheTTL), Authz: authz, Hub: hub, Dispatcher: dispatcher,
 		Hooks: handlers.NewHooks(set, intake, authz, o.MaxBody),
 	})
 	if err != nil {
@@ -250,6 +264,37 @@ func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authz p
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(o.Log.Handler(), slog.LevelWarn),
 	}, nil
+}
+
+// newDispatcher returns the delivery dispatcher, with the signing key and
+// the GitHub reporter of the configuration when it has them.
+func newDispatcher(store *state.Store, o Options) (*delivery.Dispatcher, error) {
+	d := &delivery.Dispatcher{
+		Store: store, Redis: o.Redis, Log: o.Log,
+		Client: asynq.NewClientFromRedisClient(o.Redis), Inspector: asynq.NewInspectorFromRedisClient(o.Redis),
+	}
+	if o.Config == nil {
+		return d, nil
+	}
+	id, seed, err := o.Config.SigningKey()
+	if err != nil {
+		return nil, err
+	}
+	if id != "" {
+		if d.Signer, err = delivery.NewSigner(id, seed); err != nil {
+			return nil, err
+		}
+	}
+	if g := o.Config.Delivery; g != nil && g.GitHub != nil {
+		token, err := config.ResolveSecret(g.GitHub.Token)
+		if err != nil {
+			return nil, fmt.Errorf("delivery.github.token: %w", err)
+		}
+		if d.GitHub, err = delivery.NewGitHub(string(token), g.GitHub.APIURL, o.Log); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 // stopWorker stops fetching new jobs and waits for running ones (up to the

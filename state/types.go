@@ -37,6 +37,8 @@ const (
 	TypeScope    = "scope"
 	TypeGroup    = "group"
 	TypeSource   = "source"
+	TypeTrigger  = "trigger"
+	TypeDeploy   = "deployment"
 )
 
 // Types lists every object type, sorted.

@@ -112,8 +112,12 @@ func (f *declareFlags) post(cmd *cobra.Command, c *apiClient, path string, out a
 	if err != nil {
 		return fmt.Errorf("read the configuration: %w", err)
 	}
-	if _, err := config.Parse(raw); err != nil {
+	cfg, err := config.Parse(raw)
+	if err != nil {
 		return fmt.Errorf("%s: %w", f.file, err)
+	}
+	if cfg.Encryption != nil || cfg.Delivery != nil {
+		fmt.Fprintln(cmd.ErrOrStderr(), "note: the encryption and delivery sections are each server's own settings (its --config); plan and apply leave them alone")
 	}
 	if f.prune {
 		path += "?prune=true"

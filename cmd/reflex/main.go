@@ -56,7 +56,8 @@ REFLEX_MAX_BODY. Flags given on the command line win.`,
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
-	root.AddCommand(newServeCmd(g, stderr), newWorkerCmd(g, stderr), newSendCmd(), newStateCmd(), newPlanCmd(), newApplyCmd(), newPolicyCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(g, stderr), newWorkerCmd(g, stderr), newSendCmd(), newStateCmd(), newPlanCmd(), newApplyCmd(), newPolicyCmd(),
+		newAgentCmd(g, stderr), newKeysCmd(), newDeliveryCmd(), newVersionCmd())
 	return root
 }
 

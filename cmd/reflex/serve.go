@@ -21,6 +21,7 @@ import (
 
 // runFlags are the settings serve and worker share.
 type runFlags struct {
+	embeddedAddr    string
 	keys            *state.KeyRing
 	objectHistory   int
 	concurrency     int
@@ -36,6 +37,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.dedupeWindow, "dedupe-window", state.DefaultDedupeWindow, "how long a delivery id is remembered, so a redelivery is recognised")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a shutdown waits for in-flight requests and jobs")
 	fl.IntVar(&f.objectHistory, "object-history", state.DefaultObjectHistory, "how many revisions of each object are kept")
+	fl.StringVar(&f.embeddedAddr, "embedded-redis-addr", "", "without REDIS_URL: where the embedded Redis listens (default: a free port on 127.0.0.1), e.g. for a trial agent")
 }
 
 func newServeCmd(g *globals, logOut io.Writer) *cobra.Command {
@@ -100,7 +102,10 @@ otherwise the first start creates the master key and prints it once.`,
 }
 
 func newWorkerCmd(g *globals, logOut io.Writer) *cobra.Command {
-	var rf runFlags
+	var (
+		rf         runFlags
+		configPath string
+	)
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run only the job worker",
@@ -112,10 +117,17 @@ instances queue. Start as many as the load needs, all on the same REDIS_URL.`,
 			if err != nil {
 				return err
 			}
-			return runServer(cmd.Context(), log, rf, server.Options{Worker: true})
+			var cfg *config.Config
+			if configPath != "" {
+				if cfg, _, err = config.Load(configPath); err != nil {
+					return err
+				}
+			}
+			return runServer(cmd.Context(), log, rf, server.Options{Worker: true, Config: cfg})
 		},
 	}
 	rf.register(cmd)
+	cmd.Flags().StringVarP(&configPath, "config", "c", "", "configuration file: its delivery settings (signing key, GitHub) are the worker's")
 	return cmd
 }
 
@@ -127,7 +139,7 @@ func runServer(parent context.Context, log *slog.Logger, rf runFlags, o server.O
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	redisconn.RouteLogs(log)
-	conn, err := redisconn.Open(ctx, os.Getenv("REDIS_URL"), log)
+	conn, err := redisconn.Open(ctx, os.Getenv("REDIS_URL"), rf.embeddedAddr, log)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,207 @@
+// Package agent runs deliveries inside the secured network: it takes
+// signed jobs from its zone's queue (connecting out to Redis, listening on
+// nothing), checks them, and runs only the actions its own local actions
+// file defines.
+package agent
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ActionsFile is the agent's local actions file, in the original Reflex
+// actions format (JSON, or the same in YAML).
+type ActionsFile struct {
+	// Config holds local values, for ${NAME} substitution.
+	Config map[string]string `yaml:"config"`
+	// Setenv declares environment variables for every action.
+	Setenv map[string]string `yaml:"setenv"`
+	// Actions are the actions by name.
+	Actions map[string]*Action `yaml:"actions"`
+
+	// dir is the file's folder: scripts are found there.
+	dir string
+}
+
+// Action is one action of the actions file.
+type Action struct {
+	// Type is system, script, http or group.
+	Type  string `yaml:"type"`
+	Title string `yaml:"title"`
+	// Exec is the argv of a system action, run without a shell; Cmd is
+	// the original format's older name for it.
+	Exec []string `yaml:"exec"`
+	Cmd  []string `yaml:"cmd"`
+	// Target is a script action's file, in the actions file's folder
+	// (default: the action's name); Args follow it.
+	Target string   `yaml:"target"`
+	Args   []string `yaml:"args"`
+	// URL, Method, Headers, Body and Expect describe an http action.
+	URL     string            `yaml:"url"`
+	Method  string            `yaml:"method"`
+	Headers map[string]string `yaml:"headers"`
+	Body    string            `yaml:"body"`
+	Expect  []int             `yaml:"expect"`
+	// Actions are a group action's actions, run in order.
+	Actions []string `yaml:"actions"`
+	// OnSuccess names the action to run after this one succeeds.
+	OnSuccess string `yaml:"onSuccess"`
+	// Setenv declares environment variables for this action.
+	Setenv map[string]string `yaml:"setenv"`
+	// Timeout bounds the action, e.g. "5m". Default 10m.
+	Timeout string `yaml:"timeout"`
+
+	timeout time.Duration
+}
+
+// DefaultTimeout bounds an action without a timeout of its own.
+const DefaultTimeout = 10 * time.Minute
+
+// maxChain bounds how many actions one job may run through groups and
+// onSuccess links.
+const maxChain = 32
+
+var varName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
+
+// LoadActions reads and checks an actions file: every action's type and
+// fields, that scripts exist, and that groups and onSuccess name actions
+// that exist, without loops.
+func LoadActions(path string) (*ActionsFile, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read actions file: %w", err)
+	}
+	var f ActionsFile
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("actions file %s: %v", path, strings.ReplaceAll(err.Error(), "\n", ";"))
+	}
+	if f.dir, err = filepath.Abs(filepath.Dir(path)); err != nil {
+		return nil, fmt.Errorf("actions file %s: %w", path, err)
+	}
+	if err := f.check(); err != nil {
+		return nil, fmt.Errorf("actions file %s: %w", path, err)
+	}
+	return &f, nil
+}
+
+func (f *ActionsFile) check() error {
+	if len(f.Actions) == 0 {
+		return errors.New("no actions: an agent runs only the actions its file defines")
+	}
+	for k := range f.Config {
+		if !varName.MatchString(k) {
+			return fmt.Errorf("config: %q is not a usable name", k)
+		}
+	}
+	names := make([]string, 0, len(f.Actions))
+	for n := range f.Actions {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		a := f.Actions[name]
+		if err := f.checkAction(name, a); err != nil {
+			return fmt.Errorf("action %s: %w", name, err)
+		}
+	}
+	for _, name := range names {
+		if err := f.checkLoops(name, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *ActionsFile) checkAction(name string, a *Action) error {
+	if a == nil {
+		return errors.New("empty")
+	}
+	a.timeout = DefaultTimeout
+	if a.Timeout != "" {
+		d, err := time.ParseDuration(a.Timeout)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("timeout %q: want a duration such as 5m", a.Timeout)
+		}
+		a.timeout = d
+	}
+	if a.OnSuccess != "" && f.Actions[a.OnSuccess] == nil {
+		return fmt.Errorf("onSuccess names %q, which is not an action", a.OnSuccess)
+	}
+	switch a.Type {
+	case "system":
+		if len(a.Exec) == 0 {
+			a.Exec = a.Cmd
+		}
+		if len(a.Exec) == 0 {
+			return errors.New("a system action needs exec: the command and its arguments")
+		}
+	case "script":
+		if a.Target == "" {
+			a.Target = name
+		}
+		if filepath.IsAbs(a.Target) || strings.Contains(filepath.ToSlash(a.Target), "../") {
+			return fmt.Errorf("target %q: a script lives in the actions file's folder", a.Target)
+		}
+		st, err := os.Stat(filepath.Join(f.dir, a.Target))
+		if err != nil {
+			return fmt.Errorf("target: %w", err)
+		}
+		if st.Mode()&0o111 == 0 {
+			return fmt.Errorf("target %s is not executable", a.Target)
+		}
+	case "http":
+		if a.URL == "" {
+			return errors.New("an http action needs a url")
+		}
+		if a.Method == "" {
+			a.Method = "GET"
+		}
+	case "group":
+		if len(a.Actions) == 0 {
+			return errors.New("a group action needs actions")
+		}
+		for _, n := range a.Actions {
+			if f.Actions[n] == nil {
+				return fmt.Errorf("actions names %q, which is not an action", n)
+			}
+		}
+	default:
+		return fmt.Errorf("type %q: want system, script, http or group", a.Type)
+	}
+	return nil
+}
+
+// checkLoops refuses groups and onSuccess links that lead back to an
+// action already on the way.
+func (f *ActionsFile) checkLoops(name string, path []string) error {
+	if slices.Contains(path, name) {
+		return fmt.Errorf("actions loop: %s", strings.Join(append(path, name), " → "))
+	}
+	path = append(path, name)
+	a := f.Actions[name]
+	next := slices.Clone(a.Actions)
+	if a.OnSuccess != "" {
+		next = append(next, a.OnSuccess)
+	}
+	for _, n := range next {
+		if err := f.checkLoops(n, path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Has reports whether the file defines an action.
+func (f *ActionsFile) Has(name string) bool { return f.Actions[name] != nil }

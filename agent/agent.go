@@ -1,0 +1,220 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/reflexops/reflex/delivery"
+)
+
+// Options configures an agent. Zero values take the documented defaults.
+type Options struct {
+	// Redis is the connection to the Redis Reflex queues deliveries in;
+	// the agent only ever connects out to it. Required.
+	Redis *redis.Client
+	// Zone is the zone whose deliveries the agent runs. Required.
+	Zone string
+	// Name identifies the agent in reports. Default: the host name.
+	Name string
+	// Actions is the agent's own actions file. Required.
+	Actions *ActionsFile
+	// Keys are the public keys jobs must be signed with. Required.
+	Keys delivery.Verifier
+	// Concurrency is how many jobs run at once. Default 1.
+	Concurrency int
+	// PollInterval is the wait between looks at an empty queue. Default
+	// 100ms.
+	PollInterval time.Duration
+	// ShutdownTimeout bounds how long a shutdown waits for running jobs
+	// before they are returned to the queue. Default 30s.
+	ShutdownTimeout time.Duration
+	// OutputLimit bounds the output kept of a job. Default 64 KiB.
+	OutputLimit int
+	// HealthAddr, when set, serves /healthz on this local address.
+	HealthAddr string
+	// Log receives the agent's logs. Required.
+	Log *slog.Logger
+}
+
+// agent is a running agent.
+type agent struct {
+	o       Options
+	reports *asynq.Client
+	runner  *Runner
+}
+
+// Run runs the agent until ctx ends, then lets running jobs finish within
+// the shutdown timeout (those that do not are returned to the queue, for
+// this or another agent).
+func Run(ctx context.Context, o Options) error {
+	switch {
+	case o.Zone == "":
+		return errors.New("an agent needs a zone")
+	case o.Actions == nil:
+		return errors.New("an agent needs an actions file")
+	case len(o.Keys) == 0:
+		return errors.New("an agent needs at least one public key to verify jobs with")
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 1
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 100 * time.Millisecond
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 30 * time.Second
+	}
+	a := &agent{o: o, reports: asynq.NewClientFromRedisClient(o.Redis), runner: &Runner{File: o.Actions, OutputLimit: o.OutputLimit}}
+	srv := asynq.NewServerFromRedisClient(o.Redis, asynq.Config{
+		Concurrency: o.Concurrency, Queues: map[string]int{delivery.Queue(o.Zone): 1},
+		TaskCheckInterval: o.PollInterval, ShutdownTimeout: o.ShutdownTimeout, LogLevel: asynq.WarnLevel,
+		Logger: logAdapter{o.Log.With("component", "agent")},
+		// A failed attempt is retried after 5s, 10s, 20s … up to 5 minutes.
+		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
+			return min(5*time.Second<<min(n, 6), 5*time.Minute)
+		},
+	})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(delivery.TypeRun, a.handle)
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("start agent: %w", err)
+	}
+	o.Log.Info("agent started", "zone", o.Zone, "name", o.Name, "actions", len(o.Actions.Actions), "keys", len(o.Keys))
+	var health *http.Server
+	if o.HealthAddr != "" {
+		var err error
+		if health, err = a.serveHealth(o.HealthAddr); err != nil {
+			srv.Shutdown()
+			return err
+		}
+	}
+	<-ctx.Done()
+	o.Log.Info("agent stopping", "timeout", o.ShutdownTimeout)
+	srv.Stop()
+	srv.Shutdown()
+	if health != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = health.Shutdown(sctx)
+	}
+	o.Log.Info("agent stopped")
+	return nil
+}
+
+// handle runs one job, or refuses it: unsigned, altered, signed with an
+// unknown key, for another zone, expired, or naming an action this agent
+// does not define. A refusal is reported and never retried; nothing runs.
+func (a *agent) handle(ctx context.Context, t *asynq.Task) error {
+	taskID, _ := asynq.GetTaskID(ctx)
+	job, err := a.o.Keys.Verify(t.Payload())
+	refuse := func(reason string, verified bool) error {
+		r := delivery.Report{Kind: delivery.ReportRefused, TaskID: taskID, Error: reason, Verified: verified}
+		if job != nil {
+			r.ID = job.ID
+		}
+		a.report(ctx, r)
+		a.o.Log.Warn("job refused", "task", taskID, "reason", reason)
+		return fmt.Errorf("%w: refused: %s", asynq.SkipRetry, reason)
+	}
+	switch {
+	case err != nil:
+		return refuse(err.Error(), false)
+	case job.Zone != a.o.Zone:
+		return refuse(fmt.Sprintf("the job is for zone %q; this agent serves %q", job.Zone, a.o.Zone), true)
+	case time.Now().After(job.ExpiresAt):
+		return refuse(fmt.Sprintf("the job expired at %s", job.ExpiresAt.Format(time.RFC3339)), true)
+	case !a.o.Actions.Has(job.Action):
+		return refuse(fmt.Sprintf("this agent's actions file defines no action %q", job.Action), true)
+	}
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	log := a.o.Log.With("delivery", job.ID, "service", job.Service, "action", job.Action, "attempt", retried+1)
+	a.report(ctx, delivery.Report{ID: job.ID, Kind: delivery.ReportStarted})
+	log.Info("running")
+	runner := *a.runner
+	runner.Env = map[string]string{
+		"REFLEX_DELIVERY": job.ID, "REFLEX_SERVICE": job.Service, "REFLEX_ZONE": job.Zone,
+		"REFLEX_ACTION": job.Action, "REFLEX_RELEASE": job.Release,
+	}
+	res := runner.Run(ctx, job.Action, job.Params)
+	final := res.OK || res.Permanent || retried >= maxRetry
+	r := delivery.Report{ID: job.ID, Kind: delivery.ReportFinished, Succeeded: res.OK, Final: final, ExitCode: res.ExitCode, Output: res.Output}
+	if res.Err != nil {
+		r.Error = res.Err.Error()
+	}
+	a.report(ctx, r)
+	if res.OK {
+		log.Info("succeeded")
+		return nil
+	}
+	log.Warn("failed", "error", res.Err, "final", final)
+	if res.Permanent {
+		return fmt.Errorf("%w: %v", asynq.SkipRetry, res.Err)
+	}
+	return res.Err
+}
+
+// report sends a report to Reflex, retrying while Redis cannot be reached
+// (within the job's deadline).
+func (a *agent) report(ctx context.Context, r delivery.Report) {
+	r.Agent, r.Zone, r.At = a.o.Name, a.o.Zone, time.Now().UTC()
+	task, err := delivery.NewReportTask(r)
+	if err != nil {
+		a.o.Log.Error("cannot encode a report", "error", err)
+		return
+	}
+	for wait := 100 * time.Millisecond; ; wait = min(wait*2, 5*time.Second) {
+		_, err = a.reports.EnqueueContext(context.WithoutCancel(ctx), task)
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		a.o.Log.Warn("cannot send a report; retrying", "delivery", r.ID, "kind", r.Kind, "error", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+	}
+	if err != nil {
+		a.o.Log.Error("report lost", "delivery", r.ID, "kind", r.Kind, "error", err)
+	}
+}
+
+// serveHealth serves /healthz (200 when Redis answers) on a local address.
+func (a *agent) serveHealth(addr string) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("health address: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "application/json")
+		if err := a.o.Redis.Ping(ctx).Err(); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprint(w, `{"status":"failed","message":"Redis is unreachable"}`)
+			return
+		}
+		fmt.Fprint(w, `{"status":"ok"}`)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return srv, nil
+}
+
+// logAdapter lets asynq log through slog.
+type logAdapter struct{ log *slog.Logger }
+
+func (l logAdapter) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...)) }
+func (l logAdapter) Info(args ...any)  { l.log.Info(fmt.Sprint(args...)) }
+func (l logAdapter) Warn(args ...any)  { l.log.Warn(fmt.Sprint(args...)) }
+func (l logAdapter) Error(args ...any) { l.log.Error(fmt.Sprint(args...)) }
+func (l logAdapter) Fatal(args ...any) { l.log.Error(fmt.Sprint(args...)) }

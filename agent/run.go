@@ -1,0 +1,275 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DefaultOutputLimit bounds the output kept of one job.
+const DefaultOutputLimit = 64 << 10
+
+// Result is how a job's actions went.
+type Result struct {
+	OK       bool
+	ExitCode int
+	Output   string
+	// Err says why it failed.
+	Err error
+	// Permanent marks a failure that another attempt cannot fix (an
+	// undefined variable, say).
+	Permanent bool
+}
+
+// Vars are the values ${NAME} is replaced with: job parameters first, then
+// the actions file's config, then the agent's environment.
+type Vars struct {
+	Params map[string]string
+	Config map[string]string
+}
+
+func (v Vars) lookup(name string) (string, bool) {
+	if s, ok := v.Params[name]; ok {
+		return s, true
+	}
+	if s, ok := v.Config[name]; ok {
+		return s, true
+	}
+	return os.LookupEnv(name)
+}
+
+var placeholder = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}`)
+
+// errUndefined marks a ${NAME} no value exists for.
+var errUndefined = errors.New("undefined variable")
+
+// expand replaces ${NAME} in s.
+func (v Vars) expand(s string) (string, error) {
+	var missing []string
+	out := placeholder.ReplaceAllStringFunc(s, func(m string) string {
+		name := m[2 : len(m)-1]
+		val, ok := v.lookup(name)
+		if !ok {
+			missing = append(missing, name)
+		}
+		return val
+	})
+	if len(missing) > 0 {
+		return "", fmt.Errorf("%w: ${%s} is not a job parameter, a config value or an environment variable", errUndefined, missing[0])
+	}
+	return out, nil
+}
+
+// Runner runs actions of an actions file.
+type Runner struct {
+	File *ActionsFile
+	// Env are extra environment variables for every action (the job's
+	// id, service and zone).
+	Env map[string]string
+	// OutputLimit bounds the output kept; DefaultOutputLimit when 0.
+	OutputLimit int
+	// HTTP is the client of http actions.
+	HTTP *http.Client
+}
+
+// Run runs an action (following groups and onSuccess) with the job's
+// parameters.
+func (r *Runner) Run(ctx context.Context, action string, params map[string]string) Result {
+	limit := r.OutputLimit
+	if limit <= 0 {
+		limit = DefaultOutputLimit
+	}
+	out := &boundedBuffer{limit: limit}
+	vars := Vars{Params: params, Config: r.File.Config}
+	steps := 0
+	code, err := r.run(ctx, action, vars, out, &steps)
+	res := Result{OK: err == nil, ExitCode: code, Output: out.String(), Err: err}
+	res.Permanent = errors.Is(err, errUndefined)
+	return res
+}
+
+func (r *Runner) run(ctx context.Context, name string, vars Vars, out *boundedBuffer, steps *int) (int, error) {
+	for name != "" {
+		if *steps++; *steps > maxChain {
+			return -1, fmt.Errorf("more than %d actions in one job", maxChain)
+		}
+		a := r.File.Actions[name]
+		fmt.Fprintf(out, "--- %s (%s)\n", name, a.Type)
+		var code int
+		var err error
+		switch a.Type {
+		case "group":
+			for _, n := range a.Actions {
+				if code, err = r.run(ctx, n, vars, out, steps); err != nil {
+					break
+				}
+			}
+		case "http":
+			code, err = r.http(ctx, a, vars, out)
+		default:
+			code, err = r.exec(ctx, name, a, vars, out)
+		}
+		if err != nil {
+			return code, fmt.Errorf("action %s: %w", name, err)
+		}
+		name = a.OnSuccess
+	}
+	return 0, nil
+}
+
+// exec runs a system or script action: an argv, no shell, a clean
+// environment of declared variables only.
+func (r *Runner) exec(ctx context.Context, name string, a *Action, vars Vars, out *boundedBuffer) (int, error) {
+	var argv []string
+	if a.Type == "script" {
+		argv = append([]string{filepath.Join(r.File.dir, a.Target)}, a.Args...)
+	} else {
+		argv = slices.Clone(a.Exec)
+	}
+	for i, arg := range argv {
+		v, err := vars.expand(arg)
+		if err != nil {
+			return -1, err
+		}
+		argv[i] = v
+	}
+	env, err := r.environment(a, vars)
+	if err != nil {
+		return -1, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, a.timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = env
+	cmd.Dir = r.File.dir
+	cmd.Stdout, cmd.Stderr = out, out
+	// The action and whatever it starts form one process group, stopped
+	// together on timeout or shutdown.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	err = cmd.Run()
+	if ctx.Err() == context.DeadlineExceeded {
+		return -1, fmt.Errorf("timed out after %s", a.timeout)
+	}
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		return exitErr.ExitCode(), fmt.Errorf("exited with status %d", exitErr.ExitCode())
+	}
+	if err != nil {
+		return -1, err
+	}
+	return 0, nil
+}
+
+// environment is a clean environment: PATH, the job's variables, the job's
+// parameters, and the variables the file and the action declare.
+func (r *Runner) environment(a *Action, vars Vars) ([]string, error) {
+	env := map[string]string{"PATH": "/usr/local/bin:/usr/bin:/bin"}
+	if p := os.Getenv("PATH"); p != "" {
+		env["PATH"] = p
+	}
+	for k, v := range r.Env {
+		env[k] = v
+	}
+	for k, v := range vars.Params {
+		env[k] = v
+	}
+	for _, decl := range []map[string]string{r.File.Setenv, a.Setenv} {
+		for k, raw := range decl {
+			v, err := vars.expand(raw)
+			if err != nil {
+				return nil, fmt.Errorf("setenv %s: %w", k, err)
+			}
+			env[k] = v
+		}
+	}
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// http runs an http action: one request to an internal URL.
+func (r *Runner) http(ctx context.Context, a *Action, vars Vars, out *boundedBuffer) (int, error) {
+	url, err := vars.expand(a.URL)
+	if err != nil {
+		return -1, err
+	}
+	body, err := vars.expand(a.Body)
+	if err != nil {
+		return -1, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, a.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, a.Method, url, strings.NewReader(body))
+	if err != nil {
+		return -1, err
+	}
+	for k, raw := range a.Headers {
+		v, err := vars.expand(raw)
+		if err != nil {
+			return -1, err
+		}
+		req.Header.Set(k, v)
+	}
+	client := r.HTTP
+	if client == nil {
+		client = &http.Client{}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return -1, err
+	}
+	defer resp.Body.Close()
+	fmt.Fprintf(out, "%s %s → %s\n", a.Method, url, resp.Status)
+	_, _ = io.Copy(out, io.LimitReader(resp.Body, int64(out.limit)))
+	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
+	if len(a.Expect) > 0 {
+		ok = slices.Contains(a.Expect, resp.StatusCode)
+	}
+	if !ok {
+		return resp.StatusCode, fmt.Errorf("answered %s", resp.Status)
+	}
+	return 0, nil
+}
+
+// boundedBuffer keeps the first limit bytes written and counts the rest.
+type boundedBuffer struct {
+	buf     bytes.Buffer
+	limit   int
+	dropped int
+}
+
+func (b *boundedBuffer) Write(p []byte) (int, error) {
+	room := b.limit - b.buf.Len()
+	if room >= len(p) {
+		return b.buf.Write(p)
+	}
+	if room > 0 {
+		b.buf.Write(p[:room])
+	}
+	b.dropped += len(p) - max(room, 0)
+	return len(p), nil
+}
+
+func (b *boundedBuffer) String() string {
+	if b.dropped == 0 {
+		return b.buf.String()
+	}
+	return fmt.Sprintf("%s\n… (%d more bytes not kept)", b.buf.String(), b.dropped)
+}

@@ -1,0 +1,271 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/reflexops/reflex/event"
+	"github.com/reflexops/reflex/state"
+	"github.com/reflexops/reflex/triggers"
+)
+
+// The Redis keys of deliveries, beside the deployment objects.
+const keyPrefix = "reflex:delivery:"
+
+// lockKey holds the id of the one delivery of a service that is queued or
+// running; pendingKey lists the ids waiting behind it, oldest first.
+func lockKey(service string) string    { return keyPrefix + "lock:" + service }
+func pendingKey(service string) string { return keyPrefix + "pending:" + service }
+
+// jobKey holds a delivery's job, unsigned, so it can be signed afresh when
+// it is dispatched or run again.
+func jobKey(id string) string { return keyPrefix + "job:" + id }
+
+// jobRetention is how long a delivery's job is kept for re-runs.
+const jobRetention = 30 * 24 * time.Hour
+
+// acquire takes a service's lock for a delivery, or queues the delivery
+// behind the holder. With keep-latest, the deliveries already waiting are
+// dropped (and returned, to be marked superseded).
+//
+// KEYS: lock, pending. ARGV: id, keep latest ("1").
+// Returns {"run"} or {"wait", dropped ids...}.
+var acquire = redis.NewScript(`
+local holder = redis.call("GET", KEYS[1])
+if not holder or holder == ARGV[1] then
+  redis.call("SET", KEYS[1], ARGV[1])
+  return {"run"}
+end
+local out = {"wait"}
+if ARGV[2] == "1" then
+  for _, id in ipairs(redis.call("LRANGE", KEYS[2], 0, -1)) do
+    if id ~= ARGV[1] then table.insert(out, id) end
+  end
+  redis.call("DEL", KEYS[2])
+else
+  redis.call("LREM", KEYS[2], 0, ARGV[1])
+end
+redis.call("RPUSH", KEYS[2], ARGV[1])
+return out
+`)
+
+// release gives up a service's lock held by a delivery and hands it to the
+// next waiting one, whose id it returns ("" when none waits).
+//
+// KEYS: lock, pending. ARGV: id.
+var release = redis.NewScript(`
+if redis.call("GET", KEYS[1]) ~= ARGV[1] then
+  redis.call("LREM", KEYS[2], 0, ARGV[1])
+  return ""
+end
+local nxt = redis.call("LPOP", KEYS[2])
+if nxt then
+  redis.call("SET", KEYS[1], nxt)
+  return nxt
+end
+redis.call("DEL", KEYS[1])
+return ""
+`)
+
+// queued is a job as kept between dispatches, with its trigger's limits.
+type queued struct {
+	Job         Job           `json:"job"`
+	MaxAttempts int           `json:"max_attempts"`
+	Expires     time.Duration `json:"expires"`
+}
+
+// ErrNoSigner is returned when deliveries are asked for but no signing key
+// is configured.
+var ErrNoSigner = errors.New("no delivery signing key is configured (delivery.signing in the configuration)")
+
+// Dispatcher queues deliveries, one at a time per service, and applies
+// agents' reports.
+type Dispatcher struct {
+	Store     *state.Store
+	Redis     redis.UniversalClient
+	Client    *asynq.Client
+	Inspector *asynq.Inspector
+	// Signer signs jobs; nil disables deliveries.
+	Signer *Signer
+	// GitHub reports deployments to GitHub; nil when not configured.
+	GitHub *GitHub
+	Log    *slog.Logger
+}
+
+// writer is who delivery records are written by.
+const writer = "reflex:delivery"
+
+// Exists reports whether a delivery has a record already.
+func (d *Dispatcher) Exists(ctx context.Context, id string) (bool, error) {
+	_, err := d.Store.Object(ctx, state.TypeDeploy, id, 0)
+	if errors.Is(err, state.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Deliver records and dispatches the delivery a trigger match asks for.
+// It is idempotent: the delivery id comes from the trigger and the event,
+// and a delivery already past dispatch is left alone.
+func (d *Dispatcher) Deliver(ctx context.Context, ev *event.Event, m triggers.Match) (string, error) {
+	if d.Signer == nil {
+		return "", ErrNoSigner
+	}
+	zone, _ := m.Service.Content["zone"].(string)
+	if zone == "" {
+		return "", fmt.Errorf("service %s has no zone: nothing can run its deliveries", m.Service.Name)
+	}
+	t := m.Trigger
+	job := Job{
+		ID: ID(t.Name, ev.Source, ev.ID), Zone: zone, Service: m.Service.Name, Action: t.Action,
+		Params: m.Params, Trigger: t.Name, Release: m.Release,
+		Event: EventRef{ID: ev.ID, Source: ev.Source, Connector: ev.Connector, Kind: string(ev.Kind), Commit: ev.Commit},
+	}
+	if ev.Repository != nil {
+		job.Event.Repository = ev.Repository.Name
+	}
+	q := queued{Job: job, MaxAttempts: t.MaxAttempts, Expires: t.Expires}
+	rec, err := d.Store.Object(ctx, state.TypeDeploy, job.ID, 0)
+	switch {
+	case errors.Is(err, state.ErrNotFound):
+		if err := d.record(ctx, &q); err != nil {
+			return "", err
+		}
+	case err != nil:
+		return "", err
+	case rec.Content["status"] != "waiting" && rec.Content["status"] != "queued":
+		return job.ID, nil // dispatched and past: never twice
+	}
+	return job.ID, d.dispatch(ctx, &q, t.KeepLatest)
+}
+
+// record creates the deployment record and keeps the job for dispatch.
+func (d *Dispatcher) record(ctx context.Context, q *queued) error {
+	raw, err := json.Marshal(q)
+	if err != nil {
+		return err
+	}
+	if err := d.Redis.Set(ctx, jobKey(q.Job.ID), raw, jobRetention).Err(); err != nil {
+		return fmt.Errorf("keep job %s: %w", q.Job.ID, err)
+	}
+	j := q.Job
+	content := map[string]any{
+		"name": j.ID, "service": j.Service, "zone": j.Zone, "trigger": j.Trigger, "action": j.Action,
+		"status": "queued", "queued_at": now(), "attempts": []any{},
+		"event": map[string]any{"id": j.Event.ID, "source": j.Event.Source, "kind": j.Event.Kind, "repository": j.Event.Repository, "commit": j.Event.Commit},
+	}
+	if len(j.Params) > 0 {
+		params := map[string]any{}
+		for k, v := range j.Params {
+			params[k] = v
+		}
+		content["params"] = params
+	}
+	if j.Release != "" {
+		content["release"] = j.Release
+	}
+	if gh := d.GitHub.create(ctx, j); gh != nil {
+		content["github"] = gh
+	}
+	_, err = d.Store.Create(ctx, state.NewObject(state.TypeDeploy, content), writer)
+	if errors.Is(err, state.ErrExists) {
+		return nil
+	}
+	return err
+}
+
+// dispatch puts a delivery on its zone's queue if its service is free, or
+// behind the delivery that holds it.
+func (d *Dispatcher) dispatch(ctx context.Context, q *queued, keepLatest bool) error {
+	keep := "0"
+	if keepLatest {
+		keep = "1"
+	}
+	res, err := acquire.Run(ctx, d.Redis, []string{lockKey(q.Job.Service), pendingKey(q.Job.Service)}, q.Job.ID, keep).StringSlice()
+	if err != nil {
+		return fmt.Errorf("dispatch %s: %w", q.Job.ID, err)
+	}
+	for _, dropped := range res[1:] {
+		d.setStatus(ctx, dropped, "superseded", map[string]any{"reason": "a newer delivery for " + q.Job.Service + " replaced it while it waited"})
+	}
+	if res[0] == "wait" {
+		d.setStatus(ctx, q.Job.ID, "waiting", nil)
+		return nil
+	}
+	return d.enqueue(ctx, q)
+}
+
+// enqueue signs a job afresh and queues it on its zone's queue.
+func (d *Dispatcher) enqueue(ctx context.Context, q *queued) error {
+	j := q.Job
+	j.IssuedAt = time.Now().UTC()
+	j.ExpiresAt = j.IssuedAt.Add(q.Expires)
+	payload, err := d.Signer.Sign(&j)
+	if err != nil {
+		return err
+	}
+	task := asynq.NewTask(TypeRun, payload, asynq.Queue(Queue(j.Zone)), asynq.TaskID(j.ID),
+		asynq.MaxRetry(max(q.MaxAttempts-1, 0)), asynq.Timeout(24*time.Hour))
+	if _, err := d.Client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("queue delivery %s: %w", j.ID, err)
+	}
+	d.setStatus(ctx, j.ID, "queued", nil)
+	return nil
+}
+
+// next releases a service's lock held by a delivery and dispatches the
+// delivery waiting behind it, if any.
+func (d *Dispatcher) next(ctx context.Context, service, id string) error {
+	nxt, err := release.Run(ctx, d.Redis, []string{lockKey(service), pendingKey(service)}, id).Text()
+	if err != nil {
+		return fmt.Errorf("release %s: %w", service, err)
+	}
+	if nxt == "" {
+		return nil
+	}
+	q, err := d.job(ctx, nxt)
+	if err != nil {
+		return err
+	}
+	return d.enqueue(ctx, q)
+}
+
+func (d *Dispatcher) job(ctx context.Context, id string) (*queued, error) {
+	raw, err := d.Redis.Get(ctx, jobKey(id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("delivery %s: its job is no longer kept: %w", id, state.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read job %s: %w", id, err)
+	}
+	var q queued
+	if err := json.Unmarshal(raw, &q); err != nil {
+		return nil, fmt.Errorf("decode job %s: %w", id, err)
+	}
+	return &q, nil
+}
+
+// setStatus moves a deployment record to a status, with extra fields.
+// Failures are logged: the record follows the delivery, not the reverse.
+func (d *Dispatcher) setStatus(ctx context.Context, id, status string, extra map[string]any) {
+	_, _, err := d.Store.Update(ctx, state.TypeDeploy, id, 0, writer, func(cur *state.Object) (*state.Object, error) {
+		next := cur.Copy()
+		next.Content["status"] = status
+		for k, v := range extra {
+			next.Content[k] = v
+		}
+		return next, nil
+	})
+	if err != nil {
+		d.Log.Warn("cannot update the deployment record", "delivery", id, "status", status, "error", err)
+	}
+}
+
+func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }

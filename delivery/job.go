@@ -1,0 +1,160 @@
+// Package delivery carries deliveries from Reflex to the agents inside the
+// secured network: jobs signed with Ed25519 on one queue per zone, at most
+// one running per service, and the reports agents send back, which move
+// the deployment record, the service and its release, and GitHub.
+package delivery
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Task types and queues.
+const (
+	// TypeRun is a delivery job, consumed by agents.
+	TypeRun = "delivery:run"
+	// TypeReport is an agent's report, consumed by Reflex's worker.
+	TypeReport = "delivery:report"
+	// QueueReports is the queue of reports.
+	QueueReports = "reports"
+)
+
+// Queue returns the queue of a zone's delivery jobs.
+func Queue(zone string) string { return "deliveries:" + zone }
+
+// Job is what a delivery asks an agent to do. It names an action and its
+// parameters, never a command line: the agent runs only actions it defines
+// itself.
+type Job struct {
+	// ID is the delivery id, derived from the trigger and the event, so a
+	// redelivered webhook never deploys twice.
+	ID      string            `json:"id"`
+	Zone    string            `json:"zone"`
+	Service string            `json:"service"`
+	Action  string            `json:"action"`
+	Params  map[string]string `json:"params,omitempty"`
+	Trigger string            `json:"trigger,omitempty"`
+	Release string            `json:"release,omitempty"`
+	// Event identifies the event that caused the delivery.
+	Event EventRef `json:"event"`
+	// IssuedAt and ExpiresAt bound when an agent may run the job.
+	IssuedAt  time.Time `json:"issued_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// EventRef identifies an event.
+type EventRef struct {
+	ID         string `json:"id"`
+	Source     string `json:"source"`
+	Connector  string `json:"connector,omitempty"`
+	Kind       string `json:"kind,omitempty"`
+	Repository string `json:"repository,omitempty"`
+	Commit     string `json:"commit,omitempty"`
+}
+
+// ID derives a delivery id from a trigger and an event.
+func ID(trigger, source, eventID string) string {
+	sum := sha256.Sum256([]byte(trigger + "\x00" + source + "\x00" + eventID))
+	return "d-" + hex.EncodeToString(sum[:10])
+}
+
+// envelope is a signed job on the queue: the signature covers the exact
+// bytes of body.
+type envelope struct {
+	Key  string          `json:"key"`
+	Sig  string          `json:"sig"`
+	Body json.RawMessage `json:"body"`
+}
+
+// Signer signs jobs with Reflex's private key.
+type Signer struct {
+	keyID string
+	key   ed25519.PrivateKey
+}
+
+// NewSigner returns a signer for a key id and a base64 Ed25519 seed.
+func NewSigner(keyID, seed string) (*Signer, error) {
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(seed))
+	if err != nil || len(raw) != ed25519.SeedSize {
+		return nil, fmt.Errorf("signing key %q: want a %d-byte Ed25519 seed in base64 (reflex keys generate)", keyID, ed25519.SeedSize)
+	}
+	return &Signer{keyID: keyID, key: ed25519.NewKeyFromSeed(raw)}, nil
+}
+
+// PublicKey returns the base64 public key agents verify with.
+func (s *Signer) PublicKey() string {
+	return base64.StdEncoding.EncodeToString(s.key.Public().(ed25519.PublicKey))
+}
+
+// Sign returns the signed task payload of a job.
+func (s *Signer) Sign(j *Job) ([]byte, error) {
+	body, err := json.Marshal(j)
+	if err != nil {
+		return nil, fmt.Errorf("encode job: %w", err)
+	}
+	return json.Marshal(envelope{Key: s.keyID, Sig: base64.StdEncoding.EncodeToString(ed25519.Sign(s.key, body)), Body: body})
+}
+
+// GenerateKey returns a new Ed25519 key: the private seed and the public
+// key, both base64.
+func GenerateKey() (seed, public string, err error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", "", err
+	}
+	return base64.StdEncoding.EncodeToString(priv.Seed()), base64.StdEncoding.EncodeToString(pub), nil
+}
+
+// Errors of Verify: every one means the job must not run.
+var (
+	ErrUnsigned     = errors.New("the job is not signed")
+	ErrUnknownKey   = errors.New("the job is signed with a key this agent does not trust")
+	ErrBadSignature = errors.New("the job's signature does not match: it was altered or forged")
+)
+
+// Verifier checks jobs against the public keys an agent trusts, by key id.
+// Several keys let the signing key be rotated.
+type Verifier map[string]ed25519.PublicKey
+
+// ParsePublicKey adds "id=base64" to the verifier.
+func (v Verifier) ParsePublicKey(spec string) error {
+	id, b64, ok := strings.Cut(spec, "=")
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
+	if !ok || id == "" || err != nil || len(raw) != ed25519.PublicKeySize {
+		return fmt.Errorf("public key %q: want id=BASE64 with a %d-byte Ed25519 public key", id, ed25519.PublicKeySize)
+	}
+	v[id] = raw
+	return nil
+}
+
+// Verify checks a task payload and returns its job. The job's id, when it
+// can be read, is returned even with an error, so a refusal can be
+// recorded against it.
+func (v Verifier) Verify(payload []byte) (*Job, error) {
+	var env envelope
+	if err := json.Unmarshal(payload, &env); err != nil || len(env.Body) == 0 {
+		return nil, ErrUnsigned
+	}
+	var j Job
+	_ = json.Unmarshal(env.Body, &j)
+	if env.Sig == "" {
+		return &j, ErrUnsigned
+	}
+	pub, ok := v[env.Key]
+	if !ok {
+		return &j, fmt.Errorf("%w (key %q)", ErrUnknownKey, env.Key)
+	}
+	sig, err := base64.StdEncoding.DecodeString(env.Sig)
+	if err != nil || !ed25519.Verify(pub, env.Body, sig) {
+		return &j, ErrBadSignature
+	}
+	return &j, nil
+}

@@ -1,0 +1,72 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/reflexops/reflex/state"
+)
+
+// ErrState is wrapped when a delivery is not in a state that allows the
+// operation.
+var ErrState = errors.New("not possible in this state")
+
+// Cancel cancels a delivery that has not started: one waiting behind
+// another of its service, or queued and not yet taken by an agent.
+func (d *Dispatcher) Cancel(ctx context.Context, id, by string) error {
+	rec, err := d.Store.Object(ctx, state.TypeDeploy, id, 0)
+	if err != nil {
+		return err
+	}
+	service, _ := rec.Content["service"].(string)
+	zone, _ := rec.Content["zone"].(string)
+	switch rec.Content["status"] {
+	case "waiting":
+		if err := d.Redis.LRem(ctx, pendingKey(service), 0, id).Err(); err != nil {
+			return fmt.Errorf("cancel %s: %w", id, err)
+		}
+	case "queued":
+		err := d.Inspector.DeleteTask(Queue(zone), id)
+		if errors.Is(err, asynq.ErrTaskNotFound) || (err != nil && !errors.Is(err, asynq.ErrQueueNotFound)) {
+			return fmt.Errorf("%w: delivery %s was taken by an agent meanwhile", ErrState, id)
+		}
+		if err := d.next(ctx, service, id); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("%w: delivery %s is %v; only a waiting or queued one can be cancelled", ErrState, id, rec.Content["status"])
+	}
+	d.setStatus(ctx, id, "cancelled", map[string]any{"reason": "cancelled by " + by, "finished_at": now()})
+	return nil
+}
+
+// Retry runs a finished delivery that failed, was refused or cancelled
+// again: its job is signed afresh and dispatched like a new one, behind
+// any delivery of its service that runs.
+func (d *Dispatcher) Retry(ctx context.Context, id, by string) error {
+	if d.Signer == nil {
+		return ErrNoSigner
+	}
+	rec, err := d.Store.Object(ctx, state.TypeDeploy, id, 0)
+	if err != nil {
+		return err
+	}
+	switch rec.Content["status"] {
+	case "failed", "refused", "cancelled", "superseded":
+	default:
+		return fmt.Errorf("%w: delivery %s is %v; only a failed, refused, cancelled or superseded one can run again", ErrState, id, rec.Content["status"])
+	}
+	q, err := d.job(ctx, id)
+	if err != nil {
+		return err
+	}
+	zone, _ := rec.Content["zone"].(string)
+	if err := d.Inspector.DeleteTask(Queue(zone), id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
+		return fmt.Errorf("clear the archived job of %s: %w", id, err)
+	}
+	d.setStatus(ctx, id, "queued", map[string]any{"reason": "run again by " + by})
+	return d.dispatch(ctx, q, false)
+}

@@ -1,0 +1,47 @@
+package delivery
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// Report kinds.
+const (
+	ReportStarted  = "started"
+	ReportFinished = "finished"
+	ReportRefused  = "refused"
+)
+
+// Report is what an agent tells Reflex about a job.
+type Report struct {
+	// ID is the delivery id ("" when a refused job could not be read).
+	ID    string `json:"id"`
+	Kind  string `json:"kind"`
+	Agent string `json:"agent"`
+	Zone  string `json:"zone"`
+	// TaskID is the queue's id of the job, for refusals of unreadable jobs.
+	TaskID string `json:"task_id,omitempty"`
+	// Verified is true when the refused job's signature checked (it was
+	// refused for its zone, age or action).
+	Verified bool `json:"verified,omitempty"`
+	// Succeeded is set on a finished report.
+	Succeeded bool `json:"succeeded,omitempty"`
+	// Final is true when no further attempt will follow.
+	Final    bool      `json:"final,omitempty"`
+	ExitCode int       `json:"exit_code,omitempty"`
+	Output   string    `json:"output,omitempty"`
+	Error    string    `json:"error,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// NewReportTask returns the task that carries a report to Reflex.
+func NewReportTask(r Report) (*asynq.Task, error) {
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode report: %w", err)
+	}
+	return asynq.NewTask(TypeReport, raw, asynq.Queue(QueueReports), asynq.MaxRetry(20)), nil
+}

@@ -1,0 +1,85 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+
+	"github.com/reflexops/reflex/auth"
+	"github.com/reflexops/reflex/delivery"
+	"github.com/reflexops/reflex/event"
+	"github.com/reflexops/reflex/policies"
+	"github.com/reflexops/reflex/state"
+	"github.com/reflexops/reflex/triggers"
+)
+
+// Deliveries turns processed events into deliveries: each trigger that
+// fires is checked with the deliver policy decision, recorded on the
+// event, and, when allowed, dispatched to its service's zone.
+type Deliveries struct {
+	Triggers   *triggers.Set
+	Authz      policies.Authorizer
+	Dispatcher *delivery.Dispatcher
+	Store      *state.Store
+	Log        *slog.Logger
+}
+
+// deliverDecision is a deliver decision with what it was about.
+type deliverDecision struct {
+	policies.Decision
+	Trigger  string `json:"trigger"`
+	Service  string `json:"service"`
+	Delivery string `json:"delivery,omitempty"`
+}
+
+// Process delivers what the event triggers. A delivery already recorded is
+// not decided or dispatched again, so processing an event twice delivers
+// once.
+func (d *Deliveries) Process(ctx context.Context, ev *event.Event) error {
+	if d == nil {
+		return nil
+	}
+	matches, errs := d.Triggers.Match(ctx, ev)
+	for _, err := range errs {
+		d.Log.Warn("trigger not evaluated", "delivery_id", ev.ID, "error", err)
+	}
+	for _, m := range matches {
+		id := delivery.ID(m.Trigger.Name, ev.Source, ev.ID)
+		done, err := d.Dispatcher.Exists(ctx, id)
+		if err != nil {
+			return err
+		}
+		if done {
+			if _, err := d.Dispatcher.Deliver(ctx, ev, m); err != nil && !errors.Is(err, delivery.ErrNoSigner) {
+				return err // finish a dispatch that was interrupted
+			}
+			continue
+		}
+		dec := d.Authz.Authorize(ctx, policies.Request{
+			Caller: &auth.Caller{Kind: policies.KindSource, Name: ev.Source, Source: ev.Source, Connector: ev.Connector},
+			Action: policies.ActionDeliver, Type: policies.TypeEvent, Name: ev.ID, Event: ev, Object: m.Service, Verified: true,
+		})
+		rec := deliverDecision{Decision: dec, Trigger: m.Trigger.Name, Service: m.Service.Name}
+		if dec.Allowed {
+			rec.Delivery = id
+		}
+		trail, _ := json.Marshal(rec)
+		if err := d.Store.AddDecisions(ctx, ev.Source, ev.ID, trail); err != nil {
+			return err
+		}
+		log := d.Log.With("delivery_id", ev.ID, "trigger", m.Trigger.Name, "service", m.Service.Name)
+		if !dec.Allowed {
+			log.Info("delivery refused by policy", "reason", dec.Reason)
+			continue
+		}
+		if _, err := d.Dispatcher.Deliver(ctx, ev, m); errors.Is(err, delivery.ErrNoSigner) {
+			log.Error("delivery not queued", "error", err)
+			continue
+		} else if err != nil {
+			return err
+		}
+		log.Info("delivery queued", "delivery", id)
+	}
+	return nil
+}
