@@ -1,0 +1,408 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"gopkg.in/yaml.v3"
+
+	"github.com/reflexops/reflex/agent"
+	"github.com/reflexops/reflex/config"
+	"github.com/reflexops/reflex/delivery"
+	"github.com/reflexops/reflex/fixtures"
+	"github.com/reflexops/reflex/jobs"
+	"github.com/reflexops/reflex/server"
+)
+
+// fakeGitHub records the GitHub API calls Reflex makes.
+type fakeGitHub struct {
+	*httptest.Server
+	mu    sync.Mutex
+	calls []string
+}
+
+func newFakeGitHub(t testing.TB) *fakeGitHub {
+	f := &fakeGitHub{}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		f.mu.Lock()
+		call := r.Method + " " + r.URL.Path
+		if s, ok := body["state"].(string); ok {
+			call += " " + s
+		}
+		f.calls = append(f.calls, call)
+		f.mu.Unlock()
+		if r.Header.Get("Authorization") != "Bearer gh-test-token" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		w.Write([]byte(`{"id": 4242}`))
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *fakeGitHub) seen() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
+}
+
+// deliveryRig is a Reflex with delivery configured, and what it needs.
+type deliveryRig struct {
+	*instance
+	verifier delivery.Verifier
+	signer   *delivery.Signer
+	dir      string
+	github   *fakeGitHub
+}
+
+// declarations of the delivery tests: deliveries to production only from
+// main; a trigger deploys web-prod on every push.
+const deliveryDecl = `
+policies:
+  - {name: verified, expression: request.verified}
+  - {name: main-only, expression: 'event.branch == "main"'}
+scopes:
+  - {name: receive, actions: [receive], types: [event], mode: global, policies: [verified]}
+  - {name: production, actions: [deliver], types: [event], match: 'has(object.zone) && object.zone == "production"', policies: [main-only]}
+triggers:
+  - name: push-web
+    on: 'event.kind == "code.pushed"'
+    service: web-prod
+    action: deploy
+    params: {COMMIT: event.commit}
+    release: event.commit.substring(0, 7)
+`
+
+func startDelivery(t *testing.T, rdb *redis.Client, decl string, tweaks ...func(*server.Options)) *deliveryRig {
+	t.Helper()
+	seed, pub, err := delivery.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("REFLEX_TEST_SIGNING_KEY", seed)
+	rig := &deliveryRig{verifier: delivery.Verifier{}, dir: t.TempDir(), github: newFakeGitHub(t)}
+	if err := rig.verifier.ParsePublicKey("k1=" + pub); err != nil {
+		t.Fatal(err)
+	}
+	if rig.signer, err = delivery.NewSigner("k1", seed); err != nil {
+		t.Fatal(err)
+	}
+	declare := func(o *server.Options) {
+		var extra config.Config
+		if err := yaml.Unmarshal([]byte(decl), &extra); err != nil {
+			t.Fatal(err)
+		}
+		o.Config.Policies, o.Config.Scopes, o.Config.Triggers = extra.Policies, extra.Scopes, extra.Triggers
+		o.Config.Delivery = &config.DeliverySpec{
+			Signing: &config.EncryptionSpec{Keys: []config.KeySpec{{ID: "k1", Secret: "env:REFLEX_TEST_SIGNING_KEY"}}},
+			GitHub:  &config.GitHubSpec{Token: "gh-test-token", APIURL: rig.github.URL},
+		}
+	}
+	rig.instance = start(t, rdb, append([]func(*server.Options){declare}, tweaks...)...)
+	master(t, rig.instance, "POST", "/api/v1/pipeline", `{"name":"web"}`)
+	master(t, rig.instance, "POST", "/api/v1/service", `{"name":"web-prod","pipeline":"web","zone":"production"}`)
+	return rig
+}
+
+// runAgent runs an agent of zone production in this process with an
+// actions file whose deploy action appends the commit to deployed.txt.
+func (r *deliveryRig) runAgent(t *testing.T, name, actions string) context.CancelFunc {
+	t.Helper()
+	if actions == "" {
+		actions = `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", "echo deploying $COMMIT; echo $COMMIT >> deployed.txt"]}}}`
+	}
+	path := filepath.Join(r.dir, "actions.json")
+	if err := os.WriteFile(path, []byte(actions), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file, err := agent.LoadActions(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- agent.Run(ctx, agent.Options{
+			Redis: r.Redis, Zone: "production", Name: name, Actions: file, Keys: r.verifier,
+			PollInterval: 10 * time.Millisecond, ShutdownTimeout: 5 * time.Second, Log: testLogger(),
+		})
+	}()
+	stop := func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Error("agent did not stop")
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// record waits until a deployment record reaches one of the statuses.
+func (r *deliveryRig) record(t *testing.T, id string, statuses ...string) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, _ := master(t, r.instance, "GET", "/api/v1/deployment/"+id, "")
+		var rec map[string]any
+		if resp.Code == 200 {
+			decode(t, resp, &rec)
+			if slices.Contains(statuses, rec["status"].(string)) {
+				return rec
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deployment %s not %v within 20s: %d %s", id, statuses, resp.Code, resp.Body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (r *deliveryRig) deployed(t *testing.T) []string {
+	raw, _ := os.ReadFile(filepath.Join(r.dir, "deployed.txt"))
+	return strings.Fields(string(raw))
+}
+
+// pushTo returns the push fixture moved to another branch, with a fresh
+// delivery id.
+func pushTo(t *testing.T, branch string) fixtures.Fixture {
+	f := withDelivery(fixture(t, "push.branch"))
+	f.Body = []byte(strings.ReplaceAll(string(f.Body), "refs/heads/main", "refs/heads/"+branch))
+	return f
+}
+
+const pushedCommit = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+
+// TestDeliveryEndToEnd: a signed webhook → trigger → signed job → the
+// agent runs a real command → the record shows it succeeded with its
+// output, the service's release moved, and GitHub heard of each step.
+func TestDeliveryEndToEnd(t *testing.T) {
+	rig := startDelivery(t, newRedis(t), deliveryDecl)
+	rig.runAgent(t, "agent-1", "")
+	f := withDelivery(fixture(t, "push.branch"))
+	if r := deliver(t, rig.instance, f); r.Code != http.StatusAccepted {
+		t.Fatalf("webhook: %d %s", r.Code, r.Body)
+	}
+	id := delivery.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+	rec := rig.record(t, id, "succeeded", "failed", "refused")
+	if rec["status"] != "succeeded" || rec["agent"] != "agent-1" || !strings.Contains(rec["output"].(string), "deploying "+pushedCommit) {
+		t.Fatalf("deployment record = %v", rec)
+	}
+	attempts := rec["attempts"].([]any)
+	if len(attempts) != 1 || attempts[0].(map[string]any)["exit_code"] != float64(0) {
+		t.Fatalf("attempts = %v", attempts)
+	}
+	if got := rig.deployed(t); len(got) != 1 || got[0] != pushedCommit {
+		t.Fatalf("the action wrote %v", got)
+	}
+	var svc, rel map[string]any
+	decode(t, must(master(t, rig.instance, "GET", "/api/v1/service/web-prod", "")), &svc)
+	decode(t, must(master(t, rig.instance, "GET", "/api/v1/release/web-prod", "")), &rel)
+	if svc["release"] != pushedCommit[:7] || dig(svc, "status")["deploying"] != false || dig(rel, "current")["version"] != pushedCommit[:7] {
+		t.Fatalf("service %v, release %v: want release %s, not deploying", svc, rel, pushedCommit[:7])
+	}
+	want := []string{
+		"POST /repos/Codertocat/Hello-World/deployments",
+		"POST /repos/Codertocat/Hello-World/deployments/4242/statuses queued",
+		"POST /repos/Codertocat/Hello-World/deployments/4242/statuses in_progress",
+		"POST /repos/Codertocat/Hello-World/deployments/4242/statuses success",
+	}
+	if got := rig.github.seen(); !slices.Equal(got, want) {
+		t.Fatalf("GitHub received %v, want %v", got, want)
+	}
+	var trail []map[string]any
+	apiGet(t, rig.instance, "/api/v1/decisions/"+f.Header.Get("X-GitHub-Delivery"), &trail)
+	if len(trail) != 2 || trail[1]["action"] != "deliver" || trail[1]["allowed"] != true || trail[1]["delivery"] != id {
+		t.Fatalf("decisions = %v, want receive then deliver", trail)
+	}
+}
+
+// TestDeliverDenied: a trigger fires for a branch the deliver policy
+// refuses: nothing is queued, and the refusal is on the event's trail.
+func TestDeliverDenied(t *testing.T) {
+	rig := startDelivery(t, newRedis(t), deliveryDecl, func(o *server.Options) { o.Worker = true })
+	f := pushTo(t, "feature-x")
+	if r := deliver(t, rig.instance, f); r.Code != http.StatusAccepted {
+		t.Fatalf("webhook: %d %s", r.Code, r.Body)
+	}
+	waitProcessed(t, rig.instance, f.Header.Get("X-GitHub-Delivery"))
+	var trail []map[string]any
+	apiGet(t, rig.instance, "/api/v1/decisions/"+f.Header.Get("X-GitHub-Delivery"), &trail)
+	if len(trail) != 2 || trail[1]["action"] != "deliver" || trail[1]["allowed"] != false || trail[1]["trigger"] != "push-web" {
+		t.Fatalf("decisions = %v, want a refused deliver", trail)
+	}
+	var rows []map[string]any
+	decode(t, must(master(t, rig.instance, "GET", "/api/v1/deployment/", "")), &rows)
+	if len(rows) != 0 {
+		t.Fatalf("deployments recorded: %v", rows)
+	}
+	if n, _ := asynq.NewInspectorFromRedisClient(rig.Redis).GetQueueInfo(delivery.Queue("production")); n != nil && n.Size > 0 {
+		t.Fatalf("%d jobs queued for production", n.Size)
+	}
+}
+
+// TestWebhookTwiceDeploysOnce: a redelivered webhook, and the same event
+// processed again, deliver once.
+func TestWebhookTwiceDeploysOnce(t *testing.T) {
+	rig := startDelivery(t, newRedis(t), deliveryDecl)
+	rig.runAgent(t, "agent-1", "")
+	f := withDelivery(fixture(t, "push.branch"))
+	deliver(t, rig.instance, f)
+	if r := deliver(t, rig.instance, f); r.Status != "duplicate" {
+		t.Fatalf("second copy: %d %s", r.Code, r.Body)
+	}
+	id := delivery.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+	rig.record(t, id, "succeeded")
+	// Process the stored event again, as a retried job would.
+	ev := waitProcessed(t, rig.instance, f.Header.Get("X-GitHub-Delivery"))
+	payload, _ := rig.Redis.Get(context.Background(), "reflex:payload:acme-github/"+ev.ID).Bytes()
+	task, err := jobs.NewProcessEventTask(ev, payload, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := asynq.NewClientFromRedisClient(rig.Redis).Enqueue(task, asynq.TaskID("again")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if got := rig.deployed(t); len(got) != 1 {
+		t.Fatalf("deployed %d times", len(got))
+	}
+}
+
+// TestAgentRefuses: jobs with a bad signature, for another zone, or naming
+// an action the agent does not define are refused, recorded, never retried,
+// and nothing runs.
+func TestAgentRefuses(t *testing.T) {
+	rig := startDelivery(t, newRedis(t), deliveryDecl)
+	rig.runAgent(t, "agent-1", "")
+	otherSeed, _, _ := delivery.GenerateKey()
+	forger, _ := delivery.NewSigner("k1", otherSeed)
+	job := func(id, zone, action string) *delivery.Job {
+		return &delivery.Job{ID: id, Zone: zone, Service: "web-prod", Action: action,
+			Params: map[string]string{"COMMIT": "evil"}, ExpiresAt: time.Now().Add(time.Hour)}
+	}
+	client := asynq.NewClientFromRedisClient(rig.Redis)
+	put := func(taskID string, payload []byte) {
+		t.Helper()
+		if _, err := client.Enqueue(asynq.NewTask(delivery.TypeRun, payload, asynq.Queue(delivery.Queue("production")), asynq.TaskID(taskID), asynq.MaxRetry(3))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	forged, _ := forger.Sign(job("d-forged", "production", "deploy"))
+	put("t-forged", forged)
+	genuine, _ := rig.signer.Sign(job("d-tampered", "production", "deploy"))
+	put("t-tampered", []byte(strings.Replace(string(genuine), "evil", "eviler", 1)))
+	otherZone, _ := rig.signer.Sign(job("d-zone", "staging", "deploy"))
+	put("t-zone", otherZone)
+	unknown, _ := rig.signer.Sign(job("d-action", "production", "wipe-disk"))
+	put("t-action", unknown)
+	expired := job("d-expired", "production", "deploy")
+	expired.ExpiresAt = time.Now().Add(-time.Minute)
+	old, _ := rig.signer.Sign(expired)
+	put("t-expired", old)
+
+	for name, want := range map[string]string{
+		"refused-t-forged":   "does not match",
+		"refused-t-tampered": "does not match",
+		"refused-t-zone":     `for zone "staging"`,
+		"refused-t-action":   `no action "wipe-disk"`,
+		"refused-t-expired":  "expired",
+	} {
+		rec := rig.record(t, name, "refused")
+		if !strings.Contains(rec["reason"].(string), want) || rec["agent"] != "agent-1" {
+			t.Errorf("%s: %v, want a refusal %q", name, rec, want)
+		}
+	}
+	inspector := asynq.NewInspectorFromRedisClient(rig.Redis)
+	for _, id := range []string{"t-forged", "t-tampered", "t-zone", "t-action", "t-expired"} {
+		info, err := inspector.GetTaskInfo(delivery.Queue("production"), id)
+		if err != nil || info.State != asynq.TaskStateArchived || info.Retried != 0 {
+			t.Errorf("refused job %s: %+v, %v; want archived without a retry", id, info, err)
+		}
+	}
+	if got := rig.deployed(t); len(got) != 0 {
+		t.Fatalf("a refused job ran: %v", got)
+	}
+}
+
+// TestOneDeliveryPerService: two triggers for one service fire on one
+// event; their deliveries run one after the other, never together.
+func TestOneDeliveryPerService(t *testing.T) {
+	decl := deliveryDecl + `
+  - name: push-web-again
+    on: 'event.kind == "code.pushed"'
+    service: web-prod
+    action: deploy
+    params: {COMMIT: event.commit}
+`
+	rig := startDelivery(t, newRedis(t), decl)
+	rig.runAgent(t, "agent-1", `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c",
+		"echo start $REFLEX_DELIVERY $(date +%s%N) >> log.txt; sleep 0.3; echo end $REFLEX_DELIVERY $(date +%s%N) >> log.txt"]}}}`)
+	rig.runAgent(t, "agent-2", "") // a second agent of the zone, free to take work
+	f := withDelivery(fixture(t, "push.branch"))
+	deliver(t, rig.instance, f)
+	a := delivery.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+	b := delivery.ID("push-web-again", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+	ra, rb := rig.record(t, a, "succeeded"), rig.record(t, b, "succeeded")
+	startA, endA := times(t, ra)
+	startB, endB := times(t, rb)
+	if !(endA.Before(startB) || endB.Before(startA)) || !endA.Before(startB) {
+		t.Fatalf("deliveries overlapped or ran out of order: %s–%s and %s–%s", startA, endA, startB, endB)
+	}
+}
+
+func times(t *testing.T, rec map[string]any) (time.Time, time.Time) {
+	a := rec["attempts"].([]any)[0].(map[string]any)
+	s, _ := time.Parse(time.RFC3339Nano, a["started_at"].(string))
+	e, _ := time.Parse(time.RFC3339Nano, a["finished_at"].(string))
+	return s, e
+}
+
+// TestRetryAfterFailure: a delivery that fails its last attempt is
+// archived as failed; an operator runs it again and it succeeds.
+func TestRetryAfterFailure(t *testing.T) {
+	decl := strings.Replace(deliveryDecl, "release: event.commit.substring(0, 7)", "release: event.commit.substring(0, 7)\n    max_attempts: 2", 1)
+	rig := startDelivery(t, newRedis(t), decl)
+	rig.runAgent(t, "agent-1", `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", "test -f fixed || { echo broken; exit 1; }; echo ok"]}}}`)
+	f := withDelivery(fixture(t, "push.branch"))
+	deliver(t, rig.instance, f)
+	id := delivery.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+	rec := rig.record(t, id, "failed")
+	if n := len(rec["attempts"].([]any)); n != 2 {
+		t.Fatalf("%d attempts before failing, want 2 (max_attempts)", n)
+	}
+	info, err := asynq.NewInspectorFromRedisClient(rig.Redis).GetTaskInfo(delivery.Queue("production"), id)
+	if err != nil || info.State != asynq.TaskStateArchived {
+		t.Fatalf("failed job: %+v, %v; want it in the archive (dead letters)", info, err)
+	}
+	if err := os.WriteFile(filepath.Join(rig.dir, "fixed"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := master(t, rig.instance, "POST", "/api/v1/deliveries/"+id+"/retry", "{}"); r.Code != 200 {
+		t.Fatalf("retry: %d %s", r.Code, r.Body)
+	}
+	rec = rig.record(t, id, "succeeded")
+	if n := len(rec["attempts"].([]any)); n != 3 {
+		t.Fatalf("%d attempts in the record, want 3", n)
+	}
+	if r, _ := master(t, rig.instance, "POST", "/api/v1/deliveries/"+id+"/cancel", "{}"); r.Code != http.StatusConflict {
+		t.Fatalf("cancelling a finished delivery: %d %s", r.Code, r.Body)
+	}
+}
