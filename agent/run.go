@@ -155,9 +155,7 @@ func (r *Runner) exec(ctx context.Context, name string, a *Action, vars Vars, ou
 	cmd.Env = env
 	cmd.Dir = r.File.dir
 	cmd.Stdout, cmd.Stderr = out, out
-	// The action and whatever it starts form one process group, stopped
-	// together on timeout or shutdown.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = procAttr()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	err = cmd.Run()

@@ -36,8 +36,26 @@ func (d *Dispatcher) HandleReport(ctx context.Context, t *asynq.Task) error {
 	return fmt.Errorf("%w: unknown report kind %q", asynq.SkipRetry, r.Kind)
 }
 
+// started records an attempt's start. The service is marked and GitHub
+// told first, and the record last, since a finished report waits for the
+// record: so every effect of a start precedes those of its end.
 func (d *Dispatcher) started(ctx context.Context, r Report) error {
-	rec, _, err := d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, func(cur *state.Object) (*state.Object, error) {
+	cur, err := d.Store.Object(ctx, state.TypeDeploy, r.ID, 0)
+	if err != nil {
+		return fmt.Errorf("record start of %s: %w", r.ID, err)
+	}
+	service, _ := cur.Content["service"].(string)
+	release, _ := cur.Content["release"].(string)
+	d.GitHub.status(ctx, cur, "in_progress", "running on agent "+r.Agent)
+	if err := d.mark(ctx, service, true, ""); err != nil {
+		return err
+	}
+	if release != "" {
+		if err := d.moveRelease(ctx, service, "next", release, r.At); err != nil {
+			return err
+		}
+	}
+	_, _, err = d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, func(cur *state.Object) (*state.Object, error) {
 		next := cur.Copy()
 		attempts := attemptsOf(cur)
 		for _, a := range attempts {
@@ -59,17 +77,6 @@ func (d *Dispatcher) started(ctx context.Context, r Report) error {
 	if err != nil {
 		return fmt.Errorf("record start of %s: %w", r.ID, err)
 	}
-	service, _ := rec.Content["service"].(string)
-	release, _ := rec.Content["release"].(string)
-	if err := d.mark(ctx, service, true, ""); err != nil {
-		return err
-	}
-	if release != "" {
-		if err := d.moveRelease(ctx, service, "next", release, r.At); err != nil {
-			return err
-		}
-	}
-	d.GitHub.status(ctx, rec, "in_progress", "running on agent "+r.Agent)
 	return nil
 }
 
@@ -84,7 +91,13 @@ func (d *Dispatcher) finished(ctx context.Context, r Report) error {
 	rec, _, err := d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, func(cur *state.Object) (*state.Object, error) {
 		next := cur.Copy()
 		attempts := attemptsOf(cur)
-		if n := len(attempts); n > 0 && attempts[n-1]["status"] == "running" {
+		n := len(attempts)
+		if n == 0 || attempts[n-1]["status"] != "running" {
+			// Reports are applied concurrently: this attempt's start has
+			// not been applied yet. Try again after it.
+			return nil, errNotStarted
+		}
+		{
 			a := attempts[n-1]
 			a["status"], a["finished_at"], a["exit_code"] = pick(r.Succeeded, "succeeded", "failed"), stamp(r.At), r.ExitCode
 			a["output"] = r.Output
@@ -128,6 +141,9 @@ func (d *Dispatcher) finished(ctx context.Context, r Report) error {
 	}
 	return d.next(ctx, service, r.ID)
 }
+
+// errNotStarted delays a finished report until its started report is in.
+var errNotStarted = errors.New("the attempt's start is not recorded yet")
 
 // unsafeName keeps what may name an object.
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._:@-]`)

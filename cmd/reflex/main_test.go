@@ -109,13 +109,20 @@ func serve(t *testing.T, extra ...string) *process {
 // empty).
 func serveOn(t *testing.T, redisURL string, extra ...string) *process {
 	t.Helper()
+	return serveWith(t, redisURL, writeConfig(t), nil, extra...)
+}
+
+// serveWith starts `reflex serve` with a configuration file and extra
+// environment variables.
+func serveWith(t *testing.T, redisURL, configPath string, extraEnv []string, extra ...string) *process {
+	t.Helper()
 	addr := freeAddr(t)
 	env := append(os.Environ(), "E2E_SECRET="+e2eSecret, "REFLEX_ADMIN_KEY="+e2eAdminKey, "REFLEX_ADDR="+addr)
-	env = withoutEnv(env, "REDIS_URL")
+	env = append(withoutEnv(env, "REDIS_URL"), extraEnv...)
 	if redisURL != "" {
 		env = append(env, "REDIS_URL="+redisURL)
 	}
-	args := append([]string{"serve", "--config", writeConfig(t), "--shutdown-timeout", "5s"}, extra...)
+	args := append([]string{"serve", "--config", configPath, "--shutdown-timeout", "5s"}, extra...)
 	p := &process{cmd: exec.Command(binary, args...), url: "http://" + addr, logs: &syncBuffer{}, done: make(chan error, 1)}
 	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
