@@ -137,7 +137,8 @@ func (a *agent) handle(ctx context.Context, t *asynq.Task) error {
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
 	log := a.o.Log.With("delivery", job.ID, "service", job.Service, "action", job.Action, "attempt", retried+1)
-	a.report(ctx, delivery.Report{ID: job.ID, Kind: delivery.ReportStarted})
+	run, startedAt := fmt.Sprintf("%s-%d-%d", a.o.Name, retried+1, time.Now().UnixNano()), time.Now().UTC()
+	a.report(ctx, delivery.Report{ID: job.ID, Kind: delivery.ReportStarted, Run: run})
 	log.Info("running")
 	runner := *a.runner
 	runner.Env = map[string]string{
@@ -146,7 +147,8 @@ func (a *agent) handle(ctx context.Context, t *asynq.Task) error {
 	}
 	res := runner.Run(ctx, job.Action, job.Params)
 	final := res.OK || res.Permanent || retried >= maxRetry
-	r := delivery.Report{ID: job.ID, Kind: delivery.ReportFinished, Succeeded: res.OK, Final: final, ExitCode: res.ExitCode, Output: res.Output}
+	r := delivery.Report{ID: job.ID, Kind: delivery.ReportFinished, Run: run, StartedAt: startedAt,
+		Succeeded: res.OK, Final: final, ExitCode: res.ExitCode, Output: res.Output}
 	if res.Err != nil {
 		r.Error = res.Err.Error()
 	}

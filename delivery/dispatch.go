@@ -24,6 +24,9 @@ const keyPrefix = "reflex:delivery:"
 func lockKey(service string) string    { return keyPrefix + "lock:" + service }
 func pendingKey(service string) string { return keyPrefix + "pending:" + service }
 
+// reportLockKey serializes the reports of one delivery.
+func reportLockKey(id string) string { return keyPrefix + "report-lock:" + id }
+
 // jobKey holds a delivery's job, unsigned, so it can be signed afresh when
 // it is dispatched or run again.
 func jobKey(id string) string { return keyPrefix + "job:" + id }

@@ -27,6 +27,11 @@ type Report struct {
 	// Verified is true when the refused job's signature checked (it was
 	// refused for its zone, age or action).
 	Verified bool `json:"verified,omitempty"`
+	// Run identifies one attempt: its started and finished reports carry
+	// the same run.
+	Run string `json:"run,omitempty"`
+	// StartedAt is when a finished attempt started.
+	StartedAt time.Time `json:"started_at,omitzero"`
 	// Succeeded is set on a finished report.
 	Succeeded bool `json:"succeeded,omitempty"`
 	// Final is true when no further attempt will follow.

@@ -1,14 +1,17 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/state"
 )
@@ -17,6 +20,11 @@ import (
 // the service is marked deploying while a delivery runs, its release moves
 // on success, GitHub hears of it, and a finished delivery hands its
 // service to the next one waiting.
+//
+// Reports are consumed concurrently, so the reports of one delivery are
+// applied one at a time under a lock, and an attempt's start and end are
+// matched by the agent's run id: an end applied first records the start
+// too, and the late start is then ignored.
 func (d *Dispatcher) HandleReport(ctx context.Context, t *asynq.Task) error {
 	var r Report
 	if err := json.Unmarshal(t.Payload(), &r); err != nil {
@@ -25,25 +33,34 @@ func (d *Dispatcher) HandleReport(ctx context.Context, t *asynq.Task) error {
 	if r.At.IsZero() {
 		r.At = time.Now().UTC()
 	}
-	switch r.Kind {
-	case ReportStarted:
-		return d.started(ctx, r)
-	case ReportFinished:
-		return d.finished(ctx, r)
-	case ReportRefused:
+	if r.Kind == ReportRefused {
 		return d.refused(ctx, r)
 	}
-	return fmt.Errorf("%w: unknown report kind %q", asynq.SkipRetry, r.Kind)
-}
-
-// started records an attempt's start. The service is marked and GitHub
-// told first, and the record last, since a finished report waits for the
-// record: so every effect of a start precedes those of its end.
-func (d *Dispatcher) started(ctx context.Context, r Report) error {
+	if r.Kind != ReportStarted && r.Kind != ReportFinished {
+		return fmt.Errorf("%w: unknown report kind %q", asynq.SkipRetry, r.Kind)
+	}
+	unlock, err := d.lock(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	cur, err := d.Store.Object(ctx, state.TypeDeploy, r.ID, 0)
 	if err != nil {
-		return fmt.Errorf("record start of %s: %w", r.ID, err)
+		return fmt.Errorf("report on %s: %w", r.ID, err)
 	}
+	known := slices.ContainsFunc(attemptsOf(cur), func(a map[string]any) bool { return a["run"] == r.Run })
+	switch {
+	case r.Kind == ReportStarted && known:
+		return nil // its end came first and recorded it
+	case r.Kind == ReportStarted:
+		return d.started(ctx, cur, r)
+	}
+	return d.finished(ctx, cur, r, known)
+}
+
+// started records an attempt's start: GitHub hears of it, the service is
+// marked deploying and the release's next version set, then the record.
+func (d *Dispatcher) started(ctx context.Context, cur *state.Object, r Report) error {
 	service, _ := cur.Content["service"].(string)
 	release, _ := cur.Content["release"].(string)
 	d.GitHub.status(ctx, cur, "in_progress", "running on agent "+r.Agent)
@@ -55,19 +72,9 @@ func (d *Dispatcher) started(ctx context.Context, r Report) error {
 			return err
 		}
 	}
-	_, _, err = d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, func(cur *state.Object) (*state.Object, error) {
+	_, _, err := d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, func(cur *state.Object) (*state.Object, error) {
 		next := cur.Copy()
-		attempts := attemptsOf(cur)
-		for _, a := range attempts {
-			if a["status"] == "running" {
-				a["status"], a["finished_at"] = "interrupted", stamp(r.At)
-				a["error"] = "the agent stopped before finishing; the job was run again"
-			}
-		}
-		attempts = append(attempts, map[string]any{
-			"attempt": len(attempts) + 1, "agent": r.Agent, "status": "running", "started_at": stamp(r.At),
-		})
-		next.Content["attempts"] = toAny(attempts)
+		next.Content["attempts"] = toAny(addAttempt(attemptsOf(cur), r, r.At))
 		next.Content["status"], next.Content["agent"] = "running", r.Agent
 		if _, ok := cur.Content["started_at"]; !ok {
 			next.Content["started_at"] = stamp(r.At)
@@ -80,7 +87,25 @@ func (d *Dispatcher) started(ctx context.Context, r Report) error {
 	return nil
 }
 
-func (d *Dispatcher) finished(ctx context.Context, r Report) error {
+// addAttempt appends a running attempt; an attempt still running is one
+// whose agent stopped before finishing it.
+func addAttempt(attempts []map[string]any, r Report, at time.Time) []map[string]any {
+	for _, a := range attempts {
+		if a["status"] == "running" {
+			a["status"], a["finished_at"] = "interrupted", stamp(at)
+			a["error"] = "the agent stopped before finishing; the job was run again"
+		}
+	}
+	return append(attempts, map[string]any{
+		"attempt": len(attempts) + 1, "run": r.Run, "agent": r.Agent, "status": "running", "started_at": stamp(at),
+	})
+}
+
+// finished records an attempt's end (and its start, when its start report
+// has not been applied), and on the last attempt releases the service. The
+// service, its release and GitHub are updated before the record, so a
+// reader that sees the record finished sees them too.
+func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, r Report, known bool) error {
 	status := "retrying"
 	switch {
 	case r.Succeeded:
@@ -88,17 +113,38 @@ func (d *Dispatcher) finished(ctx context.Context, r Report) error {
 	case r.Final:
 		status = "failed"
 	}
-	rec, _, err := d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, func(cur *state.Object) (*state.Object, error) {
+	service, _ := cur.Content["service"].(string)
+	release, _ := cur.Content["release"].(string)
+	if !known {
+		d.GitHub.status(ctx, cur, "in_progress", "running on agent "+r.Agent)
+	}
+	switch status {
+	case "succeeded":
+		if err := d.mark(ctx, service, false, release); err != nil {
+			return err
+		}
+		if release != "" {
+			if err := d.moveRelease(ctx, service, "current", release, r.At); err != nil {
+				return err
+			}
+		}
+		d.GitHub.status(ctx, cur, "success", "delivered by "+r.Agent)
+	case "failed":
+		if err := d.mark(ctx, service, false, ""); err != nil {
+			return err
+		}
+		d.GitHub.status(ctx, cur, "failure", firstLine(r.Error, "the action failed"))
+	}
+	_, _, err := d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, func(cur *state.Object) (*state.Object, error) {
 		next := cur.Copy()
 		attempts := attemptsOf(cur)
-		n := len(attempts)
-		if n == 0 || attempts[n-1]["status"] != "running" {
-			// Reports are applied concurrently: this attempt's start has
-			// not been applied yet. Try again after it.
-			return nil, errNotStarted
+		if !known {
+			attempts = addAttempt(attempts, r, cmp.Or(r.StartedAt, r.At))
 		}
-		{
-			a := attempts[n-1]
+		for _, a := range attempts {
+			if a["run"] != r.Run {
+				continue
+			}
 			a["status"], a["finished_at"], a["exit_code"] = pick(r.Succeeded, "succeeded", "failed"), stamp(r.At), r.ExitCode
 			a["output"] = r.Output
 			if r.Error != "" {
@@ -106,9 +152,12 @@ func (d *Dispatcher) finished(ctx context.Context, r Report) error {
 			}
 		}
 		next.Content["attempts"] = toAny(attempts)
-		next.Content["status"], next.Content["output"] = status, r.Output
+		next.Content["status"], next.Content["output"], next.Content["agent"] = status, r.Output, r.Agent
 		if r.Error != "" {
 			next.Content["reason"] = r.Error
+		}
+		if _, ok := cur.Content["started_at"]; !ok {
+			next.Content["started_at"] = stamp(cmp.Or(r.StartedAt, r.At))
 		}
 		if status != "retrying" {
 			next.Content["finished_at"] = stamp(r.At)
@@ -121,29 +170,38 @@ func (d *Dispatcher) finished(ctx context.Context, r Report) error {
 	if status == "retrying" {
 		return nil // the service stays held: the next attempt follows
 	}
-	service, _ := rec.Content["service"].(string)
-	release, _ := rec.Content["release"].(string)
-	if r.Succeeded {
-		if err := d.mark(ctx, service, false, release); err != nil {
-			return err
-		}
-		if release != "" {
-			if err := d.moveRelease(ctx, service, "current", release, r.At); err != nil {
-				return err
-			}
-		}
-		d.GitHub.status(ctx, rec, "success", "delivered by "+r.Agent)
-	} else {
-		if err := d.mark(ctx, service, false, ""); err != nil {
-			return err
-		}
-		d.GitHub.status(ctx, rec, "failure", firstLine(r.Error, "the action failed"))
-	}
 	return d.next(ctx, service, r.ID)
 }
 
-// errNotStarted delays a finished report until its started report is in.
-var errNotStarted = errors.New("the attempt's start is not recorded yet")
+// unlockIfHeld deletes a lock only if it still holds this holder's token.
+var unlockIfHeld = redis.NewScript(`
+if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end
+return 0
+`)
+
+// lock serializes the reports of one delivery across every replica's
+// workers. It waits up to 10 s for another report of the delivery.
+func (d *Dispatcher) lock(ctx context.Context, id string) (func(), error) {
+	key, token := reportLockKey(id), fmt.Sprint(time.Now().UnixNano())
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, err := d.Redis.SetNX(ctx, key, token, 30*time.Second).Result()
+		if err != nil {
+			return nil, fmt.Errorf("lock reports of %s: %w", id, err)
+		}
+		if ok {
+			return func() { unlockIfHeld.Run(context.WithoutCancel(ctx), d.Redis, []string{key}, token) }, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("reports of %s: another report is being applied", id)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
 
 // unsafeName keeps what may name an object.
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._:@-]`)

@@ -89,7 +89,7 @@ triggers:
     release: event.commit.substring(0, 7)
 `
 
-func startDelivery(t *testing.T, rdb *redis.Client, decl string, tweaks ...func(*server.Options)) *deliveryRig {
+func startDelivery(t testing.TB, rdb *redis.Client, decl string, tweaks ...func(*server.Options)) *deliveryRig {
 	t.Helper()
 	seed, pub, err := delivery.GenerateKey()
 	if err != nil {
@@ -122,7 +122,7 @@ func startDelivery(t *testing.T, rdb *redis.Client, decl string, tweaks ...func(
 
 // runAgent runs an agent of zone production in this process with an
 // actions file whose deploy action appends the commit to deployed.txt.
-func (r *deliveryRig) runAgent(t *testing.T, name, actions string) context.CancelFunc {
+func (r *deliveryRig) runAgent(t testing.TB, name, actions string) context.CancelFunc {
 	t.Helper()
 	if actions == "" {
 		actions = `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", "echo deploying $COMMIT; echo $COMMIT >> deployed.txt"]}}}`
