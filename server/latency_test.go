@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-
 )
 
 // latencyRate is the steady, moderate rate of the latency benchmarks.
