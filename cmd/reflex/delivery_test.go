@@ -31,6 +31,13 @@ type securedDelivery struct {
 
 func startSecuredDelivery(t *testing.T, deploy string) *securedDelivery {
 	t.Helper()
+	return startSecuredDeliveryOn(t, "", deploy)
+}
+
+// startSecuredDeliveryOn is startSecuredDelivery on the Redis at redisURL;
+// "" picks the test's Redis (embedded, or a database of REDIS_URL).
+func startSecuredDeliveryOn(t *testing.T, redisURL, deploy string) *securedDelivery {
+	t.Helper()
 	s := &securedDelivery{dir: t.TempDir()}
 	gh := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body map[string]any
@@ -76,9 +83,12 @@ delivery:
 `)
 	writeFile(t, filepath.Join(s.dir, "actions.json"), `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", `+deploy+`]}}}`)
 	var extra []string
-	if os.Getenv("REDIS_URL") != "" {
+	switch {
+	case redisURL != "":
+		s.redisURL = redisURL
+	case os.Getenv("REDIS_URL") != "":
 		s.redisURL = redistest.New(t).URL
-	} else {
+	default:
 		addr := freeAddr(t)
 		s.redisURL = "redis://" + addr + "/0"
 		extra = []string{"--embedded-redis-addr", addr}
