@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/delivery"
+	"github.com/reflexops/reflex/jobs"
 )
 
 // Options configures an agent. Zero values take the documented defaults.
@@ -76,7 +77,7 @@ func Run(ctx context.Context, o Options) error {
 	srv := asynq.NewServerFromRedisClient(o.Redis, asynq.Config{
 		Concurrency: o.Concurrency, Queues: map[string]int{delivery.Queue(o.Zone): 1},
 		TaskCheckInterval: o.PollInterval, ShutdownTimeout: o.ShutdownTimeout, LogLevel: asynq.WarnLevel,
-		Logger: logAdapter{o.Log.With("component", "agent")},
+		Logger: jobs.AsynqLogger(o.Log.With("component", "agent")),
 		// A failed attempt is retried after 5s, 10s, 20s … up to 5 minutes.
 		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
 			return min(5*time.Second<<min(n, 6), 5*time.Minute)
@@ -211,12 +212,3 @@ func (a *agent) serveHealth(addr string) (*http.Server, error) {
 	go func() { _ = srv.Serve(ln) }()
 	return srv, nil
 }
-
-// logAdapter lets asynq log through slog.
-type logAdapter struct{ log *slog.Logger }
-
-func (l logAdapter) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...)) }
-func (l logAdapter) Info(args ...any)  { l.log.Info(fmt.Sprint(args...)) }
-func (l logAdapter) Warn(args ...any)  { l.log.Warn(fmt.Sprint(args...)) }
-func (l logAdapter) Error(args ...any) { l.log.Error(fmt.Sprint(args...)) }
-func (l logAdapter) Fatal(args ...any) { l.log.Error(fmt.Sprint(args...)) }

@@ -59,7 +59,7 @@ func NewServer(rdb redis.UniversalClient, events *EventProcessor, opts WorkerOpt
 		RetryDelayFunc:           retryDelay,
 		ErrorHandler:             asynq.ErrorHandlerFunc(events.RecordFailure),
 		ShutdownTimeout:          opts.ShutdownTimeout,
-		Logger:                   slogAdapter{opts.Log.With("component", "worker")},
+		Logger:                   AsynqLogger(opts.Log.With("component", "worker")),
 		LogLevel:                 asynq.WarnLevel,
 	})
 }
@@ -77,6 +77,9 @@ func retryDelay(n int, _ error, _ *asynq.Task) time.Duration {
 	jitter := time.Duration(rand.Int64N(int64(d) * 2 / 5))
 	return d*4/5 + jitter
 }
+
+// AsynqLogger lets asynq log through slog.
+func AsynqLogger(log *slog.Logger) asynq.Logger { return slogAdapter{log} }
 
 // slogAdapter lets asynq log through slog.
 type slogAdapter struct{ log *slog.Logger }
