@@ -406,3 +406,39 @@ func TestRetryAfterFailure(t *testing.T) {
 		t.Fatalf("cancelling a finished delivery: %d %s", r.Code, r.Body)
 	}
 }
+
+// TestKeepLatestAndCancel: with keep_latest, a newer delivery replaces the
+// one waiting behind a running delivery; a waiting one can be cancelled.
+func TestKeepLatestAndCancel(t *testing.T) {
+	decl := strings.Replace(deliveryDecl, "release: event.commit.substring(0, 7)", "keep_latest: true", 1)
+	rig := startDelivery(t, newRedis(t), decl)
+	rig.runAgent(t, "agent-1", `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", "sleep 1; echo $COMMIT >> deployed.txt"]}}}`)
+	send := func() string {
+		f := withDelivery(fixture(t, "push.branch"))
+		if r := deliver(t, rig.instance, f); r.Code != http.StatusAccepted {
+			t.Fatalf("webhook: %d %s", r.Code, r.Body)
+		}
+		return delivery.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+	}
+	first := send()
+	rig.record(t, first, "running")
+	second := send()
+	rig.record(t, second, "waiting")
+	third := send()
+	rig.record(t, third, "waiting")
+	if rec := rig.record(t, second, "superseded"); !strings.Contains(rec["reason"].(string), "newer delivery") {
+		t.Fatalf("second = %v", rec)
+	}
+	if r, _ := master(t, rig.instance, "POST", "/api/v1/deliveries/"+third+"/cancel", "{}"); r.Code != 200 || r.Status != "cancelled" {
+		t.Fatalf("cancel: %d %s", r.Code, r.Body)
+	}
+	rig.record(t, first, "succeeded")
+	time.Sleep(1500 * time.Millisecond)
+	rig.record(t, third, "cancelled")
+	if got := rig.deployed(t); len(got) != 1 {
+		t.Fatalf("deployed %v, want only the first delivery", got)
+	}
+	if n, _ := rig.Redis.Exists(context.Background(), "reflex:delivery:lock:web-prod").Result(); n != 0 {
+		t.Fatal("the service is still held after every delivery ended")
+	}
+}
