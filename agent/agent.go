@@ -130,8 +130,10 @@ func (a *agent) handle(ctx context.Context, t *asynq.Task) error {
 		return refuse(err.Error(), false)
 	case job.Zone != a.o.Zone:
 		return refuse(fmt.Sprintf("the job is for zone %q; this agent serves %q", job.Zone, a.o.Zone), true)
-	case time.Now().After(job.ExpiresAt):
-		return refuse(fmt.Sprintf("the job expired at %s", job.ExpiresAt.Format(time.RFC3339)), true)
+	case retryCount(ctx) == 0 && time.Now().After(job.ExpiresAt):
+		// Expiry bounds when a job may start; the retries of a job that
+		// started in time are not refused for it.
+		return refuse(fmt.Sprintf("the job expired at %s before it started", job.ExpiresAt.Format(time.RFC3339)), true)
 	case !a.o.Actions.Has(job.Action):
 		return refuse(fmt.Sprintf("this agent's actions file defines no action %q", job.Action), true)
 	}
@@ -147,6 +149,12 @@ func (a *agent) handle(ctx context.Context, t *asynq.Task) error {
 		"REFLEX_ACTION": job.Action, "REFLEX_RELEASE": job.Release,
 	}
 	res := runner.Run(ctx, job.Action, job.Params)
+	if ctx.Err() != nil && !res.OK {
+		// Stopped by the agent's shutdown: the job goes back to the queue
+		// and runs again; its next start marks this attempt interrupted.
+		log.Warn("interrupted by shutdown; the job returns to the queue")
+		return ctx.Err()
+	}
 	final := res.OK || res.Permanent || retried >= maxRetry
 	r := delivery.Report{ID: job.ID, Kind: delivery.ReportFinished, Run: run, StartedAt: startedAt,
 		Succeeded: res.OK, Final: final, ExitCode: res.ExitCode, Output: res.Output}
@@ -163,6 +171,11 @@ func (a *agent) handle(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("%w: %v", asynq.SkipRetry, res.Err)
 	}
 	return res.Err
+}
+
+func retryCount(ctx context.Context) int {
+	n, _ := asynq.GetRetryCount(ctx)
+	return n
 }
 
 // report sends a report to Reflex, retrying while Redis cannot be reached

@@ -33,22 +33,29 @@ type Result struct {
 	Permanent bool
 }
 
-// Vars are the values ${NAME} is replaced with: job parameters first, then
-// the actions file's config, then the agent's environment.
+// Vars are the values ${NAME} is replaced with: the actions file's config
+// first, then the agent's environment, then the job's parameters. Local
+// values always win, so a parameter (which comes from a webhook) can never
+// stand in for one.
 type Vars struct {
 	Params map[string]string
 	Config map[string]string
 }
 
 func (v Vars) lookup(name string) (string, bool) {
-	if s, ok := v.Params[name]; ok {
-		return s, true
-	}
 	if s, ok := v.Config[name]; ok {
 		return s, true
 	}
-	return os.LookupEnv(name)
+	if s, ok := os.LookupEnv(name); ok {
+		return s, true
+	}
+	s, ok := v.Params[name]
+	return s, ok
 }
+
+// unsafeEnv are variables a job parameter may not set in an action's
+// environment: they change how programs load code or find commands.
+var unsafeEnv = regexp.MustCompile(`^(PATH|HOME|IFS|ENV|BASH_ENV|BASHOPTS|SHELLOPTS|CDPATH|PS4|TMPDIR|LD_.*|DYLD_.*|GCONV_PATH|HOSTALIASES|LOCALDOMAIN|RES_OPTIONS|PYTHON.*|PERL5.*|RUBY.*|NODE_OPTIONS|NODE_PATH|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|GIT_.*|REFLEX_.*)$`)
 
 var placeholder = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}`)
 
@@ -172,17 +179,21 @@ func (r *Runner) exec(ctx context.Context, name string, a *Action, vars Vars, ou
 	return 0, nil
 }
 
-// environment is a clean environment: PATH, the job's variables, the job's
-// parameters, and the variables the file and the action declare.
+// environment is a clean environment: the job's parameters (except the
+// variables that change how programs run), PATH, the job's REFLEX_*
+// variables, and the variables the file and the action declare, which win.
 func (r *Runner) environment(a *Action, vars Vars) ([]string, error) {
-	env := map[string]string{"PATH": "/usr/local/bin:/usr/bin:/bin"}
+	env := map[string]string{}
+	for k, v := range vars.Params {
+		if !unsafeEnv.MatchString(k) {
+			env[k] = v
+		}
+	}
+	env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
 	if p := os.Getenv("PATH"); p != "" {
 		env["PATH"] = p
 	}
 	for k, v := range r.Env {
-		env[k] = v
-	}
-	for k, v := range vars.Params {
 		env[k] = v
 	}
 	for _, decl := range []map[string]string{r.File.Setenv, a.Setenv} {

@@ -99,6 +99,14 @@ func TestRunActions(t *testing.T) {
 		t.Fatal("the agent's environment leaked into the action")
 	}
 
+	// Parameters come from webhooks: they cannot stand in for local values
+	// or set variables that change how programs run.
+	res = r.Run(ctx, "echo", map[string]string{"IMAGE": "x", "greeting": "pwned", "LD_PRELOAD": "/tmp/evil.so", "PATH": "/tmp/evil", "REFLEX_SERVICE": "other"})
+	if !strings.Contains(res.Output, "hello /srv/app x") || strings.Contains(res.Output, "LD_PRELOAD") ||
+		strings.Contains(res.Output, "PATH=/tmp/evil") || !strings.Contains(res.Output, "REFLEX_SERVICE=bct") {
+		t.Fatalf("parameters overrode local values or unsafe variables:\n%s", res.Output)
+	}
+
 	res = r.Run(ctx, "script", params)
 	mu.Lock()
 	seen := append([]string(nil), hits...)

@@ -100,6 +100,9 @@ type Dispatcher struct {
 	// GitHub reports deployments to GitHub; nil when not configured.
 	GitHub *GitHub
 	Log    *slog.Logger
+	// ReapAfter is how long a delivery may look lost (its job gone while
+	// its record says it runs) before the reaper ends it. Default 2m.
+	ReapAfter time.Duration
 }
 
 // writer is who delivery records are written by.
@@ -214,8 +217,10 @@ func (d *Dispatcher) enqueue(ctx context.Context, q *queued) error {
 	if err != nil {
 		return err
 	}
+	// Retention keeps a finished job's id taken for a day, so an event
+	// processed again cannot queue it a second time.
 	task := asynq.NewTask(TypeRun, payload, asynq.Queue(Queue(j.Zone)), asynq.TaskID(j.ID),
-		asynq.MaxRetry(max(q.MaxAttempts-1, 0)), asynq.Timeout(24*time.Hour))
+		asynq.MaxRetry(max(q.MaxAttempts-1, 0)), asynq.Timeout(24*time.Hour), asynq.Retention(24*time.Hour))
 	if _, err := d.Client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("queue delivery %s: %w", j.ID, err)
 	}

@@ -48,6 +48,10 @@ func (d *Dispatcher) HandleReport(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("report on %s: %w", r.ID, err)
 	}
+	if zone, _ := cur.Content["zone"].(string); zone != r.Zone {
+		d.Log.Warn("report ignored: it comes from another zone's agent", "delivery", r.ID, "zone", zone, "report_zone", r.Zone, "agent", r.Agent)
+		return fmt.Errorf("%w: a report on %s from zone %q, which is not the delivery's", asynq.SkipRetry, r.ID, r.Zone)
+	}
 	known := slices.ContainsFunc(attemptsOf(cur), func(a map[string]any) bool { return a["run"] == r.Run })
 	switch {
 	case r.Kind == ReportStarted && known:
@@ -213,6 +217,9 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._:@-]`)
 func (d *Dispatcher) refused(ctx context.Context, r Report) error {
 	if r.ID != "" && r.Verified {
 		rec, _, err := d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, func(cur *state.Object) (*state.Object, error) {
+			if zone, _ := cur.Content["zone"].(string); zone != r.Zone {
+				return nil, state.ErrNotFound // not this zone's delivery: recorded apart below
+			}
 			next := cur.Copy()
 			next.Content["status"], next.Content["reason"], next.Content["agent"] = "refused", r.Error, r.Agent
 			next.Content["finished_at"] = stamp(r.At)

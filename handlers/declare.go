@@ -48,18 +48,47 @@ func (h declare) compute(c *gin.Context) (*plan.Plan, bool) {
 		fail(c, err)
 		return nil, false
 	}
+	// Each change is authorized as the object API would: on the live
+	// object and on what it becomes, as a sensitive write when it adds,
+	// changes or removes a sensitive part; showing the live values of a
+	// plan needs read.
+	caller := callerOf(c)
 	var refused []string
-	for _, ch := range p.Changes {
-		o := &state.Object{Type: ch.Type, Name: ch.Name}
-		d := h.authz.Authorize(c.Request.Context(), policies.Request{Caller: callerOf(c), Action: policies.ActionWrite, Type: ch.Type, Name: ch.Name, Object: o})
+	ask := func(ch plan.Change, action policies.Action, o *state.Object, sensitive bool) {
+		if err := guardMaster(caller, action, ch.Type, ch.Name); err != nil {
+			refused = append(refused, fmt.Sprintf("%s %s/%s: %s", ch.Op, ch.Type, ch.Name, err))
+			return
+		}
+		d := h.authz.Authorize(c.Request.Context(), policies.Request{Caller: caller, Action: action, Type: ch.Type, Name: ch.Name, Object: o, Sensitive: sensitive})
 		if !d.Allowed {
 			refused = append(refused, fmt.Sprintf("%s %s/%s: %s", ch.Op, ch.Type, ch.Name, d.Reason))
+		}
+	}
+	for _, ch := range p.Changes {
+		cur, next := ch.Current(), ch.Desired()
+		touches := (next != nil && next.Sensitive != nil) || (cur != nil && cur.HasSensitive() && (next == nil || next.Sensitive == nil))
+		if cur != nil {
+			ask(ch, policies.ActionRead, cur, false)
+			ask(ch, policies.ActionWrite, cur, touches)
+		}
+		if next != nil {
+			ask(ch, policies.ActionWrite, next, touches)
 		}
 	}
 	if len(refused) > 0 {
 		fail(c, Errorf(http.StatusForbidden, "not allowed: %s; nothing was changed", strings.Join(refused, "; ")))
 		return nil, false
 	}
+	// Unmanaged objects are listed only as far as the caller may read them.
+	var visible []string
+	for _, u := range p.Unmanaged {
+		typ, name, _ := strings.Cut(u, "/")
+		o, err := h.store.Object(c.Request.Context(), typ, name, 0)
+		if err == nil && h.authz.Authorize(c.Request.Context(), policies.Request{Caller: caller, Action: policies.ActionRead, Type: typ, Name: name, Object: o}).Allowed {
+			visible = append(visible, u)
+		}
+	}
+	p.Unmanaged = visible
 	return p, true
 }
 

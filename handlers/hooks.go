@@ -69,8 +69,10 @@ func (h *Hooks) Receive(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		fail(c, &Error{Status: http.StatusServiceUnavailable, RetryAfter: 60,
-			Message: fmt.Sprintf("source %q cannot verify deliveries on this server: %v", name, err)})
+		// The detail (which secret reference failed) is in the server's
+		// log, not in an answer to an unauthenticated sender.
+		fail(c, &Error{Status: http.StatusServiceUnavailable, RetryAfter: 60, Err: err,
+			Message: fmt.Sprintf("source %q cannot verify deliveries on this server; its operator can see why in the server log", name)})
 		return
 	}
 	body, err := readBody(c.Request, h.maxBody)
@@ -97,6 +99,15 @@ func (h *Hooks) Receive(c *gin.Context) {
 	ev := res.Event
 	addLogAttrs(c, slog.String("delivery_id", ev.ID), slog.String("event", ev.Type), slog.String("kind", string(ev.Kind)))
 	ctx := c.Request.Context()
+	// A redelivery of an accepted delivery is answered as such, without
+	// asking the policies again (a replay must never turn it into a denial).
+	if seen, err := h.intake.Store.Accepted(ctx, ev.Source, ev.ID); err != nil {
+		fail(c, fmt.Errorf("%w: %v", jobs.ErrUnavailable, err))
+		return
+	} else if seen {
+		c.JSON(http.StatusOK, answer{Status: "duplicate", ID: ev.ID})
+		return
+	}
 	d := h.authz.Authorize(ctx, policies.Request{
 		Caller: &auth.Caller{Kind: policies.KindSource, Name: src.Name, Source: src.Name, Connector: src.Connector.Name()},
 		Action: policies.ActionReceive, Type: policies.TypeEvent, Name: ev.ID, Event: ev,

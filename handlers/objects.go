@@ -25,13 +25,27 @@ type objects struct {
 	authz policies.Authorizer
 }
 
-// allow asks the authorizer and returns a 403 error when it refuses.
+// allow asks the authorizer and returns a 403 error when it refuses. The
+// master API key may be written by the master alone, whatever a policy
+// says: a key named master is the master key.
 func (h objects) allow(c *gin.Context, action policies.Action, o *state.Object, sensitive bool) error {
+	if err := guardMaster(callerOf(c), action, o.Type, o.Name); err != nil {
+		return err
+	}
 	d := h.authz.Authorize(c.Request.Context(), policies.Request{
 		Caller: callerOf(c), Action: action, Type: o.Type, Name: o.Name, Object: o, Sensitive: sensitive,
 	})
 	if !d.Allowed {
 		return &Error{Status: http.StatusForbidden, Message: d.Reason}
+	}
+	return nil
+}
+
+// guardMaster refuses writes of the master API key to anyone but the
+// master.
+func guardMaster(caller *auth.Caller, action policies.Action, typ, name string) error {
+	if typ == state.TypeAPIKey && name == auth.MasterKey && action == policies.ActionWrite && !caller.Master {
+		return &Error{Status: http.StatusForbidden, Message: "only the master key may create or change the API key named master"}
 	}
 	return nil
 }
@@ -246,7 +260,9 @@ func (h objects) checked(c *gin.Context, cur *state.Object, build func() (*state
 		return nil, err
 	}
 	next.Type, next.Name = cur.Type, cur.Name
-	if err := h.allow(c, policies.ActionWrite, next, next.Sensitive != nil); err != nil {
+	// Writing a sensitive part, or removing one, is a sensitive write.
+	touches := next.Sensitive != nil || (cur.HasSensitive() && !next.HasSensitive())
+	if err := h.allow(c, policies.ActionWrite, next, touches); err != nil {
 		return nil, err
 	}
 	return next, nil
@@ -296,6 +312,10 @@ func (h objects) remove(c *gin.Context) {
 	o := h.load(c, typ, 0, policies.ActionWrite, false)
 	if o == nil {
 		return
+	}
+	// Delete the revision that was authorized, not one written since.
+	if ifVersion == 0 {
+		ifVersion = o.Version
 	}
 	if err := h.store.Delete(c.Request.Context(), typ, o.Name, ifVersion); err != nil {
 		fail(c, err)

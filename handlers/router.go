@@ -79,7 +79,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 	api.POST("/apply", dcl.apply)
 
 	obj := objects{store: d.Store, authz: d.Authz}
-	api.GET("/watch", watch{objects: obj, hub: d.Hub}.serve)
+	api.GET("/watch", watch{objects: obj, hub: d.Hub, auth: d.Auth}.serve)
 	api.POST("/deliveries/:id/:op", deliveries{objects: obj, dispatcher: d.Dispatcher}.operate)
 	api.POST("/apikey/:name/secrets", obj.addSecret)
 	api.DELETE("/apikey/:name/secrets/:id", obj.removeSecret)

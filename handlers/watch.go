@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/reflexops/reflex/auth"
 	"github.com/reflexops/reflex/policies"
 	"github.com/reflexops/reflex/state"
 )
@@ -24,7 +25,8 @@ const backlogPage = 500
 // watch serves GET /api/v1/watch?types=a,b as Server-Sent Events.
 type watch struct {
 	objects
-	hub *state.Hub
+	hub  *state.Hub
+	auth *auth.Authenticator
 }
 
 // changeMessage is the data of one change event.
@@ -96,6 +98,12 @@ func (h watch) serve(c *gin.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+			// A key removed while it watches stops watching.
+			if _, err := h.auth.Authenticate(ctx, c.GetHeader("Authorization")); errors.Is(err, auth.ErrUnauthenticated) {
+				fmt.Fprint(c.Writer, "event: revoked\ndata: {\"reason\":\"the API key is no longer valid\"}\n\n")
+				c.Writer.Flush()
+				return
+			}
 			fmt.Fprint(c.Writer, ": keepalive\n\n")
 			c.Writer.Flush()
 		case ch, ok := <-sub.C:

@@ -39,12 +39,9 @@ func Apply(ctx context.Context, store *state.Store, p *Plan, by string) (*Result
 			ops = append(ops, state.Op{Kind: "create", Object: next})
 		case "update":
 			next := o.Copy()
+			next.ID, next.CreatedAt = c.current.ID, c.current.CreatedAt
 			if o.Type == state.TypeAPIKey {
-				cur, err := store.Object(ctx, o.Type, o.Name, 0)
-				if err != nil {
-					return nil, err
-				}
-				next.Content["secrets"] = cur.Content["secrets"]
+				next.Content["secrets"] = c.current.Content["secrets"]
 			}
 			ops = append(ops, state.Op{Kind: "update", Object: next, Expected: c.Revision})
 		case "delete":

@@ -38,8 +38,21 @@ type Change struct {
 	// Fields lists what changes, field by field.
 	Fields []FieldChange `json:"fields,omitempty"`
 
-	object *state.Object
+	object  *state.Object // the declared object; the live one for a delete
+	current *state.Object // the live object, for an update or delete
 }
+
+// Desired returns what the object becomes (nil for a delete).
+func (c Change) Desired() *state.Object {
+	if c.Op == "delete" {
+		return nil
+	}
+	return c.object
+}
+
+// Current returns the live object the change applies to (nil for a
+// create).
+func (c Change) Current() *state.Object { return c.current }
 
 // FieldChange is one field's old and new value (JSON). A sensitive part is
 // never shown: only that it changes.
@@ -218,7 +231,7 @@ func Compute(ctx context.Context, store *state.Store, desired []*state.Object, p
 		}
 		cur := live[d.Type][i]
 		if fields := diff(store, cur, d); len(fields) > 0 {
-			p.Changes = append(p.Changes, Change{Op: "update", Type: d.Type, Name: d.Name, Revision: cur.Version, Fields: fields, object: d})
+			p.Changes = append(p.Changes, Change{Op: "update", Type: d.Type, Name: d.Name, Revision: cur.Version, Fields: fields, object: d, current: cur})
 		}
 	}
 	for _, typ := range ManagedTypes {
@@ -227,7 +240,7 @@ func Compute(ctx context.Context, store *state.Store, desired []*state.Object, p
 				continue
 			}
 			if prune {
-				p.Changes = append(p.Changes, Change{Op: "delete", Type: typ, Name: o.Name, Revision: o.Version, object: o})
+				p.Changes = append(p.Changes, Change{Op: "delete", Type: typ, Name: o.Name, Revision: o.Version, object: o, current: o})
 			} else {
 				p.Unmanaged = append(p.Unmanaged, typ+"/"+o.Name)
 			}

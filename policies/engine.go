@@ -148,10 +148,10 @@ type Engine struct {
 }
 
 type matchKey struct {
-	gen        uint64
-	scope, typ string
-	name       string
-	revision   int64
+	gen                uint64
+	scope, typ, action string
+	id                 string // the object's id: a re-created object is another
+	revision           int64
 }
 
 // maxCachedMatches bounds the match cache; beyond it, it is emptied.
@@ -332,9 +332,9 @@ func (e *Engine) matches(gen uint64, s *scope, r Request, attrs func() map[strin
 		return true, nil
 	}
 	var key matchKey
-	cacheable := r.Event == nil && r.Object != nil && r.Object.Version > 0
+	cacheable := r.Event == nil && r.Object != nil && r.Object.Version > 0 && r.Object.ID != ""
 	if cacheable {
-		key = matchKey{gen: gen, scope: s.name, typ: r.Type, name: r.Object.Name, revision: r.Object.Version}
+		key = matchKey{gen: gen, scope: s.name, typ: r.Type, action: string(r.Action), id: r.Object.ID, revision: r.Object.Version}
 		e.mu.Lock()
 		ok, hit := e.cache[key]
 		e.mu.Unlock()

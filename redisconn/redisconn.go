@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -47,7 +48,16 @@ func Open(ctx context.Context, rawURL, embeddedAddr string, log *slog.Logger) (*
 	}
 	opts, err := redis.ParseURL(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("REDIS_URL %s: %w", Redact(rawURL), err)
+		// The parser's message may quote the URL, password included.
+		msg := strings.ReplaceAll(err.Error(), rawURL, Redact(rawURL))
+		if u, perr := url.Parse(rawURL); perr == nil && u.User != nil {
+			if pw, ok := u.User.Password(); ok && pw != "" {
+				msg = strings.ReplaceAll(msg, pw, "xxxxx")
+			}
+		} else if perr != nil {
+			msg = "not a redis:// or rediss:// URL"
+		}
+		return nil, fmt.Errorf("REDIS_URL %s: %s", Redact(rawURL), msg)
 	}
 	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = dialTimeout, readTimeout, writeTimeout
 	c := &Conn{Client: redis.NewClient(opts), Addr: Redact(rawURL)}

@@ -23,6 +23,7 @@ import (
 	"github.com/reflexops/reflex/fixtures"
 	"github.com/reflexops/reflex/jobs"
 	"github.com/reflexops/reflex/server"
+	"github.com/reflexops/reflex/state"
 )
 
 // fakeGitHub records the GitHub API calls Reflex makes.
@@ -440,5 +441,45 @@ func TestKeepLatestAndCancel(t *testing.T) {
 	}
 	if n, _ := rig.Redis.Exists(context.Background(), "reflex:delivery:lock:web-prod").Result(); n != 0 {
 		t.Fatal("the service is still held after every delivery ended")
+	}
+}
+
+// TestReaperFreesLostDeliveries: a delivery whose job vanished while its
+// record says it is queued is recorded as failed and frees its service; a
+// lock left by an ended delivery is released.
+func TestReaperFreesLostDeliveries(t *testing.T) {
+	rig := startDelivery(t, newRedis(t), deliveryDecl) // no agent: jobs stay queued
+	f := withDelivery(fixture(t, "push.branch"))
+	deliver(t, rig.instance, f)
+	id := delivery.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+	rig.record(t, id, "queued")
+	inspector := asynq.NewInspectorFromRedisClient(rig.Redis)
+	if err := inspector.DeleteTask(delivery.Queue("production"), id); err != nil {
+		t.Fatal(err)
+	}
+	d := &delivery.Dispatcher{
+		Store: state.New(rig.Redis, state.Options{}), Redis: rig.Redis, Log: testLogger(),
+		Client: asynq.NewClientFromRedisClient(rig.Redis), Inspector: inspector, ReapAfter: time.Nanosecond,
+	}
+	ctx := context.Background()
+	if err := d.Reap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rec := rig.record(t, id, "failed"); !strings.Contains(rec["reason"].(string), "lost") {
+		t.Fatalf("record = %v", rec)
+	}
+	lock := "reflex:delivery:lock:web-prod"
+	if n, _ := rig.Redis.Exists(ctx, lock).Result(); n != 0 {
+		t.Fatal("the lost delivery still holds its service")
+	}
+	// A lock left behind by a delivery that ended.
+	if err := rig.Redis.Set(ctx, lock, id, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Reap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := rig.Redis.Exists(ctx, lock).Result(); n != 0 {
+		t.Fatal("a lock held by an ended delivery was not released")
 	}
 }

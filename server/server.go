@@ -130,6 +130,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 		bgWG.Go(func() { set.Run(bg, hub) })
 		processor.Deliveries = &jobs.Deliveries{Triggers: set, Authz: authz, Dispatcher: dispatcher, Store: store, Log: o.Log}
+		bgWG.Go(func() { dispatcher.RunReaper(bg, 30*time.Second) })
 		worker = jobs.NewServer(o.Redis, processor, jobs.WorkerOptions{
 			Concurrency: o.Concurrency, PollInterval: o.PollInterval, ShutdownTimeout: o.ShutdownTimeout, Log: o.Log,
 		})

@@ -86,9 +86,10 @@ const (
 	// IfAbsent stores the event only if it is not stored yet: the intake's
 	// first record, which must never overwrite what the worker wrote.
 	IfAbsent
-	// Refused stores an event that was not accepted (denied by policy):
-	// like Overwrite, but without a de-duplication record, so the provider
-	// can deliver it again once the policy allows it.
+	// Refused stores an event that was not accepted (denied by policy),
+	// unless the event is stored already, and without a de-duplication
+	// record, so the provider can deliver it again once the policy allows
+	// it.
 	Refused
 )
 
@@ -109,7 +110,7 @@ func (s *Store) SaveEvent(ctx context.Context, ev *event.Event, payload []byte, 
 	case IfAbsent:
 		only = "1"
 	case Refused:
-		window = 0
+		only, window = "1", 0
 	}
 	keys := []string{eventKey(m), payloadKey(m), eventsKey(), sourceEventsKey(ev.Source), eventIDsKey(), dedupeKey(ev.Source, ev.ID), decisionsKey(m)}
 	args := []any{raw, payload, m, ev.ReceivedAt.UnixMilli(), s.history, ev.ID, ev.Source, only,
