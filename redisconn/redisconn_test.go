@@ -34,7 +34,7 @@ func TestOpenEmbeddedWarns(t *testing.T) {
 
 func TestOpenErrorsNeverShowThePassword(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
-	for _, u := range []string{"ftp://user:hunter2@x", "redis://user:hunter2@127.0.0.1:1/0"} {
+	for _, u := range []string{"ftp://user:hunter2@x", "redis://user:hunter2@127.0.0.1:1/0", "redis://user:hunter2@host:abc/0", "redis://user:hun%zzter2@host/0"} {
 		_, err := redisconn.Open(context.Background(), u, "", log)
 		if err == nil {
 			t.Fatalf("Open(%s) succeeded", u)

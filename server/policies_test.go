@@ -278,3 +278,34 @@ func TestLiteralSecretStaysLocal(t *testing.T) {
 		t.Fatalf("source object = %s, want a config:0 reference", r.Body)
 	}
 }
+
+// TestMasterNameReserved: a key allowed to write API keys still cannot
+// make itself a master key, and removing a sensitive part needs the
+// sensitive write.
+func TestMasterNameReserved(t *testing.T) {
+	in := start(t, newRedis(t), withDeclarations(t, `
+policies:
+  - {name: key-admin, expression: 'caller.name == "keys" && !sensitive'}
+scopes:
+  - {name: keys, actions: [admin], types: [apikey, state], mode: global, policies: [key-admin]}
+`), func(o *server.Options) { o.Store.Keys = keyRing(t) })
+	keys := newKey(t, in, "keys")
+	for _, s := range []struct{ method, path, body string }{
+		{"POST", "/api/v1/apikey", `{"name":"master"}`},
+		{"POST", "/api/v1/apikey/master/secrets", ""},
+	} {
+		if r, _ := call(t, in, keys, s.method, s.path, s.body); r.Code != 403 && r.Code != 404 {
+			t.Errorf("%s %s by a key admin: %d %s", s.method, s.path, r.Code, r.Body)
+		}
+	}
+	if r, _ := call(t, in, keys, "POST", "/api/v1/apikey", `{"name":"ci"}`); r.Code != 201 {
+		t.Fatalf("the key admin cannot create an ordinary key: %d %s", r.Code, r.Body)
+	}
+	master(t, in, "POST", "/api/v1/state", `{"name":"db","sensitive":{"password":"hunter2"}}`)
+	if r, _ := call(t, in, keys, "PUT", "/api/v1/state/db", `{"host":"db2"}`); r.Code != 403 {
+		t.Fatalf("a write dropping the sensitive part without the right: %d %s", r.Code, r.Body)
+	}
+	if r, _ := call(t, in, keys, "PATCH", "/api/v1/state/db", `{"host":"db2"}`); r.Code != 200 {
+		t.Fatalf("a merge that keeps the sensitive part: %d %s", r.Code, r.Body)
+	}
+}
