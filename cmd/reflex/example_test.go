@@ -88,8 +88,8 @@ func TestSecuredDeliveryExample(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	time.Sleep(500 * time.Millisecond)
-	list, _, _ := stateCLI(t, p, "", "list", "deployment")
-	if strings.Count(list, "d-") != 1 {
+	list, _, _ := stateCLI(t, p, "", "list", "deployment", "-o", "json")
+	if strings.Count(list, `"name": "d-`) != 1 {
 		t.Fatalf("deployments:\n%s\nwant only the first image's", list)
 	}
 }
