@@ -96,14 +96,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 	if !matches(secret, secretsOf(o)) {
 		return nil, fmt.Errorf("%w: invalid API key", ErrUnauthenticated)
 	}
-	c := &Caller{Name: name, Master: name == MasterKey}
-	if groups, ok := o.Content["groups"].([]any); ok {
-		for _, g := range groups {
-			if s, ok := g.(string); ok {
-				c.Groups = append(c.Groups, s)
-			}
-		}
-	}
+	c := &Caller{Name: name, Master: name == MasterKey, Groups: o.Strings("groups")}
 	a.remember(digest, c)
 	return c, nil
 }

@@ -101,8 +101,8 @@ func (h *Hooks) Receive(c *gin.Context) {
 	ctx := c.Request.Context()
 	// A redelivery of an accepted delivery is answered as such, without
 	// asking the policies again (a replay must never turn it into a denial).
-	if seen, err := h.intake.Store.Accepted(ctx, ev.Source, ev.ID); err != nil {
-		fail(c, fmt.Errorf("%w: %v", jobs.ErrUnavailable, err))
+	if seen, err := h.intake.Seen(ctx, ev); err != nil {
+		fail(c, err)
 		return
 	} else if seen {
 		c.JSON(http.StatusOK, answer{Status: "duplicate", ID: ev.ID})

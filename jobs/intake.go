@@ -39,24 +39,28 @@ type Intake struct {
 	MaxRetry int
 }
 
-// Enqueue queues ev unless its delivery was already accepted. It returns
-// only once the job is in Redis. decisions (JSON) are recorded on the event.
+// Seen reports whether ev's delivery was already accepted within the
+// dedupe window. The intake asks before anything else is decided, so a
+// redelivery is answered as a duplicate whatever the policies say now.
+func (in *Intake) Seen(ctx context.Context, ev *event.Event) (bool, error) {
+	seen, err := in.Store.Accepted(ctx, ev.Source, ev.ID)
+	if err != nil {
+		return false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return seen, nil
+}
+
+// Enqueue queues ev, whose delivery Seen did not find, and returns only
+// once the job is in Redis. decisions (JSON) are recorded on the event.
 //
 // Exactly-once rests on two records: while a job exists, its task id
 // (source/delivery id) makes a second enqueue conflict, atomically, even for
 // copies arriving at the same moment; once it has run, the small dedupe
-// record written with the event (kept for the dedupe window) answers.
+// record written with the event (kept for the dedupe window) answers Seen.
 // Writing that record after the enqueue, never before, means a failure
 // half-way can only let a redelivery through, never lose an event; the
 // worker's writes are idempotent, so that is harmless.
 func (in *Intake) Enqueue(ctx context.Context, ev *event.Event, payload []byte, decisions ...[]byte) (Outcome, error) {
-	seen, err := in.Store.Accepted(ctx, ev.Source, ev.ID)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	if seen {
-		return Duplicate, nil
-	}
 	ev.Status = event.StatusQueued
 	task, err := NewProcessEventTask(ev, payload, in.maxRetry())
 	if err != nil {

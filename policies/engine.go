@@ -51,9 +51,9 @@ type scope struct {
 
 func compileScope(o *state.Object) (*scope, error) {
 	s := &scope{name: o.Name, global: o.Content["mode"] == "global"}
-	s.policies = strings_(o.Content["policies"])
-	s.sources = strings_(o.Content["sources"])
-	for _, t := range strings_(o.Content["types"]) {
+	s.policies = o.Strings("policies")
+	s.sources = o.Strings("sources")
+	for _, t := range o.Strings("types") {
 		if t != "*" && t != TypeEvent && !state.KnownType(t) {
 			return nil, fmt.Errorf("%w: field types: %q is not a target type (event, *, or one of %s)", state.ErrInvalid, t, strings.Join(state.Types(), ", "))
 		}
@@ -70,17 +70,6 @@ func compileScope(o *state.Object) (*scope, error) {
 		s.match = prg
 	}
 	return s, nil
-}
-
-func strings_(v any) []string {
-	list, _ := v.([]any)
-	out := make([]string, 0, len(list))
-	for _, x := range list {
-		if s, ok := x.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // snapshot is one compiled generation of the policies, scopes and groups.
@@ -192,11 +181,11 @@ func (e *Engine) Reload(ctx context.Context) error {
 			e.log.Error("scope does not compile; it matches nothing", "scope", o.Name, "error", err)
 			continue
 		}
-		types := strings_(o.Content["types"])
+		types := o.Strings("types")
 		if len(types) == 0 {
 			types = []string{"*"}
 		}
-		for _, a := range strings_(o.Content["actions"]) {
+		for _, a := range o.Strings("actions") {
 			for _, act := range expand(Action(a)) {
 				for _, t := range types {
 					snap.add(act, t, s)
@@ -209,7 +198,7 @@ func (e *Engine) Reload(ctx context.Context) error {
 		return fmt.Errorf("load groups: %w", err)
 	}
 	for _, g := range groups {
-		for _, m := range strings_(g.Content["members"]) {
+		for _, m := range g.Strings("members") {
 			snap.groups[m] = append(snap.groups[m], g.Name)
 		}
 	}

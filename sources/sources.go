@@ -87,9 +87,7 @@ func (s *Set) resolve(o *state.Object) (config.Source, error) {
 		return src, err
 	}
 	src.Connector = conn
-	refs, _ := o.Content["secrets"].([]any)
-	for _, r := range refs {
-		ref, _ := r.(string)
+	for _, ref := range o.Strings("secrets") {
 		secret, err := s.resolveRef(o.Name, ref)
 		if err != nil {
 			return src, fmt.Errorf("secret %s: %w", ref, err)

@@ -554,3 +554,21 @@ func (o *Object) Copy() *Object {
 	}
 	return &c
 }
+
+// Strings returns a field of the content that holds a list of strings, as
+// such; anything else in it is left out.
+func (o *Object) Strings(field string) []string {
+	return stringList(o.Content[field])
+}
+
+// stringList keeps the strings of a JSON list.
+func stringList(v any) []string {
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -161,8 +161,18 @@ func (s *Set) Match(ctx context.Context, ev *event.Event) ([]Match, []error) {
 	var out []Match
 	var errs []error
 	evMap := policies.JSONMap(ev)
+	type read struct {
+		svc *state.Object
+		err error
+	}
+	services := map[string]read{} // each service is read once per event
 	for _, t := range *s.list.Load() {
-		svc, err := s.store.Object(ctx, state.TypeService, t.Service, 0)
+		r, ok := services[t.Service]
+		if !ok {
+			r.svc, r.err = s.store.Object(ctx, state.TypeService, t.Service, 0)
+			services[t.Service] = r
+		}
+		svc, err := r.svc, r.err
 		if err != nil {
 			if errors.Is(err, state.ErrNotFound) {
 				err = fmt.Errorf("%w %q", ErrNoService, t.Service)
@@ -171,12 +181,12 @@ func (s *Set) Match(ctx context.Context, ev *event.Event) ([]Match, []error) {
 			continue
 		}
 		vars := map[string]any{"event": evMap, "service": serviceMap(svc)}
-		ok, err := t.on.Eval(vars)
+		fires, err := t.on.Eval(vars)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("trigger %s: on: %w", t.Name, err))
 			continue
 		}
-		if !ok {
+		if !fires {
 			continue
 		}
 		m := Match{Trigger: t, Service: svc, Params: map[string]string{}}
