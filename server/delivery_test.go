@@ -157,6 +157,23 @@ func (r *deliveryRig) runAgent(t testing.TB, name, actions string) context.Cance
 }
 
 // record waits until a deployment record reaches one of the statuses.
+// task waits until the job of delivery id is in the given state on the
+// production queue.
+func (r *deliveryRig) task(t *testing.T, id string, want asynq.TaskState) *asynq.TaskInfo {
+	t.Helper()
+	inspector := asynq.NewInspectorFromRedisClient(r.Redis)
+	var info *asynq.TaskInfo
+	var err error
+	for range 400 {
+		if info, err = inspector.GetTaskInfo(delivery.Queue("production"), id); err == nil && info.State == want {
+			return info
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("job %s not %v within 10s: %+v, %v", id, want, info, err)
+	return nil
+}
+
 func (r *deliveryRig) record(t *testing.T, id string, statuses ...string) map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -389,10 +406,7 @@ func TestRetryAfterFailure(t *testing.T) {
 	if n := len(rec["attempts"].([]any)); n != 2 {
 		t.Fatalf("%d attempts before failing, want 2 (max_attempts)", n)
 	}
-	info, err := asynq.NewInspectorFromRedisClient(rig.Redis).GetTaskInfo(delivery.Queue("production"), id)
-	if err != nil || info.State != asynq.TaskStateArchived {
-		t.Fatalf("failed job: %+v, %v; want it in the archive (dead letters)", info, err)
-	}
+	rig.task(t, id, asynq.TaskStateArchived) // the dead letters
 	if err := os.WriteFile(filepath.Join(rig.dir, "fixed"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -453,6 +467,7 @@ func TestReaperFreesLostDeliveries(t *testing.T) {
 	deliver(t, rig.instance, f)
 	id := delivery.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
 	rig.record(t, id, "queued")
+	rig.task(t, id, asynq.TaskStatePending)
 	inspector := asynq.NewInspectorFromRedisClient(rig.Redis)
 	if err := inspector.DeleteTask(delivery.Queue("production"), id); err != nil {
 		t.Fatal(err)
