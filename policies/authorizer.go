@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"cel.dev/cel-go/interpreter"
+
 	"github.com/reflexops/reflex/auth"
 	"github.com/reflexops/reflex/event"
 	"github.com/reflexops/reflex/state"
@@ -56,49 +58,108 @@ func (r Request) target() string {
 	return r.Name
 }
 
-// attributes builds the variables expressions see.
-func (r Request) attributes(groups map[string][]string) map[string]any {
+// attributes are the variables expressions see, each built from the
+// request the first time an expression reads it: most policies read one or
+// two of them, and the event and object documents cost the most to build.
+type attributes struct {
+	r      *Request
+	groups map[string][]string
+	// built marks the variables resolved so far, one bit per name.
+	built                       uint8
+	caller, request, object, ev map[string]any
+	now                         time.Time
+}
+
+const (
+	builtCaller uint8 = 1 << iota
+	builtRequest
+	builtObject
+	builtEvent
+	builtNow
+)
+
+func newAttributes(r *Request, groups map[string][]string) *attributes {
+	return &attributes{r: r, groups: groups}
+}
+
+// ResolveName returns the variable called name.
+func (a *attributes) ResolveName(name string) (any, bool) {
+	switch name {
+	case "action":
+		return string(a.r.Action), true
+	case "type":
+		return a.r.Type, true
+	case "sensitive":
+		return a.r.Sensitive, true
+	case "caller":
+		if a.built&builtCaller == 0 {
+			a.caller, a.built = a.r.callerAttributes(a.groups), a.built|builtCaller
+		}
+		return a.caller, true
+	case "request":
+		if a.built&builtRequest == 0 {
+			headers := make(map[string]any, len(a.r.Headers))
+			for k, v := range a.r.Headers {
+				headers[k] = v
+			}
+			a.request = map[string]any{"ip": a.r.IP, "headers": headers, "verified": a.r.Verified}
+			a.built |= builtRequest
+		}
+		return a.request, true
+	case "object":
+		if a.built&builtObject == 0 {
+			a.object, a.built = map[string]any{}, a.built|builtObject
+			if a.r.Object != nil {
+				doc := a.r.Object.Document(false)
+				delete(doc, "sensitive")
+				a.object = jsonMap(doc)
+			}
+		}
+		return a.object, true
+	case "event":
+		if a.built&builtEvent == 0 {
+			a.ev, a.built = map[string]any{}, a.built|builtEvent
+			if a.r.Event != nil {
+				a.ev = jsonMap(a.r.Event)
+			}
+		}
+		return a.ev, true
+	case "now":
+		if a.built&builtNow == 0 {
+			a.now, a.built = time.Now().UTC(), a.built|builtNow
+		}
+		return a.now, true
+	}
+	return nil, false
+}
+
+// Parent returns nil: the attributes are the whole activation.
+func (a *attributes) Parent() interpreter.Activation { return nil }
+
+// callerAttributes describes who asks: an API key and its groups, or a
+// webhook source.
+func (r *Request) callerAttributes(groups map[string][]string) map[string]any {
 	caller := map[string]any{"kind": "apikey", "name": "", "groups": []any{}, "master": false, "source": "", "connector": ""}
-	if c := r.Caller; c != nil {
-		var gs []any
-		for _, g := range c.Groups {
+	c := r.Caller
+	if c == nil {
+		return caller
+	}
+	var gs []any
+	for _, g := range c.Groups {
+		gs = append(gs, g)
+	}
+	if c.Kind != KindSource {
+		for _, g := range groups[c.Name] {
 			gs = append(gs, g)
 		}
-		if c.Kind != KindSource {
-			for _, g := range groups[c.Name] {
-				gs = append(gs, g)
-			}
-		} else {
-			caller["kind"] = KindSource
-		}
-		caller["name"], caller["master"], caller["source"], caller["connector"] = c.Name, c.Master, c.Source, c.Connector
-		if gs != nil {
-			caller["groups"] = gs
-		}
+	} else {
+		caller["kind"] = KindSource
 	}
-	headers := map[string]any{}
-	for k, v := range r.Headers {
-		headers[k] = v
+	caller["name"], caller["master"], caller["source"], caller["connector"] = c.Name, c.Master, c.Source, c.Connector
+	if gs != nil {
+		caller["groups"] = gs
 	}
-	vars := map[string]any{
-		"caller":    caller,
-		"request":   map[string]any{"ip": r.IP, "headers": headers, "verified": r.Verified},
-		"action":    string(r.Action),
-		"type":      r.Type,
-		"object":    map[string]any{},
-		"event":     map[string]any{},
-		"sensitive": r.Sensitive,
-		"now":       time.Now().UTC(),
-	}
-	if r.Object != nil {
-		doc := r.Object.Document(false)
-		delete(doc, "sensitive")
-		vars["object"] = jsonMap(doc)
-	}
-	if r.Event != nil {
-		vars["event"] = jsonMap(r.Event)
-	}
-	return vars
+	return caller
 }
 
 // Decision is the answer to a Request, with the trail that explains it.

@@ -134,8 +134,9 @@ func compile(e *cel.Env, expr string, wantBool bool) (*Program, error) {
 	return &Program{Source: expr, prg: prg}, nil
 }
 
-// Value runs the program and returns its result as a Go value.
-func (p *Program) Value(vars map[string]any) (any, error) {
+// Value runs the program and returns its result as a Go value. vars is a
+// map of variables or an interpreter.Activation.
+func (p *Program) Value(vars any) (any, error) {
 	out, _, err := p.prg.Eval(vars)
 	if err != nil {
 		return nil, err
@@ -143,10 +144,10 @@ func (p *Program) Value(vars map[string]any) (any, error) {
 	return out.Value(), nil
 }
 
-// Eval runs the program on the attributes. Any error, including a result
+// Eval runs the program on vars (as for Value). Any error, including a result
 // that is not a bool or a cost over the limit, is returned as such: the
 // caller must deny.
-func (p *Program) Eval(vars map[string]any) (bool, error) {
+func (p *Program) Eval(vars any) (bool, error) {
 	out, _, err := p.prg.Eval(vars)
 	if err != nil {
 		return false, err

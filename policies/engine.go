@@ -2,7 +2,6 @@ package policies
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -239,16 +238,10 @@ func (e *Engine) Decide(ctx context.Context, r Request) Decision {
 		return d
 	}
 	snap := e.snap.Load()
-	var vars map[string]any
-	attrs := func() map[string]any {
-		if vars == nil {
-			vars = r.attributes(snap.groups)
-		}
-		return vars
-	}
+	vars := newAttributes(&r, snap.groups)
 	var selected []string
 	for _, s := range snap.candidates(r) {
-		ok, err := e.matches(snap.gen, s, r, attrs)
+		ok, err := e.matches(snap.gen, s, r, vars)
 		if err != nil {
 			e.log.Warn("scope match failed to evaluate; denying", "scope", s.name, "error", err)
 			d.Scopes = append(d.Scopes, s.name)
@@ -283,7 +276,7 @@ func (e *Engine) Decide(ctx context.Context, r Request) Decision {
 			return d
 		}
 		res.Deny = p.deny
-		ok, err := p.prg.Eval(attrs())
+		ok, err := p.prg.Eval(vars)
 		res.Result = ok
 		if err != nil {
 			res.Error = err.Error()
@@ -316,7 +309,7 @@ func boolRank(b bool) int {
 // matches evaluates a scope's match on the target. Targeted matches on
 // objects are cached per object revision, so an object is matched again
 // only when it changes.
-func (e *Engine) matches(gen uint64, s *scope, r Request, attrs func() map[string]any) (bool, error) {
+func (e *Engine) matches(gen uint64, s *scope, r Request, attrs *attributes) (bool, error) {
 	if s.global || s.match == nil {
 		return true, nil
 	}
@@ -331,7 +324,7 @@ func (e *Engine) matches(gen uint64, s *scope, r Request, attrs func() map[strin
 			return ok, nil
 		}
 	}
-	ok, err := s.match.Eval(attrs())
+	ok, err := s.match.Eval(attrs)
 	if err == nil && cacheable {
 		e.mu.Lock()
 		if len(e.cache) >= maxCachedMatches {
@@ -341,20 +334,4 @@ func (e *Engine) matches(gen uint64, s *scope, r Request, attrs func() map[strin
 		e.mu.Unlock()
 	}
 	return ok, err
-}
-
-// JSONMap turns a value into the JSON-shaped map expressions see.
-func JSONMap(v any) map[string]any { return jsonMap(v) }
-
-// jsonMap turns a value into the JSON-shaped map expressions see.
-func jsonMap(v any) map[string]any {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return map[string]any{}
-	}
-	var m map[string]any
-	if json.Unmarshal(raw, &m) != nil || m == nil {
-		return map[string]any{}
-	}
-	return m
 }
