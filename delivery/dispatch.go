@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -199,10 +200,10 @@ func (d *Dispatcher) dispatch(ctx context.Context, q *queued, keepLatest bool) e
 		return fmt.Errorf("dispatch %s: %w", q.Job.ID, err)
 	}
 	for _, dropped := range res[1:] {
-		d.setStatus(ctx, dropped, "superseded", map[string]any{"reason": "a newer delivery for " + q.Job.Service + " replaced it while it waited"})
+		d.setStatus(ctx, dropped, "superseded", map[string]any{"reason": "a newer delivery for " + q.Job.Service + " replaced it while it waited"}, "queued", "waiting")
 	}
 	if res[0] == "wait" {
-		d.setStatus(ctx, q.Job.ID, "waiting", nil)
+		d.setStatus(ctx, q.Job.ID, "waiting", nil, "queued", "waiting")
 		return nil
 	}
 	return d.enqueue(ctx, q)
@@ -224,7 +225,7 @@ func (d *Dispatcher) enqueue(ctx context.Context, q *queued) error {
 	if _, err := d.Client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("queue delivery %s: %w", j.ID, err)
 	}
-	d.setStatus(ctx, j.ID, "queued", nil)
+	d.setStatus(ctx, j.ID, "queued", nil, "queued", "waiting")
 	return nil
 }
 
@@ -262,8 +263,15 @@ func (d *Dispatcher) job(ctx context.Context, id string) (*queued, error) {
 
 // setStatus moves a deployment record to a status, with extra fields.
 // Failures are logged: the record follows the delivery, not the reverse.
-func (d *Dispatcher) setStatus(ctx context.Context, id, status string, extra map[string]any) {
+// setStatus moves a deployment record to status, only from one of the
+// given statuses: a report that landed first (an agent fast enough to
+// start, or finish, before the dispatcher records that it queued the job)
+// is never overwritten.
+func (d *Dispatcher) setStatus(ctx context.Context, id, status string, extra map[string]any, from ...string) {
 	_, _, err := d.Store.Update(ctx, state.TypeDeploy, id, 0, writer, func(cur *state.Object) (*state.Object, error) {
+		if cur, _ := cur.Content["status"].(string); !slices.Contains(from, cur) {
+			return nil, state.ErrNoChange
+		}
 		next := cur.Copy()
 		next.Content["status"] = status
 		for k, v := range extra {

@@ -39,7 +39,7 @@ func (d *Dispatcher) Cancel(ctx context.Context, id, by string) error {
 	default:
 		return fmt.Errorf("%w: delivery %s is %v; only a waiting or queued one can be cancelled", ErrState, id, rec.Content["status"])
 	}
-	d.setStatus(ctx, id, "cancelled", map[string]any{"reason": "cancelled by " + by, "finished_at": now()})
+	d.setStatus(ctx, id, "cancelled", map[string]any{"reason": "cancelled by " + by, "finished_at": now()}, "waiting", "queued")
 	return nil
 }
 
@@ -67,6 +67,6 @@ func (d *Dispatcher) Retry(ctx context.Context, id, by string) error {
 	if err := d.Inspector.DeleteTask(Queue(zone), id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
 		return fmt.Errorf("clear the archived job of %s: %w", id, err)
 	}
-	d.setStatus(ctx, id, "queued", map[string]any{"reason": "run again by " + by})
+	d.setStatus(ctx, id, "queued", map[string]any{"reason": "run again by " + by}, "failed", "refused", "cancelled", "superseded")
 	return d.dispatch(ctx, q, false)
 }

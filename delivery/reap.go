@@ -86,7 +86,7 @@ func (d *Dispatcher) reapOne(ctx context.Context, service, id string, grace time
 	d.GitHub.status(ctx, rec, "error", "the delivery was lost: its agent stopped on the last attempt")
 	d.setStatus(ctx, id, "failed", map[string]any{
 		"reason": "the job was lost: its agent stopped on the last attempt, or its job was removed", "finished_at": now(),
-	})
+	}, status)
 	return d.next(ctx, service, id)
 }
 
