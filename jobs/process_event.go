@@ -77,9 +77,11 @@ type EventProcessor struct {
 	Now func() time.Time
 }
 
-// ProcessTask applies the event to live state, then stores it as processed
-// with its payload. Both steps are idempotent, so a retry after a failure
-// half-way is safe. An undecodable payload fails for good.
+// ProcessTask applies the event to live state, delivers what it triggers,
+// and only then stores it as processed with its payload: an event that
+// reads "processed" has had every effect it will have. Each step is
+// idempotent, so a retry after a failure half-way is safe. An undecodable
+// payload fails for good.
 func (p *EventProcessor) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	ev, payload, err := decodeProcessEvent(t.Payload())
 	if err != nil {
@@ -89,14 +91,14 @@ func (p *EventProcessor) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	if err := untilReachable(ctx, func(ctx context.Context) error { return p.Deliveries.Process(ctx, ev) }); err != nil {
+		return err
+	}
 	now := p.now()
 	ev.Status, ev.Error, ev.ProcessedAt = event.StatusProcessed, "", &now
 	ev.Attempts, _ = asynq.GetRetryCount(ctx)
 	err = untilReachable(ctx, func(ctx context.Context) error { return p.Store.SaveEvent(ctx, ev, payload, state.Overwrite) })
 	if err != nil {
-		return err
-	}
-	if err := untilReachable(ctx, func(ctx context.Context) error { return p.Deliveries.Process(ctx, ev) }); err != nil {
 		return err
 	}
 	p.Log.Debug("event processed", "source", ev.Source, "delivery_id", ev.ID, "event", ev.Type, "kind", ev.Kind)

@@ -156,7 +156,6 @@ func (r *deliveryRig) runAgent(t testing.TB, name, actions string) context.Cance
 	return stop
 }
 
-// record waits until a deployment record reaches one of the statuses.
 // task waits until the job of delivery id is in the given state on the
 // production queue.
 func (r *deliveryRig) task(t *testing.T, id string, want asynq.TaskState) *asynq.TaskInfo {
@@ -164,16 +163,17 @@ func (r *deliveryRig) task(t *testing.T, id string, want asynq.TaskState) *asynq
 	inspector := asynq.NewInspectorFromRedisClient(r.Redis)
 	var info *asynq.TaskInfo
 	var err error
-	for range 400 {
+	for range 800 {
 		if info, err = inspector.GetTaskInfo(delivery.Queue("production"), id); err == nil && info.State == want {
 			return info
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
-	t.Fatalf("job %s not %v within 10s: %+v, %v", id, want, info, err)
+	t.Fatalf("job %s not %v within 20s: %+v, %v", id, want, info, err)
 	return nil
 }
 
+// record waits until a deployment record reaches one of the statuses.
 func (r *deliveryRig) record(t *testing.T, id string, statuses ...string) map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -247,8 +247,9 @@ func TestDeliveryEndToEnd(t *testing.T) {
 	}
 	var trail []map[string]any
 	apiGet(t, rig.instance, "/api/v1/decisions/"+f.Header.Get("X-GitHub-Delivery"), &trail)
-	if len(trail) != 2 || trail[1]["action"] != "deliver" || trail[1]["allowed"] != true || trail[1]["delivery"] != id {
-		t.Fatalf("decisions = %v, want receive then deliver", trail)
+	decisionFor(t, trail, "receive")
+	if d := decisionFor(t, trail, "deliver"); len(trail) != 2 || d["allowed"] != true || d["delivery"] != id {
+		t.Fatalf("decisions = %v, want receive and an allowed deliver", trail)
 	}
 }
 
@@ -263,7 +264,8 @@ func TestDeliverDenied(t *testing.T) {
 	waitProcessed(t, rig.instance, f.Header.Get("X-GitHub-Delivery"))
 	var trail []map[string]any
 	apiGet(t, rig.instance, "/api/v1/decisions/"+f.Header.Get("X-GitHub-Delivery"), &trail)
-	if len(trail) != 2 || trail[1]["action"] != "deliver" || trail[1]["allowed"] != false || trail[1]["trigger"] != "push-web" {
+	decisionFor(t, trail, "receive")
+	if d := decisionFor(t, trail, "deliver"); len(trail) != 2 || d["allowed"] != false || d["trigger"] != "push-web" {
 		t.Fatalf("decisions = %v, want a refused deliver", trail)
 	}
 	var rows []map[string]any
@@ -298,9 +300,12 @@ func TestWebhookTwiceDeploysOnce(t *testing.T) {
 	if _, err := asynq.NewClientFromRedisClient(rig.Redis).Enqueue(task, asynq.TaskID("again")); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond)
+	waitJobDone(t, rig.Redis, jobs.QueueEvents, "again")
 	if got := rig.deployed(t); len(got) != 1 {
 		t.Fatalf("deployed %d times", len(got))
+	}
+	if q, err := asynq.NewInspectorFromRedisClient(rig.Redis).GetQueueInfo(delivery.Queue("production")); err != nil || q.Pending+q.Active+q.Scheduled+q.Retry+q.Archived != 0 || q.Completed != 1 {
+		t.Fatalf("production queue %+v, %v; want only the first delivery's job, completed", q, err)
 	}
 }
 
@@ -348,11 +353,9 @@ func TestAgentRefuses(t *testing.T) {
 			t.Errorf("%s: %v, want a refusal %q", name, rec, want)
 		}
 	}
-	inspector := asynq.NewInspectorFromRedisClient(rig.Redis)
 	for _, id := range []string{"t-forged", "t-tampered", "t-zone", "t-action", "t-expired"} {
-		info, err := inspector.GetTaskInfo(delivery.Queue("production"), id)
-		if err != nil || info.State != asynq.TaskStateArchived || info.Retried != 0 {
-			t.Errorf("refused job %s: %+v, %v; want archived without a retry", id, info, err)
+		if info := rig.task(t, id, asynq.TaskStateArchived); info.Retried != 0 {
+			t.Errorf("refused job %s was retried %d times", id, info.Retried)
 		}
 	}
 	if got := rig.deployed(t); len(got) != 0 {
@@ -427,7 +430,8 @@ func TestRetryAfterFailure(t *testing.T) {
 func TestKeepLatestAndCancel(t *testing.T) {
 	decl := strings.Replace(deliveryDecl, "release: event.commit.substring(0, 7)", "keep_latest: true", 1)
 	rig := startDelivery(t, newRedis(t), decl)
-	rig.runAgent(t, "agent-1", `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", "sleep 1; echo $COMMIT >> deployed.txt"]}}}`)
+	// The first delivery runs until the test creates the file "go".
+	rig.runAgent(t, "agent-1", `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", "while [ ! -f go ]; do sleep 0.05; done; echo $COMMIT >> deployed.txt"]}}}`)
 	send := func() string {
 		f := withDelivery(fixture(t, "push.branch"))
 		if r := deliver(t, rig.instance, f); r.Code != http.StatusAccepted {
@@ -447,14 +451,18 @@ func TestKeepLatestAndCancel(t *testing.T) {
 	if r, _ := master(t, rig.instance, "POST", "/api/v1/deliveries/"+third+"/cancel", "{}"); r.Code != 200 || r.Status != "cancelled" {
 		t.Fatalf("cancel: %d %s", r.Code, r.Body)
 	}
+	if err := os.WriteFile(filepath.Join(rig.dir, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	rig.record(t, first, "succeeded")
-	time.Sleep(1500 * time.Millisecond)
+	waitFor(t, func() bool {
+		n, err := rig.Redis.Exists(context.Background(), "reflex:delivery:lock:web-prod").Result()
+		return err == nil && n == 0
+	})
+	rig.record(t, second, "superseded")
 	rig.record(t, third, "cancelled")
 	if got := rig.deployed(t); len(got) != 1 {
 		t.Fatalf("deployed %v, want only the first delivery", got)
-	}
-	if n, _ := rig.Redis.Exists(context.Background(), "reflex:delivery:lock:web-prod").Result(); n != 0 {
-		t.Fatal("the service is still held after every delivery ended")
 	}
 }
 

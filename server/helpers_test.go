@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/config"
@@ -191,6 +193,37 @@ func waitProcessedWithin(t testing.TB, in *instance, id string, patience time.Du
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// waitJobDone waits until the job with task id on queue has run to its end
+// and is gone: asynq counts a job as processed in the same step.
+func waitJobDone(t testing.TB, rdb *redis.Client, queue, id string) {
+	t.Helper()
+	inspector := asynq.NewInspectorFromRedisClient(rdb)
+	for range 750 {
+		_, err := inspector.GetTaskInfo(queue, id)
+		if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("job %s of queue %s still there after 15s", id, queue)
+}
+
+// decisionFor returns the decision of the given action in an event's
+// trail, failing the test when there is not exactly one.
+func decisionFor(t testing.TB, trail []map[string]any, action string) map[string]any {
+	t.Helper()
+	var found []map[string]any
+	for _, d := range trail {
+		if d["action"] == action {
+			found = append(found, d)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d %s decisions in the trail %v, want 1", len(found), action, trail)
+	}
+	return found[0]
 }
 
 // newRedis returns the test's Redis: embedded, or a leased database of the

@@ -179,6 +179,7 @@ func TestDuplicateAfterProcessing(t *testing.T) {
 	if !again.ProcessedAt.Equal(*first.ProcessedAt) {
 		t.Errorf("the event was processed again: processed_at %v then %v", first.ProcessedAt, again.ProcessedAt)
 	}
+	waitJobDone(t, in.Redis, jobs.QueueEvents, "acme-github/"+r.ID)
 	processed, err := asynq.NewInspectorFromRedisClient(in.Redis).GetQueueInfo(jobs.QueueEvents)
 	if err != nil {
 		t.Fatal(err)

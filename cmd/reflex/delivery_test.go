@@ -207,6 +207,17 @@ func TestAgentKilledMidJob(t *testing.T) {
 	s.send(t, "e2e-kill")
 	id := delivery.ID("push-web", "acme-github", "e2e-kill")
 	s.record(t, id, 30*time.Second, "running")
+	// The agent reports "running" just before it starts the command: kill
+	// it once the command is under way.
+	for i := 0; ; i++ {
+		if b, _ := os.ReadFile(filepath.Join(s.dir, "started.txt")); strings.Contains(string(b), "started") {
+			break
+		}
+		if i == 500 {
+			t.Fatal("the action did not start within 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,9 @@ func TestSecuredDeliveryExample(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	time.Sleep(500 * time.Millisecond)
+	// Processed means every delivery the event triggers is queued.
+	waitEvent(t, p, "ex-image-again")
+	waitEvent(t, p, "ex-build")
 	list, _, _ := stateCLI(t, p, "", "list", "deployment", "-o", "json")
 	if strings.Count(list, `"name": "d-`) != 1 {
 		t.Fatalf("deployments:\n%s\nwant only the first image's", list)

@@ -293,8 +293,9 @@ func watchChanges(ctx context.Context, c *apiClient, types []string, output stri
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	path := "/api/v1/watch"
+	path, what := "/api/v1/watch", "every type"
 	if len(types) > 0 {
+		what = strings.Join(types, ", ")
 		path += "?types=" + url.QueryEscape(strings.Join(types, ","))
 	}
 	last, wait := "", time.Second
@@ -312,6 +313,11 @@ func watchChanges(ctx context.Context, c *apiClient, types []string, output stri
 			return err
 		}
 		if err == nil {
+			if last == "" {
+				fmt.Fprintf(errOut, "reflex: watching changes to %s (Ctrl-C stops)\n", what)
+			} else {
+				fmt.Fprintf(errOut, "reflex: watch resumed after change %s\n", last)
+			}
 			wait = time.Second
 			last, err = printStream(resp.Body, last, output, out)
 			resp.Body.Close()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -28,11 +29,18 @@ func TestStateCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	watchErr, err := watch.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := watch.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer watch.Process.Kill()
-	time.Sleep(300 * time.Millisecond) // let the watch connect
+	changes, notices := lineFeed(watchOut), lineFeed(watchErr)
+	if l := nextLine(t, notices); !strings.Contains(l, "watching changes to service") {
+		t.Fatalf("watch said %q, want that it is watching", l)
+	}
 
 	steps := []struct {
 		name     string
@@ -63,17 +71,44 @@ func TestStateCLI(t *testing.T) {
 		}
 	}
 
-	sc := bufio.NewScanner(watchOut)
-	var lines []string
-	for len(lines) < 3 && sc.Scan() {
-		lines = append(lines, sc.Text())
+	var got []string
+	for range 3 {
+		got = append(got, nextLine(t, changes))
 	}
 	want := []string{"created  service/bct-test revision 1", "updated  service/bct-test revision 2", "deleted  service/bct-test revision 2"}
 	for i, w := range want {
-		if i >= len(lines) || !strings.Contains(lines[i], w) {
-			t.Fatalf("watch printed %q, want lines containing %q", lines, want)
+		if !strings.Contains(got[i], w) {
+			t.Fatalf("watch printed %q, want lines containing %q", got, want)
 		}
 	}
+}
+
+// lineFeed delivers what r prints, a line at a time.
+func lineFeed(r io.Reader) <-chan string {
+	ch := make(chan string, 64)
+	go func() {
+		defer close(ch)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			ch <- sc.Text()
+		}
+	}()
+	return ch
+}
+
+// nextLine waits at most 15 s for the next line.
+func nextLine(t *testing.T, ch <-chan string) string {
+	t.Helper()
+	select {
+	case l, ok := <-ch:
+		if !ok {
+			t.Fatal("the output ended")
+		}
+		return l
+	case <-time.After(15 * time.Second):
+		t.Fatal("no line within 15s")
+	}
+	return ""
 }
 
 // TestTwoServersShareState runs two `reflex serve` processes on one real
