@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/state"
 )
@@ -58,6 +59,16 @@ func (d *Dispatcher) Retry(ctx context.Context, id, by string) error {
 	case "failed", "refused", "cancelled", "superseded":
 	default:
 		return fmt.Errorf("%w: delivery %s is %v; only a failed, refused, cancelled or superseded one can run again", ErrState, id, rec.Content["status"])
+	}
+	// A delivery records its end a moment before it hands its service on;
+	// run again in between, it would hold the service and then lose it.
+	service, _ := rec.Content["service"].(string)
+	holder, err := d.Redis.Get(ctx, lockKey(service)).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("read the lock of %s: %w", service, err)
+	}
+	if holder == id {
+		return fmt.Errorf("%w: delivery %s is still handing service %s on; try again in a moment", ErrState, id, service)
 	}
 	q, err := d.job(ctx, id)
 	if err != nil {

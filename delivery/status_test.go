@@ -2,8 +2,10 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/reflexops/reflex/internal/redistest"
@@ -44,5 +46,45 @@ func TestSetStatusNeverOverwritesALaterOne(t *testing.T) {
 				t.Fatalf("status = %v, want %s", rec.Content["status"], tc.want)
 			}
 		})
+	}
+}
+
+// TestRetryWaitsForTheServiceToBeHandedOn: a failed delivery that still
+// holds its service (its end is recorded, the hand-over not yet done) is
+// not run again, so it cannot hold the service and then lose it.
+func TestRetryWaitsForTheServiceToBeHandedOn(t *testing.T) {
+	r := redistest.New(t)
+	seed, _, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := NewSigner("k1", seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Dispatcher{Store: state.New(r.Client, state.Options{}), Redis: r.Client, Signer: signer,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ctx := context.Background()
+	content := map[string]any{"name": "d1", "service": "web", "zone": "production", "trigger": "t", "action": "deploy", "status": "failed", "attempts": []any{}}
+	if _, err := d.Store.Create(ctx, state.NewObject(state.TypeDeploy, content), "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Client.Set(ctx, lockKey("web"), "d1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	err = d.Retry(ctx, "d1", "test")
+	if !errors.Is(err, ErrState) || !strings.Contains(err.Error(), "still handing service web on") {
+		t.Fatalf("retry while the service is held: %v", err)
+	}
+	if rec, _ := d.Store.Object(ctx, state.TypeDeploy, "d1", 0); rec.Content["status"] != "failed" {
+		t.Fatalf("status = %v, want still failed", rec.Content["status"])
+	}
+	// Once handed on, the retry gets as far as the job, which this test
+	// never kept.
+	if err := r.Client.Del(ctx, lockKey("web")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Retry(ctx, "d1", "test"); errors.Is(err, ErrState) || !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("retry once handed on: %v, want the missing job", err)
 	}
 }
