@@ -59,24 +59,15 @@ func (r Request) target() string {
 }
 
 // attributes are the variables expressions see, each built from the
-// request the first time an expression reads it: most policies read one or
-// two of them, and the event and object documents cost the most to build.
+// request the first time an expression reads it (nil until then): most
+// policies read one or two of them, and the event and object documents
+// cost the most to build.
 type attributes struct {
-	r      *Request
-	groups map[string][]string
-	// built marks the variables resolved so far, one bit per name.
-	built                       uint8
+	r                           *Request
+	groups                      map[string][]string
 	caller, request, object, ev map[string]any
 	now                         time.Time
 }
-
-const (
-	builtCaller uint8 = 1 << iota
-	builtRequest
-	builtObject
-	builtEvent
-	builtNow
-)
 
 func newAttributes(r *Request, groups map[string][]string) *attributes {
 	return &attributes{r: r, groups: groups}
@@ -92,23 +83,22 @@ func (a *attributes) ResolveName(name string) (any, bool) {
 	case "sensitive":
 		return a.r.Sensitive, true
 	case "caller":
-		if a.built&builtCaller == 0 {
-			a.caller, a.built = a.r.callerAttributes(a.groups), a.built|builtCaller
+		if a.caller == nil {
+			a.caller = a.r.callerAttributes(a.groups)
 		}
 		return a.caller, true
 	case "request":
-		if a.built&builtRequest == 0 {
+		if a.request == nil {
 			headers := make(map[string]any, len(a.r.Headers))
 			for k, v := range a.r.Headers {
 				headers[k] = v
 			}
 			a.request = map[string]any{"ip": a.r.IP, "headers": headers, "verified": a.r.Verified}
-			a.built |= builtRequest
 		}
 		return a.request, true
 	case "object":
-		if a.built&builtObject == 0 {
-			a.object, a.built = map[string]any{}, a.built|builtObject
+		if a.object == nil {
+			a.object = map[string]any{}
 			if a.r.Object != nil {
 				doc := a.r.Object.Document(false)
 				delete(doc, "sensitive")
@@ -117,16 +107,16 @@ func (a *attributes) ResolveName(name string) (any, bool) {
 		}
 		return a.object, true
 	case "event":
-		if a.built&builtEvent == 0 {
-			a.ev, a.built = map[string]any{}, a.built|builtEvent
+		if a.ev == nil {
+			a.ev = map[string]any{}
 			if a.r.Event != nil {
 				a.ev = jsonMap(a.r.Event)
 			}
 		}
 		return a.ev, true
 	case "now":
-		if a.built&builtNow == 0 {
-			a.now, a.built = time.Now().UTC(), a.built|builtNow
+		if a.now.IsZero() {
+			a.now = time.Now().UTC()
 		}
 		return a.now, true
 	}
