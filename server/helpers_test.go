@@ -100,29 +100,33 @@ func testLogger() *slog.Logger {
 // logOnFailure sends the server's warnings and errors to the test's log
 // when the test fails, so a failure shows what the server saw.
 func logOnFailure(t testing.TB) func(*server.Options) {
-	var mu sync.Mutex
-	var buf bytes.Buffer
+	var buf syncBuffer
 	t.Cleanup(func() {
 		if t.Failed() {
-			mu.Lock()
-			defer mu.Unlock()
 			t.Logf("server log (warnings and errors):\n%s", buf.String())
 		}
 	})
 	return func(o *server.Options) {
-		o.Log = slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		o.Log = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 }
 
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // fixture loads a GitHub fixture, failing the test if it is missing.
