@@ -74,21 +74,16 @@ type deliveryRig struct {
 
 // declarations of the delivery tests: deliveries to production only from
 // main; a trigger deploys web-prod on every push.
-const deliveryDecl = `
-policies:
-  - {name: verified, expression: request.verified}
-  - {name: main-only, expression: 'event.branch == "main"'}
-scopes:
-  - {name: receive, actions: [receive], types: [event], mode: global, policies: [verified]}
-  - {name: production, actions: [deliver], types: [event], match: 'has(object.zone) && object.zone == "production"', policies: [main-only]}
-triggers:
-  - name: push-web
-    on: 'event.kind == "code.pushed"'
-    service: web-prod
-    action: deploy
-    params: {COMMIT: event.commit}
-    release: event.commit.substring(0, 7)
-`
+var deliveryDecl = readFile("../testdata/delivery.yaml")
+
+// readFile returns a file the tests need, or panics.
+func readFile(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
 
 func startDelivery(t testing.TB, rdb *redis.Client, decl string, tweaks ...func(*server.Options)) *deliveryRig {
 	t.Helper()

@@ -59,22 +59,13 @@ func startSecuredDeliveryOn(t *testing.T, redisURL, deploy string) *securedDeliv
 	}
 	s.pub = "k1=" + pub
 	cfg := filepath.Join(s.dir, "reflex.yaml")
+	shared, err := os.ReadFile("../../testdata/delivery.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
 	writeFile(t, cfg, `sources:
   - {name: acme-github, connector: github, secrets: ["env:E2E_SECRET"]}
-policies:
-  - {name: verified, expression: request.verified}
-  - {name: main-only, expression: 'event.branch == "main"'}
-scopes:
-  - {name: receive, actions: [receive], types: [event], mode: global, policies: [verified]}
-  - {name: production, actions: [deliver], types: [event], match: 'has(object.zone) && object.zone == "production"', policies: [main-only]}
-triggers:
-  - name: push-web
-    on: 'event.kind == "code.pushed"'
-    service: web-prod
-    action: deploy
-    params: {COMMIT: event.commit}
-    release: event.commit.substring(0, 7)
-delivery:
+`+string(shared)+`delivery:
   signing:
     keys: [{id: k1, secret: "env:E2E_SIGNING_KEY"}]
   github:
