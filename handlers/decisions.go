@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 
@@ -55,8 +56,14 @@ type testRequest struct {
 	Sensitive bool              `json:"sensitive"`
 }
 
+// testActions are the actions a decision can be about.
+var testActions = []policies.Action{policies.ActionReceive, policies.ActionDeliver, policies.ActionRead, policies.ActionWrite}
+
 // test answers POST /api/v1/decisions/test: the decision the policies in
-// force would make, with its trail. Nothing is recorded or changed.
+// force would make, with its trail. Nothing is recorded or changed. An
+// event with an object (type and name) is decided as a delivery of the
+// event to the object is: the event is the target, the object the
+// decision's object.
 func (h decisions) test(c *gin.Context) {
 	body, err := readBody(c.Request, maxObjectBody)
 	if err != nil {
@@ -68,9 +75,20 @@ func (h decisions) test(c *gin.Context) {
 		fail(c, Errorf(http.StatusBadRequest, "the body must be a JSON test request: %v", err))
 		return
 	}
+	switch {
+	case t.Action == "":
+		fail(c, Errorf(http.StatusBadRequest, "action is required: receive, deliver, read or write"))
+		return
+	case !slices.Contains(testActions, t.Action):
+		fail(c, Errorf(http.StatusBadRequest, "action %q is not one of receive, deliver, read or write", t.Action))
+		return
+	case (t.Type == "") != (t.Name == ""):
+		fail(c, Errorf(http.StatusBadRequest, "type and name go together: they name an object"))
+		return
+	}
 	ctx := c.Request.Context()
 	r := policies.Request{Action: t.Action, Caller: t.Caller, IP: t.IP, Headers: t.Headers, Sensitive: t.Sensitive, Verified: t.Verified == nil || *t.Verified}
-	if t.Type != "" && t.Name != "" {
+	if t.Type != "" {
 		o, err := h.store.Object(ctx, t.Type, t.Name, 0)
 		if err != nil {
 			fail(c, err)
@@ -79,9 +97,6 @@ func (h decisions) test(c *gin.Context) {
 		r.Type, r.Name, r.Object = t.Type, t.Name, o
 	}
 	switch {
-	case t.Action == "":
-		fail(c, Errorf(http.StatusBadRequest, "action is required: receive, deliver, read or write"))
-		return
 	case t.EventID != "" || t.Event != nil:
 		ev := t.Event
 		if t.EventID != "" {
@@ -93,6 +108,8 @@ func (h decisions) test(c *gin.Context) {
 		if t.Source != "" {
 			ev.Source = t.Source
 		}
+		// As jobs.Deliveries asks: the event is the target, the object
+		// (when named) stays the decision's object.
 		r.Type, r.Name, r.Event = policies.TypeEvent, ev.ID, ev
 		if r.Caller == nil {
 			r.Caller = &auth.Caller{Kind: policies.KindSource, Name: ev.Source, Source: ev.Source, Connector: ev.Connector}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,13 +23,31 @@ type apiClient struct {
 	http   *http.Client
 }
 
+// defaultURL is the server the API commands talk to without --url or
+// REFLEX_URL.
+const defaultURL = "http://localhost:8080"
+
 // apiFlags registers --url and --apikey (REFLEX_URL, REFLEX_APIKEY) on a
 // command and returns the client they configure.
 func apiFlags(cmd *cobra.Command) *apiClient {
 	c := &apiClient{http: &http.Client{Timeout: 30 * time.Second}}
-	cmd.PersistentFlags().StringVar(&c.url, "url", "http://localhost:8080", "base URL of the Reflex server")
-	cmd.PersistentFlags().StringVar(&c.apikey, "apikey", "", "API key (name.secret); prefer the REFLEX_APIKEY variable, which stays out of process listings")
+	cmd.PersistentFlags().StringVar(&c.url, "url", "", "base URL of the Reflex server (default "+defaultURL+") [$REFLEX_URL]")
+	cmd.PersistentFlags().StringVar(&c.apikey, "apikey", "", "API key (name.secret); prefer the variable, which stays out of process listings [$REFLEX_APIKEY]")
 	return c
+}
+
+// base is the server's base URL: --url, else REFLEX_URL, else defaultURL.
+// The client reads the variables itself, so they work however flags are
+// bound to the environment.
+func (c *apiClient) base() string {
+	u := c.url
+	if u == "" {
+		u = os.Getenv("REFLEX_URL")
+	}
+	if u == "" {
+		u = defaultURL
+	}
+	return strings.TrimRight(u, "/")
 }
 
 // apiError is a failed API answer.
@@ -41,7 +61,8 @@ func (e *apiError) Error() string {
 }
 
 // do sends a request and decodes a JSON answer into out (when not nil). It
-// returns the response headers.
+// returns the response headers, for the Link of a list's next page (see
+// list) among others.
 func (c *apiClient) do(ctx context.Context, method, path string, header http.Header, body []byte, out any) (http.Header, error) {
 	resp, err := c.send(ctx, method, path, header, body)
 	if err != nil {
@@ -69,11 +90,88 @@ func (c *apiClient) do(ctx context.Context, method, path string, header http.Hea
 	return resp.Header, nil
 }
 
+// maxPages bounds how many pages list follows.
+const maxPages = 1000
+
+// list GETs a list and every page after it, following each answer's Link
+// rel="next", and returns the items of all the pages in order, each as the
+// server sent it.
+func (c *apiClient) list(ctx context.Context, path string) ([]json.RawMessage, error) {
+	all := []json.RawMessage{}
+	for range maxPages {
+		var page []json.RawMessage
+		h, err := c.do(ctx, http.MethodGet, path, nil, nil, &page)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if path, err = c.nextPage(h); err != nil || path == "" {
+			return all, err
+		}
+	}
+	return nil, fmt.Errorf("GET %s: more than %d pages", path, maxPages)
+}
+
+// nextPage returns the path (and query) of the next page that a list
+// answer's Link header names with rel="next", "" on the last page. A link
+// to another server is refused: it would receive the API key.
+func (c *apiClient) nextPage(h http.Header) (string, error) {
+	next := linkNext(h)
+	if next == "" {
+		return "", nil
+	}
+	base, err := url.Parse(c.base() + "/")
+	if err != nil {
+		return "", fmt.Errorf("--url: %w", err)
+	}
+	u, err := base.Parse(next)
+	if err != nil {
+		return "", fmt.Errorf("the next page's link %q: %w", next, err)
+	}
+	if u.Scheme != base.Scheme || u.Host != base.Host {
+		return "", fmt.Errorf("the next page's link %q leaves %s", next, c.base())
+	}
+	// A link is the server's path; --url may carry a prefix before it.
+	path := strings.TrimPrefix(u.RequestURI(), strings.TrimRight(base.Path, "/"))
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	return path, nil
+}
+
+// linkNext returns the target of the rel="next" link of a Link header
+// (RFC 8288), "" when there is none.
+func linkNext(h http.Header) string {
+	for _, v := range h.Values("Link") {
+		for v != "" {
+			open := strings.IndexByte(v, '<')
+			end := strings.IndexByte(v, '>')
+			if open < 0 || end < open {
+				break
+			}
+			target, rest := v[open+1:end], v[end+1:]
+			params, after, _ := strings.Cut(rest, "<") // the next link starts at its <
+			v = ""
+			if after != "" {
+				v = "<" + after
+			}
+			for _, p := range strings.Split(params, ";") {
+				k, val, _ := strings.Cut(strings.Trim(strings.TrimSpace(p), ","), "=")
+				rels := strings.Fields(strings.ToLower(strings.Trim(strings.TrimSpace(val), `", `)))
+				if strings.EqualFold(strings.TrimSpace(k), "rel") && slices.Contains(rels, "next") {
+					return target
+				}
+			}
+		}
+	}
+	return ""
+}
+
 func (c *apiClient) send(ctx context.Context, method, path string, header http.Header, body []byte) (*http.Response, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.url, "/")+path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, c.base()+path, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("--url: %w", err)
 	}

@@ -6,12 +6,14 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/reflexops/reflex/config"
 	"github.com/reflexops/reflex/plan"
+	"github.com/reflexops/reflex/state"
 )
 
 // declareFlags are plan's and apply's flags.
@@ -21,34 +23,73 @@ type declareFlags struct {
 	output string
 }
 
+// exit ends the process. plan --detailed-exitcode exits 2 through it:
+// run turns every error into status 1.
+var exit = os.Exit
+
 func newPlanCmd() *cobra.Command {
-	var f declareFlags
+	var (
+		f        declareFlags
+		detailed bool
+	)
 	cmd := &cobra.Command{
 		Use:   "plan -f FILE",
 		Short: "Show what apply would change to make the live state match a file",
 		Long: `Show, field by field, what "reflex apply" would create, update or delete to make
 the live state of a running Reflex match a configuration file (its sources,
 policies, scopes, groups and API keys). Nothing is changed. Objects changed
-through the API since the last apply show up here as drift.`,
-		Example: "  reflex plan -f reflex.yaml\n  reflex plan -f reflex.yaml --prune",
+through the API since the last apply show up here as drift.
+
+-o json or yaml prints the plan as data ({"changes": [...], "unmanaged":
+[...]}); -o table one row per change, and per live object the file does not
+declare (op "unmanaged") unless --prune.
+
+Exit status: 0 on success, 1 on an error. With --detailed-exitcode: 0 when
+there is nothing to change, 2 when apply would change something (live
+objects the file does not declare count only with --prune), 1 on an error;
+in every output format.`,
+		Example: "  reflex plan -f reflex.yaml\n  reflex plan -f reflex.yaml --prune\n  reflex plan -f reflex.yaml --detailed-exitcode -o json",
 		Args:    cobra.NoArgs,
 	}
 	c := apiFlags(cmd)
 	f.register(cmd)
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes, 0 when there are none (1 on an error)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		format, err := outputFormat(f.output, outText, reportFormats)
+		if err != nil {
+			return err
+		}
 		var p plan.Plan
 		if err := f.post(cmd, c, "/api/v1/plan", &p); err != nil {
 			return err
 		}
-		if f.output == "json" {
-			return render(cmd.OutOrStdout(), "json", "json", p)
+		if p.Changes == nil {
+			p.Changes = []plan.Change{}
 		}
-		printChanges(cmd.OutOrStdout(), p.Changes)
-		printUnmanaged(cmd.OutOrStdout(), p.Unmanaged, f.prune)
-		fmt.Fprintln(cmd.OutOrStdout(), summary(p.Changes, "Plan"))
-		return nil
+		err = show(cmd.OutOrStdout(), format, view{
+			data:  p,
+			table: func() (table, error) { return changesTable(p.Changes, p.Unmanaged, f.prune, nil), nil },
+			text: func(w io.Writer) error {
+				printChanges(w, p.Changes)
+				printUnmanaged(w, p.Unmanaged, f.prune)
+				_, err := fmt.Fprintln(w, summary(p.Changes, "Plan"))
+				return err
+			},
+		})
+		if err == nil && detailed && len(p.Changes) > 0 {
+			exit(2)
+		}
+		return err
 	}
 	return cmd
+}
+
+// applyResult is the answer of POST /api/v1/apply.
+type applyResult struct {
+	Status    string            `json:"status"`
+	Applied   []plan.Change     `json:"applied"`
+	Keys      map[string]string `json:"keys"`
+	Unmanaged []string          `json:"unmanaged"`
 }
 
 func newApplyCmd() *cobra.Command {
@@ -62,45 +103,90 @@ object changed meanwhile, a change not allowed), none does. The file is
 checked first (schemas, expressions, references); a file with an error
 changes nothing. --prune also deletes what the file no longer declares.
 
-API keys the file creates are printed once; keep them.`,
+API keys the file creates are printed once; keep them. -o json or yaml
+prints the answer as data (the keys under "keys"); -o table one row per
+change, a new API key in its KEY column.`,
 		Example: "  reflex apply -f reflex.yaml",
 		Args:    cobra.NoArgs,
 	}
 	c := apiFlags(cmd)
 	f.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		var res struct {
-			Applied   []plan.Change     `json:"applied"`
-			Keys      map[string]string `json:"keys"`
-			Unmanaged []string          `json:"unmanaged"`
+		format, err := outputFormat(f.output, outText, reportFormats)
+		if err != nil {
+			return err
 		}
+		var res applyResult
 		if err := f.post(cmd, c, "/api/v1/apply", &res); err != nil {
 			return err
 		}
-		if f.output == "json" {
-			return render(cmd.OutOrStdout(), "json", "json", res)
+		if res.Applied == nil {
+			res.Applied = []plan.Change{}
 		}
-		out := cmd.OutOrStdout()
-		printChanges(out, res.Applied)
-		printUnmanaged(out, res.Unmanaged, f.prune)
-		fmt.Fprintln(out, summary(res.Applied, "Applied"))
-		names := make([]string, 0, len(res.Keys))
-		for n := range res.Keys {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			fmt.Fprintf(out, "\nNew API key %s (shown only this once; keep it safe):\n    %s\n", n, res.Keys[n])
-		}
-		return nil
+		return show(cmd.OutOrStdout(), format, view{
+			data:  res,
+			table: func() (table, error) { return changesTable(res.Applied, res.Unmanaged, f.prune, res.Keys), nil },
+			text:  func(w io.Writer) error { return printApplied(w, res, f.prune) },
+		})
 	}
 	return cmd
+}
+
+func printApplied(out io.Writer, res applyResult, prune bool) error {
+	printChanges(out, res.Applied)
+	printUnmanaged(out, res.Unmanaged, prune)
+	fmt.Fprintln(out, summary(res.Applied, "Applied"))
+	for _, n := range sortedKeys(res.Keys) {
+		fmt.Fprintf(out, "\nNew API key %s (shown only this once; keep it safe):\n    %s\n", n, res.Keys[n])
+	}
+	return nil
+}
+
+// changesTable is a plan's or an apply's table: OP TYPE NAME REVISION
+// FIELDS, one row per change, then one per unmanaged live object (unless
+// pruned: then they are changes); with keys, a KEY column holds each new
+// API key.
+func changesTable(changes []plan.Change, unmanaged []string, prune bool, keys map[string]string) table {
+	t := table{header: []string{"op", "type", "name", "revision", "fields"}}
+	if len(keys) > 0 {
+		t.header = append(t.header, "key")
+	}
+	for _, ch := range changes {
+		rev := ""
+		if ch.Revision > 0 {
+			rev = strconv.FormatInt(ch.Revision, 10)
+		}
+		fields := make([]string, len(ch.Fields))
+		for i, fc := range ch.Fields {
+			fields[i] = fc.Field
+		}
+		row := []string{ch.Op, ch.Type, ch.Name, rev, strings.Join(fields, ",")}
+		if len(keys) > 0 {
+			key := ""
+			if ch.Type == state.TypeAPIKey {
+				key = keys[ch.Name]
+			}
+			row = append(row, key)
+		}
+		t.rows = append(t.rows, row)
+	}
+	if !prune {
+		for _, u := range unmanaged {
+			typ, name, _ := strings.Cut(u, "/")
+			row := []string{"unmanaged", typ, name, "", ""}
+			if len(keys) > 0 {
+				row = append(row, "")
+			}
+			t.rows = append(t.rows, row)
+		}
+	}
+	return t
 }
 
 func (f *declareFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.file, "file", "f", "", "configuration file (YAML) (required)")
 	cmd.Flags().BoolVar(&f.prune, "prune", false, "also delete live sources, policies, scopes, groups and API keys the file does not declare")
-	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output: text or json")
+	cmd.Flags().StringVarP(&f.output, "output", "o", outText, "output: text, json, yaml or table")
 }
 
 // post checks the file locally, then sends it.
@@ -157,11 +243,13 @@ func printUnmanaged(w io.Writer, unmanaged []string, prune bool) {
 	}
 }
 
+// compact is a field's value as the plan shows it: its JSON, with no HTML
+// escapes (&& as &&, whatever the server sent).
 func compact(raw json.RawMessage) string {
 	if len(raw) == 0 {
 		return "(none)"
 	}
-	return string(raw)
+	return string(unescapeHTML(raw))
 }
 
 func summary(changes []plan.Change, verb string) string {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 
@@ -13,40 +14,51 @@ func newDeliveryCmd() *cobra.Command {
 		Short: "Watch and steer deliveries on a running Reflex",
 		Long: `List and inspect deliveries (their deployment records), run a failed one again,
 or cancel one that has not started. The server is --url (REFLEX_URL), the
-key REFLEX_APIKEY.`,
+key REFLEX_APIKEY.
+
+-o json, yaml or table prints any answer in that form: list, retry and
+cancel default to a table, get to JSON.`,
 	}
 	c := apiFlags(cmd)
 	var output string
-	cmd.PersistentFlags().StringVarP(&output, "output", "o", "", "output: table or json")
+	cmd.PersistentFlags().StringVarP(&output, "output", "o", "", "output: json, yaml or table (default: table for list, retry and cancel, json for get)")
 	list := &cobra.Command{
 		Use: "list", Short: "List deliveries", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var rows []map[string]any
-			if _, err := c.do(cmd.Context(), http.MethodGet, "/api/v1/deployment/?cols=service,zone,status,release,queued_at", nil, nil, &rows); err != nil {
+			format, err := outputFormat(output, outTable, objectFormats)
+			if err != nil {
 				return err
 			}
-			return render(cmd.OutOrStdout(), output, "table", rows)
+			rows, err := c.list(cmd.Context(), "/api/v1/deployment/?cols=service,zone,status,release,queued_at")
+			if err != nil {
+				return err
+			}
+			return showObjects(cmd.OutOrStdout(), format, rows)
 		},
 	}
 	get := &cobra.Command{
 		Use: "get ID", Short: "Show a delivery: its status, attempts and output", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var rec map[string]any
+			format, err := outputFormat(output, outJSON, objectFormats)
+			if err != nil {
+				return err
+			}
+			var rec json.RawMessage
 			if _, err := c.do(cmd.Context(), http.MethodGet, objectPath("deployment", args[0]), nil, nil, &rec); err != nil {
 				return err
 			}
-			return render(cmd.OutOrStdout(), output, "json", rec)
+			return showObject(cmd.OutOrStdout(), format, rec)
 		},
 	}
 	operate := func(verb, short string) *cobra.Command {
 		return &cobra.Command{
 			Use: verb + " ID", Short: short, Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				var out map[string]any
-				if _, err := c.do(cmd.Context(), http.MethodPost, "/api/v1/deliveries/"+url.PathEscape(args[0])+"/"+verb, nil, []byte("{}"), &out); err != nil {
+				format, err := outputFormat(output, outTable, objectFormats)
+				if err != nil {
 					return err
 				}
-				return render(cmd.OutOrStdout(), output, "table", out)
+				return write(cmd, c, http.MethodPost, "/api/v1/deliveries/"+url.PathEscape(args[0])+"/"+verb, nil, []byte("{}"), format)
 			},
 		}
 	}

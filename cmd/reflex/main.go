@@ -48,6 +48,7 @@ Every flag can also be set with a REFLEX_* environment variable: --max-body is
 REFLEX_MAX_BODY. Flags given on the command line win.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(),
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return bindEnv(cmd.Flags())
 		},

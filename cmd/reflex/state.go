@@ -13,10 +13,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/reflexops/reflex/state"
 )
 
 // objectInput is where a command reads an object document from.
@@ -72,22 +73,29 @@ func newStateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "state",
 		Short: "Read and change live state on a running Reflex",
-		Long: `Read and change live-state objects (pipeline, service, instance, build, release,
-state, apikey) on a running Reflex. The server is --url (REFLEX_URL) and the
-API key REFLEX_APIKEY.`,
+		Long: wrapWords("Read and change live-state objects on a running Reflex. TYPE is one of "+
+			strings.Join(state.Types(), ", ")+". The server is --url (REFLEX_URL) and the API key REFLEX_APIKEY.", 78) + `
+
+-o json, yaml or table prints any answer in that form: lists, history and
+the answers of writes default to a table, get to JSON.`,
 	}
 	c := apiFlags(cmd)
 	var output string
-	cmd.PersistentFlags().StringVarP(&output, "output", "o", "", "output: table or json (default: table for list and history, json otherwise)")
+	cmd.PersistentFlags().StringVarP(&output, "output", "o", "", "output: json, yaml or table (default: table for list, history and writes, json for get)")
+	types := state.Types()
 
 	list := &cobra.Command{
-		Use: "list TYPE", Short: "List objects of a type", Args: cobra.ExactArgs(1),
+		Use: "list TYPE", Short: "List objects of a type", Args: cobra.ExactArgs(1), ValidArgsFunction: completeType,
 		Example: "  reflex state list service --match 'bct-*' --cols pipeline,zone",
 	}
 	var match, cols string
 	list.Flags().StringVar(&match, "match", "", "glob on names, e.g. 'bct-*'")
 	list.Flags().StringVar(&cols, "cols", "", "fields to show, comma-separated (* for all)")
 	list.RunE = func(cmd *cobra.Command, args []string) error {
+		format, err := outputFormat(output, outTable, objectFormats)
+		if err != nil {
+			return err
+		}
 		q := url.Values{}
 		if match != "" {
 			q.Set("match", match)
@@ -95,59 +103,71 @@ API key REFLEX_APIKEY.`,
 		if cols != "" {
 			q.Set("cols", cols)
 		}
-		var out []map[string]any
-		if _, err := c.do(cmd.Context(), http.MethodGet, "/api/v1/"+url.PathEscape(args[0])+"/?"+q.Encode(), nil, nil, &out); err != nil {
+		out, err := c.list(cmd.Context(), "/api/v1/"+url.PathEscape(args[0])+"/?"+q.Encode())
+		if err != nil {
 			return err
 		}
-		return render(cmd.OutOrStdout(), output, "table", out)
+		return showObjects(cmd.OutOrStdout(), format, out)
 	}
 
-	get := &cobra.Command{Use: "get TYPE NAME", Short: "Show one object", Args: cobra.ExactArgs(2)}
+	get := &cobra.Command{Use: "get TYPE NAME", Short: "Show one object", Args: cobra.ExactArgs(2), ValidArgsFunction: completeType}
 	var version int
 	get.Flags().IntVar(&version, "version", 0, "show this revision instead of the current one")
 	get.RunE = func(cmd *cobra.Command, args []string) error {
+		format, err := outputFormat(output, outJSON, objectFormats)
+		if err != nil {
+			return err
+		}
 		path := objectPath(args[0], args[1])
 		if version > 0 {
 			path += "?version=" + strconv.Itoa(version)
 		}
-		var out map[string]any
+		var out json.RawMessage
 		if _, err := c.do(cmd.Context(), http.MethodGet, path, nil, nil, &out); err != nil {
 			return err
 		}
-		return render(cmd.OutOrStdout(), output, "json", out)
+		return showObject(cmd.OutOrStdout(), format, out)
 	}
 
-	history := &cobra.Command{Use: "history TYPE NAME", Short: "List the kept revisions of an object", Args: cobra.ExactArgs(2)}
+	history := &cobra.Command{Use: "history TYPE NAME", Short: "List the kept revisions of an object", Args: cobra.ExactArgs(2), ValidArgsFunction: completeType}
 	history.RunE = func(cmd *cobra.Command, args []string) error {
-		var out []map[string]any
+		format, err := outputFormat(output, outTable, objectFormats)
+		if err != nil {
+			return err
+		}
+		var out []json.RawMessage
 		if _, err := c.do(cmd.Context(), http.MethodGet, objectPath(args[0], args[1])+"/versions", nil, nil, &out); err != nil {
 			return err
 		}
-		return render(cmd.OutOrStdout(), output, "table", out)
+		return showObjects(cmd.OutOrStdout(), format, out)
 	}
 
 	var in objectInput
 	create := &cobra.Command{
-		Use: "create TYPE", Short: "Create an object", Args: cobra.ExactArgs(1),
+		Use: "create TYPE", Short: "Create an object", Args: cobra.ExactArgs(1), ValidArgsFunction: completeType,
 		Example: `  reflex state create pipeline -c '{"name":"bct","services":["bct-test","bct-prod"]}'
   reflex state create service -f service.json`,
 	}
 	in.register(create)
 	create.RunE = func(cmd *cobra.Command, args []string) error {
+		format, err := outputFormat(output, outTable, objectFormats)
+		if err != nil {
+			return err
+		}
 		body, err := in.read(cmd.InOrStdin())
 		if err != nil {
 			return err
 		}
-		return write(cmd, c, http.MethodPost, "/api/v1/"+url.PathEscape(args[0]), nil, body, output)
+		return write(cmd, c, http.MethodPost, "/api/v1/"+url.PathEscape(args[0]), nil, body, format)
 	}
 
 	var ifMatch int
-	update := &cobra.Command{Use: "update TYPE NAME", Short: "Replace an object with a new document", Args: cobra.ExactArgs(2)}
+	update := &cobra.Command{Use: "update TYPE NAME", Short: "Replace an object with a new document", Args: cobra.ExactArgs(2), ValidArgsFunction: completeType}
 	merge := &cobra.Command{
-		Use: "merge TYPE NAME", Short: "Merge fields into an object (RFC 7386: null removes a field)", Args: cobra.ExactArgs(2),
+		Use: "merge TYPE NAME", Short: "Merge fields into an object (RFC 7386: null removes a field)", Args: cobra.ExactArgs(2), ValidArgsFunction: completeType,
 		Example: `  reflex state merge service bct-prod -c '{"status":{"deploying":true}}'`,
 	}
-	del := &cobra.Command{Use: "delete TYPE NAME", Short: "Delete an object", Args: cobra.ExactArgs(2)}
+	del := &cobra.Command{Use: "delete TYPE NAME", Short: "Delete an object", Args: cobra.ExactArgs(2), ValidArgsFunction: completeType}
 	for _, sub := range []*cobra.Command{update, merge, del} {
 		sub.Flags().IntVar(&ifMatch, "if-match", 0, "write only if the object is at this revision")
 	}
@@ -161,32 +181,49 @@ API key REFLEX_APIKEY.`,
 		return h
 	}
 	update.RunE = func(cmd *cobra.Command, args []string) error {
+		format, err := outputFormat(output, outTable, objectFormats)
+		if err != nil {
+			return err
+		}
 		body, err := in.read(cmd.InOrStdin())
 		if err != nil {
 			return err
 		}
-		return write(cmd, c, http.MethodPut, objectPath(args[0], args[1]), conditional(), body, output)
+		return write(cmd, c, http.MethodPut, objectPath(args[0], args[1]), conditional(), body, format)
 	}
 	merge.RunE = func(cmd *cobra.Command, args []string) error {
+		format, err := outputFormat(output, outTable, objectFormats)
+		if err != nil {
+			return err
+		}
 		body, err := in.read(cmd.InOrStdin())
 		if err != nil {
 			return err
 		}
 		h := conditional()
 		h.Set("Content-Type", "application/merge-patch+json")
-		return write(cmd, c, http.MethodPatch, objectPath(args[0], args[1]), h, body, output)
+		return write(cmd, c, http.MethodPatch, objectPath(args[0], args[1]), h, body, format)
 	}
 	del.RunE = func(cmd *cobra.Command, args []string) error {
-		return write(cmd, c, http.MethodDelete, objectPath(args[0], args[1]), conditional(), nil, output)
+		format, err := outputFormat(output, outTable, objectFormats)
+		if err != nil {
+			return err
+		}
+		return write(cmd, c, http.MethodDelete, objectPath(args[0], args[1]), conditional(), nil, format)
 	}
 
 	watch := &cobra.Command{
-		Use:   "watch [TYPE...]",
-		Short: "Print object changes as they happen",
-		Long: `Print object changes as they happen, one line each (or one JSON object each
-with -o json). The stream resumes where it stopped after a network failure.`,
+		Use:       "watch [TYPE...]",
+		Short:     "Print object changes as they happen",
+		ValidArgs: types,
+		Long: `Print object changes as they happen, one line each, or each change as a JSON
+object (one a line) with -o json, or as a YAML document with -o yaml. The
+stream resumes where it stopped after a network failure.`,
 	}
 	watch.RunE = func(cmd *cobra.Command, args []string) error {
+		if output != "" && output != outJSON && output != outYAML {
+			return fmt.Errorf("--output %q: watch prints a line per change, or json or yaml", output)
+		}
 		return watchChanges(cmd.Context(), c, args, output, cmd.OutOrStdout(), cmd.ErrOrStderr())
 	}
 
@@ -194,75 +231,61 @@ with -o json). The stream resumes where it stopped after a network failure.`,
 	return cmd
 }
 
+// completeType completes a command's first argument, its TYPE.
+func completeType(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return state.Types(), cobra.ShellCompDirectiveNoFileComp
+}
+
 func objectPath(typ, name string) string {
 	return "/api/v1/" + url.PathEscape(typ) + "/" + url.PathEscape(name)
 }
 
-// write sends a write and prints its answer.
-func write(cmd *cobra.Command, c *apiClient, method, path string, h http.Header, body []byte, output string) error {
-	var out map[string]any
+// write sends a write and prints its answer: a one-row table (STATUS NAME
+// REVISION) unless -o asks for json or yaml.
+func write(cmd *cobra.Command, c *apiClient, method, path string, h http.Header, body []byte, format string) error {
+	var out json.RawMessage
 	if _, err := c.do(cmd.Context(), method, path, h, body, &out); err != nil {
 		return err
 	}
-	return render(cmd.OutOrStdout(), output, "table", out)
+	return show(cmd.OutOrStdout(), format, view{data: out, table: func() (table, error) {
+		answer, err := asObject(out)
+		return writeTable(answer), err
+	}})
 }
 
-// render prints v as JSON or as a table.
-func render(w io.Writer, output, fallback string, v any) error {
-	if output == "" {
-		output = fallback
-	}
-	switch output {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	case "table":
-		return table(w, v)
-	}
-	return fmt.Errorf("--output %q: want table or json", output)
-}
-
-// table prints a list of objects as columns, or one object as key: value
-// lines.
-func table(w io.Writer, v any) error {
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	defer tw.Flush()
-	switch t := v.(type) {
-	case map[string]any:
-		for _, k := range sortedKeys(t) {
-			fmt.Fprintf(tw, "%s:\t%s\n", k, cell(t[k]))
-		}
-	case []map[string]any:
-		cols := columns(t)
-		fmt.Fprintln(tw, strings.ToUpper(strings.Join(cols, "\t")))
-		for _, row := range t {
-			cells := make([]string, len(cols))
-			for i, col := range cols {
-				cells[i] = cell(row[col])
+// showObjects prints a list of objects, each as the server sent it (its
+// fields in its order) for json and yaml.
+func showObjects(w io.Writer, format string, items []json.RawMessage) error {
+	return show(w, format, view{data: items, table: func() (table, error) {
+		rows := make([]map[string]any, len(items))
+		for i, item := range items {
+			var err error
+			if rows[i], err = asObject(item); err != nil {
+				return table{}, err
 			}
-			fmt.Fprintln(tw, strings.Join(cells, "\t"))
 		}
-	}
-	return nil
+		return objectsTable(rows), nil
+	}})
 }
 
-// columns orders a table's columns: name first, then the rest sorted.
-func columns(rows []map[string]any) []string {
-	seen := map[string]bool{}
-	for _, r := range rows {
-		for k := range r {
-			seen[k] = true
-		}
+// showObject prints one object; as a table, it is a one-row table.
+func showObject(w io.Writer, format string, obj json.RawMessage) error {
+	return show(w, format, view{data: obj, table: func() (table, error) {
+		row, err := asObject(obj)
+		return objectsTable([]map[string]any{row}), err
+	}})
+}
+
+// asObject decodes an answer that must be a JSON object.
+func asObject(raw json.RawMessage) (map[string]any, error) {
+	var obj map[string]any
+	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+		return nil, fmt.Errorf("decode the answer: want a JSON object, got %.40s", raw)
 	}
-	var cols []string
-	for _, first := range []string{"name", "revision"} {
-		if seen[first] {
-			cols = append(cols, first)
-			delete(seen, first)
-		}
-	}
-	return append(cols, sortedKeys(seen)...)
+	return obj, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -272,19 +295,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-func cell(v any) string {
-	switch t := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return t
-	case float64:
-		return strconv.FormatFloat(t, 'f', -1, 64)
-	}
-	raw, _ := json.Marshal(v)
-	return string(raw)
 }
 
 // watchChanges follows /api/v1/watch and reconnects after a failure,
@@ -367,9 +377,18 @@ func printStream(r io.Reader, last, output string, out io.Writer) (string, error
 }
 
 func printChange(out io.Writer, output, name, data string) error {
-	if output == "json" {
-		_, err := fmt.Fprintln(out, data)
+	switch output {
+	case outJSON:
+		_, err := fmt.Fprintf(out, "%s\n", unescapeHTML([]byte(data)))
 		return err
+	case outYAML:
+		if !json.Valid([]byte(data)) {
+			return fmt.Errorf("undecodable change: %.40s", data)
+		}
+		if _, err := fmt.Fprintln(out, "---"); err != nil {
+			return err
+		}
+		return printYAML(out, json.RawMessage(data))
 	}
 	var msg struct {
 		Op       string         `json:"op"`
