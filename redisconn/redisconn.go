@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -33,7 +32,7 @@ type Conn struct {
 	// Addr is a printable address, without credentials.
 	Addr string
 
-	mini *miniredis.Miniredis
+	embedded *Embedded
 }
 
 // EmbeddedWarning is logged once when Reflex runs on the embedded Redis.
@@ -72,26 +71,19 @@ func Open(ctx context.Context, rawURL, embeddedAddr string, log *slog.Logger) (*
 }
 
 func openEmbedded(addr string, log *slog.Logger) (*Conn, error) {
-	mini := miniredis.NewMiniRedis()
-	mini.ClockTTL(true) // expire keys in real time, like a real server
-	if addr == "" {
-		addr = "127.0.0.1:0"
+	e, err := StartEmbedded(addr)
+	if err != nil {
+		return nil, err
 	}
-	if err := mini.StartAddr(addr); err != nil {
-		return nil, fmt.Errorf("start embedded Redis: %w", err)
-	}
-	log.Warn(EmbeddedWarning, "addr", mini.Addr())
-	client := redis.NewClient(&redis.Options{
-		Addr: mini.Addr(), DialTimeout: dialTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout,
-	})
-	return &Conn{Client: client, Embedded: true, Addr: "embedded:" + mini.Addr(), mini: mini}, nil
+	log.Warn(EmbeddedWarning, "addr", e.Addr())
+	return &Conn{Client: e.NewClient(), Embedded: true, Addr: "embedded:" + e.Addr(), embedded: e}, nil
 }
 
 // Close closes the pool and stops the embedded server, if any.
 func (c *Conn) Close() error {
 	err := c.Client.Close()
-	if c.mini != nil {
-		c.mini.Close()
+	if c.embedded != nil {
+		c.embedded.Close()
 	}
 	return err
 }

@@ -1,10 +1,13 @@
 // Package redistest gives tests a Redis of their own: an embedded one, or,
 // when REDIS_URL is set, a database of the real server that no other test
-// (in this process or another) uses at the same time.
+// (in this process or another) uses at the same time. On a real server the
+// suite uses only databases 1 to 15 that are empty or that it marked as
+// its own; it never writes to or flushes a database holding anything else.
 package redistest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -12,8 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/reflexops/reflex/redisconn"
 )
 
 // Redis is one test's Redis.
@@ -31,58 +35,43 @@ func New(t testing.TB) *Redis {
 	t.Helper()
 	base := os.Getenv("REDIS_URL")
 	if base == "" {
-		m := miniredis.NewMiniRedis()
-		m.ClockTTL(true)
-		if err := m.Start(); err != nil {
-			t.Fatalf("start embedded Redis: %v", err)
+		e, err := redisconn.StartEmbedded("")
+		if err != nil {
+			t.Fatal(err)
 		}
-		t.Cleanup(m.Close)
-		c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+		t.Cleanup(e.Close)
+		c := e.NewClient()
 		t.Cleanup(func() { c.Close() })
-		return &Redis{Client: c, URL: "redis://" + m.Addr() + "/0"}
+		return &Redis{Client: c, URL: "redis://" + e.Addr() + "/0"}
 	}
 	return lease(t, base)
 }
 
-// lease takes one of databases 1-15 of the real server, using a lock key in
-// database 0 so concurrent test processes never share a database.
+// lease takes a database of the real server at base for t, waiting up to
+// five minutes while other tests hold every usable one.
 func lease(t testing.TB, base string) *Redis {
 	t.Helper()
 	opts, err := redis.ParseURL(base)
 	if err != nil {
 		t.Fatalf("REDIS_URL: %v", err)
 	}
-	ctx := context.Background()
-	opts.DB = 0
-	locks := redis.NewClient(opts)
-	t.Cleanup(func() { locks.Close() })
 	owner := fmt.Sprintf("%d-%s-%d", os.Getpid(), t.Name(), time.Now().UnixNano())
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
-		for db := 1; db <= 15; db++ {
-			lock := "reflex-test:db:" + strconv.Itoa(db)
-			ok, err := locks.SetNX(ctx, lock, owner, 10*time.Minute).Result()
-			if err != nil {
-				t.Fatalf("lease a test database from %s: %v", base, err)
-			}
-			if !ok {
-				continue
-			}
-			dbOpts := *opts
-			dbOpts.DB = db
-			c := redis.NewClient(&dbOpts)
-			if err := c.FlushDB(ctx).Err(); err != nil {
-				t.Fatalf("flush test database %d: %v", db, err)
-			}
+		l, err := acquire(context.Background(), opts, owner, leaseTTL)
+		if err == nil {
 			t.Cleanup(func() {
-				c.FlushDB(context.Background())
-				c.Close()
-				locks.Del(context.Background(), lock)
+				if err := l.release(context.Background()); err != nil {
+					t.Errorf("REDIS_URL %s: %v", redisconn.Redact(base), err)
+				}
 			})
-			return &Redis{Client: c, URL: withDB(base, db), Real: true}
+			return &Redis{Client: l.client, URL: withDB(base, l.db), Real: true}
+		}
+		if !errors.Is(err, errBusy) {
+			t.Fatalf("REDIS_URL %s: %v", redisconn.Redact(base), err)
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("no free test database on the real Redis for 5 minutes")
+			t.Fatalf("REDIS_URL %s: no free test database for 5 minutes: %v", redisconn.Redact(base), err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -13,9 +13,9 @@ import (
 )
 
 // Server is a private redis-server process for fault tests, which stop and
-// restart it. It persists every write (appendfsync always), so a restart
-// loses nothing that was acknowledged, as a production Redis with AOF
-// would. The shared server on 6379 is never touched.
+// restart it. By default it persists every write (appendfsync always), so a
+// restart loses nothing that was acknowledged, as a production Redis with
+// AOF would. The shared server on 6379 is never touched.
 type Server struct {
 	// URL reaches the server.
 	URL string
@@ -23,13 +23,34 @@ type Server struct {
 	t    testing.TB
 	port int
 	dir  string
+	opts ServerOptions
 	cmd  *exec.Cmd
+}
+
+// ServerOptions tunes a private server. The zero value is StartServer's.
+type ServerOptions struct {
+	// Fsync is the appendfsync setting: "always" (the default) loses
+	// nothing on a crash; "everysec", a common production setting, is
+	// faster and fits benchmarks.
+	Fsync string
+	// Args are further redis-server arguments, such as
+	// "--maxmemory-policy", "allkeys-lru".
+	Args []string
 }
 
 // StartServer starts a private redis-server on a free port, or skips the
 // test when redis-server is not installed.
 func StartServer(t testing.TB) *Server {
 	t.Helper()
+	return StartServerWith(t, ServerOptions{})
+}
+
+// StartServerWith is StartServer with options.
+func StartServerWith(t testing.TB, opts ServerOptions) *Server {
+	t.Helper()
+	if opts.Fsync == "" {
+		opts.Fsync = "always"
+	}
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("redis-server is not installed; this fault test needs a real server to stop")
 	}
@@ -39,7 +60,7 @@ func StartServer(t testing.TB) *Server {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	s := &Server{t: t, port: port, dir: t.TempDir(), URL: fmt.Sprintf("redis://127.0.0.1:%d/0", port)}
+	s := &Server{t: t, port: port, dir: t.TempDir(), opts: opts, URL: fmt.Sprintf("redis://127.0.0.1:%d/0", port)}
 	s.Start()
 	t.Cleanup(s.Stop)
 	return s
@@ -48,10 +69,12 @@ func StartServer(t testing.TB) *Server {
 // Start starts (or restarts) the server and waits until it answers.
 func (s *Server) Start() {
 	s.t.Helper()
-	s.cmd = exec.Command("redis-server",
+	args := []string{
 		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--dir", s.dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always",
-		"--logfile", "")
+		"--dir", s.dir, "--save", "", "--appendonly", "yes", "--appendfsync", s.opts.Fsync,
+		"--logfile", "",
+	}
+	s.cmd = exec.Command("redis-server", append(args, s.opts.Args...)...)
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("start redis-server: %v", err)
 	}

@@ -1,0 +1,64 @@
+package redisconn
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// Embedded is an in-memory Redis server on a local port, for trials and
+// tests. Nothing is persisted. Keys with a TTL expire in real time, at
+// most a quarter of a second late; when the server holds very many keys,
+// the sweeps that expire them are spaced out so that they take at most a
+// twentieth of the time, and keys may outlive their TTL a little longer.
+type Embedded struct {
+	mini    *miniredis.Miniredis
+	expirer *expirer
+	wg      sync.WaitGroup
+	once    sync.Once
+}
+
+// StartEmbedded starts an embedded Redis listening on addr, or on a free
+// port of 127.0.0.1 when addr is empty.
+func StartEmbedded(addr string) (*Embedded, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	mini := miniredis.NewMiniRedis()
+	if err := mini.StartAddr(addr); err != nil {
+		return nil, fmt.Errorf("start embedded Redis on %s: %w", addr, err)
+	}
+	e := &Embedded{mini: mini, expirer: newExpirer(expirerParams{
+		mini: mini, interval: expiryInterval, budget: expiryBudget,
+	})}
+	e.expirer.start(&e.wg)
+	return e, nil
+}
+
+// Addr returns the host:port the server listens on.
+func (e *Embedded) Addr() string { return e.mini.Addr() }
+
+// NewClient returns a client of the server with Reflex's timeouts, whose
+// blocking stream reads (XREAD ... BLOCK) wait in the client instead of
+// in the server: the server would re-run a blocked read after
+// every command it executes, at the cost of a scan of the whole stream
+// each time. Other clients of the server work too, only slower.
+func (e *Embedded) NewClient() *redis.Client {
+	c := redis.NewClient(&redis.Options{
+		Addr: e.Addr(), DialTimeout: dialTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout,
+	})
+	c.AddHook(newPollReads(readPoll))
+	return c
+}
+
+// Close stops expiring keys and stops the server, dropping everything it
+// held. It may be called more than once.
+func (e *Embedded) Close() {
+	e.once.Do(func() {
+		e.expirer.shutdown()
+		e.wg.Wait()
+		e.mini.Close()
+	})
+}
