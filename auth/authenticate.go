@@ -47,6 +47,66 @@ type cached struct {
 	expires time.Time
 }
 
+// Fresh is Authenticate without the cache: the key is read again, for
+// decisions that must see a revocation at once (an open watch stream when
+// its key changes).
+func (a *Authenticator) Fresh(ctx context.Context, authorization string) (*Caller, error) {
+	a.Forget(keyName(authorization))
+	return a.Authenticate(ctx, authorization)
+}
+
+// Forget drops what the cache holds for the API key named name, so its
+// next use reads it again: called when the key changes or is deleted.
+func (a *Authenticator) Forget(name string) {
+	if name == "" {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for digest, e := range a.cache {
+		if e.caller.Name == name {
+			delete(a.cache, digest)
+		}
+	}
+}
+
+// Run forgets cached keys as they change, on this and every other
+// replica, until ctx ends: a deleted key or secret stops working as soon
+// as the change reaches the replica, not when its cache entry expires.
+func (a *Authenticator) Run(ctx context.Context, hub *state.Hub) {
+	for ctx.Err() == nil {
+		sub := hub.Subscribe()
+		a.mu.Lock()
+		clear(a.cache) // changes may have been missed while unsubscribed
+		a.mu.Unlock()
+		a.follow(ctx, sub)
+		sub.Close()
+	}
+}
+
+func (a *Authenticator) follow(ctx context.Context, sub *state.Subscription) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ch, ok := <-sub.C:
+			if !ok {
+				return
+			}
+			if ch.Type == state.TypeAPIKey {
+				a.Forget(ch.Name)
+			}
+		}
+	}
+}
+
+// keyName returns the name part of a bearer token, "" when it has none.
+func keyName(authorization string) string {
+	token, _ := strings.CutPrefix(authorization, "Bearer ")
+	name, _, _ := splitKey(token)
+	return name
+}
+
 // DefaultCacheTTL is how long a verified key is trusted without reading it
 // again: a deleted key or secret stops working within this time.
 const DefaultCacheTTL = 5 * time.Second

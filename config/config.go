@@ -95,6 +95,9 @@ type SourceSpec struct {
 	// literal, "env:NAME" or "file:PATH". Several at once let a secret be
 	// rotated without downtime. At least one is required.
 	Secrets []string `yaml:"secrets"`
+	// MaxBody is the largest delivery the source accepts, e.g. "1MiB".
+	// Default: the server's --max-body, which it may only lower.
+	MaxBody string `yaml:"max_body"`
 }
 
 // Source is a validated source, ready for the intake.
@@ -105,6 +108,8 @@ type Source struct {
 	Connector connectors.Connector
 	// Secrets are the resolved secrets, none of them empty.
 	Secrets [][]byte
+	// MaxBody is the source's own body limit; 0 leaves the server's.
+	MaxBody int64
 }
 
 var sourceName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
@@ -175,6 +180,11 @@ func (c *Config) validate() error {
 		if _, err := registry.Lookup(s.Connector); err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
+		if s.MaxBody != "" {
+			if _, err := ParseSize(s.MaxBody); err != nil {
+				return fmt.Errorf("%s: max_body: %w", where, err)
+			}
+		}
 		seen[s.Name] = true
 	}
 	return nil
@@ -231,6 +241,29 @@ func (c *Config) SigningKey() (id, seed string, err error) {
 	return "", "", fmt.Errorf("delivery signing key %q is not declared", id)
 }
 
+// OwnSecretRefs returns the secret references of the server's own keys:
+// encryption, delivery signing and the GitHub token. No source may use
+// them.
+func (c *Config) OwnSecretRefs() []string {
+	var out []string
+	if c.Encryption != nil {
+		for _, k := range c.Encryption.Keys {
+			out = append(out, k.Secret)
+		}
+	}
+	if d := c.Delivery; d != nil {
+		if d.Signing != nil {
+			for _, k := range d.Signing.Keys {
+				out = append(out, k.Secret)
+			}
+		}
+		if d.GitHub != nil {
+			out = append(out, d.GitHub.Token)
+		}
+	}
+	return out
+}
+
 // KeyRing resolves the encryption keys; nil when none are configured.
 func (c *Config) KeyRing() (*state.KeyRing, error) {
 	e := c.Encryption
@@ -266,6 +299,11 @@ func (c *Config) ResolveSources() ([]Source, error) {
 			return nil, fmt.Errorf("source %q: %w", s.Name, err)
 		}
 		src := Source{Name: s.Name, Connector: conn}
+		if s.MaxBody != "" {
+			if src.MaxBody, err = ParseSize(s.MaxBody); err != nil {
+				return nil, fmt.Errorf("source %q: max_body: %w", s.Name, err)
+			}
+		}
 		for i, ref := range s.Secrets {
 			secret, err := ResolveSecret(ref)
 			if err != nil {

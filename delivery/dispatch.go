@@ -85,6 +85,20 @@ type queued struct {
 	Expires     time.Duration `json:"expires"`
 }
 
+// ErrNoZone is wrapped when a delivery's service names no zone: no agent
+// could run it, and retrying changes nothing.
+var ErrNoZone = errors.New("the service has no zone: nothing can run its deliveries")
+
+// Zone returns the zone whose agents run a service's deliveries, or an
+// error wrapping ErrNoZone.
+func Zone(service *state.Object) (string, error) {
+	zone, _ := service.Content["zone"].(string)
+	if zone == "" {
+		return "", fmt.Errorf("service %s: %w", service.Name, ErrNoZone)
+	}
+	return zone, nil
+}
+
 // ErrNoSigner is returned when deliveries are asked for but no signing key
 // is configured.
 var ErrNoSigner = errors.New("no delivery signing key is configured (delivery.signing in the configuration)")
@@ -104,6 +118,10 @@ type Dispatcher struct {
 	// ReapAfter is how long a delivery may look lost (its job gone while
 	// its record says it runs) before the reaper ends it. Default 2m.
 	ReapAfter time.Duration
+	// Retention bounds how many delivery records are kept.
+	Retention Retention
+	// Now is the dispatcher's clock. Default time.Now.
+	Now func() time.Time
 }
 
 // writer is who delivery records are written by.
@@ -125,9 +143,9 @@ func (d *Dispatcher) Deliver(ctx context.Context, ev *event.Event, m triggers.Ma
 	if d.Signer == nil {
 		return "", ErrNoSigner
 	}
-	zone, _ := m.Service.Content["zone"].(string)
-	if zone == "" {
-		return "", fmt.Errorf("service %s has no zone: nothing can run its deliveries", m.Service.Name)
+	zone, err := Zone(m.Service)
+	if err != nil {
+		return "", err
 	}
 	t := m.Trigger
 	job := Job{
@@ -137,6 +155,12 @@ func (d *Dispatcher) Deliver(ctx context.Context, ev *event.Event, m triggers.Ma
 	}
 	if ev.Repository != nil {
 		job.Event.Repository = ev.Repository.Name
+	}
+	if a := ev.Artifact; a != nil {
+		job.Event.Image, job.Event.Digest = a.Reference, a.Digest
+		if job.Event.Image == "" && a.Repository != "" && a.Tag != "" {
+			job.Event.Image = a.Repository + ":" + a.Tag
+		}
 	}
 	q := queued{Job: job, MaxAttempts: t.MaxAttempts, Expires: t.Expires}
 	rec, err := d.Store.Object(ctx, state.TypeDeploy, job.ID, 0)
@@ -153,6 +177,26 @@ func (d *Dispatcher) Deliver(ctx context.Context, ev *event.Event, m triggers.Ma
 	return job.ID, d.dispatch(ctx, &q, t.KeepLatest)
 }
 
+// eventDoc is a job's event as its deployment record keeps it.
+func eventDoc(e EventRef) map[string]any {
+	doc := map[string]any{"id": e.ID, "source": e.Source, "kind": e.Kind, "repository": e.Repository, "commit": e.Commit}
+	if e.Image != "" {
+		doc["image"] = e.Image
+	}
+	if e.Digest != "" {
+		doc["digest"] = e.Digest
+	}
+	return doc
+}
+
+// eventRefOf reads the event a deployment record keeps.
+func eventRefOf(rec *state.Object) EventRef {
+	m, _ := rec.Content["event"].(map[string]any)
+	get := func(k string) string { s, _ := m[k].(string); return s }
+	return EventRef{ID: get("id"), Source: get("source"), Kind: get("kind"), Repository: get("repository"),
+		Commit: get("commit"), Image: get("image"), Digest: get("digest")}
+}
+
 // record creates the deployment record and keeps the job for dispatch.
 func (d *Dispatcher) record(ctx context.Context, q *queued) error {
 	raw, err := json.Marshal(q)
@@ -165,8 +209,8 @@ func (d *Dispatcher) record(ctx context.Context, q *queued) error {
 	j := q.Job
 	content := map[string]any{
 		"name": j.ID, "service": j.Service, "zone": j.Zone, "trigger": j.Trigger, "action": j.Action,
-		"status": "queued", "queued_at": now(), "attempts": []any{},
-		"event": map[string]any{"id": j.Event.ID, "source": j.Event.Source, "kind": j.Event.Kind, "repository": j.Event.Repository, "commit": j.Event.Commit},
+		"status": "queued", "queued_at": d.nowStamp(), "attempts": []any{},
+		"event": eventDoc(j.Event),
 	}
 	if len(j.Params) > 0 {
 		params := map[string]any{}
@@ -209,9 +253,20 @@ func (d *Dispatcher) dispatch(ctx context.Context, q *queued, keepLatest bool) e
 	return d.enqueue(ctx, q)
 }
 
-// enqueue signs a job afresh and queues it on its zone's queue.
+// enqueue signs a job afresh and queues it on its zone's queue. The
+// service is marked deploying, and its release's next version set, first:
+// an agent may run a short action to its end before any report of it is
+// applied, and the live state must say so before it starts.
 func (d *Dispatcher) enqueue(ctx context.Context, q *queued) error {
 	j := q.Job
+	if err := d.mark(ctx, j.Service, true, ""); err != nil {
+		return err
+	}
+	if j.Release != "" {
+		if err := d.moveRelease(ctx, j.Service, "next", releaseOf(j.Release, j.Event), d.now()); err != nil {
+			return err
+		}
+	}
 	j.IssuedAt = time.Now().UTC()
 	j.ExpiresAt = j.IssuedAt.Add(q.Expires)
 	payload, err := d.Signer.Sign(&j)
@@ -284,4 +339,13 @@ func (d *Dispatcher) setStatus(ctx context.Context, id, status string, extra map
 	}
 }
 
-func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
+// now returns the dispatcher's current time.
+func (d *Dispatcher) now() time.Time {
+	if d.Now != nil {
+		return d.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// nowStamp returns the current time as records store it.
+func (d *Dispatcher) nowStamp() string { return stamp(d.now()) }

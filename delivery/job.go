@@ -58,6 +58,9 @@ type EventRef struct {
 	Kind       string `json:"kind,omitempty"`
 	Repository string `json:"repository,omitempty"`
 	Commit     string `json:"commit,omitempty"`
+	// Image and Digest name the artifact the event published, if any.
+	Image  string `json:"image,omitempty"`
+	Digest string `json:"digest,omitempty"`
 }
 
 // ID derives a delivery id from a trigger and an event.

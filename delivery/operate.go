@@ -34,13 +34,17 @@ func (d *Dispatcher) Cancel(ctx context.Context, id, by string) error {
 		if errors.Is(err, asynq.ErrTaskNotFound) || (err != nil && !errors.Is(err, asynq.ErrQueueNotFound)) {
 			return fmt.Errorf("%w: delivery %s was taken by an agent meanwhile", ErrState, id)
 		}
+		release, _ := rec.Content["release"].(string)
+		if err := d.ended(ctx, service, release); err != nil {
+			return err
+		}
 		if err := d.next(ctx, service, id); err != nil {
 			return err
 		}
 	default:
 		return fmt.Errorf("%w: delivery %s is %v; only a waiting or queued one can be cancelled", ErrState, id, rec.Content["status"])
 	}
-	d.setStatus(ctx, id, "cancelled", map[string]any{"reason": "cancelled by " + by, "finished_at": now()}, "waiting", "queued")
+	d.setStatus(ctx, id, "cancelled", map[string]any{"reason": "cancelled by " + by, "finished_at": d.nowStamp()}, "waiting", "queued")
 	return nil
 }
 

@@ -80,17 +80,18 @@ func (d *Dispatcher) reapOne(ctx context.Context, service, id string, grace time
 		return nil
 	}
 	d.Log.Error("delivery lost: its job is gone while it should run; recording it as failed", "service", service, "delivery", id)
-	if err := d.mark(ctx, service, false, ""); err != nil {
+	release, _ := rec.Content["release"].(string)
+	if err := d.ended(ctx, service, release); err != nil {
 		return err
 	}
 	d.GitHub.status(ctx, rec, "error", "the delivery was lost: its agent stopped on the last attempt")
 	d.setStatus(ctx, id, "failed", map[string]any{
-		"reason": "the job was lost: its agent stopped on the last attempt, or its job was removed", "finished_at": now(),
+		"reason": "the job was lost: its agent stopped on the last attempt, or its job was removed", "finished_at": d.nowStamp(),
 	}, status)
 	return d.next(ctx, service, id)
 }
 
-// RunReaper reaps every interval until ctx ends.
+// RunReaper reaps, and prunes old records, every interval until ctx ends.
 func (d *Dispatcher) RunReaper(ctx context.Context, interval time.Duration) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -101,6 +102,11 @@ func (d *Dispatcher) RunReaper(ctx context.Context, interval time.Duration) {
 		case <-tick.C:
 			if err := d.Reap(ctx); err != nil && ctx.Err() == nil {
 				d.Log.Warn("cannot reap deliveries", "error", err)
+			}
+			if n, err := d.Prune(ctx); err != nil && ctx.Err() == nil {
+				d.Log.Warn("cannot prune delivery records", "error", err)
+			} else if n > 0 {
+				d.Log.Info("old delivery records removed", "count", n)
 			}
 		}
 	}

@@ -72,7 +72,7 @@ func (d *Dispatcher) started(ctx context.Context, cur *state.Object, r Report) e
 		return err
 	}
 	if release != "" {
-		if err := d.moveRelease(ctx, service, "next", release, r.At); err != nil {
+		if err := d.moveRelease(ctx, service, "next", releaseOf(release, eventRefOf(cur)), r.At); err != nil {
 			return err
 		}
 	}
@@ -128,13 +128,13 @@ func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, r Report, 
 			return err
 		}
 		if release != "" {
-			if err := d.moveRelease(ctx, service, "current", release, r.At); err != nil {
+			if err := d.moveRelease(ctx, service, "current", releaseOf(release, eventRefOf(cur)), r.At); err != nil {
 				return err
 			}
 		}
 		d.GitHub.status(ctx, cur, "success", "delivered by "+r.Agent)
 	case "failed":
-		if err := d.mark(ctx, service, false, ""); err != nil {
+		if err := d.ended(ctx, service, release); err != nil {
 			return err
 		}
 		d.GitHub.status(ctx, cur, "failure", firstLine(r.Error, "the action failed"))
@@ -227,6 +227,10 @@ func (d *Dispatcher) refused(ctx context.Context, r Report) error {
 		})
 		if err == nil {
 			service, _ := rec.Content["service"].(string)
+			release, _ := rec.Content["release"].(string)
+			if err := d.ended(ctx, service, release); err != nil {
+				return err
+			}
 			d.GitHub.status(ctx, rec, "error", firstLine(r.Error, "refused by the agent"))
 			return d.next(ctx, service, r.ID)
 		}
@@ -262,18 +266,49 @@ func (d *Dispatcher) mark(ctx context.Context, service string, deploying bool, r
 	return nil
 }
 
+// releaseOf is the version a delivery installs, as a release object
+// records it: the version, the image and digest the event published, and
+// the build of its commit.
+func releaseOf(version string, e EventRef) map[string]any {
+	v := map[string]any{"version": version}
+	if e.Image != "" {
+		v["image"] = e.Image
+	}
+	if e.Digest != "" {
+		v["digest"] = e.Digest
+	}
+	if e.Commit != "" && e.Repository != "" {
+		v["build"] = state.BuildName(e.Source, e.Repository, e.Commit)
+	}
+	return v
+}
+
 // moveRelease updates the service's release object: the version about to
-// run becomes next; once it runs, current moves to previous.
-func (d *Dispatcher) moveRelease(ctx context.Context, service, slot, version string, at time.Time) error {
+// run becomes next; once it runs, current moves to previous. Slot "" drops
+// next, when it is still this version: the delivery ended without
+// installing it.
+func (d *Dispatcher) moveRelease(ctx context.Context, service, slot string, version map[string]any, at time.Time) error {
 	_, _, err := d.Store.Upsert(ctx, state.TypeRelease, service, writer, func(cur *state.Object) (*state.Object, error) {
 		next := cur.Copy()
 		next.Content["service"] = service
-		v := map[string]any{"version": version, "at": stamp(at)}
-		if slot == "next" {
+		v := make(map[string]any, len(version)+1)
+		for k, x := range version {
+			v[k] = x
+		}
+		v["at"] = stamp(at)
+		switch slot {
+		case "next":
 			next.Content["next"] = v
 			return next, nil
+		case "":
+			n, _ := cur.Content["next"].(map[string]any)
+			if n == nil || n["version"] != version["version"] {
+				return nil, state.ErrNoChange
+			}
+			delete(next.Content, "next")
+			return next, nil
 		}
-		if c, ok := cur.Content["current"].(map[string]any); ok && c["version"] != version {
+		if c, ok := cur.Content["current"].(map[string]any); ok && c["version"] != version["version"] {
 			next.Content["previous"] = c
 		}
 		next.Content["current"] = v
@@ -284,6 +319,22 @@ func (d *Dispatcher) moveRelease(ctx context.Context, service, slot, version str
 		return fmt.Errorf("move the release of %s: %w", service, err)
 	}
 	return nil
+}
+
+// ended records on the service that a delivery of release ended without
+// installing it: no longer deploying, and the release's next version
+// dropped.
+func (d *Dispatcher) ended(ctx context.Context, service, release string) error {
+	if err := d.mark(ctx, service, false, ""); err != nil {
+		return err
+	}
+	if release == "" {
+		return nil
+	}
+	if _, err := d.Store.Object(ctx, state.TypeRelease, service, 0); errors.Is(err, state.ErrNotFound) {
+		return nil
+	}
+	return d.moveRelease(ctx, service, "", map[string]any{"version": release}, d.now())
 }
 
 func attemptsOf(o *state.Object) []map[string]any {

@@ -57,6 +57,10 @@ type Event struct {
 	Attempts int `json:"attempts,omitempty"`
 	// Error is the last processing error, if any.
 	Error string `json:"error,omitempty"`
+	// TriggerErrors are the triggers that could not decide on the event:
+	// an expression that failed to evaluate, a service that does not exist
+	// or has no zone. Such a trigger delivers nothing; the others do.
+	TriggerErrors []string `json:"trigger_errors,omitempty"`
 	// ProcessedAt is when processing finished, successfully or not.
 	ProcessedAt *time.Time `json:"processed_at,omitempty"`
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -29,6 +30,7 @@ func authenticate(a *auth.Authenticator) gin.HandlerFunc {
 			return
 		}
 		c.Set(callerKey, caller)
+		addLogAttrs(c, slog.String("apikey", caller.Name))
 		c.Next()
 	}
 }

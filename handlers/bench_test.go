@@ -33,12 +33,12 @@ func BenchmarkIntake(b *testing.B) {
 	ctx, log := context.Background(), slog.New(slog.DiscardHandler)
 	store := state.New(r.Client, state.Options{Check: policies.Check})
 	secret := []byte("bench-secret")
-	b.Setenv("BENCH_SECRET", string(secret))
-	src := state.NewObject(state.TypeSource, map[string]any{"name": "acme-github", "connector": "github", "secrets": []any{"env:BENCH_SECRET"}})
+	b.Setenv("REFLEX_SECRET_BENCH", string(secret))
+	src := state.NewObject(state.TypeSource, map[string]any{"name": "acme-github", "connector": "github", "secrets": []any{"env:REFLEX_SECRET_BENCH"}})
 	if _, err := store.Create(ctx, src, "bench"); err != nil {
 		b.Fatal(err)
 	}
-	set := sources.NewSet(store, log, nil)
+	set := sources.NewSet(store, log, nil, sources.SecretRefs{})
 	engine := policies.NewEngine(store, log)
 	if err := policies.EnsureDefaults(ctx, store); err != nil {
 		b.Fatal(err)
@@ -47,7 +47,7 @@ func BenchmarkIntake(b *testing.B) {
 		b.Fatal(err)
 	}
 	intake := &jobs.Intake{Client: asynq.NewClientFromRedisClient(r.Client), Store: store, Log: log}
-	hooks := handlers.NewHooks(set, intake, engine, 0)
+	hooks := handlers.NewHooks(set, intake, engine, handlers.HooksOptions{})
 	router, err := handlers.NewRouter(handlers.Deps{Redis: r.Client, Store: store, Hooks: hooks, Log: log})
 	if err != nil {
 		b.Fatal(err)

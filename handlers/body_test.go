@@ -55,3 +55,53 @@ func TestReadBody(t *testing.T) {
 		})
 	}
 }
+
+// TestBodyBudget: bodies hold their buffers in the budget until released;
+// one that does not fit is refused with 503 before or while it is read,
+// and every byte taken comes back.
+func TestBodyBudget(t *testing.T) {
+	budget := NewBodyBudget(200 << 10)
+	request := func(size int, declared bool) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(strings.Repeat("x", size)))
+		r.ContentLength = -1
+		if declared {
+			r.ContentLength = int64(size)
+		}
+		return r
+	}
+	status := func(err error) int {
+		var he *Error
+		if errors.As(err, &he) {
+			return he.Status
+		}
+		return 0
+	}
+	first, releaseFirst, err := readBodyWithin(request(120<<10, true), 1<<20, budget)
+	if err != nil || len(first) != 120<<10 {
+		t.Fatalf("first body: %d bytes, %v", len(first), err)
+	}
+	if _, release, err := readBodyWithin(request(100<<10, true), 1<<20, budget); status(err) != http.StatusServiceUnavailable {
+		t.Fatalf("a declared body over what is left = %v, want 503", err)
+	} else {
+		release()
+	}
+	if _, release, err := readBodyWithin(request(150<<10, false), 1<<20, budget); status(err) != http.StatusServiceUnavailable {
+		t.Fatalf("an undeclared body over what is left = %v, want 503", err)
+	} else {
+		release()
+	}
+	small, releaseSmall, err := readBodyWithin(request(10<<10, false), 1<<20, budget)
+	if err != nil || len(small) != 10<<10 {
+		t.Fatalf("a small body beside the first: %d bytes, %v", len(small), err)
+	}
+	releaseFirst()
+	releaseSmall()
+	if used := budget.used.Load(); used != 0 {
+		t.Fatalf("%d bytes still held after every body was released", used)
+	}
+	if _, release, err := readBodyWithin(request(150<<10, false), 1<<20, budget); err != nil {
+		t.Fatalf("once released, a body that fits = %v", err)
+	} else {
+		release()
+	}
+}

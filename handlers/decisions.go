@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 
@@ -13,27 +14,34 @@ import (
 	"github.com/reflexops/reflex/state"
 )
 
-// decisions serves the decision trails and the policy test.
+// decisions serves the decision trails and the policy test; it reads
+// objects as the object API does.
 type decisions struct {
-	store *state.Store
-	authz policies.Authorizer
+	objects
 }
 
-// list answers GET /api/v1/decisions/{event-id}: every authorization
-// decision made about the event, oldest first.
+// list answers GET /api/v1/decisions/{event-id}: the authorization
+// decisions made about the event, oldest first, one page at a time
+// (limit, cursor).
 func (h decisions) list(c *gin.Context) {
 	ctx := c.Request.Context()
+	limit, err := pageLimit(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	ev, err := h.store.Event(ctx, c.Param("id"), c.Query("source"))
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	trail, err := h.store.Decisions(ctx, ev.Source, ev.ID)
+	page, err := h.store.DecisionsPage(ctx, ev.Source, ev.ID, c.Query("cursor"), limit)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, trail)
+	linkNext(c, page.Next)
+	writeJSON(c, http.StatusOK, page.Decisions)
 }
 
 // testRequest is the body of POST /api/v1/decisions/test.
@@ -89,7 +97,15 @@ func (h decisions) test(c *gin.Context) {
 	ctx := c.Request.Context()
 	r := policies.Request{Action: t.Action, Caller: t.Caller, IP: t.IP, Headers: t.Headers, Sensitive: t.Sensitive, Verified: t.Verified == nil || *t.Verified}
 	if t.Type != "" {
+		// The object is read as the asking caller may read it: a test
+		// must not tell what exists, or what it holds, to anyone else.
 		o, err := h.store.Object(ctx, t.Type, t.Name, 0)
+		switch {
+		case errors.Is(err, state.ErrNotFound):
+			err = h.missing(c, policies.ActionRead, t.Type, t.Name, err)
+		case err == nil:
+			err = h.allow(c, policies.ActionRead, o, false)
+		}
 		if err != nil {
 			fail(c, err)
 			return
@@ -123,5 +139,5 @@ func (h decisions) test(c *gin.Context) {
 		fail(c, Errorf(http.StatusBadRequest, `caller is required for an object target, e.g. {"name":"ci"}`))
 		return
 	}
-	c.JSON(http.StatusOK, h.authz.Authorize(ctx, r))
+	writeJSON(c, http.StatusOK, h.authz.Authorize(ctx, r))
 }

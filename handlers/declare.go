@@ -96,7 +96,7 @@ func (h declare) compute(c *gin.Context) (*plan.Plan, bool) {
 // field by field. Nothing is changed.
 func (h declare) plan(c *gin.Context) {
 	if p, ok := h.compute(c); ok {
-		c.JSON(http.StatusOK, p)
+		writeJSON(c, http.StatusOK, p)
 	}
 }
 
@@ -112,5 +112,5 @@ func (h declare) apply(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "applied", "applied": res.Applied, "keys": res.Keys, "unmanaged": p.Unmanaged})
+	writeJSON(c, http.StatusOK, gin.H{"status": "applied", "applied": res.Applied, "keys": res.Keys, "unmanaged": p.Unmanaged})
 }

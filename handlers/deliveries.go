@@ -48,5 +48,5 @@ func (h deliveries) operate(c *gin.Context) {
 		return
 	}
 	status := map[string]string{"retry": "queued", "cancel": "cancelled"}[c.Param("op")]
-	c.JSON(http.StatusOK, writeAnswer{Status: status, Name: rec.Name})
+	writeJSON(c, http.StatusOK, writeAnswer{Status: status, Name: rec.Name})
 }

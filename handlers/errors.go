@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 
@@ -39,6 +38,8 @@ type answer struct {
 	Status  string `json:"status"`
 	Message string `json:"message,omitempty"`
 	ID      string `json:"id,omitempty"`
+	// RequestID names a failed request's log line.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // retryAfterUnavailable is the Retry-After sent while Redis is unreachable.
@@ -77,20 +78,14 @@ func fail(c *gin.Context, err error) {
 
 // errorMiddleware writes the response for the first error a handler
 // recorded, and logs server-side failures with their cause.
-func errorMiddleware(log *slog.Logger) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		c.Next()
-		if len(c.Errors) == 0 || c.Writer.Written() {
-			return
-		}
-		he := classify(c.Errors[0].Err)
-		if he.Status >= 500 {
-			log.LogAttrs(c.Request.Context(), slog.LevelError, "request failed",
-				slog.String("path", c.FullPath()), slog.Int("status", he.Status), slog.Any("error", c.Errors[0].Err))
-		}
-		if he.RetryAfter > 0 {
-			c.Header("Retry-After", strconv.Itoa(he.RetryAfter))
-		}
-		c.JSON(he.Status, answer{Status: "failed", Message: he.Message})
+func errorMiddleware(c *gin.Context) {
+	c.Next()
+	if len(c.Errors) == 0 || c.Writer.Written() {
+		return
 	}
+	he := classify(c.Errors[0].Err)
+	if he.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(he.RetryAfter))
+	}
+	writeJSON(c, he.Status, answer{Status: "failed", Message: he.Message, RequestID: c.GetString(requestIDKey)})
 }

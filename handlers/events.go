@@ -4,8 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -18,18 +17,17 @@ import (
 type events struct{ store *state.Store }
 
 // list answers GET /api/v1/events: a JSON array, newest first. Query:
-// source (one source only), limit (page size, default 50, at most 1000) and
-// before (an RFC 3339 time: events received strictly before it). When a
-// page is full, a Link header names the next one.
+// source (one source only), limit (page size, default 50, at most 1000),
+// before (an RFC 3339 time: start with events received strictly before
+// it), cursor (the next page, as the Link header names it) and format
+// (reflex, or cloudevents for a CloudEvents batch). When more events
+// follow, a Link header names the next page.
 func (h events) list(c *gin.Context) {
-	f := state.EventFilter{Source: c.Query("source")}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > state.MaxListLimit {
-			fail(c, Errorf(http.StatusBadRequest, "limit must be a number from 1 to %d", state.MaxListLimit))
-			return
-		}
-		f.Limit = n
+	f := state.EventFilter{Source: c.Query("source"), Cursor: c.Query("cursor")}
+	var err error
+	if f.Limit, err = pageLimit(c); err != nil {
+		fail(c, err)
+		return
 	}
 	if v := c.Query("before"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
@@ -39,22 +37,41 @@ func (h events) list(c *gin.Context) {
 		}
 		f.Before = t
 	}
-	evs, err := h.store.Events(c.Request.Context(), f)
+	cloudEvents, err := wantsCloudEvents(c)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	limit := f.Limit
-	if limit == 0 {
-		limit = state.DefaultListLimit
+	page, err := h.store.Events(c.Request.Context(), f)
+	if err != nil {
+		fail(c, err)
+		return
 	}
-	if len(evs) == limit {
-		q := c.Request.URL.Query()
-		q.Set("before", evs[len(evs)-1].ReceivedAt.Format(time.RFC3339Nano))
-		next := url.URL{Path: c.Request.URL.Path, RawQuery: q.Encode()}
-		c.Header("Link", "<"+next.String()+`>; rel="next"`)
+	linkNext(c, page.Next)
+	if !cloudEvents {
+		writeJSON(c, http.StatusOK, page.Events)
+		return
 	}
-	c.JSON(http.StatusOK, evs)
+	batch := make([]event.CloudEvent, len(page.Events))
+	for i, ev := range page.Events {
+		batch[i] = ev.CloudEvent()
+	}
+	c.Header("Content-Type", "application/cloudevents-batch+json")
+	writeJSON(c, http.StatusOK, batch)
+}
+
+// wantsCloudEvents reads ?format= (reflex or cloudevents); without it, an
+// Accept of application/cloudevents-batch+json asks for CloudEvents too.
+func wantsCloudEvents(c *gin.Context) (bool, error) {
+	switch c.Query("format") {
+	case "cloudevents":
+		return true, nil
+	case "reflex":
+		return false, nil
+	case "":
+		return strings.Contains(c.GetHeader("Accept"), "application/cloudevents-batch+json"), nil
+	}
+	return false, Errorf(http.StatusBadRequest, "format must be reflex or cloudevents")
 }
 
 // get answers GET /api/v1/events/{id}: one event, by the id the intake
@@ -77,10 +94,10 @@ func (h events) get(c *gin.Context) {
 			fail(c, err)
 			return
 		}
-		c.JSON(http.StatusOK, eventView{Event: ev, Decisions: trail})
+		writeJSON(c, http.StatusOK, eventView{Event: ev, Decisions: trail})
 	case "cloudevents":
 		c.Header("Content-Type", "application/cloudevents+json")
-		c.JSON(http.StatusOK, ev.CloudEvent())
+		writeJSON(c, http.StatusOK, ev.CloudEvent())
 	default:
 		fail(c, Errorf(http.StatusBadRequest, "format must be reflex or cloudevents"))
 	}

@@ -14,7 +14,7 @@ const readyTimeout = 2 * time.Second
 
 // healthz answers while the process serves requests.
 func healthz(c *gin.Context) {
-	c.JSON(http.StatusOK, answer{Status: "ok"})
+	writeJSON(c, http.StatusOK, answer{Status: "ok"})
 }
 
 // readyz answers 200 when Redis answers, 503 otherwise.
@@ -24,9 +24,9 @@ func readyz(rdb redis.UniversalClient) gin.HandlerFunc {
 		defer cancel()
 		if err := rdb.Ping(ctx).Err(); err != nil {
 			c.Header("Retry-After", "5")
-			c.JSON(http.StatusServiceUnavailable, answer{Status: "failed", Message: "Redis is unreachable"})
+			writeJSON(c, http.StatusServiceUnavailable, answer{Status: "failed", Message: "Redis is unreachable"})
 			return
 		}
-		c.JSON(http.StatusOK, answer{Status: "ok"})
+		writeJSON(c, http.StatusOK, answer{Status: "ok"})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -26,15 +27,38 @@ type Hooks struct {
 	intake  *jobs.Intake
 	authz   policies.Authorizer
 	maxBody int64
+	budget  *BodyBudget
 	now     func() time.Time
+}
+
+// HooksOptions configures the intake. Zero values take the documented
+// defaults.
+type HooksOptions struct {
+	// MaxBody is the largest body any source accepts; a source's own
+	// max_body may only lower it. Default DefaultMaxBody.
+	MaxBody int64
+	// Budget bounds the body bytes held at once across requests. Default
+	// DefaultBodyBudget; a negative value bounds nothing.
+	Budget int64
+	// Now is the intake's clock. Default time.Now.
+	Now func() time.Time
 }
 
 // NewHooks returns the intake for the sources of set, whose deliveries the
 // authorizer must allow to receive.
-func NewHooks(set *sources.Set, intake *jobs.Intake, authz policies.Authorizer, maxBody int64) *Hooks {
-	h := &Hooks{sources: set, intake: intake, authz: authz, maxBody: maxBody, now: time.Now}
+func NewHooks(set *sources.Set, intake *jobs.Intake, authz policies.Authorizer, o HooksOptions) *Hooks {
+	h := &Hooks{sources: set, intake: intake, authz: authz, maxBody: o.MaxBody, now: o.Now}
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBody
+	}
+	switch {
+	case o.Budget == 0:
+		h.budget = NewBodyBudget(DefaultBodyBudget)
+	case o.Budget > 0:
+		h.budget = NewBodyBudget(o.Budget)
+	}
+	if h.now == nil {
+		h.now = time.Now
 	}
 	return h
 }
@@ -75,7 +99,12 @@ func (h *Hooks) Receive(c *gin.Context) {
 			Message: fmt.Sprintf("source %q cannot verify deliveries on this server; its operator can see why in the server log", name)})
 		return
 	}
-	body, err := readBody(c.Request, h.maxBody)
+	limit := h.maxBody
+	if src.MaxBody > 0 {
+		limit = min(limit, src.MaxBody)
+	}
+	body, release, err := readBodyWithin(c.Request, limit, h.budget)
+	defer release()
 	if err != nil {
 		c.Header("Connection", "close")
 		fail(c, err)
@@ -93,7 +122,13 @@ func (h *Hooks) Receive(c *gin.Context) {
 		return
 	}
 	if res.Ping {
-		c.JSON(http.StatusOK, answer{Status: "ok", Message: "pong"})
+		writeJSON(c, http.StatusOK, answer{Status: "ok", Message: "pong"})
+		return
+	}
+	// Payloads are stored and served as JSON: bytes that are not UTF-8
+	// would be served as a document that is not valid JSON.
+	if !utf8.Valid(res.Payload) {
+		fail(c, fmt.Errorf("%w: the payload is not valid UTF-8", connectors.ErrMalformed))
 		return
 	}
 	ev := res.Event
@@ -105,7 +140,7 @@ func (h *Hooks) Receive(c *gin.Context) {
 		fail(c, err)
 		return
 	} else if seen {
-		c.JSON(http.StatusOK, answer{Status: "duplicate", ID: ev.ID})
+		writeJSON(c, http.StatusOK, answer{Status: "duplicate", ID: ev.ID})
 		return
 	}
 	d := h.authz.Authorize(ctx, policies.Request{
@@ -124,10 +159,10 @@ func (h *Hooks) Receive(c *gin.Context) {
 		return
 	}
 	if outcome == jobs.Duplicate {
-		c.JSON(http.StatusOK, answer{Status: "duplicate", ID: ev.ID})
+		writeJSON(c, http.StatusOK, answer{Status: "duplicate", ID: ev.ID})
 		return
 	}
-	c.JSON(http.StatusAccepted, answer{Status: "accepted", ID: ev.ID})
+	writeJSON(c, http.StatusAccepted, answer{Status: "accepted", ID: ev.ID})
 }
 
 // refuse records a delivery that policy refused and answers 403 with the
@@ -139,7 +174,7 @@ func (h *Hooks) refuse(c *gin.Context, ev *event.Event, d policies.Decision, tra
 		return
 	}
 	addLogAttrs(c, slog.String("decision", d.Reason))
-	c.JSON(http.StatusForbidden, refusal{Status: "failed", Message: "refused by policy: " + d.Reason, ID: ev.ID, Decision: d})
+	writeJSON(c, http.StatusForbidden, refusal{Status: "failed", Message: "refused by policy: " + d.Reason, ID: ev.ID, Decision: d})
 }
 
 // refusal is the answer to a delivery that policy refused.

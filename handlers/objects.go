@@ -6,6 +6,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,6 +24,16 @@ const maxObjectBody = 1 << 20
 type objects struct {
 	store *state.Store
 	authz policies.Authorizer
+	// keys forgets an API key this replica changed at once; the other
+	// replicas forget it as the change reaches them.
+	keys *auth.Authenticator
+}
+
+// wrote is called after a write of an object lands.
+func (h objects) wrote(typ, name string) {
+	if typ == state.TypeAPIKey && h.keys != nil {
+		h.keys.Forget(name)
+	}
 }
 
 // allow asks the authorizer and returns a 403 error when it refuses. The
@@ -61,8 +72,21 @@ func (h objects) view(c *gin.Context, o *state.Object) map[string]any {
 // and checks the caller may act on it; on failure it answers and returns
 // nil.
 func (h objects) load(c *gin.Context, typ string, version int64, action policies.Action, sensitive bool) *state.Object {
-	o, err := h.store.Object(c.Request.Context(), typ, c.Param("name"), version)
-	if err == nil {
+	name := c.Param("name")
+	o, err := h.store.Object(c.Request.Context(), typ, name, version)
+	switch {
+	case errors.Is(err, state.ErrNotFound) && version != 0:
+		// A revision no longer kept: decided on the object as it is now.
+		if cur, curErr := h.store.Object(c.Request.Context(), typ, name, 0); curErr == nil {
+			if denied := h.allow(c, action, cur, sensitive); denied != nil {
+				err = denied
+			}
+		} else {
+			err = h.missing(c, action, typ, name, err)
+		}
+	case errors.Is(err, state.ErrNotFound):
+		err = h.missing(c, action, typ, name, err)
+	case err == nil:
 		err = h.allow(c, action, o, sensitive)
 	}
 	if err != nil {
@@ -70,6 +94,18 @@ func (h objects) load(c *gin.Context, typ string, version int64, action policies
 		return nil
 	}
 	return o
+}
+
+// missing returns the answer for an object that does not exist. Whether
+// an object exists is told only to a caller whose rights cover its name
+// whatever the object holds; anyone else is refused exactly as for an
+// object that exists and it may not touch, so answers never reveal what
+// exists.
+func (h objects) missing(c *gin.Context, action policies.Action, typ, name string, notFound error) error {
+	if err := h.allow(c, action, &state.Object{Type: typ, Name: name}, false); err != nil {
+		return err
+	}
+	return notFound
 }
 
 // knownType checks the type parameter.
@@ -83,14 +119,31 @@ func knownType(c *gin.Context) (string, bool) {
 }
 
 // list answers GET /api/v1/{type}/: the objects the caller may read, as a
-// JSON array. ?match= is a glob on names; ?cols= picks fields (name, id
-// and revision by default; * for all).
+// JSON array, one page at a time. Query: match (a glob on names), cols
+// (fields; name, id and revision by default; * for all), limit (page
+// size, default 50, at most 1000), cursor (the next page, as the Link
+// header names it), order (name, or newest for newest first; deliveries
+// default to newest) and, per type, equality filters on a few fields
+// (deployment: service, zone, status, …).
 func (h objects) list(c *gin.Context) {
 	typ, ok := knownType(c)
 	if !ok {
 		return
 	}
-	all, err := h.store.Objects(c.Request.Context(), typ, c.Query("match"))
+	q, filters, err := objectQuery(c, typ)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	q.Keep = func(o *state.Object) bool {
+		for field, want := range filters {
+			if got, _ := o.Content[field].(string); got != want {
+				return false
+			}
+		}
+		return h.allow(c, policies.ActionRead, o, false) == nil // row-level
+	}
+	page, err := h.store.ListObjects(c.Request.Context(), q)
 	if err != nil {
 		fail(c, err)
 		return
@@ -99,14 +152,49 @@ func (h objects) list(c *gin.Context) {
 	if v := c.Query("cols"); v != "" {
 		cols = append([]string{"name"}, strings.Split(v, ",")...)
 	}
-	out := make([]map[string]any, 0, len(all))
-	for _, o := range all {
-		if h.allow(c, policies.ActionRead, o, false) != nil {
-			continue // row-level: only what the caller may read
-		}
+	out := make([]map[string]any, 0, len(page.Objects))
+	for _, o := range page.Objects {
 		out = append(out, project(h.view(c, o), cols))
 	}
-	c.JSON(http.StatusOK, out)
+	linkNext(c, page.Next)
+	writeJSON(c, http.StatusOK, out)
+}
+
+// listParams are the query parameters every object list takes.
+var listParams = []string{"match", "cols", "limit", "cursor", "order"}
+
+// objectQuery reads a list's query: paging, order and the type's field
+// filters. An unknown parameter is refused, so a misspelt filter never
+// silently lists everything.
+func objectQuery(c *gin.Context, typ string) (state.ObjectQuery, map[string]string, error) {
+	q := state.ObjectQuery{Type: typ, Match: c.Query("match"), Cursor: c.Query("cursor"), Newest: state.NewestFirst(typ)}
+	var err error
+	if q.Limit, err = pageLimit(c); err != nil {
+		return q, nil, err
+	}
+	switch c.Query("order") {
+	case "":
+	case "name":
+		q.Newest = false
+	case "newest":
+		q.Newest = true
+	default:
+		return q, nil, Errorf(http.StatusBadRequest, "order must be name or newest")
+	}
+	filters := map[string]string{}
+	allowed := state.ListFilters(typ)
+	for param, values := range c.Request.URL.Query() {
+		switch {
+		case slices.Contains(listParams, param):
+		case slices.Contains(allowed, param):
+			filters[param] = values[0]
+		case len(allowed) == 0:
+			return q, nil, Errorf(http.StatusBadRequest, "unknown query parameter %q (a list of %s takes %s)", param, typ, strings.Join(listParams, ", "))
+		default:
+			return q, nil, Errorf(http.StatusBadRequest, "unknown query parameter %q (a list of %s takes %s, and filters %s)", param, typ, strings.Join(listParams, ", "), strings.Join(allowed, ", "))
+		}
+	}
+	return q, filters, nil
 }
 
 func project(doc map[string]any, cols []string) map[string]any {
@@ -145,10 +233,11 @@ func (h objects) get(c *gin.Context) {
 		return
 	}
 	c.Header("ETag", etag(o.Version))
-	c.JSON(http.StatusOK, h.view(c, o))
+	writeJSON(c, http.StatusOK, h.view(c, o))
 }
 
-// versions answers GET /api/v1/{type}/{name}/versions, newest first.
+// versions answers GET /api/v1/{type}/{name}/versions, newest first, one
+// page at a time (limit, cursor).
 func (h objects) versions(c *gin.Context) {
 	typ, ok := knownType(c)
 	if !ok {
@@ -158,12 +247,18 @@ func (h objects) versions(c *gin.Context) {
 	if o == nil {
 		return
 	}
-	list, err := h.store.Versions(c.Request.Context(), typ, o.Name)
+	limit, err := pageLimit(c)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, list)
+	page, err := h.store.Versions(c.Request.Context(), typ, o.Name, c.Query("cursor"), limit)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	linkNext(c, page.Next)
+	writeJSON(c, http.StatusOK, page.Versions)
 }
 
 // create answers POST /api/v1/{type}: 201 with the new object's id and
@@ -197,7 +292,7 @@ func (h objects) create(c *gin.Context) {
 	}
 	c.Header("ETag", etag(created.Version))
 	c.Header("Location", "/api/v1/"+typ+"/"+created.Name)
-	c.JSON(http.StatusCreated, writeAnswer{Status: "created", Name: created.Name, ID: created.ID, Version: created.Version, Key: key})
+	writeJSON(c, http.StatusCreated, writeAnswer{Status: "created", Name: created.Name, ID: created.ID, Version: created.Version, Key: key})
 }
 
 // writeAnswer is the answer to a write.
@@ -286,16 +381,20 @@ func (h objects) update(c *gin.Context, edit func(typ, name string, doc map[stri
 	}
 	name := c.Param("name")
 	o, changed, err := h.store.Update(c.Request.Context(), typ, name, ifVersion, callerOf(c).Name, edit(typ, name, doc))
+	if errors.Is(err, state.ErrNotFound) {
+		err = h.missing(c, policies.ActionWrite, typ, name, err)
+	}
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	c.Header("ETag", etag(o.Version))
 	if !changed {
-		c.JSON(http.StatusAccepted, writeAnswer{Status: "unchanged", Name: o.Name, Version: o.Version})
+		writeJSON(c, http.StatusAccepted, writeAnswer{Status: "unchanged", Name: o.Name, Version: o.Version})
 		return
 	}
-	c.JSON(http.StatusOK, writeAnswer{Status: "updated", Name: o.Name, Version: o.Version})
+	h.wrote(typ, o.Name)
+	writeJSON(c, http.StatusOK, writeAnswer{Status: "updated", Name: o.Name, Version: o.Version})
 }
 
 // remove answers DELETE /api/v1/{type}/{name}.
@@ -321,12 +420,16 @@ func (h objects) remove(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, writeAnswer{Status: "deleted", Name: o.Name})
+	h.wrote(typ, o.Name)
+	writeJSON(c, http.StatusOK, writeAnswer{Status: "deleted", Name: o.Name})
 }
 
 // addSecret answers POST /api/v1/apikey/{name}/secrets: a new key for
 // rotation, shown only this once.
 func (h objects) addSecret(c *gin.Context) {
+	if !apikeyRoute(c) {
+		return
+	}
 	o := h.load(c, state.TypeAPIKey, 0, policies.ActionWrite, true)
 	if o == nil {
 		return
@@ -336,11 +439,14 @@ func (h objects) addSecret(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, writeAnswer{Status: "created", Name: updated.Name, Version: updated.Version, Key: key})
+	writeJSON(c, http.StatusCreated, writeAnswer{Status: "created", Name: updated.Name, Version: updated.Version, Key: key})
 }
 
 // removeSecret answers DELETE /api/v1/apikey/{name}/secrets/{id}.
 func (h objects) removeSecret(c *gin.Context) {
+	if !apikeyRoute(c) {
+		return
+	}
 	o := h.load(c, state.TypeAPIKey, 0, policies.ActionWrite, true)
 	if o == nil {
 		return
@@ -350,7 +456,18 @@ func (h objects) removeSecret(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, writeAnswer{Status: "deleted", Name: updated.Name, Version: updated.Version})
+	h.wrote(state.TypeAPIKey, o.Name)
+	writeJSON(c, http.StatusOK, writeAnswer{Status: "deleted", Name: updated.Name, Version: updated.Version})
+}
+
+// apikeyRoute checks that a secrets route names an API key, the only type
+// that has secrets.
+func apikeyRoute(c *gin.Context) bool {
+	if c.Param("type") != state.TypeAPIKey {
+		fail(c, Errorf(http.StatusNotFound, "only API keys have secrets: /api/v1/apikey/{name}/secrets"))
+		return false
+	}
+	return true
 }
 
 // readDocument reads a JSON object body of at most maxObjectBody bytes.

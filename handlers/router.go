@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -49,7 +51,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
-	r.Use(recovery(d.Log), accessLog(d.Log), errorMiddleware(d.Log))
+	r.Use(requestID, recovery(d.Log), accessLog(d.Log), errorMiddleware)
 	r.NoRoute(func(c *gin.Context) {
 		fail(c, Errorf(http.StatusNotFound, "no route for %s %s", c.Request.Method, c.Request.URL.Path))
 	})
@@ -70,7 +72,8 @@ func NewRouter(d Deps) (http.Handler, error) {
 	api.GET("/events/:id", readEvents, ev.get)
 	api.GET("/events/:id/payload", readEvents, ev.payload)
 
-	dec := decisions{store: d.Store, authz: d.Authz}
+	obj := objects{store: d.Store, authz: d.Authz, keys: d.Auth}
+	dec := decisions{obj}
 	api.GET("/decisions/:id", readEvents, dec.list)
 	api.POST("/decisions/test", mayRead(d.Authz, state.TypePolicy), dec.test)
 
@@ -78,11 +81,11 @@ func NewRouter(d Deps) (http.Handler, error) {
 	api.POST("/plan", dcl.plan)
 	api.POST("/apply", dcl.apply)
 
-	obj := objects{store: d.Store, authz: d.Authz}
-	api.GET("/watch", watch{objects: obj, hub: d.Hub, auth: d.Auth}.serve)
+	api.GET("/watch", watch{objects: obj, hub: d.Hub, auth: d.Auth, log: d.Log}.serve)
 	api.POST("/deliveries/:id/:op", deliveries{objects: obj, dispatcher: d.Dispatcher}.operate)
-	api.POST("/apikey/:name/secrets", obj.addSecret)
-	api.DELETE("/apikey/:name/secrets/:id", obj.removeSecret)
+	// Every object route starts with /:type: a route with a literal first
+	// segment beside them (such as /apikey/…) would shadow them for its
+	// method, and DELETE /apikey/{name} would answer 405.
 	api.GET("/:type", obj.list)
 	api.GET("/:type/", obj.list)
 	api.POST("/:type", obj.create)
@@ -91,15 +94,49 @@ func NewRouter(d Deps) (http.Handler, error) {
 	api.PUT("/:type/:name", obj.replace)
 	api.PATCH("/:type/:name", obj.merge)
 	api.DELETE("/:type/:name", obj.remove)
+	api.POST("/:type/:name/secrets", obj.addSecret)
+	api.DELETE("/:type/:name/secrets/:id", obj.removeSecret)
 	return r, nil
 }
 
 // recovery turns a panic into a logged 500 with the usual JSON body.
 func recovery(log *slog.Logger) gin.HandlerFunc {
 	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
-		log.Error("panic while serving a request", "path", c.Request.URL.Path, "panic", err)
-		c.AbortWithStatusJSON(http.StatusInternalServerError, answer{Status: "failed", Message: "internal error; see the server log"})
+		log.Error("panic while serving a request", "path", c.Request.URL.Path, "request_id", c.GetString(requestIDKey), "panic", err)
+		c.AbortWithStatusJSON(http.StatusInternalServerError, answer{Status: "failed", Message: "internal error; see the server log", RequestID: c.GetString(requestIDKey)})
 	})
+}
+
+// requestIDKey holds the request's id in the gin context.
+const requestIDKey = "reflex.request_id"
+
+// requestID gives every request an id: the client's X-Request-Id when it
+// sends a usable one (a proxy's, say), else a new one. It is answered in
+// X-Request-Id, written in the request's log line and in error answers,
+// so a person reporting a failure can point at its log line.
+func requestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-Id")
+	if !validRequestID(id) {
+		var raw [12]byte
+		_, _ = rand.Read(raw[:])
+		id = hex.EncodeToString(raw[:])
+	}
+	c.Set(requestIDKey, id)
+	c.Header("X-Request-Id", id)
+	c.Next()
+}
+
+// validRequestID accepts 1 to 128 letters, digits, '.', '_', ':' and '-'.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == ':' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // logAttrsKey holds the attributes a handler adds to its request's log line.
@@ -113,8 +150,10 @@ func addLogAttrs(c *gin.Context, attrs ...slog.Attr) {
 	c.Set(logAttrsKey, append(list, attrs...))
 }
 
-// accessLog logs one line per request, enriched by the handler, with the
-// client-facing error message of a failed one. Probes log at debug level.
+// accessLog logs one line per request, enriched by the handler: its id,
+// the API key's name (never its secret), and for a failure the message
+// the client got; a 5xx is logged at error level with its cause, once.
+// Probes log at debug level.
 func accessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
@@ -123,17 +162,25 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 		if p := c.FullPath(); p == "/healthz" || p == "/readyz" {
 			level = slog.LevelDebug
 		}
+		status := c.Writer.Status()
 		attrs := []slog.Attr{
 			slog.String("method", c.Request.Method), slog.String("path", c.Request.URL.Path),
-			slog.Int("status", c.Writer.Status()), slog.Duration("duration", time.Since(start)),
-			slog.String("remote", c.ClientIP()),
+			slog.Int("status", status), slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.String("remote", c.ClientIP()), slog.String("request_id", c.GetString(requestIDKey)),
 		}
 		if extra, ok := c.Get(logAttrsKey); ok {
 			attrs = append(attrs, extra.([]slog.Attr)...)
 		}
 		if len(c.Errors) > 0 {
-			attrs = append(attrs, slog.String("error", classify(c.Errors[0].Err).Message))
-			if level == slog.LevelInfo && c.Writer.Status() < 500 {
+			he := classify(c.Errors[0].Err)
+			attrs = append(attrs, slog.String("error", he.Message))
+			switch {
+			case status >= 500:
+				level = slog.LevelError
+				if he.Err != nil {
+					attrs = append(attrs, slog.String("cause", he.Err.Error()))
+				}
+			case level == slog.LevelInfo:
 				level = slog.LevelWarn
 			}
 		}

@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -27,6 +29,7 @@ type watch struct {
 	objects
 	hub  *state.Hub
 	auth *auth.Authenticator
+	log  *slog.Logger
 }
 
 // changeMessage is the data of one change event.
@@ -100,8 +103,7 @@ func (h watch) serve(c *gin.Context) {
 		case <-tick.C:
 			// A key removed while it watches stops watching.
 			if _, err := h.auth.Authenticate(ctx, c.GetHeader("Authorization")); errors.Is(err, auth.ErrUnauthenticated) {
-				fmt.Fprint(c.Writer, "event: revoked\ndata: {\"reason\":\"the API key is no longer valid\"}\n\n")
-				c.Writer.Flush()
+				revoked(c)
 				return
 			}
 			fmt.Fprint(c.Writer, ": keepalive\n\n")
@@ -109,6 +111,10 @@ func (h watch) serve(c *gin.Context) {
 		case ch, ok := <-sub.C:
 			if !ok {
 				return // too slow, or shutting down: the client resumes
+			}
+			if !h.current(c, ch) {
+				revoked(c)
+				return
 			}
 			if last != "" && state.CompareChangeIDs(ch.ID, last) <= 0 {
 				continue // already sent from the backlog
@@ -118,6 +124,48 @@ func (h watch) serve(c *gin.Context) {
 			c.Writer.Flush()
 		}
 	}
+}
+
+// current keeps the stream's rights those of the caller now: a change of
+// the caller's own API key reads the key again (false when it no longer
+// authenticates), and a change of policies, scopes or groups is taken
+// into account before anything after it is sent.
+func (h watch) current(c *gin.Context, ch state.Change) bool {
+	ctx := c.Request.Context()
+	switch ch.Type {
+	case state.TypeAPIKey:
+		if ch.Name != callerOf(c).Name {
+			return true
+		}
+		caller, err := h.auth.Fresh(ctx, c.GetHeader("Authorization"))
+		if errors.Is(err, auth.ErrUnauthenticated) {
+			return false
+		}
+		if err == nil {
+			c.Set(callerKey, caller)
+		}
+	case state.TypePolicy, state.TypeScope, state.TypeGroup:
+		if s, ok := h.authz.(syncer); ok {
+			if err := s.Sync(ctx, ch.ID); err != nil {
+				// Decisions go on with the rules last loaded; the engine's
+				// own follower retries.
+				h.log.Warn("watch: cannot reload policies", "error", err)
+			}
+		}
+	}
+	return true
+}
+
+// syncer is implemented by authorizers that can catch up with the change
+// stream on demand (the policy engine).
+type syncer interface {
+	Sync(ctx context.Context, changeID string) error
+}
+
+// revoked ends a stream whose key no longer authenticates.
+func revoked(c *gin.Context) {
+	fmt.Fprint(c.Writer, "event: revoked\ndata: {\"reason\":\"the API key is no longer valid\"}\n\n")
+	c.Writer.Flush()
 }
 
 // send writes one change the caller may see.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/reflexops/reflex/auth"
@@ -35,14 +36,25 @@ type deliverDecision struct {
 
 // Process delivers what the event triggers. A delivery already recorded is
 // not decided or dispatched again, so processing an event twice delivers
-// once.
+// once. A trigger that cannot decide, or whose service has no zone, is
+// recorded in the event's TriggerErrors and delivers nothing; a failure to
+// read or write the live state is returned, so the event is processed
+// again.
 func (d *Deliveries) Process(ctx context.Context, ev *event.Event) error {
 	if d == nil {
 		return nil
 	}
-	matches, errs := d.Triggers.Match(ctx, ev)
-	for _, err := range errs {
+	matches, problems, err := d.Triggers.Match(ctx, ev)
+	if err != nil {
+		return err
+	}
+	ev.TriggerErrors = nil
+	problem := func(err error) {
 		d.Log.Warn("trigger not evaluated", "delivery_id", ev.ID, "error", err)
+		ev.TriggerErrors = append(ev.TriggerErrors, err.Error())
+	}
+	for _, err := range problems {
+		problem(err)
 	}
 	for _, m := range matches {
 		id := delivery.ID(m.Trigger.Name, ev.Source, ev.ID)
@@ -51,9 +63,13 @@ func (d *Deliveries) Process(ctx context.Context, ev *event.Event) error {
 			return err
 		}
 		if done {
-			if _, err := d.Dispatcher.Deliver(ctx, ev, m); err != nil && !errors.Is(err, delivery.ErrNoSigner) {
+			if _, err := d.Dispatcher.Deliver(ctx, ev, m); err != nil && !errors.Is(err, delivery.ErrNoSigner) && !errors.Is(err, delivery.ErrNoZone) {
 				return err // finish a dispatch that was interrupted
 			}
+			continue
+		}
+		if _, err := delivery.Zone(m.Service); err != nil {
+			problem(fmt.Errorf("trigger %s: %w", m.Trigger.Name, err))
 			continue
 		}
 		dec := d.Authz.Authorize(ctx, policies.Request{
@@ -73,10 +89,11 @@ func (d *Deliveries) Process(ctx context.Context, ev *event.Event) error {
 			log.Info("delivery refused by policy", "reason", dec.Reason)
 			continue
 		}
-		if _, err := d.Dispatcher.Deliver(ctx, ev, m); errors.Is(err, delivery.ErrNoSigner) {
+		switch _, err := d.Dispatcher.Deliver(ctx, ev, m); {
+		case errors.Is(err, delivery.ErrNoSigner):
 			log.Error("delivery not queued", "error", err)
 			continue
-		} else if err != nil {
+		case err != nil:
 			return err
 		}
 		log.Info("delivery queued", "delivery", id)

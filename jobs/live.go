@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/reflexops/reflex/event"
@@ -59,16 +58,10 @@ func isTaskKind(k event.Kind) bool {
 	return k == event.KindTaskQueued || k == event.KindTaskStarted || k == event.KindTaskFinished
 }
 
-// ObjectName joins parts into an object name, with a repository's "/" as
-// ":", e.g. acme-github:acme:widget.
-func ObjectName(parts ...string) string {
-	return strings.ReplaceAll(strings.Join(parts, ":"), "/", ":")
-}
-
 // repository sets one entry of a repository state object's section
 // (branches or workflows) unless the stored entry is newer.
 func (l LiveState) repository(ctx context.Context, ev *event.Event, section, key string, rec map[string]any, newer func(old, cur map[string]any) bool) error {
-	name := ObjectName(ev.Source, ev.Repository.Name)
+	name := state.ObjectName(ev.Source, ev.Repository.Name)
 	_, _, err := l.Store.Upsert(ctx, state.TypeState, name, writer, func(cur *state.Object) (*state.Object, error) {
 		next := cur.Copy()
 		next.Content["kind"] = "repository"
@@ -120,7 +113,7 @@ func (l LiveState) artifact(ctx context.Context, ev *event.Event) error {
 }
 
 func (l LiveState) upsertBuild(ctx context.Context, ev *event.Event, apply func(content map[string]any) bool) error {
-	name := ObjectName(ev.Source, ev.Repository.Name, shortSHA(ev.Commit))
+	name := state.BuildName(ev.Source, ev.Repository.Name, ev.Commit)
 	_, _, err := l.Store.Upsert(ctx, state.TypeBuild, name, writer, func(cur *state.Object) (*state.Object, error) {
 		next := cur.Copy()
 		next.Content["application"] = ev.Repository.Name
@@ -135,13 +128,6 @@ func (l LiveState) upsertBuild(ctx context.Context, ev *event.Event, apply func(
 		return fmt.Errorf("update build %s: %w", name, err)
 	}
 	return nil
-}
-
-func shortSHA(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
 }
 
 // setEntry sets content[section][key] = rec unless the stored entry is

@@ -85,14 +85,14 @@ type EventProcessor struct {
 func (p *EventProcessor) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	ev, payload, err := decodeProcessEvent(t.Payload())
 	if err != nil {
-		return fmt.Errorf("%w: %v", asynq.SkipRetry, err)
+		return permanent(err)
 	}
 	err = untilReachable(ctx, func(ctx context.Context) error { return LiveState{Store: p.Store}.Apply(ctx, ev) })
 	if err != nil {
-		return err
+		return permanent(err)
 	}
 	if err := untilReachable(ctx, func(ctx context.Context) error { return p.Deliveries.Process(ctx, ev) }); err != nil {
-		return err
+		return permanent(err)
 	}
 	now := p.now()
 	ev.Status, ev.Error, ev.ProcessedAt = event.StatusProcessed, "", &now

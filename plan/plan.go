@@ -92,6 +92,9 @@ func Desired(cfg *config.Config, lit Literals) []*state.Object {
 	var out []*state.Object
 	for _, s := range cfg.Sources {
 		content := map[string]any{"name": s.Name, "connector": s.Connector}
+		if s.MaxBody != "" {
+			content["max_body"] = s.MaxBody
+		}
 		var refs, literals []any
 		for i, sec := range s.Secrets {
 			switch {

@@ -73,7 +73,10 @@ func compileScope(o *state.Object) (*scope, error) {
 
 // snapshot is one compiled generation of the policies, scopes and groups.
 type snapshot struct {
-	gen      uint64
+	gen uint64
+	// asOf is the newest change in the change stream when the snapshot
+	// was read: it reflects every change up to there.
+	asOf     string
 	policies map[string]*policy
 	// index: action, then target type ("*" for scopes of every type), of
 	// the scopes that name no source; bySource: action, target type, then
@@ -130,6 +133,9 @@ type Engine struct {
 	log   *slog.Logger
 	snap  atomic.Pointer[snapshot]
 	gen   atomic.Uint64
+	// reload serializes reloads, so a slow one never replaces a newer
+	// snapshot.
+	reload sync.Mutex
 
 	mu    sync.Mutex
 	cache map[matchKey]bool // targeted scope match by object revision
@@ -155,7 +161,35 @@ func NewEngine(store *state.Store, log *slog.Logger) *Engine {
 
 // Reload reads and compiles every policy, scope and group.
 func (e *Engine) Reload(ctx context.Context) error {
+	e.reload.Lock()
+	defer e.reload.Unlock()
+	return e.reloadLocked(ctx)
+}
+
+// Sync makes the decisions that follow take every change up to changeID
+// (a position in the change stream) into account: when the engine has not
+// caught up with it yet, it reloads at once instead of waiting for its own
+// follower. A watch stream calls it on a change of policies, scopes or
+// groups before it sends what follows.
+func (e *Engine) Sync(ctx context.Context, changeID string) error {
+	if state.CompareChangeIDs(e.snap.Load().asOf, changeID) >= 0 {
+		return nil
+	}
+	e.reload.Lock()
+	defer e.reload.Unlock()
+	if state.CompareChangeIDs(e.snap.Load().asOf, changeID) >= 0 {
+		return nil // another caller reloaded meanwhile
+	}
+	return e.reloadLocked(ctx)
+}
+
+func (e *Engine) reloadLocked(ctx context.Context) error {
+	asOf, err := e.store.LastChangeID(ctx)
+	if err != nil {
+		return fmt.Errorf("load policies: %w", err)
+	}
 	snap := newSnapshot(e.gen.Add(1))
+	snap.asOf = asOf
 	pols, err := e.store.Objects(ctx, state.TypePolicy, "")
 	if err != nil {
 		return fmt.Errorf("load policies: %w", err)

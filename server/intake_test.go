@@ -215,6 +215,10 @@ func concurrentDeliveries(t *testing.T, in *instance, f fixtures.Fixture, n int)
 
 // TestUnknownSourceAndErrors: one case per error class, each with its
 // status and an actionable message that never echoes a secret.
+// notUTF8 is a push whose ref holds bytes that are not UTF-8: Go's JSON
+// decoder would take it (as U+FFFD), but it is not valid JSON to serve.
+var notUTF8 = []byte("{\"ref\":\"refs/heads/ma\xffin\",\"repository\":{\"full_name\":\"a/b\"}}")
+
 func TestIntakeErrors(t *testing.T) {
 	in := start(t, newRedis(t), func(o *server.Options) { o.MaxBody = 64 << 10 })
 	f := fixture(t, "push.branch")
@@ -249,6 +253,17 @@ func TestIntakeErrors(t *testing.T) {
 			h.Del("X-GitHub-Delivery")
 			return h
 		}, body: f.Body, want: 400, message: "X-GitHub-Delivery header is missing"},
+		{name: "event type not a name", path: "/hooks/acme-github", header: func() http.Header {
+			h := good()
+			h.Set("X-GitHub-Event", "../../x")
+			return h
+		}, body: f.Body, want: 400, message: "X-GitHub-Event header may hold only"},
+		{name: "event type of 60 KB", path: "/hooks/acme-github", header: func() http.Header {
+			h := good()
+			h.Set("X-GitHub-Event", strings.Repeat("p", 60<<10))
+			return h
+		}, body: f.Body, want: 400, message: "X-GitHub-Event header is longer than 64"},
+		{name: "payload not UTF-8", path: "/hooks/acme-github", header: func() http.Header { return signedHeaders(f, notUTF8, testSecret) }, body: notUTF8, want: 400, message: "not valid UTF-8"},
 		{name: "declared too large", path: "/hooks/acme-github", header: good, body: big, want: 413, message: "larger than the limit of 65536 bytes"},
 		{name: "chunked too large", path: "/hooks/acme-github", header: good, body: big, chunked: true, want: 413, message: "larger than the limit"},
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"sync"
 	"time"
@@ -63,6 +64,12 @@ type Options struct {
 	TrustedProxies []string
 	// MaxBody is the request body limit. Default handlers.DefaultMaxBody.
 	MaxBody int64
+	// BodyBudget bounds the webhook body bytes held at once across
+	// requests. Default handlers.DefaultBodyBudget; negative: no bound.
+	BodyBudget int64
+	// SecretRefs limits the secret references of sources this server's
+	// configuration does not declare itself.
+	SecretRefs sources.SecretRefs
 
 	// Worker runs the job worker when true.
 	Worker bool
@@ -74,6 +81,13 @@ type Options struct {
 
 	// Store tunes event history and de-duplication.
 	Store state.Options
+	// Deliveries tunes how long delivery records are kept.
+	Deliveries delivery.Retention
+	// ReapInterval is how often the worker looks for stuck deliveries and
+	// prunes old delivery records. Default 30s.
+	ReapInterval time.Duration
+	// Now is the clock of the intake and the store. Default time.Now.
+	Now func() time.Time
 	// ShutdownTimeout bounds the graceful shutdown of each part. Default 10s.
 	ShutdownTimeout time.Duration
 	// OnListen, when set, is called with the bound address once the HTTP
@@ -81,15 +95,43 @@ type Options struct {
 	OnListen func(addr net.Addr)
 }
 
-// Run serves until ctx is done, then stops accepting, lets in-flight
-// requests and jobs finish within the shutdown timeout, and returns. It
-// returns early with an error if a part cannot start.
-func Run(ctx context.Context, o Options) error {
+// Validate checks the options that need no Redis, so a mistake in them
+// stops a start before anything is changed.
+func (o *Options) Validate() error {
 	if !o.HTTP && !o.Worker {
 		return errors.New("nothing to run: enable the HTTP server, the worker, or both")
 	}
+	for _, p := range o.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(p); err != nil {
+			return fmt.Errorf("trusted proxy %q is neither an address nor a CIDR", p)
+		}
+	}
+	return nil
+}
+
+// Run serves until ctx is done, then stops accepting, lets in-flight
+// requests and jobs finish within the shutdown timeout, and returns. It
+// returns early with an error if a part cannot start. Everything that can
+// be checked without Redis (options, the listen address) is checked
+// before Redis is changed in any way.
+func Run(ctx context.Context, o Options) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = 10 * time.Second
+	}
+	if o.ReapInterval <= 0 {
+		o.ReapInterval = 30 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Store.Now == nil {
+		o.Store.Now = o.Now
 	}
 	if o.Store.Check == nil {
 		o.Store.Check = func(obj *state.Object) error {
@@ -97,6 +139,44 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 	store := state.New(o.Redis, o.Store)
+	hub := state.NewHub(store, o.Log)
+	var authz policies.Authorizer = o.Authz
+	var engine *policies.Engine
+	if authz == nil {
+		engine = policies.NewEngine(store, o.Log)
+		authz = engine
+	}
+	dispatcher, err := newDispatcher(store, o)
+	if err != nil {
+		return err
+	}
+	var (
+		srv     *http.Server
+		ln      = o.Listener
+		srcs    *sources.Set
+		authn   *auth.Authenticator
+		serving bool
+	)
+	// A start that fails lets go of its listener.
+	defer func() {
+		if ln != nil && !serving {
+			ln.Close()
+		}
+	}()
+	if o.HTTP {
+		srcs = sources.NewSet(store, o.Log, o.Config, o.SecretRefs)
+		authn = auth.NewAuthenticator(store, o.AdminKey, o.KeyCacheTTL)
+		if srv, err = newHTTPServer(store, hub, srcs, authn, authz, dispatcher, o); err != nil {
+			return err
+		}
+		if ln == nil {
+			if ln, err = net.Listen("tcp", srv.Addr); err != nil {
+				return fmt.Errorf("listen on %s: %w", srv.Addr, err)
+			}
+		}
+	}
+
+	// From here on, Redis is changed.
 	if err := prepare(ctx, store, o); err != nil {
 		return err
 	}
@@ -105,32 +185,25 @@ func Run(ctx context.Context, o Options) error {
 	bg, stopBackground := context.WithCancel(context.Background())
 	var bgWG sync.WaitGroup
 	defer func() { stopBackground(); bgWG.Wait() }()
-	hub := state.NewHub(store, o.Log)
 	bgWG.Go(func() { hub.Run(bg) })
-	authz := o.Authz
-	if authz == nil {
-		engine := policies.NewEngine(store, o.Log)
+	if engine != nil {
 		if err := engine.Reload(ctx); err != nil {
 			return err
 		}
 		bgWG.Go(func() { engine.Run(bg, hub) })
-		authz = engine
 	}
 
-	dispatcher, err := newDispatcher(store, o)
-	if err != nil {
-		return err
-	}
 	var worker *asynq.Server
 	if o.Worker {
 		processor := jobs.NewEventProcessor(store, o.Log)
+		processor.Now = o.Now
 		set := triggers.NewSet(store, o.Log)
 		if err := set.Reload(ctx); err != nil {
 			return err
 		}
 		bgWG.Go(func() { set.Run(bg, hub) })
 		processor.Deliveries = &jobs.Deliveries{Triggers: set, Authz: authz, Dispatcher: dispatcher, Store: store, Log: o.Log}
-		bgWG.Go(func() { dispatcher.RunReaper(bg, 30*time.Second) })
+		bgWG.Go(func() { dispatcher.RunReaper(bg, o.ReapInterval) })
 		worker = jobs.NewServer(o.Redis, processor, jobs.WorkerOptions{
 			Concurrency: o.Concurrency, PollInterval: o.PollInterval, ShutdownTimeout: o.ShutdownTimeout, Log: o.Log,
 		})
@@ -140,35 +213,22 @@ func Run(ctx context.Context, o Options) error {
 		o.Log.Info("worker started", "concurrency", cmp.Or(o.Concurrency, runtime.NumCPU()))
 	}
 
-	var srv *http.Server
 	errc := make(chan error, 1)
 	if o.HTTP {
-		set := sources.NewSet(store, o.Log, o.Config)
-		if err := set.Reload(ctx); err != nil {
+		if err := srcs.Reload(ctx); err != nil {
 			stopWorker(worker)
 			return err
 		}
-		bgWG.Go(func() { set.Run(bg, hub) })
-		var err error
-		srv, err = newHTTPServer(store, hub, set, authz, dispatcher, o)
-		if err != nil {
-			stopWorker(worker)
-			return err
-		}
+		bgWG.Go(func() { srcs.Run(bg, hub) })
+		bgWG.Go(func() { authn.Run(bg, hub) })
 		// Ending the hub closes the watch streams, which would otherwise
 		// keep a graceful shutdown waiting.
 		srv.RegisterOnShutdown(stopBackground)
-		ln := o.Listener
-		if ln == nil {
-			if ln, err = net.Listen("tcp", srv.Addr); err != nil {
-				stopWorker(worker)
-				return fmt.Errorf("listen on %s: %w", srv.Addr, err)
-			}
-		}
-		o.Log.Info("listening", "addr", ln.Addr().String(), "sources", set.Len())
+		o.Log.Info("listening", "addr", ln.Addr().String(), "sources", srcs.Len())
 		if o.OnListen != nil {
 			o.OnListen(ln.Addr())
 		}
+		serving = true
 		go func() { errc <- srv.Serve(ln) }()
 	}
 
@@ -198,6 +258,9 @@ func Run(ctx context.Context, o Options) error {
 // prepare brings the live state to what this start needs: the declared
 // configuration applied, the built-in defaults and the master key created.
 func prepare(ctx context.Context, store *state.Store, o Options) error {
+	if err := store.Migrate(ctx); err != nil {
+		return err
+	}
 	if o.Config != nil {
 		if err := applyConfig(ctx, store, o.Config, o.Log); err != nil {
 			return err
@@ -241,12 +304,12 @@ func applyConfig(ctx context.Context, store *state.Store, cfg *config.Config, lo
 	}
 }
 
-func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authz policies.Authorizer, dispatcher *delivery.Dispatcher, o Options) (*http.Server, error) {
+func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authn *auth.Authenticator, authz policies.Authorizer, dispatcher *delivery.Dispatcher, o Options) (*http.Server, error) {
 	intake := &jobs.Intake{Client: asynq.NewClientFromRedisClient(o.Redis), Store: store, Log: o.Log}
 	router, err := handlers.NewRouter(handlers.Deps{
 		Redis: o.Redis, Store: store, TrustedProxies: o.TrustedProxies, Log: o.Log,
-		Auth: auth.NewAuthenticator(store, o.AdminKey, o.KeyCacheTTL), Authz: authz, Hub: hub, Dispatcher: dispatcher,
-		Hooks: handlers.NewHooks(set, intake, authz, o.MaxBody),
+		Auth: authn, Authz: authz, Hub: hub, Dispatcher: dispatcher,
+		Hooks: handlers.NewHooks(set, intake, authz, handlers.HooksOptions{MaxBody: o.MaxBody, Budget: o.BodyBudget, Now: o.Now}),
 	})
 	if err != nil {
 		return nil, err
@@ -271,7 +334,7 @@ func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authz p
 // the GitHub reporter of the configuration when it has them.
 func newDispatcher(store *state.Store, o Options) (*delivery.Dispatcher, error) {
 	d := &delivery.Dispatcher{
-		Store: store, Redis: o.Redis, Log: o.Log,
+		Store: store, Redis: o.Redis, Log: o.Log, Retention: o.Deliveries,
 		Client: asynq.NewClientFromRedisClient(o.Redis), Inspector: asynq.NewInspectorFromRedisClient(o.Redis),
 	}
 	if o.Config == nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -32,14 +33,16 @@ type Set struct {
 	store *state.Store
 	log   *slog.Logger
 	local *config.Config
+	refs  refPolicy
 	table atomic.Pointer[map[string]entry]
 }
 
 // NewSet returns an empty set; Reload fills it. local is this server's own
-// configuration, which resolves "config:N" secret references; nil when
-// there is none.
-func NewSet(store *state.Store, log *slog.Logger, local *config.Config) *Set {
-	s := &Set{store: store, log: log, local: local}
+// configuration, which resolves "config:N" secret references and whose
+// own references are trusted; nil when there is none. refs limits the
+// references of every other source.
+func NewSet(store *state.Store, log *slog.Logger, local *config.Config, refs SecretRefs) *Set {
+	s := &Set{store: store, log: log, local: local, refs: newRefPolicy(refs, local)}
 	empty := map[string]entry{}
 	s.table.Store(&empty)
 	return s
@@ -87,10 +90,15 @@ func (s *Set) resolve(o *state.Object) (config.Source, error) {
 		return src, err
 	}
 	src.Connector = conn
+	if v, _ := o.Content["max_body"].(string); v != "" {
+		if src.MaxBody, err = config.ParseSize(v); err != nil {
+			return src, fmt.Errorf("max_body: %w", err)
+		}
+	}
 	for _, ref := range o.Strings("secrets") {
 		secret, err := s.resolveRef(o.Name, ref)
 		if err != nil {
-			return src, fmt.Errorf("secret %s: %w", ref, err)
+			return src, err
 		}
 		src.Secrets = append(src.Secrets, secret)
 	}
@@ -113,21 +121,47 @@ func (s *Set) resolve(o *state.Object) (config.Source, error) {
 }
 
 // resolveRef resolves one secret reference of a source: config:N from this
-// server's configuration file, the others as config.ResolveSecret does.
+// server's configuration file, a reference that file itself declares for
+// the source as config.ResolveSecret does, and any other only within the
+// allowed references. Every failure is the same error, so a source's
+// writer cannot probe the server's variables and files with it.
 func (s *Set) resolveRef(source, ref string) ([]byte, error) {
-	n, ok := strings.CutPrefix(ref, "config:")
-	if !ok {
-		return config.ResolveSecret(ref)
-	}
-	i, err := strconv.Atoi(n)
-	if s.local != nil && err == nil {
-		for _, spec := range s.local.Sources {
-			if spec.Name == source && i >= 0 && i < len(spec.Secrets) {
-				return config.ResolveSecret(spec.Secrets[i])
+	if n, ok := strings.CutPrefix(ref, "config:"); ok {
+		i, err := strconv.Atoi(n)
+		if spec := s.localSpec(source); spec != nil && err == nil && i >= 0 && i < len(spec.Secrets) {
+			if secret, err := config.ResolveSecret(spec.Secrets[i]); err == nil {
+				return secret, nil
 			}
 		}
+		return nil, unresolvable(ref, s.refs)
 	}
-	return nil, errors.New("held by the configuration file of the server that declared the source, which this server does not have")
+	if spec := s.localSpec(source); spec != nil && slices.Contains(spec.Secrets, ref) {
+		if secret, err := config.ResolveSecret(ref); err == nil {
+			return secret, nil
+		}
+		return nil, unresolvable(ref, s.refs)
+	}
+	if !s.refs.allows(ref) {
+		return nil, unresolvable(ref, s.refs)
+	}
+	secret, err := config.ResolveSecret(ref)
+	if err != nil {
+		return nil, unresolvable(ref, s.refs)
+	}
+	return secret, nil
+}
+
+// localSpec returns this server's own declaration of a source, or nil.
+func (s *Set) localSpec(source string) *config.SourceSpec {
+	if s.local == nil {
+		return nil
+	}
+	for i := range s.local.Sources {
+		if s.local.Sources[i].Name == source {
+			return &s.local.Sources[i]
+		}
+	}
+	return nil
 }
 
 // Run reloads whenever a source changes, until ctx ends, and every 30

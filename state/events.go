@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,15 +21,14 @@ var ErrNotFound = errors.New("not found")
 // the caller did not say which.
 var ErrAmbiguous = errors.New("ambiguous event id")
 
-// Default limits of the event history.
-const (
-	DefaultHistory   = 10000
-	DefaultListLimit = 50
-	MaxListLimit     = 1000
-)
+// DefaultHistory is how many events are kept by default.
+const DefaultHistory = 10000
 
 // saveEvent stores an event, indexes it by time and source, and trims the
 // history to a bound, deleting what falls out of it, all atomically. It
+// trims once the history is over the bound by 1% (at least one event), in
+// one go: trimming one event per save would read the index's oldest end
+// on every save. It
 // also (re)writes the delivery's de-duplication record, so the record
 // exists as long as the event is known to be accepted, and appends the
 // authorization decisions made about it.
@@ -59,7 +59,7 @@ redis.call("ZADD", KEYS[4], ARGV[4], ARGV[3])
 redis.call("HSET", KEYS[5], ARGV[6], ARGV[7])
 local bound = tonumber(ARGV[5])
 local n = redis.call("ZCARD", KEYS[3])
-if n > bound then
+if n > bound + math.max(1, math.floor(bound / 100)) then
   local old = redis.call("ZRANGE", KEYS[3], 0, n - bound - 1)
   for _, m in ipairs(old) do
     local slash = string.find(m, "/", 1, true)
@@ -152,6 +152,44 @@ func (s *Store) Decisions(ctx context.Context, source, id string) ([]json.RawMes
 	return out, nil
 }
 
+// DecisionPage is one page of an event's decision trail.
+type DecisionPage struct {
+	// Decisions are oldest first.
+	Decisions []json.RawMessage
+	// Next is the cursor of the following page; "" on the last one.
+	Next string
+}
+
+// DecisionsPage returns one page of an event's decision trail, oldest
+// first (limit: DefaultListLimit when 0, at most MaxListLimit). A trail
+// only grows at its end, so a position in it stays exact.
+func (s *Store) DecisionsPage(ctx context.Context, source, id, cursor string, limit int) (*DecisionPage, error) {
+	pos, err := decodeCursor(cursor)
+	if err != nil {
+		return nil, err
+	}
+	start := int64(0)
+	if pos != nil {
+		if start, err = strconv.ParseInt(pos.Member, 10, 64); err != nil || start < 0 {
+			return nil, fmt.Errorf("%w: cursor %q is not one a list returned; start again without it", ErrInvalid, cursor)
+		}
+	}
+	n := int64(pageLimit(limit))
+	list, err := s.rdb.LRange(ctx, decisionsKey(eventMember(source, id)), start, start+n).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read decisions of %s: %w", id, err)
+	}
+	page := &DecisionPage{Decisions: make([]json.RawMessage, 0, len(list))}
+	if int64(len(list)) > n {
+		list = list[:n]
+		page.Next = position{Member: strconv.FormatInt(start+n, 10)}.encode()
+	}
+	for _, d := range list {
+		page.Decisions = append(page.Decisions, json.RawMessage(d))
+	}
+	return page, nil
+}
+
 // Event returns a stored event by id. When source is empty, the source that
 // stored the id last is used.
 func (s *Store) Event(ctx context.Context, id, source string) (*event.Event, error) {
@@ -195,44 +233,62 @@ func (s *Store) Payload(ctx context.Context, id, source string) ([]byte, error) 
 type EventFilter struct {
 	// Source keeps only one source's events when set.
 	Source string
-	// Before keeps only events received strictly before it when not zero;
-	// it pages through the history.
+	// Before keeps only events received strictly before it when not zero,
+	// for the first page.
 	Before time.Time
+	// Cursor continues a listing after the page that returned it; it
+	// takes precedence over Before.
+	Cursor string
 	// Limit is the page size: DefaultListLimit when 0, at most MaxListLimit.
 	Limit int
 }
 
-// Events lists stored events, newest first.
-func (s *Store) Events(ctx context.Context, f EventFilter) ([]*event.Event, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = DefaultListLimit
+// EventPage is one page of a listing of events.
+type EventPage struct {
+	// Events are newest first: by receive time, then by source and id.
+	Events []*event.Event
+	// Next is the cursor of the following page; "" on the last one.
+	Next string
+}
+
+// Events lists stored events, newest first, one page at a time. Paging is
+// exact: every event stored when the listing starts and still kept when
+// its page is read appears once, however many share a receive time.
+func (s *Store) Events(ctx context.Context, f EventFilter) (*EventPage, error) {
+	limit := pageLimit(f.Limit)
+	pos, err := decodeCursor(f.Cursor)
+	if err != nil {
+		return nil, err
 	}
-	limit = min(limit, MaxListLimit)
 	index := eventsKey()
 	if f.Source != "" {
 		index = sourceEventsKey(f.Source)
 	}
-	maxScore := "+inf"
+	before := ""
 	if !f.Before.IsZero() {
-		maxScore = fmt.Sprintf("(%d", f.Before.UnixMilli())
+		before = strconv.FormatInt(f.Before.UnixMilli(), 10)
 	}
-	members, err := s.rdb.ZRevRangeByScore(ctx, index, &redis.ZRangeBy{Max: maxScore, Min: "-inf", Count: int64(limit)}).Result()
+	entries, err := s.readNewest(ctx, index, pos, before, limit+1)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
-	if len(members) == 0 {
-		return []*event.Event{}, nil
+	page := &EventPage{Events: []*event.Event{}}
+	if len(entries) > limit {
+		entries = entries[:limit]
+		last := entries[limit-1]
+		page.Next = position{Score: last.score, Member: last.member}.encode()
 	}
-	keys := make([]string, len(members))
-	for i, m := range members {
-		keys[i] = eventKey(m)
+	if len(entries) == 0 {
+		return page, nil
+	}
+	keys := make([]string, len(entries))
+	for i, e := range entries {
+		keys[i] = eventKey(e.member)
 	}
 	values, err := s.rdb.MGet(ctx, keys...).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
-	out := make([]*event.Event, 0, len(values))
 	for i, v := range values {
 		str, ok := v.(string)
 		if !ok {
@@ -240,9 +296,9 @@ func (s *Store) Events(ctx context.Context, f EventFilter) ([]*event.Event, erro
 		}
 		var ev event.Event
 		if err := json.Unmarshal([]byte(str), &ev); err != nil {
-			return nil, fmt.Errorf("decode event %s: %w", members[i], err)
+			return nil, fmt.Errorf("decode event %s: %w", entries[i].member, err)
 		}
-		out = append(out, &ev)
+		page.Events = append(page.Events, &ev)
 	}
-	return out, nil
+	return page, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,7 +83,8 @@ func TestHistoryIsBounded(t *testing.T) {
 	ctx := context.Background()
 	r := redistest.New(t)
 	s := state.New(r.Client, state.Options{History: 5})
-	for i := range 8 {
+	// With a bound of 5, the history trims back to 5 once it holds 7.
+	for i := range 7 {
 		src := []string{"a", "b"}[i%2]
 		if err := s.SaveEvent(ctx, newEvent(src, fmt.Sprintf("d-%d", i), t0.Add(time.Duration(i)*time.Second)), []byte("{}"), state.Overwrite); err != nil {
 			t.Fatal(err)
@@ -91,7 +94,7 @@ func TestHistoryIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ids(all); !cmp.Equal(got, []string{"d-7", "d-6", "d-5", "d-4", "d-3"}) {
+	if got := ids(all.Events); !cmp.Equal(got, []string{"d-6", "d-5", "d-4", "d-3", "d-2"}) {
 		t.Fatalf("events after trimming = %v, want the 5 newest, newest first", got)
 	}
 	if _, err := s.Event(ctx, "d-0", ""); !errors.Is(err, state.ErrNotFound) {
@@ -104,16 +107,83 @@ func TestHistoryIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ids(bySource); !cmp.Equal(got, []string{"d-7", "d-5", "d-3"}) {
+	if got := ids(bySource.Events); !cmp.Equal(got, []string{"d-5", "d-3"}) {
 		t.Fatalf("events of source b = %v", got)
 	}
 	n, err := r.Client.ZCard(ctx, "reflex:events:source:b").Result()
-	if err != nil || n != 3 {
-		t.Errorf("source index holds %d members, want 3 (trimmed ones removed)", n)
+	if err != nil || n != 2 {
+		t.Errorf("source index holds %d members, want 2 (trimmed ones removed)", n)
+	}
+	// One more is kept without a trim; the next goes over the slack.
+	for i := 7; i < 9; i++ {
+		if err := s.SaveEvent(ctx, newEvent("a", fmt.Sprintf("d-%d", i), t0.Add(time.Duration(i)*time.Second)), []byte("{}"), state.Overwrite); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := r.Client.ZCard(ctx, "reflex:events").Result(); n != []int64{6, 5}[i-7] {
+			t.Fatalf("after event %d the history holds %d", i, n)
+		}
 	}
 }
 
-func TestEventsPaging(t *testing.T) {
+// TestEventsPagingIsExact follows the cursor through histories whose
+// events share receive times, so a page boundary falls inside a run of
+// equal timestamps, and checks every event is listed once, in order.
+func TestEventsPagingIsExact(t *testing.T) {
+	tests := []struct {
+		name      string
+		events    int
+		distinct  int // distinct receive times, spread over the events
+		pageSizes []int
+	}{
+		{"one timestamp", 2500, 1, []int{1, 7, 1000}},
+		{"a few timestamps", 600, 7, []int{2, 50}},
+		{"every event its own time", 60, 60, []int{1, 9}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := state.New(redistest.New(t).Client, state.Options{History: tt.events})
+			want := saveEvents(t, s, tt.events, tt.distinct)
+			for _, size := range tt.pageSizes {
+				got, pages := listAll(t, s, state.EventFilter{Limit: size})
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Fatalf("page size %d: listing (-want +got):\n%s", size, diff)
+				}
+				if wantPages := (tt.events + size - 1) / size; pages != wantPages {
+					t.Errorf("page size %d: %d pages, want %d", size, pages, wantPages)
+				}
+			}
+			first, err := s.Events(ctx, state.EventFilter{Limit: min(tt.events, state.MaxListLimit)})
+			if tt.events <= state.MaxListLimit && (err != nil || first.Next != "") {
+				t.Errorf("a page holding everything has a next cursor %q (%v)", first.Next, err)
+			}
+		})
+	}
+}
+
+// TestCursorOutlivesItsEvent: the event a page ended on may leave the
+// index before the next page is read; the next page still starts right
+// after where it stood.
+func TestCursorOutlivesItsEvent(t *testing.T) {
+	ctx := context.Background()
+	r := redistest.New(t)
+	s := state.New(r.Client, state.Options{})
+	want := saveEvents(t, s, 40, 3)
+	page, err := s.Events(ctx, state.EventFilter{Limit: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := page.Events[len(page.Events)-1]
+	if err := r.Client.ZRem(ctx, "reflex:events", last.Source+"/"+last.ID).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := listAll(t, s, state.EventFilter{Limit: 5, Cursor: page.Next})
+	if diff := cmp.Diff(want[11:], rest); diff != "" {
+		t.Fatalf("after the cursor's event left (-want +got):\n%s", diff)
+	}
+}
+
+func TestEventsBeforeAndBadCursor(t *testing.T) {
 	ctx := context.Background()
 	s := state.New(redistest.New(t).Client, state.Options{})
 	for i := range 5 {
@@ -121,16 +191,73 @@ func TestEventsPaging(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	page1, err := s.Events(ctx, state.EventFilter{Limit: 2})
+	page, err := s.Events(ctx, state.EventFilter{Before: t0.Add(3 * time.Second)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	page2, err := s.Events(ctx, state.EventFilter{Limit: 2, Before: page1[len(page1)-1].ReceivedAt})
-	if err != nil {
-		t.Fatal(err)
+	if got := ids(page.Events); !cmp.Equal(got, []string{"d-2", "d-1", "d-0"}) {
+		t.Errorf("events before d-3's time = %v", got)
 	}
-	if got := append(ids(page1), ids(page2)...); !cmp.Equal(got, []string{"d-4", "d-3", "d-2", "d-1"}) {
-		t.Fatalf("two pages = %v", got)
+	for _, bad := range []string{"nonsense", "e30", "!!"} {
+		if _, err := s.Events(ctx, state.EventFilter{Cursor: bad}); !errors.Is(err, state.ErrInvalid) {
+			t.Errorf("cursor %q: %v, want ErrInvalid", bad, err)
+		}
+	}
+}
+
+// saveEvents stores n events of two sources over distinct receive times
+// and returns their "source/id", newest first as a listing orders them.
+func saveEvents(t *testing.T, s *state.Store, n, distinct int) []string {
+	t.Helper()
+	type stored struct {
+		at  time.Time
+		key string
+	}
+	var all []stored
+	for i := range n {
+		src := []string{"a", "b"}[i%2]
+		id := fmt.Sprintf("d-%05d", i)
+		at := t0.Add(time.Duration(i%distinct) * time.Millisecond)
+		if err := s.SaveEvent(context.Background(), newEvent(src, id, at), nil, state.Overwrite); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, stored{at, src + "/" + id})
+	}
+	slices.SortFunc(all, func(x, y stored) int {
+		if c := y.at.Compare(x.at); c != 0 {
+			return c
+		}
+		return strings.Compare(y.key, x.key)
+	})
+	out := make([]string, len(all))
+	for i, e := range all {
+		out[i] = e.key
+	}
+	return out
+}
+
+// listAll follows Next from f and returns "source/id" of every event
+// listed, and how many pages it took.
+func listAll(t *testing.T, s *state.Store, f state.EventFilter) ([]string, int) {
+	t.Helper()
+	var out []string
+	pages := 0
+	for {
+		page, err := s.Events(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, ev := range page.Events {
+			out = append(out, ev.Source+"/"+ev.ID)
+		}
+		if page.Next == "" {
+			return out, pages
+		}
+		if pages > 10000 {
+			t.Fatal("paging does not end")
+		}
+		f.Cursor = page.Next
 	}
 }
 
@@ -147,4 +274,33 @@ func ids(evs []*event.Event) []string {
 		out[i] = e.ID
 	}
 	return out
+}
+
+func TestDecisionsPage(t *testing.T) {
+	ctx := context.Background()
+	s := state.New(redistest.New(t).Client, state.Options{})
+	var trail [][]byte
+	for i := range 5 {
+		trail = append(trail, []byte(fmt.Sprintf(`{"n":%d}`, i)))
+	}
+	if err := s.SaveEvent(ctx, newEvent("a", "d-1", t0), nil, state.Overwrite, trail...); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		page, err := s.DecisionsPage(ctx, "a", "d-1", cursor, 2)
+		if err != nil || pages > 5 {
+			t.Fatalf("page %d: %v", pages, err)
+		}
+		for _, d := range page.Decisions {
+			got = append(got, string(d))
+		}
+		if cursor = page.Next; cursor == "" {
+			break
+		}
+	}
+	if want := []string{`{"n":0}`, `{"n":1}`, `{"n":2}`, `{"n":3}`, `{"n":4}`}; !cmp.Equal(got, want) {
+		t.Fatalf("trail by pages of 2 = %v", got)
+	}
 }

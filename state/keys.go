@@ -51,8 +51,17 @@ func objectKey(typ, name string) string { return keyPrefix + "obj:" + typ + ":" 
 // objectVersionsKey is the hash of an object's kept versions by number.
 func objectVersionsKey(typ, name string) string { return keyPrefix + "objv:" + typ + ":" + name }
 
-// objectIndexKey is the set of the names of one type's objects.
-func objectIndexKey(typ string) string { return keyPrefix + "objs:" + typ }
+// objectNamesKey is the sorted set of the names of one type's objects, all
+// at score 0, so it is ordered by name and pages by name exactly.
+func objectNamesKey(typ string) string { return keyPrefix + "objn:" + typ }
+
+// objectTimesKey is the sorted set of the names of one type's objects by
+// creation time (milliseconds), for lists newest first.
+func objectTimesKey(typ string) string { return keyPrefix + "objt:" + typ }
+
+// legacyObjectIndexKey is the plain set of names that earlier versions
+// kept; Migrate moves it into objectNamesKey and objectTimesKey.
+func legacyObjectIndexKey(typ string) string { return keyPrefix + "objs:" + typ }
 
 // changesKey is the stream of object changes that watchers follow.
 func changesKey() string { return keyPrefix + "changes" }

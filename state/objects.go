@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -137,59 +138,10 @@ func decodeStored(typ string, raw []byte) (*Object, error) {
 	return o, nil
 }
 
-// writeObject is the only way an object changes. It compares the current
-// version with the expected one and, in the same step, writes the new
-// version, keeps it in the bounded history, indexes the name and appends
-// the change to the change stream watchers follow.
-//
-// KEYS: current hash, versions hash, type index, change stream.
-// ARGV: op (create, update or delete), expected version, new version, new
-// document, name, type, versions kept, change stream length.
-// Returns {"ok", stream id}, or {"exists"|"notfound"|"stale", current version}.
-var writeObject = redis.NewScript(`
-local cur = tonumber(redis.call("HGET", KEYS[1], "v") or "0")
-if ARGV[1] == "create" then
-  if cur ~= 0 then return {"exists", tostring(cur)} end
-else
-  if cur == 0 then return {"notfound", "0"} end
-  if cur ~= tonumber(ARGV[2]) then return {"stale", tostring(cur)} end
-end
-if ARGV[1] == "delete" then
-  redis.call("DEL", KEYS[1], KEYS[2])
-  redis.call("SREM", KEYS[3], ARGV[5])
-  local id = redis.call("XADD", KEYS[4], "MAXLEN", "~", ARGV[8], "*",
-    "op", "deleted", "type", ARGV[6], "name", ARGV[5], "version", tostring(cur))
-  return {"ok", id}
-end
-redis.call("HSET", KEYS[1], "v", ARGV[3], "doc", ARGV[4])
-redis.call("HSET", KEYS[2], ARGV[3], ARGV[4])
-local drop = tonumber(ARGV[3]) - tonumber(ARGV[7])
-if drop > 0 then redis.call("HDEL", KEYS[2], tostring(drop)) end
-redis.call("SADD", KEYS[3], ARGV[5])
-local op = "updated"
-if ARGV[1] == "create" then op = "created" end
-local id = redis.call("XADD", KEYS[4], "MAXLEN", "~", ARGV[8], "*",
-  "op", op, "type", ARGV[6], "name", ARGV[5], "version", ARGV[3], "doc", ARGV[4])
-return {"ok", id}
-`)
-
-// write runs writeObject and maps its refusals to errors.
+// write writes one object through writeObjects and maps its refusals to
+// errors.
 func (s *Store) write(ctx context.Context, op string, o *Object, expected int64, doc []byte) error {
-	keys := []string{objectKey(o.Type, o.Name), objectVersionsKey(o.Type, o.Name), objectIndexKey(o.Type), changesKey()}
-	res, err := writeObject.Run(ctx, s.rdb, keys, op, expected, o.Version, doc, o.Name, o.Type, s.objectHistory, s.changeHistory).StringSlice()
-	if err != nil {
-		return fmt.Errorf("write %s/%s: %w", o.Type, o.Name, err)
-	}
-	switch res[0] {
-	case "ok":
-		return nil
-	case "exists":
-		return fmt.Errorf("%s %q %w", o.Type, o.Name, ErrExists)
-	case "notfound":
-		return fmt.Errorf("%s %q: %w", o.Type, o.Name, ErrNotFound)
-	default:
-		return &StaleError{Type: o.Type, Name: o.Name, Current: parseVersion(res[1]), Expected: expected}
-	}
+	return s.runWrites(ctx, []Op{{Kind: op, Object: o, Expected: expected}}, [][]byte{doc})
 }
 
 // StaleError says which version is current when a write names another.
@@ -232,49 +184,164 @@ func (s *Store) Object(ctx context.Context, typ, name string, version int64) (*O
 	return decodeStored(typ, raw)
 }
 
-// Objects lists the objects of a type whose names match a glob (path.Match
-// syntax; empty matches all), sorted by name.
+// Objects lists every object of a type whose name matches a glob
+// (path.Match syntax; empty matches all), sorted by name: for the small
+// types Reflex loads whole (policies, sources, triggers). Lists a client
+// asks for go through ListObjects, one page at a time.
 func (s *Store) Objects(ctx context.Context, typ, match string) ([]*Object, error) {
-	if match != "" {
-		if _, err := path.Match(match, ""); err != nil {
-			return nil, fmt.Errorf("%w: match %q is not a valid glob", ErrInvalid, match)
+	var out []*Object
+	q := ObjectQuery{Type: typ, Match: match, Limit: MaxListLimit}
+	for {
+		page, err := s.ListObjects(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Objects...)
+		if page.Next == "" {
+			return out, nil
+		}
+		q.Cursor = page.Next
+	}
+}
+
+// ObjectQuery selects a page of one type's objects.
+type ObjectQuery struct {
+	Type string
+	// Match is a glob on names (path.Match syntax); empty matches all.
+	Match string
+	// Newest orders by creation time, newest first; otherwise the order
+	// is by name.
+	Newest bool
+	// Cursor continues a listing after the page that returned it.
+	Cursor string
+	// Limit is the page size: DefaultListLimit when 0, at most MaxListLimit.
+	Limit int
+	// Keep, when set, keeps only the objects it returns true for (field
+	// filters, the caller's read rights).
+	Keep func(*Object) bool
+}
+
+// ObjectPage is one page of a listing of objects.
+type ObjectPage struct {
+	Objects []*Object
+	// Next is the cursor of the following page; "" on the last one.
+	Next string
+}
+
+// maxScanned bounds how many index entries one page may look at while
+// Match or Keep leave entries out. A page that reaches it returns what it
+// found with a Next cursor, so a sparse filter costs pages, not an
+// unbounded request.
+const maxScanned = 5000
+
+// ListObjects returns one page of a type's objects, by name or newest
+// first. Paging is exact in either order: each object that exists for the
+// whole listing appears once. With Match or Keep a page may hold fewer
+// than Limit objects and still have a Next page.
+func (s *Store) ListObjects(ctx context.Context, q ObjectQuery) (*ObjectPage, error) {
+	prefix := ""
+	if q.Match != "" {
+		if _, err := path.Match(q.Match, ""); err != nil {
+			return nil, fmt.Errorf("%w: match %q is not a valid glob", ErrInvalid, q.Match)
+		}
+		prefix = globPrefix(q.Match)
+	}
+	pos, err := decodeCursor(q.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	limit := pageLimit(q.Limit)
+	page := &ObjectPage{Objects: []*Object{}}
+	for scanned := 0; ; {
+		chunk := min(max(2*limit, 100), maxScanned-scanned) + 1
+		var entries []entry
+		if q.Newest {
+			entries, err = s.readNewest(ctx, objectTimesKey(q.Type), pos, "", chunk)
+		} else {
+			entries, err = s.readByName(ctx, objectNamesKey(q.Type), pos, prefix, chunk)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", q.Type, err)
+		}
+		more := len(entries) == chunk
+		if more {
+			entries = entries[:chunk-1]
+		}
+		objs, err := s.objectsNamed(ctx, q.Type, entries)
+		if err != nil {
+			return nil, err
+		}
+		for i, e := range entries {
+			scanned++
+			pos = &position{Score: e.score, Member: e.member}
+			o := objs[i]
+			if o == nil || (q.Match != "" && !globMatch(q.Match, o.Name)) || (q.Keep != nil && !q.Keep(o)) {
+				continue
+			}
+			page.Objects = append(page.Objects, o)
+			if len(page.Objects) == limit {
+				if more || i < len(entries)-1 {
+					page.Next = pos.encode()
+				}
+				return page, nil
+			}
+		}
+		if !more {
+			return page, nil
+		}
+		if scanned >= maxScanned {
+			page.Next = pos.encode()
+			return page, nil
 		}
 	}
-	names, err := s.rdb.SMembers(ctx, objectIndexKey(typ)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", typ, err)
+}
+
+// objectsNamed reads the current version of each named object in one
+// round trip; an object deleted meanwhile is nil.
+func (s *Store) objectsNamed(ctx context.Context, typ string, entries []entry) ([]*Object, error) {
+	if len(entries) == 0 {
+		return nil, nil
 	}
-	names = slices.DeleteFunc(names, func(n string) bool {
-		ok, _ := path.Match(match, n)
-		return match != "" && !ok
-	})
-	slices.Sort(names)
-	cmds := make([]*redis.StringCmd, len(names))
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, n := range names {
-			cmds[i] = p.HGet(ctx, objectKey(typ, n), "doc")
+	cmds := make([]*redis.StringCmd, len(entries))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, e := range entries {
+			cmds[i] = p.HGet(ctx, objectKey(typ, e.member), "doc")
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("list %s: %w", typ, err)
 	}
-	out := make([]*Object, 0, len(names))
-	for _, c := range cmds {
+	out := make([]*Object, len(entries))
+	for i, c := range cmds {
 		raw, err := c.Bytes()
 		if errors.Is(err, redis.Nil) {
-			continue // deleted between the two reads
+			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", typ, err)
 		}
-		o, err := decodeStored(typ, raw)
-		if err != nil {
+		if out[i], err = decodeStored(typ, raw); err != nil {
 			return nil, err
 		}
-		out = append(out, o)
 	}
 	return out, nil
+}
+
+// globPrefix returns the literal start of a glob, which every name it
+// matches begins with.
+func globPrefix(glob string) string {
+	for i, r := range glob {
+		if r == '*' || r == '?' || r == '[' || r == '\\' {
+			return glob[:i]
+		}
+	}
+	return glob
+}
+
+func globMatch(glob, name string) bool {
+	ok, _ := path.Match(glob, name)
+	return ok
 }
 
 // VersionInfo summarises one kept version of an object.
@@ -284,8 +351,21 @@ type VersionInfo struct {
 	UpdatedBy string    `json:"updated_by"`
 }
 
-// Versions lists the kept versions of an object, newest first.
-func (s *Store) Versions(ctx context.Context, typ, name string) ([]VersionInfo, error) {
+// VersionPage is one page of an object's kept versions.
+type VersionPage struct {
+	// Versions are newest first.
+	Versions []VersionInfo
+	// Next is the cursor of the following page; "" on the last one.
+	Next string
+}
+
+// Versions lists the kept versions of an object, newest first, one page
+// at a time (limit: DefaultListLimit when 0, at most MaxListLimit).
+func (s *Store) Versions(ctx context.Context, typ, name, cursor string, limit int) (*VersionPage, error) {
+	pos, err := decodeCursor(cursor)
+	if err != nil {
+		return nil, err
+	}
 	all, err := s.rdb.HGetAll(ctx, objectVersionsKey(typ, name)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("versions of %s/%s: %w", typ, name, err)
@@ -293,16 +373,25 @@ func (s *Store) Versions(ctx context.Context, typ, name string) ([]VersionInfo, 
 	if len(all) == 0 {
 		return nil, fmt.Errorf("%s %q: %w", typ, name, ErrNotFound)
 	}
-	out := make([]VersionInfo, 0, len(all))
+	list := make([]VersionInfo, 0, len(all))
 	for _, raw := range all {
 		var v VersionInfo
 		if err := json.Unmarshal([]byte(raw), &v); err != nil {
 			return nil, fmt.Errorf("decode version of %s/%s: %w", typ, name, err)
 		}
-		out = append(out, v)
+		list = append(list, v)
 	}
-	slices.SortFunc(out, func(a, b VersionInfo) int { return int(b.Version - a.Version) })
-	return out, nil
+	slices.SortFunc(list, func(a, b VersionInfo) int { return cmp.Compare(b.Version, a.Version) })
+	if pos != nil {
+		after := parseVersion(pos.Member)
+		list = slices.DeleteFunc(list, func(v VersionInfo) bool { return v.Version >= after })
+	}
+	page := &VersionPage{Versions: list}
+	if n := pageLimit(limit); len(list) > n {
+		page.Versions = list[:n]
+		page.Next = position{Member: strconv.FormatInt(list[n-1].Version, 10)}.encode()
+	}
+	return page, nil
 }
 
 // Create stores a new object at version 1.
@@ -571,4 +660,24 @@ func stringList(v any) []string {
 		}
 	}
 	return out
+}
+
+// Oldest returns the names of up to n objects of a type in creation
+// order, oldest first, and how many objects of the type exist. With
+// before set, only objects created before it are returned. It is how
+// bounded records (deliveries) are pruned.
+func (s *Store) Oldest(ctx context.Context, typ string, n int, before time.Time) ([]string, int64, error) {
+	total, err := s.rdb.ZCard(ctx, objectTimesKey(typ)).Result()
+	if err != nil {
+		return nil, 0, fmt.Errorf("count %s: %w", typ, err)
+	}
+	max := "+inf"
+	if !before.IsZero() {
+		max = "(" + strconv.FormatInt(before.UnixMilli(), 10)
+	}
+	names, err := s.rdb.ZRangeByScore(ctx, objectTimesKey(typ), &redis.ZRangeBy{Min: "-inf", Max: max, Count: int64(n)}).Result()
+	if err != nil {
+		return nil, 0, fmt.Errorf("list the oldest %s: %w", typ, err)
+	}
+	return names, total, nil
 }

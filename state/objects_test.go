@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -72,16 +74,24 @@ func TestRevisionsAndHistory(t *testing.T) {
 	if err != nil || changed {
 		t.Fatalf("identical Replace changed = %v, %v; want no change", changed, err)
 	}
-	versions, err := s.Versions(ctx, "state", "x")
+	versions, err := s.Versions(ctx, "state", "x", "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []int64
-	for _, v := range versions {
+	for _, v := range versions.Versions {
 		got = append(got, v.Version)
 	}
 	if !cmp.Equal(got, []int64{5, 4, 3}) {
 		t.Fatalf("kept versions = %v, want the 3 newest", got)
+	}
+	first, err := s.Versions(ctx, "state", "x", "", 2)
+	if err != nil || len(first.Versions) != 2 || first.Next == "" {
+		t.Fatalf("first page of 2 = %+v, %v", first, err)
+	}
+	second, err := s.Versions(ctx, "state", "x", first.Next, 2)
+	if err != nil || len(second.Versions) != 1 || second.Versions[0].Version != 3 || second.Next != "" {
+		t.Fatalf("second page = %+v, %v; want revision 3 and no next", second, err)
 	}
 	old, err := s.Object(ctx, "state", "x", 3)
 	if err != nil || old.Content["n"] != float64(2) || old.UpdatedBy != "bob" {
@@ -221,4 +231,148 @@ func TestTransactIsAtomic(t *testing.T) {
 	if err != nil || o.Version != 3 || o.UpdatedBy != "t" {
 		t.Fatalf("taken after the transaction = %+v, %v", o, err)
 	}
+}
+
+// TestListObjectsPaging pages through a type by name and newest first,
+// with objects that share a creation time, and checks each order is exact.
+func TestListObjectsPaging(t *testing.T) {
+	ctx := context.Background()
+	tick := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	n := 0
+	clock := func() time.Time {
+		n++
+		return tick.Add(time.Duration(n/10) * time.Millisecond) // ten objects per millisecond
+	}
+	s := state.New(redistest.New(t).Client, state.Options{Now: clock})
+	var byName []string
+	for i := range 230 {
+		name := fmt.Sprintf("svc-%03d", (i*37)%230) // created out of name order
+		if _, err := s.Create(ctx, state.NewObject("state", map[string]any{"name": name, "odd": i%2 == 1}), "test"); err != nil {
+			t.Fatal(err)
+		}
+		byName = append(byName, name)
+	}
+	newest := slices.Clone(byName)
+	slices.Reverse(newest) // creation order, newest first; ties fall back to name, descending
+	sortTies(newest, func(name string) int { return (slices.Index(byName, name) + 1) / 10 })
+	slices.Sort(byName)
+	tests := []struct {
+		name string
+		q    state.ObjectQuery
+		want []string
+	}{
+		{"by name", state.ObjectQuery{Limit: 7}, byName},
+		{"newest first", state.ObjectQuery{Newest: true, Limit: 7}, newest},
+		{"one page", state.ObjectQuery{Limit: 1000}, byName},
+		{"glob", state.ObjectQuery{Match: "svc-1*", Limit: 9}, filter(byName, func(n string) bool { return strings.HasPrefix(n, "svc-1") })},
+		{"kept only", state.ObjectQuery{Newest: true, Limit: 4, Keep: func(o *state.Object) bool { return o.Content["odd"] == true }},
+			filter(newest, func(n string) bool { return slices.Index(byName, n) >= 0 && isOdd(t, s, n) })},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := tt.q
+			q.Type = "state"
+			var got []string
+			for pages := 0; ; pages++ {
+				page, err := s.ListObjects(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(page.Objects) > max(q.Limit, 1) {
+					t.Fatalf("page of %d objects, limit %d", len(page.Objects), q.Limit)
+				}
+				for _, o := range page.Objects {
+					got = append(got, o.Name)
+				}
+				if page.Next == "" {
+					break
+				}
+				if pages > 1000 {
+					t.Fatal("paging does not end")
+				}
+				q.Cursor = page.Next
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Fatalf("listing (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestMigrateLegacyIndex: names kept in the earlier plain set are listed
+// once Migrate has run, in both orders.
+func TestMigrateLegacyIndex(t *testing.T) {
+	ctx := context.Background()
+	r := redistest.New(t)
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := state.New(r.Client, state.Options{Now: func() time.Time { at = at.Add(time.Millisecond); return at }})
+	for _, name := range []string{"b", "a", "c"} {
+		if _, err := s.Create(ctx, state.NewObject("pipeline", map[string]any{"name": name}), "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The layout of earlier versions: a plain set of names, no indexes.
+	if err := r.Client.Del(ctx, "reflex:objn:pipeline", "reflex:objt:pipeline").Err(); err != nil {
+		t.Fatal(err)
+	}
+	r.Client.SAdd(ctx, "reflex:objs:pipeline", "a", "b", "c", "gone")
+	if got, _ := s.Objects(ctx, "pipeline", ""); len(got) != 0 {
+		t.Fatalf("before migrating, %d objects listed", len(got))
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("second Migrate: %v", err)
+	}
+	for _, newest := range []bool{false, true} {
+		page, err := s.ListObjects(ctx, state.ObjectQuery{Type: "pipeline", Newest: newest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, o := range page.Objects {
+			got = append(got, o.Name)
+		}
+		want := []string{"a", "b", "c"}
+		if newest {
+			want = []string{"c", "a", "b"}
+		}
+		if !cmp.Equal(want, got) {
+			t.Errorf("newest=%v: %v, want %v", newest, got, want)
+		}
+	}
+	if n, _ := r.Client.Exists(ctx, "reflex:objs:pipeline").Result(); n != 0 {
+		t.Error("the legacy set is still there")
+	}
+}
+
+func filter(list []string, keep func(string) bool) []string {
+	var out []string
+	for _, s := range list {
+		if keep(s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func isOdd(t *testing.T, s *state.Store, name string) bool {
+	o, err := s.Object(context.Background(), "state", name, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.Content["odd"] == true
+}
+
+// sortTies orders names that share a group (a creation millisecond) by
+// name, descending, as a newest-first listing does, keeping groups in
+// place.
+func sortTies(names []string, group func(string) int) {
+	slices.SortStableFunc(names, func(a, b string) int {
+		if ga, gb := group(a), group(b); ga != gb {
+			return gb - ga
+		}
+		return strings.Compare(b, a)
+	})
 }

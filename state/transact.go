@@ -17,40 +17,45 @@ type Op struct {
 	Expected int64
 }
 
-// writeObjects is writeObject for several objects at once: it checks every
-// object's revision first and writes nothing unless all match, so a set of
-// changes lands whole or not at all.
+// writeObjects is the only way objects change. It checks every object's
+// revision first and writes nothing unless all match, so a set of changes
+// lands whole or not at all; then, for each, it writes the new version,
+// keeps it in the bounded history, indexes the name (by name, and by
+// creation time) and appends the change to the stream watchers follow.
 //
-// KEYS: for each op its current hash, versions hash and type index; then the
-// change stream.
-// ARGV: versions kept, change stream length, then for each op: kind,
-// expected revision, new revision, document, name, type.
+// KEYS: for each op its current hash, versions hash, name index and time
+// index; then the change stream.
+// ARGV: versions kept, change stream length, then for each op: kind
+// (create, update or delete), expected revision, new revision, document,
+// name, type, creation time (ms).
 // Returns {"ok"}, or {"exists"|"notfound"|"stale", op index (1-based),
 // current revision}.
 var writeObjects = redis.NewScript(`
-local n = (#KEYS - 1) / 3
+local n = (#KEYS - 1) / 4
 local stream = KEYS[#KEYS]
 for i = 0, n - 1 do
-  local kind, expected = ARGV[3 + i*6], tonumber(ARGV[4 + i*6])
-  local cur = tonumber(redis.call("HGET", KEYS[1 + i*3], "v") or "0")
+  local kind, expected = ARGV[3 + i*7], tonumber(ARGV[4 + i*7])
+  local cur = tonumber(redis.call("HGET", KEYS[1 + i*4], "v") or "0")
   if kind == "create" and cur ~= 0 then return {"exists", tostring(i + 1), tostring(cur)} end
   if kind ~= "create" and cur == 0 then return {"notfound", tostring(i + 1), "0"} end
   if kind ~= "create" and cur ~= expected then return {"stale", tostring(i + 1), tostring(cur)} end
 end
 for i = 0, n - 1 do
-  local kind, rev, doc = ARGV[3 + i*6], ARGV[5 + i*6], ARGV[6 + i*6]
-  local name, typ = ARGV[7 + i*6], ARGV[8 + i*6]
-  local cur, versions, index = KEYS[1 + i*3], KEYS[2 + i*3], KEYS[3 + i*3]
+  local kind, rev, doc = ARGV[3 + i*7], ARGV[5 + i*7], ARGV[6 + i*7]
+  local name, typ, created = ARGV[7 + i*7], ARGV[8 + i*7], ARGV[9 + i*7]
+  local cur, versions, names, times = KEYS[1 + i*4], KEYS[2 + i*4], KEYS[3 + i*4], KEYS[4 + i*4]
   if kind == "delete" then
     redis.call("DEL", cur, versions)
-    redis.call("SREM", index, name)
-    redis.call("XADD", stream, "MAXLEN", "~", ARGV[2], "*", "op", "deleted", "type", typ, "name", name, "version", ARGV[4 + i*6])
+    redis.call("ZREM", names, name)
+    redis.call("ZREM", times, name)
+    redis.call("XADD", stream, "MAXLEN", "~", ARGV[2], "*", "op", "deleted", "type", typ, "name", name, "version", ARGV[4 + i*7])
   else
     redis.call("HSET", cur, "v", rev, "doc", doc)
     redis.call("HSET", versions, rev, doc)
     local drop = tonumber(rev) - tonumber(ARGV[1])
     if drop > 0 then redis.call("HDEL", versions, tostring(drop)) end
-    redis.call("SADD", index, name)
+    redis.call("ZADD", names, 0, name)
+    redis.call("ZADD", times, "NX", created, name)
     local op = "updated"
     if kind == "create" then op = "created" end
     redis.call("XADD", stream, "MAXLEN", "~", ARGV[2], "*", "op", op, "type", typ, "name", name, "version", rev, "doc", doc)
@@ -67,34 +72,47 @@ func (s *Store) Transact(ctx context.Context, ops []Op, by string) error {
 	if len(ops) == 0 {
 		return nil
 	}
-	keys := make([]string, 0, len(ops)*3+1)
-	args := []any{s.objectHistory, s.changeHistory}
+	docs := make([][]byte, len(ops))
 	now := s.now()
-	for _, op := range ops {
+	for i, op := range ops {
 		o := op.Object
-		var doc []byte
 		switch op.Kind {
 		case "create":
 			o.ID, o.Version, o.CreatedAt = newID(), 1, now
 		case "update":
 			o.Version = op.Expected + 1
 		case "delete":
+			continue
 		default:
 			return fmt.Errorf("transact: unknown op %q", op.Kind)
 		}
-		if op.Kind != "delete" {
-			o.UpdatedAt, o.UpdatedBy = now, by
-			var err error
-			if doc, err = s.prepare(o); err != nil {
-				return fmt.Errorf("%s %q: %w", o.Type, o.Name, err)
-			}
+		o.UpdatedAt, o.UpdatedBy = now, by
+		var err error
+		if docs[i], err = s.prepare(o); err != nil {
+			return fmt.Errorf("%s %q: %w", o.Type, o.Name, err)
 		}
-		keys = append(keys, objectKey(o.Type, o.Name), objectVersionsKey(o.Type, o.Name), objectIndexKey(o.Type))
-		args = append(args, op.Kind, op.Expected, o.Version, doc, o.Name, o.Type)
+	}
+	return s.runWrites(ctx, ops, docs)
+}
+
+// runWrites runs writeObjects on prepared objects and their stored
+// documents, and maps a refusal to ErrExists, ErrNotFound or a
+// StaleError naming the object.
+func (s *Store) runWrites(ctx context.Context, ops []Op, docs [][]byte) error {
+	keys := make([]string, 0, len(ops)*4+1)
+	args := make([]any, 0, 2+len(ops)*7)
+	args = append(args, s.objectHistory, s.changeHistory)
+	for i, op := range ops {
+		o := op.Object
+		keys = append(keys, objectKey(o.Type, o.Name), objectVersionsKey(o.Type, o.Name), objectNamesKey(o.Type), objectTimesKey(o.Type))
+		args = append(args, op.Kind, op.Expected, o.Version, docs[i], o.Name, o.Type, o.CreatedAt.UnixMilli())
 	}
 	keys = append(keys, changesKey())
 	res, err := writeObjects.Run(ctx, s.rdb, keys, args...).StringSlice()
 	if err != nil {
+		if len(ops) == 1 {
+			return fmt.Errorf("write %s/%s: %w", ops[0].Object.Type, ops[0].Object.Name, err)
+		}
 		return fmt.Errorf("write %d objects: %w", len(ops), err)
 	}
 	if res[0] == "ok" {

@@ -41,6 +41,24 @@ const (
 	TypeDeploy   = "deployment"
 )
 
+// listFilters are the fields of each type a list may be filtered on, by
+// equality: the ones operators look objects up by.
+var listFilters = map[string][]string{
+	TypeDeploy:   {"action", "service", "status", "trigger", "zone"},
+	TypeService:  {"pipeline", "zone"},
+	TypeInstance: {"service"},
+	TypeBuild:    {"application", "branch", "commit", "state"},
+	TypeRelease:  {"service"},
+	TypeSource:   {"connector"},
+}
+
+// ListFilters returns the fields a list of type typ may be filtered on.
+func ListFilters(typ string) []string { return listFilters[typ] }
+
+// NewestFirst reports whether a type is listed newest first by default:
+// records of what happened (deliveries), rather than things by name.
+func NewestFirst(typ string) bool { return typ == TypeDeploy }
+
 // Types lists every object type, sorted.
 func Types() []string {
 	return slices.Sorted(maps.Keys(schemas()))
@@ -82,6 +100,18 @@ var schemas = sync.OnceValue(func() map[string]*jsonschema.Schema {
 // objectName is the pattern every object name follows: it appears in
 // URLs, so no slash.
 var objectName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$`)
+
+// ObjectName joins parts into an object name, with a repository's "/" as
+// ":", e.g. acme-github:acme:widget.
+func ObjectName(parts ...string) string {
+	return strings.ReplaceAll(strings.Join(parts, ":"), "/", ":")
+}
+
+// BuildName is the name of the build object of a repository's commit, as
+// the worker writes it: <source>:<owner>:<repo>:<first 12 of the sha>.
+func BuildName(source, repository, commit string) string {
+	return ObjectName(source, repository, commit[:min(len(commit), 12)])
+}
 
 // ValidName reports whether name may name an object.
 func ValidName(name string) bool { return objectName.MatchString(name) }

@@ -154,12 +154,14 @@ func (s *Set) Run(ctx context.Context, hub *state.Hub) {
 var ErrNoService = errors.New("no such service")
 
 // Match returns the triggers that fire for an event, with their computed
-// parameters, sorted by trigger name. A trigger whose expressions fail to
-// evaluate does not fire; the failure is returned beside the matches, for
-// the event's record.
-func (s *Set) Match(ctx context.Context, ev *event.Event) ([]Match, []error) {
+// parameters, sorted by trigger name. A trigger that cannot decide (an
+// expression fails to evaluate, its service does not exist) does not fire;
+// its problem is returned beside the matches, for the event's record. A
+// failure to read the live state is returned as the error, and no matches:
+// the event must be processed again.
+func (s *Set) Match(ctx context.Context, ev *event.Event) ([]Match, []error, error) {
 	var out []Match
-	var errs []error
+	var problems []error
 	evMap := policies.JSONMap(ev)
 	type read struct {
 		svc *state.Object
@@ -173,17 +175,17 @@ func (s *Set) Match(ctx context.Context, ev *event.Event) ([]Match, []error) {
 			services[t.Service] = r
 		}
 		svc, err := r.svc, r.err
-		if err != nil {
-			if errors.Is(err, state.ErrNotFound) {
-				err = fmt.Errorf("%w %q", ErrNoService, t.Service)
-			}
-			errs = append(errs, fmt.Errorf("trigger %s: %w", t.Name, err))
+		switch {
+		case errors.Is(err, state.ErrNotFound):
+			problems = append(problems, fmt.Errorf("trigger %s: %w %q", t.Name, ErrNoService, t.Service))
 			continue
+		case err != nil:
+			return nil, nil, fmt.Errorf("trigger %s: read service %s: %w", t.Name, t.Service, err)
 		}
 		vars := map[string]any{"event": evMap, "service": serviceMap(svc)}
 		fires, err := t.on.Eval(vars)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("trigger %s: on: %w", t.Name, err))
+			problems = append(problems, fmt.Errorf("trigger %s: on: %w", t.Name, err))
 			continue
 		}
 		if !fires {
@@ -191,13 +193,13 @@ func (s *Set) Match(ctx context.Context, ev *event.Event) ([]Match, []error) {
 		}
 		m := Match{Trigger: t, Service: svc, Params: map[string]string{}}
 		if err := m.compute(vars); err != nil {
-			errs = append(errs, fmt.Errorf("trigger %s: %w", t.Name, err))
+			problems = append(problems, fmt.Errorf("trigger %s: %w", t.Name, err))
 			continue
 		}
 		out = append(out, m)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Trigger.Name < out[j].Trigger.Name })
-	return out, errs
+	return out, problems, nil
 }
 
 func (m *Match) compute(vars map[string]any) error {

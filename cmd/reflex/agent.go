@@ -51,12 +51,6 @@ refused, reported, and never run.`,
 					return fmt.Errorf("--public-key: %w", err)
 				}
 			}
-			if len(o.Keys) == 0 {
-				return errors.New("--public-key is required: the key (id=base64) Reflex signs jobs with")
-			}
-			if actions == "" {
-				return errors.New("--actions is required: the agent's own actions file")
-			}
 			if o.Actions, err = agent.LoadActions(actions); err != nil {
 				return err
 			}
@@ -84,6 +78,11 @@ refused, reported, and never run.`,
 	fl.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a shutdown waits for running jobs before returning them to the queue")
 	fl.DurationVar(&o.PollInterval, "poll-interval", 100*time.Millisecond, "wait between looks at an empty queue")
 	fl.StringVar(&o.HealthAddr, "health-addr", "", "serve /healthz on this local address (default: listen on nothing)")
+	// Checked before anything else, all at once: `required flag(s) "actions",
+	// "public-key", "zone" not set`.
+	for _, name := range []string{"zone", "actions", "public-key"} {
+		_ = cmd.MarkFlagRequired(name)
+	}
 	return cmd
 }
 

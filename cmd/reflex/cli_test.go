@@ -402,8 +402,9 @@ func TestCLIUnescapesWhatTheServerEscapes(t *testing.T) {
 	}
 }
 
-// TestListFollowsNextLinks: a list follows Link rel="next" to the last
-// page, and never to another server.
+// TestListFollowsNextLinks: a list shows one page and says how to see the
+// next; with --all it follows Link rel="next" to the last page, and never
+// to another server.
 func TestListFollowsNextLinks(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("match") == "evil" {
@@ -426,10 +427,14 @@ func TestListFollowsNextLinks(t *testing.T) {
 	defer srv.Close()
 	out, errOut, code := reflexCmd(t, []string{"REFLEX_APIKEY=k"}, "state", "list", "service", "--url", srv.URL, "-o", "json")
 	var rows []map[string]any
-	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 3 || rows[2]["name"] != "c" {
-		t.Fatalf("list over three pages: exit %d, %s %s", code, out, errOut)
+	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 || !strings.Contains(errOut, "more follow: add --cursor 2 (or --all)") {
+		t.Fatalf("list without --all: exit %d, %s %s; want the first page and how to see the next", code, out, errOut)
 	}
-	out, errOut, code = reflexCmd(t, []string{"REFLEX_APIKEY=k"}, "state", "list", "service", "--url", srv.URL, "--match", "evil")
+	out, errOut, code = reflexCmd(t, []string{"REFLEX_APIKEY=k"}, "state", "list", "service", "--url", srv.URL, "-o", "json", "--all")
+	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 3 || rows[2]["name"] != "c" {
+		t.Fatalf("list --all over three pages: exit %d, %s %s", code, out, errOut)
+	}
+	out, errOut, code = reflexCmd(t, []string{"REFLEX_APIKEY=k"}, "state", "list", "service", "--url", srv.URL, "--match", "evil", "--all")
 	wantOneLineError(t, "a next page on another server", out, errOut, code, `the next page's link "http://evil.example/api/v1/service/" leaves`)
 	c := &apiClient{url: srv.URL + "/"}
 	for _, tt := range []struct {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -194,4 +195,51 @@ func (c *apiClient) send(ctx context.Context, method, path string, header http.H
 		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	return resp, nil
+}
+
+// pageFlags are the paging flags of a list command.
+type pageFlags struct {
+	limit  int
+	cursor string
+	all    bool
+}
+
+func (p *pageFlags) register(cmd *cobra.Command, what string) {
+	fl := cmd.Flags()
+	fl.IntVar(&p.limit, "limit", 50, "how many "+what+" to show (1-1000)")
+	fl.StringVar(&p.cursor, "cursor", "", "continue after the page that printed this cursor")
+	fl.BoolVar(&p.all, "all", false, "every page, not just the first --limit "+what)
+}
+
+// fetch reads a list: one page of p.limit items (after p.cursor), or with
+// --all every page. When more items follow a single page, it says on
+// stderr how to see them.
+func (p *pageFlags) fetch(ctx context.Context, c *apiClient, path string, q url.Values, stderr io.Writer) ([]json.RawMessage, error) {
+	if p.limit < 1 || p.limit > 1000 {
+		return nil, fmt.Errorf("--limit %d: want 1 to 1000", p.limit)
+	}
+	q.Set("limit", strconv.Itoa(p.limit))
+	if p.all {
+		q.Set("limit", "1000")
+	}
+	if p.cursor != "" {
+		q.Set("cursor", p.cursor)
+	}
+	path += "?" + q.Encode()
+	if p.all {
+		return c.list(ctx, path)
+	}
+	var page []json.RawMessage
+	h, err := c.do(ctx, http.MethodGet, path, nil, nil, &page)
+	if err != nil {
+		return nil, err
+	}
+	next, err := c.nextPage(h)
+	if err != nil {
+		return nil, err
+	}
+	if u, err := url.Parse(next); next != "" && err == nil {
+		fmt.Fprintf(stderr, "reflex: more follow: add --cursor %s (or --all)\n", u.Query().Get("cursor"))
+	}
+	return page, nil
 }

@@ -23,10 +23,6 @@ type declareFlags struct {
 	output string
 }
 
-// exit ends the process. plan --detailed-exitcode exits 2 through it:
-// run turns every error into status 1.
-var exit = os.Exit
-
 func newPlanCmd() *cobra.Command {
 	var (
 		f        declareFlags
@@ -77,7 +73,7 @@ in every output format.`,
 			},
 		})
 		if err == nil && detailed && len(p.Changes) > 0 {
-			exit(2)
+			return exitStatus(2)
 		}
 		return err
 	}

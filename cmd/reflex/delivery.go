@@ -22,20 +22,35 @@ cancel default to a table, get to JSON.`,
 	c := apiFlags(cmd)
 	var output string
 	cmd.PersistentFlags().StringVarP(&output, "output", "o", "", "output: json, yaml or table (default: table for list, retry and cancel, json for get)")
+	var (
+		pages                 pageFlags
+		service, zone, status string
+	)
 	list := &cobra.Command{
-		Use: "list", Short: "List deliveries", Args: cobra.NoArgs,
+		Use: "list", Short: "List deliveries, newest first", Args: cobra.NoArgs,
+		Example: "  reflex delivery list --service bct-prod --status failed\n  reflex delivery list --zone production --all -o json",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := outputFormat(output, outTable, objectFormats)
 			if err != nil {
 				return err
 			}
-			rows, err := c.list(cmd.Context(), "/api/v1/deployment/?cols=service,zone,status,release,queued_at")
+			q := url.Values{"cols": {"service,zone,status,release,queued_at"}}
+			for k, v := range map[string]string{"service": service, "zone": zone, "status": status} {
+				if v != "" {
+					q.Set(k, v)
+				}
+			}
+			rows, err := pages.fetch(cmd.Context(), c, "/api/v1/deployment/", q, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
 			return showObjects(cmd.OutOrStdout(), format, rows)
 		},
 	}
+	pages.register(list, "deliveries")
+	list.Flags().StringVar(&service, "service", "", "only this service's deliveries")
+	list.Flags().StringVar(&zone, "zone", "", "only this zone's deliveries")
+	list.Flags().StringVar(&status, "status", "", "only deliveries in this status (queued, running, succeeded, failed, …)")
 	get := &cobra.Command{
 		Use: "get ID", Short: "Show a delivery: its status, attempts and output", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -18,16 +18,28 @@ func main() {
 }
 
 // run executes the command line and returns the exit code: 0 on success,
-// 1 on failure, with a one-line message on stderr.
+// 1 on failure, with a one-line message on stderr, or the status a
+// command asks for with exitStatus.
 func run(args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
-	if err := root.Execute(); err != nil {
-		fmt.Fprintf(stderr, "reflex: %s\n", oneLine(err))
-		return 1
+	err := root.Execute()
+	var status exitStatus
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &status):
+		return int(status)
 	}
-	return 0
+	fmt.Fprintf(stderr, "reflex: %s\n", oneLine(err))
+	return 1
 }
+
+// exitStatus is returned by a command that succeeded but tells something
+// by its exit status (plan --detailed-exitcode: 2 when there are changes).
+type exitStatus int
+
+func (s exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(s)) }
 
 // globals are the flags every command shares.
 type globals struct {
@@ -44,8 +56,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 normalizes them, keeps the live state they describe, and hands deliveries to
 agents inside a secured network that never has to accept a connection.
 
-Every flag can also be set with a REFLEX_* environment variable: --max-body is
-REFLEX_MAX_BODY. Flags given on the command line win.`,
+Some flags can also be set from the environment: their help names the
+variable, as in [$REFLEX_ADDR]. No other variable changes what a command
+does, and a flag given on the command line wins.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       versionString(),
@@ -57,23 +70,42 @@ REFLEX_MAX_BODY. Flags given on the command line win.`,
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
+	envFlag(root.PersistentFlags(), "log-level", "REFLEX_LOG_LEVEL")
+	envFlag(root.PersistentFlags(), "log-format", "REFLEX_LOG_FORMAT")
 	root.AddCommand(newServeCmd(g, stderr), newWorkerCmd(g, stderr), newSendCmd(), newStateCmd(), newPlanCmd(), newApplyCmd(), newPolicyCmd(),
-		newAgentCmd(g, stderr), newKeysCmd(), newDeliveryCmd(), newVersionCmd())
+		newAgentCmd(g, stderr), newKeysCmd(), newDeliveryCmd(), newEventsCmd(), newVersionCmd())
 	return root
 }
 
-// bindEnv sets every flag not given on the command line from its
-// REFLEX_<NAME> environment variable, if set.
+// envAnnotation is the flag annotation naming the environment variable
+// a flag also reads.
+const envAnnotation = "reflex-env"
+
+// envFlag lets flag name of fs be set through the variable env as well,
+// and says so in the flag's help. Only flags declared this way read the
+// environment: an unrelated REFLEX_* variable (one an agent sets for its
+// actions, say) never changes a command.
+func envFlag(fs *pflag.FlagSet, name, env string) {
+	f := fs.Lookup(name)
+	if f == nil {
+		panic("envFlag: no flag --" + name) // a programming error
+	}
+	f.Usage += " [$" + env + "]"
+	_ = fs.SetAnnotation(name, envAnnotation, []string{env})
+}
+
+// bindEnv sets every flag declared with envFlag that the command line does
+// not give from its variable, when that is set.
 func bindEnv(flags *pflag.FlagSet) error {
 	var errs []error
 	flags.VisitAll(func(f *pflag.Flag) {
-		if f.Changed || f.Name == "help" {
+		env := f.Annotations[envAnnotation]
+		if f.Changed || len(env) == 0 {
 			return
 		}
-		name := "REFLEX_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(name); ok && v != "" {
+		if v, ok := os.LookupEnv(env[0]); ok && v != "" {
 			if err := flags.Set(f.Name, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				errs = append(errs, fmt.Errorf("%s: %w", env[0], err))
 			}
 		}
 	})

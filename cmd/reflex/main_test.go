@@ -117,14 +117,21 @@ func serveOn(t *testing.T, redisURL string, extra ...string) *process {
 func serveWith(t *testing.T, redisURL, configPath string, extraEnv []string, extra ...string) *process {
 	t.Helper()
 	addr := freeAddr(t)
-	env := append(os.Environ(), "E2E_SECRET="+e2eSecret, "REFLEX_ADMIN_KEY="+e2eAdminKey, "REFLEX_ADDR="+addr)
-	env = append(withoutEnv(env, "REDIS_URL"), extraEnv...)
+	env := append([]string{"REFLEX_ADMIN_KEY=" + e2eAdminKey, "REFLEX_ADDR=" + addr}, extraEnv...)
 	if redisURL != "" {
 		env = append(env, "REDIS_URL="+redisURL)
 	}
-	args := append([]string{"serve", "--config", configPath, "--shutdown-timeout", "5s"}, extra...)
-	p := &process{cmd: exec.Command(binary, args...), url: "http://" + addr, logs: &syncBuffer{}, done: make(chan error, 1)}
-	p.cmd.Env = env
+	p := startRaw(t, env, append([]string{"--config", configPath, "--shutdown-timeout", "5s"}, extra...)...)
+	waitReady(t, p, addr)
+	return p
+}
+
+// startRaw starts `reflex serve` with exactly the given environment (the
+// webhook secret aside) and arguments, without waiting for it.
+func startRaw(t *testing.T, env []string, args ...string) *process {
+	t.Helper()
+	p := &process{cmd: exec.Command(binary, append([]string{"serve"}, args...)...), logs: &syncBuffer{}, done: make(chan error, 1)}
+	p.cmd.Env = append(withoutEnv(withoutEnv(os.Environ(), "REDIS_URL"), "REFLEX_ADMIN_KEY"), append([]string{"E2E_SECRET=" + e2eSecret}, env...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -136,13 +143,19 @@ func serveWith(t *testing.T, redisURL, configPath string, extraEnv []string, ext
 			t.Logf("reflex serve output:\n%s", p.logs)
 		}
 	})
+	return p
+}
+
+// waitReady waits until a process answers /readyz at addr.
+func waitReady(t *testing.T, p *process, addr string) {
+	t.Helper()
+	p.url = "http://" + addr
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		resp, err := http.Get(p.url + "/readyz")
-		if err == nil {
+		if resp, err := http.Get(p.url + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return p
+				return
 			}
 		}
 		if time.Now().After(deadline) {

@@ -88,9 +88,14 @@ the answers of writes default to a table, get to JSON.`,
 		Use: "list TYPE", Short: "List objects of a type", Args: cobra.ExactArgs(1), ValidArgsFunction: completeType,
 		Example: "  reflex state list service --match 'bct-*' --cols pipeline,zone",
 	}
-	var match, cols string
+	var match, cols, order string
+	var where []string
+	var pages pageFlags
 	list.Flags().StringVar(&match, "match", "", "glob on names, e.g. 'bct-*'")
 	list.Flags().StringVar(&cols, "cols", "", "fields to show, comma-separated (* for all)")
+	list.Flags().StringVar(&order, "order", "", "name, or newest for newest first (default: name; newest for deployment)")
+	list.Flags().StringArrayVar(&where, "where", nil, "keep objects whose FIELD equals VALUE, as FIELD=VALUE (repeatable; the fields a type filters on, e.g. service=bct-prod for deployment)")
+	pages.register(list, "objects")
 	list.RunE = func(cmd *cobra.Command, args []string) error {
 		format, err := outputFormat(output, outTable, objectFormats)
 		if err != nil {
@@ -103,7 +108,17 @@ the answers of writes default to a table, get to JSON.`,
 		if cols != "" {
 			q.Set("cols", cols)
 		}
-		out, err := c.list(cmd.Context(), "/api/v1/"+url.PathEscape(args[0])+"/?"+q.Encode())
+		if order != "" {
+			q.Set("order", order)
+		}
+		for _, kv := range where {
+			field, value, ok := strings.Cut(kv, "=")
+			if !ok || field == "" {
+				return fmt.Errorf("--where %q: want FIELD=VALUE", kv)
+			}
+			q.Set(field, value)
+		}
+		out, err := pages.fetch(cmd.Context(), c, "/api/v1/"+url.PathEscape(args[0])+"/", q, cmd.ErrOrStderr())
 		if err != nil {
 			return err
 		}

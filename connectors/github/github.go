@@ -39,8 +39,8 @@ func (*Connector) Name() string { return Name }
 // the normalized event. A ping is reported as such and not normalized.
 func (*Connector) Parse(req *connectors.Request) (*connectors.Result, error) {
 	typ := req.Header.Get(HeaderEvent)
-	if typ == "" {
-		return nil, fmt.Errorf("%w: the %s header is missing", connectors.ErrMalformed, HeaderEvent)
+	if err := checkEventType(typ); err != nil {
+		return nil, err
 	}
 	id := req.Header.Get(HeaderDelivery)
 	if err := checkDeliveryID(id); err != nil {
@@ -72,22 +72,22 @@ func (*Connector) Parse(req *connectors.Request) (*connectors.Result, error) {
 	return &connectors.Result{Event: ev, Payload: payload}, nil
 }
 
-// checkDeliveryID accepts GitHub's GUIDs and anything of the same shape: the
-// id is used in storage keys and URLs, so it is kept to a safe alphabet.
+// maxEventTypeSize bounds X-GitHub-Event; GitHub's longest is about 40.
+const maxEventTypeSize = 64
+
+// checkEventType accepts the shape of GitHub's event names (lower-case
+// words joined by '_').
+func checkEventType(typ string) error {
+	return connectors.CheckHeader(HeaderEvent, typ, maxEventTypeSize, func(i int, r rune) bool {
+		return r >= 'a' && r <= 'z' || (i > 0 && (r >= '0' && r <= '9' || r == '_'))
+	}, "lower-case letters, digits and '_', starting with a letter")
+}
+
+// checkDeliveryID accepts GitHub's GUIDs and anything of the same shape.
 func checkDeliveryID(id string) error {
-	if id == "" {
-		return fmt.Errorf("%w: the %s header is missing", connectors.ErrMalformed, HeaderDelivery)
-	}
-	if len(id) > maxDeliveryIDSize {
-		return fmt.Errorf("%w: the %s header is longer than %d characters", connectors.ErrMalformed, HeaderDelivery, maxDeliveryIDSize)
-	}
-	for _, r := range id {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.'
-		if !ok {
-			return fmt.Errorf("%w: the %s header may hold only letters, digits, '-', '_' and '.'", connectors.ErrMalformed, HeaderDelivery)
-		}
-	}
-	return nil
+	return connectors.CheckHeader(HeaderDelivery, id, maxDeliveryIDSize, func(_ int, r rune) bool {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.'
+	}, "letters, digits, '-', '_' and '.'")
 }
 
 // payloadOf returns the JSON document of a delivery, which GitHub sends

@@ -1,0 +1,93 @@
+package sources
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/reflexops/reflex/config"
+)
+
+// Defaults of SecretRefs.
+const (
+	DefaultSecretEnvPrefix = "REFLEX_SECRET_"
+	DefaultSecretDir       = "/run/secrets/reflex"
+)
+
+// SecretRefs limits the env: and file: secret references a source written
+// through the API (or by another server's configuration) may use on this
+// server. Without a limit, whoever may write a source could point it at
+// any variable or file of the server (its admin key, say) and use the
+// intake to test guesses. The references the server's own configuration
+// file declares for a source are the operator's and are not limited.
+type SecretRefs struct {
+	// EnvPrefix is the start every variable name must have. Default
+	// DefaultSecretEnvPrefix.
+	EnvPrefix string
+	// Dir is the folder every file must be in. Default DefaultSecretDir.
+	Dir string
+}
+
+// refPolicy is SecretRefs with its defaults applied and the server's own
+// secrets denied even where the prefix or folder would admit them.
+type refPolicy struct {
+	envPrefix, dir string
+	deniedEnv      []string
+	deniedFiles    []string
+}
+
+// ownEnv are variables that hold Reflex's own credentials.
+var ownEnv = []string{"REFLEX_ADMIN_KEY", "REFLEX_APIKEY", "REDIS_URL"}
+
+func newRefPolicy(r SecretRefs, local *config.Config) refPolicy {
+	p := refPolicy{envPrefix: r.EnvPrefix, dir: r.Dir, deniedEnv: slices.Clone(ownEnv)}
+	if p.envPrefix == "" {
+		p.envPrefix = DefaultSecretEnvPrefix
+	}
+	if p.dir == "" {
+		p.dir = DefaultSecretDir
+	}
+	if local != nil {
+		for _, ref := range local.OwnSecretRefs() {
+			if name, ok := strings.CutPrefix(ref, "env:"); ok {
+				p.deniedEnv = append(p.deniedEnv, name)
+			} else if path, ok := strings.CutPrefix(ref, "file:"); ok {
+				p.deniedFiles = append(p.deniedFiles, realPath(path))
+			}
+		}
+	}
+	return p
+}
+
+// allows reports whether a reference is within the allowed ones.
+func (p refPolicy) allows(ref string) bool {
+	if name, ok := strings.CutPrefix(ref, "env:"); ok {
+		return strings.HasPrefix(name, p.envPrefix) && len(name) > len(p.envPrefix) && !slices.Contains(p.deniedEnv, name)
+	}
+	path, ok := strings.CutPrefix(ref, "file:")
+	if !ok || !filepath.IsAbs(path) {
+		return false
+	}
+	// The file as it really is, links followed, must lie inside the
+	// folder as it really is.
+	real, dir := realPath(path), realPath(p.dir)
+	rel, err := filepath.Rel(dir, real)
+	return err == nil && rel != "." && !strings.HasPrefix(rel, "..") && !filepath.IsAbs(rel) && !slices.Contains(p.deniedFiles, real)
+}
+
+// realPath returns a path with its links resolved, or cleaned when it
+// cannot be resolved (it does not exist).
+func realPath(path string) string {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		return real
+	}
+	return filepath.Clean(path)
+}
+
+// unresolvable is the one error of a reference that cannot be used, for
+// whatever reason: outside the allowed references, unset, missing or
+// empty.
+func unresolvable(ref string, p refPolicy) error {
+	return fmt.Errorf("secret reference %s cannot be resolved on this server: it must be declared by this server's configuration, or be env:%s… or file:%s/…, and name a value that is set and not empty", ref, p.envPrefix, p.dir)
+}
