@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -17,7 +18,8 @@ import (
 // WorkerOptions configures the worker. Zero values take the documented
 // defaults.
 type WorkerOptions struct {
-	// Concurrency is how many tasks run at once. Default: the number of CPUs.
+	// Concurrency is how many tasks run at once. Default
+	// DefaultConcurrency().
 	Concurrency int
 	// ShutdownTimeout bounds how long a shutdown waits for running tasks
 	// before they are returned to the queue. Default 10s.
@@ -29,6 +31,12 @@ type WorkerOptions struct {
 	// Log receives the worker's logs. Required.
 	Log *slog.Logger
 }
+
+// DefaultConcurrency is how many tasks a worker runs at once by default:
+// four per CPU, and at least 8. A task spends most of its time waiting for
+// Redis round trips, not computing, so one per CPU leaves the worker idle
+// while the intake fills its queue.
+func DefaultConcurrency() int { return max(8, 4*runtime.NumCPU()) }
 
 // NewMux returns the handler of every task type Reflex runs. reports, when
 // set, handles agents' delivery reports.
@@ -49,6 +57,9 @@ func NewServer(rdb redis.UniversalClient, events *EventProcessor, opts WorkerOpt
 	}
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 250 * time.Millisecond
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency()
 	}
 	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:       opts.Concurrency,

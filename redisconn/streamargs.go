@@ -65,34 +65,6 @@ func parseBlockingRead(args []any) (blockingRead, bool) {
 	return r, false
 }
 
-// writtenKeys returns the keys a command may add stream entries to: a
-// script's or function's keys, XADD's stream; nil for other commands.
-func writtenKeys(args []any) []string {
-	if len(args) == 0 {
-		return nil
-	}
-	switch strings.ToLower(toString(args[0])) {
-	case "xadd":
-		if len(args) > 1 {
-			return []string{toString(args[1])}
-		}
-	case "eval", "evalsha", "fcall":
-		if len(args) < 3 {
-			return nil
-		}
-		n, err := strconv.Atoi(toString(args[2]))
-		if err != nil || n < 0 || 3+n > len(args) {
-			return nil
-		}
-		keys := make([]string, n)
-		for i := range keys {
-			keys[i] = toString(args[3+i])
-		}
-		return keys
-	}
-	return nil
-}
-
 // toString returns a command argument as the server sees it, for the
 // types go-redis sends names and numbers as.
 func toString(a any) string {

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"runtime"
 	"sync"
 	"time"
 
@@ -73,7 +72,8 @@ type Options struct {
 
 	// Worker runs the job worker when true.
 	Worker bool
-	// Concurrency is the number of jobs run at once. Default: CPUs.
+	// Concurrency is the number of jobs run at once. Default
+	// jobs.DefaultConcurrency().
 	Concurrency int
 	// PollInterval is the worker's wait between looks at empty queues.
 	// Default 250ms.
@@ -210,7 +210,7 @@ func Run(ctx context.Context, o Options) error {
 		if err := worker.Start(jobs.NewMux(processor, dispatcher.HandleReport)); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
-		o.Log.Info("worker started", "concurrency", cmp.Or(o.Concurrency, runtime.NumCPU()))
+		o.Log.Info("worker started", "concurrency", cmp.Or(o.Concurrency, jobs.DefaultConcurrency()))
 	}
 
 	errc := make(chan error, 1)
