@@ -40,6 +40,9 @@ type Authenticator struct {
 	mu    sync.Mutex
 	cache map[[32]byte]cached
 	ttl   time.Duration
+	// forgotten counts, per key name, how often it was forgotten: a key
+	// read before a Forget is not cached after it.
+	forgotten map[string]uint64
 }
 
 type cached struct {
@@ -63,6 +66,10 @@ func (a *Authenticator) Forget(name string) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if len(a.forgotten) >= maxCached {
+		clear(a.forgotten) // a read racing with this is then just not cached
+	}
+	a.forgotten[name]++
 	for digest, e := range a.cache {
 		if e.caller.Name == name {
 			delete(a.cache, digest)
@@ -123,7 +130,7 @@ func NewAuthenticator(store *state.Store, adminKey string, cacheTTL time.Duratio
 	}
 	return &Authenticator{
 		store: store, adminKey: sha256.Sum256([]byte(adminKey)), hasAdmin: adminKey != "",
-		cache: map[[32]byte]cached{}, ttl: cacheTTL,
+		cache: map[[32]byte]cached{}, ttl: cacheTTL, forgotten: map[string]uint64{},
 	}
 }
 
@@ -146,6 +153,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 	if !ok {
 		return nil, fmt.Errorf("%w: an API key has the form name.secret", ErrUnauthenticated)
 	}
+	generation := a.generation(name)
 	o, err := a.store.Object(ctx, state.TypeAPIKey, name, 0)
 	if errors.Is(err, state.ErrNotFound) {
 		return nil, fmt.Errorf("%w: invalid API key", ErrUnauthenticated)
@@ -157,7 +165,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 		return nil, fmt.Errorf("%w: invalid API key", ErrUnauthenticated)
 	}
 	c := &Caller{Name: name, Master: name == MasterKey, Groups: o.Strings("groups")}
-	a.remember(digest, c)
+	a.remember(digest, c, generation)
 	return c, nil
 }
 
@@ -170,9 +178,21 @@ func (a *Authenticator) cached(digest [32]byte) *Caller {
 	return nil
 }
 
-func (a *Authenticator) remember(digest [32]byte, c *Caller) {
+// generation returns how often the key named name was forgotten so far.
+func (a *Authenticator) generation(name string) uint64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	return a.forgotten[name]
+}
+
+// remember caches a verified key, unless it was forgotten since it was
+// read (generation).
+func (a *Authenticator) remember(digest [32]byte, c *Caller, generation uint64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.forgotten[c.Name] != generation {
+		return
+	}
 	if len(a.cache) >= maxCached {
 		clear(a.cache)
 	}

@@ -71,32 +71,33 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 }
 
 // readBodyWithin reads a body as readBody does, holding in the budget
-// the memory its buffer takes (its capacity, not only what was read);
-// release gives it back once the body is no longer needed, and must be
-// called whatever the error.
+// the memory its buffer takes (its capacity, not only what was read), as
+// the bytes arrive: a declared length is never taken on trust, so idle
+// connections that announce large bodies hold nothing. release gives it
+// back once the body is no longer needed, and must be called whatever the
+// error.
 func readBodyWithin(r *http.Request, limit int64, budget *BodyBudget) (body []byte, release func(), err error) {
 	var held int64
 	release = func() { budget.give(held) }
 	if r.ContentLength > limit {
 		return nil, release, tooLarge(limit)
 	}
-	if r.ContentLength > 0 {
-		held = r.ContentLength + 1
-		if !budget.take(held) {
-			held = 0
-			return nil, release, busy()
-		}
-		body = make([]byte, 0, held)
+	capacity := limit + 1 // the most a buffer needs
+	if r.ContentLength >= 0 {
+		capacity = r.ContentLength + 1 // room to see the end of the body
 	}
 	src := io.LimitReader(r.Body, limit+1)
 	for {
 		if len(body) == cap(body) {
-			// Grow by doubling, within the limit, taking the new
-			// capacity from the budget before allocating it; by one
+			// Grow by doubling, within what the body can need, taking the
+			// new capacity from the budget before allocating it; by one
 			// chunk when the budget has no room to double.
-			grown := min(max(2*int64(cap(body)), bodyChunk), limit+1)
+			grown := min(max(2*int64(cap(body)), bodyChunk), capacity)
+			if grown <= int64(cap(body)) {
+				grown = int64(cap(body)) + 1 // a body longer than declared: the read below ends it
+			}
 			if !budget.take(grown - held) {
-				grown = min(int64(cap(body))+bodyChunk, limit+1)
+				grown = min(int64(cap(body))+bodyChunk, max(capacity, int64(cap(body))+1))
 				if !budget.take(grown - held) {
 					return nil, release, busy()
 				}

@@ -381,8 +381,17 @@ func (h objects) update(c *gin.Context, edit func(typ, name string, doc map[stri
 	}
 	name := c.Param("name")
 	o, changed, err := h.store.Update(c.Request.Context(), typ, name, ifVersion, callerOf(c).Name, edit(typ, name, doc))
-	if errors.Is(err, state.ErrNotFound) {
+	switch {
+	case errors.Is(err, state.ErrNotFound):
 		err = h.missing(c, policies.ActionWrite, typ, name, err)
+	case errors.Is(err, state.ErrStale):
+		// The revision is checked before the edit authorizes: a caller
+		// that may not write the object must not learn it.
+		if cur, curErr := h.store.Object(c.Request.Context(), typ, name, 0); curErr == nil {
+			if denied := h.allow(c, policies.ActionWrite, cur, false); denied != nil {
+				err = denied
+			}
+		}
 	}
 	if err != nil {
 		fail(c, err)

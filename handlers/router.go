@@ -175,11 +175,12 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 			he := classify(c.Errors[0].Err)
 			attrs = append(attrs, slog.String("error", he.Message))
 			switch {
-			case status >= 500:
+			case status >= 500 && he.Err != nil:
+				// A failure of the server itself, with its cause. A refusal
+				// for load (the body budget) has none: a flood of them is
+				// not a flood of errors.
 				level = slog.LevelError
-				if he.Err != nil {
-					attrs = append(attrs, slog.String("cause", he.Err.Error()))
-				}
+				attrs = append(attrs, slog.String("cause", he.Err.Error()))
 			case level == slog.LevelInfo:
 				level = slog.LevelWarn
 			}

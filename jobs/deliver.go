@@ -93,6 +93,9 @@ func (d *Deliveries) Process(ctx context.Context, ev *event.Event) error {
 		case errors.Is(err, delivery.ErrNoSigner):
 			log.Error("delivery not queued", "error", err)
 			continue
+		case errors.Is(err, state.ErrInvalid):
+			problem(fmt.Errorf("trigger %s: %w", m.Trigger.Name, err)) // what it would record is invalid: another attempt changes nothing
+			continue
 		case err != nil:
 			return err
 		}

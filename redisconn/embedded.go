@@ -9,10 +9,12 @@ import (
 )
 
 // Embedded is an in-memory Redis server on a local port, for trials and
-// tests. Nothing is persisted. Keys with a TTL expire in real time, at
-// most a quarter of a second late; when the server holds very many keys,
-// the sweeps that expire them are spaced out so that they take at most a
-// twentieth of the time, and keys may outlive their TTL a little longer.
+// tests. Nothing is persisted. Keys with a TTL expire in real time, to
+// within one sweep (a quarter of a second), early or late: each sweep
+// counts the time since the one before against every key, one set in
+// between included. When the server holds very many keys, the sweeps are
+// spaced out so that they take at most a twentieth of the time, and the
+// margin grows with them.
 type Embedded struct {
 	mini    *miniredis.Miniredis
 	expirer *expirer

@@ -38,9 +38,11 @@ func TestSecretReferencesAreLimited(t *testing.T) {
 	t.Setenv("SERVER_PRIVATE", "private-value")
 	t.Setenv("REFLEX_ADMIN_KEY", adminKey)
 	t.Setenv("REFLEX_SECRET_OK", "env-secret")
+	t.Setenv("REFLEX_SECRET_CFG", "cfg-secret")
 	in := start(t, newRedis(t), func(o *server.Options) {
 		o.Worker = false
 		o.SecretRefs = sources.SecretRefs{Dir: allowed}
+		o.Config.Sources = append(o.Config.Sources, config.SourceSpec{Name: "cfg", Connector: "github", Secrets: []string{"env:REFLEX_SECRET_CFG"}})
 	})
 	tests := []struct {
 		source, ref, signWith string
@@ -54,6 +56,7 @@ func TestSecretReferencesAreLimited(t *testing.T) {
 		{"file-link-out", "file:" + filepath.Join(allowed, "link"), "outside-secret", 503},
 		{"file-missing", "file:" + filepath.Join(allowed, "nope"), "anything", 503},
 		{"file-system", "file:/etc/hostname", "anything", 503},
+		{"env-borrowed", "env:REFLEX_SECRET_CFG", "cfg-secret", 503}, // the file's, for another source
 		{"env-allowed", "env:REFLEX_SECRET_OK", "env-secret", 200},
 		{"file-allowed", "file:" + filepath.Join(allowed, "ok"), "file-secret", 200},
 	}
@@ -113,6 +116,8 @@ scopes:
 		{ci, "GET", "/api/v1/service/theirs?version=1", "", 403},
 		{ci, "PUT", "/api/v1/service/ghost", `{"name":"ghost","pipeline":"mine"}`, 403},
 		{ci, "PUT", "/api/v1/service/theirs", `{"name":"theirs","pipeline":"mine"}`, 403},
+		{ci, "PATCH", "/api/v1/service/theirs?if=stale", `{"pipeline":"mine"}`, 403},
+		{ci, "PATCH", "/api/v1/service/ghost?if=stale", `{"pipeline":"mine"}`, 403},
 		{ci, "DELETE", "/api/v1/service/ghost", "", 403},
 		{ci, "DELETE", "/api/v1/service/theirs", "", 403},
 		{ci, "GET", "/api/v1/service/ours", "", 200},
@@ -122,7 +127,12 @@ scopes:
 	}
 	answers := map[string]string{}
 	for _, tt := range tests {
-		r, _ := call(t, in, tt.key, tt.method, tt.path, tt.body)
+		path, stale := strings.CutSuffix(tt.path, "?if=stale")
+		var header []string
+		if stale {
+			header = []string{"If-Match", `"99"`, "Content-Type", "application/merge-patch+json"}
+		}
+		r, _ := call(t, in, tt.key, tt.method, path, tt.body, header...)
 		if r.Code != tt.want {
 			t.Errorf("%s %s answered %d %s, want %d", tt.method, tt.path, r.Code, r.Body, tt.want)
 			continue
@@ -160,7 +170,7 @@ func TestBodyBudget(t *testing.T) {
 	const budget = 1 << 20
 	in := start(t, newRedis(t), func(o *server.Options) {
 		o.Worker = false
-		o.BodyBudget = budget
+		o.BodyBudget, o.MaxBody = budget, budget
 	})
 	f := fixture(t, "push.branch")
 	var r reply
@@ -169,9 +179,9 @@ func TestBodyBudget(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for r.Code != http.StatusServiceUnavailable && time.Now().Before(deadline) {
 		if done == nil {
-			// An unsigned delivery that declares the whole budget, sends
-			// 10 KiB and holds the connection open. It may itself be
-			// refused when a delivery below is being read as it arrives:
+			// An unsigned delivery that sends all but one byte of the
+			// whole budget and holds the connection open. It may itself
+			// be refused when a delivery below is being read as it grows:
 			// it is then sent again.
 			var pr *io.PipeReader
 			pr, pw = io.Pipe()
@@ -185,7 +195,7 @@ func TestBodyBudget(t *testing.T) {
 					resp.Body.Close()
 				}
 			}(done)
-			go func(pw *io.PipeWriter) { _, _ = pw.Write(bytes.Repeat([]byte(" "), 10<<10)) }(pw)
+			go func(pw *io.PipeWriter) { _, _ = pw.Write(bytes.Repeat([]byte(" "), budget-2)) }(pw)
 		}
 		r = deliver(t, in, withDelivery(f))
 		select {
@@ -200,4 +210,29 @@ func TestBodyBudget(t *testing.T) {
 	pw.CloseWithError(io.ErrUnexpectedEOF) // the held delivery ends, short
 	<-done
 	waitFor(t, func() bool { return deliver(t, in, withDelivery(f)).Code == http.StatusAccepted })
+
+	// Connections that only announce large bodies hold nothing: the
+	// budget follows the bytes that arrive.
+	var idle []*io.PipeWriter
+	for range 8 {
+		pr, pw := io.Pipe()
+		idle = append(idle, pw)
+		req, _ := http.NewRequest(http.MethodPost, in.URL+"/hooks/acme-github", pr)
+		req.ContentLength = 25 << 20
+		req.Header.Set("Content-Type", "application/json")
+		go func() {
+			if resp, err := client.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}()
+	}
+	defer func() {
+		for _, pw := range idle {
+			pw.CloseWithError(io.ErrUnexpectedEOF)
+		}
+	}()
+	time.Sleep(100 * time.Millisecond) // let them reach the handler; nothing is asserted on timing
+	if r := deliver(t, in, withDelivery(f)); r.Code != http.StatusAccepted {
+		t.Fatalf("with eight connections announcing 25 MiB each, a push answered %d %s", r.Code, r.Body)
+	}
 }

@@ -208,10 +208,11 @@ func TestObjectListsPage(t *testing.T) {
 
 // TestDeliveryRecordsAreBounded: beyond the retention, the oldest ended
 // delivery records are removed; one still running is kept whatever its
-// age.
+// age, and does not hold back the ended ones behind it.
 func TestDeliveryRecordsAreBounded(t *testing.T) {
 	in := start(t, newRedis(t), func(o *server.Options) {
 		o.Deliveries.Keep = 5
+		o.Deliveries.MinAge = time.Millisecond
 		o.ReapInterval = 50 * time.Millisecond
 	})
 	for i := range 9 {
@@ -225,8 +226,9 @@ func TestDeliveryRecordsAreBounded(t *testing.T) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	// The four oldest are over the bound; the running one stays.
-	want := []string{"d-8", "d-7", "d-6", "d-5", "d-4", "d-0"}
+	// Four are over the bound: the oldest ended ones go, the running one
+	// stays.
+	want := []string{"d-8", "d-7", "d-6", "d-5", "d-0"}
 	var got []string
 	waitFor(t, func() bool {
 		got, _ = followPages(t, in, "/api/v1/deployment/", "name")

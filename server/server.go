@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -101,6 +102,12 @@ func (o *Options) Validate() error {
 	if !o.HTTP && !o.Worker {
 		return errors.New("nothing to run: enable the HTTP server, the worker, or both")
 	}
+	if maxBody := cmp.Or(o.MaxBody, handlers.DefaultMaxBody); o.BodyBudget > 0 && o.BodyBudget < maxBody {
+		return fmt.Errorf("the body budget (%d bytes, --max-body-in-flight) is smaller than the largest body (%d bytes, --max-body): such bodies could never be received", o.BodyBudget, maxBody)
+	}
+	if d := o.SecretRefs.Dir; d != "" && !filepath.IsAbs(d) {
+		return fmt.Errorf("the secrets folder %q (--secret-dir) must be an absolute path", d)
+	}
 	for _, p := range o.TrustedProxies {
 		if _, err := netip.ParsePrefix(p); err == nil {
 			continue
@@ -132,6 +139,10 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if o.Store.Now == nil {
 		o.Store.Now = o.Now
+	}
+	if o.Deliveries.MinAge <= 0 {
+		// A record outlives the window in which its event can come again.
+		o.Deliveries.MinAge = max(cmp.Or(o.Store.DedupeWindow, state.DefaultDedupeWindow), 24*time.Hour) + time.Hour
 	}
 	if o.Store.Check == nil {
 		o.Store.Check = func(obj *state.Object) error {
@@ -334,7 +345,7 @@ func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authn *
 // the GitHub reporter of the configuration when it has them.
 func newDispatcher(store *state.Store, o Options) (*delivery.Dispatcher, error) {
 	d := &delivery.Dispatcher{
-		Store: store, Redis: o.Redis, Log: o.Log, Retention: o.Deliveries,
+		Store: store, Redis: o.Redis, Log: o.Log, Retention: o.Deliveries, Now: o.Now,
 		Client: asynq.NewClientFromRedisClient(o.Redis), Inspector: asynq.NewInspectorFromRedisClient(o.Redis),
 	}
 	if o.Config == nil {

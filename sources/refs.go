@@ -49,7 +49,13 @@ func newRefPolicy(r SecretRefs, local *config.Config) refPolicy {
 		p.dir = DefaultSecretDir
 	}
 	if local != nil {
-		for _, ref := range local.OwnSecretRefs() {
+		// The server's own keys, and the secrets its file declares for
+		// its sources (which other sources may not borrow).
+		own := local.OwnSecretRefs()
+		for _, src := range local.Sources {
+			own = append(own, src.Secrets...)
+		}
+		for _, ref := range own {
 			if name, ok := strings.CutPrefix(ref, "env:"); ok {
 				p.deniedEnv = append(p.deniedEnv, name)
 			} else if path, ok := strings.CutPrefix(ref, "file:"); ok {
@@ -60,20 +66,28 @@ func newRefPolicy(r SecretRefs, local *config.Config) refPolicy {
 	return p
 }
 
-// allows reports whether a reference is within the allowed ones.
-func (p refPolicy) allows(ref string) bool {
+// resolve returns the value of a reference within the allowed ones, and
+// false for any other. A file is read where its links lead, after that
+// place was checked, so a link changed in between cannot lead elsewhere.
+func (p refPolicy) resolve(ref string) ([]byte, bool) {
 	if name, ok := strings.CutPrefix(ref, "env:"); ok {
-		return strings.HasPrefix(name, p.envPrefix) && len(name) > len(p.envPrefix) && !slices.Contains(p.deniedEnv, name)
+		if !strings.HasPrefix(name, p.envPrefix) || len(name) == len(p.envPrefix) || slices.Contains(p.deniedEnv, name) {
+			return nil, false
+		}
+		v, err := config.ResolveSecret(ref)
+		return v, err == nil
 	}
 	path, ok := strings.CutPrefix(ref, "file:")
 	if !ok || !filepath.IsAbs(path) {
-		return false
+		return nil, false
 	}
-	// The file as it really is, links followed, must lie inside the
-	// folder as it really is.
 	real, dir := realPath(path), realPath(p.dir)
 	rel, err := filepath.Rel(dir, real)
-	return err == nil && rel != "." && !strings.HasPrefix(rel, "..") && !filepath.IsAbs(rel) && !slices.Contains(p.deniedFiles, real)
+	if err != nil || rel == "." || strings.HasPrefix(rel, "..") || filepath.IsAbs(rel) || slices.Contains(p.deniedFiles, real) {
+		return nil, false
+	}
+	v, err := config.ResolveSecret("file:" + real)
+	return v, err == nil
 }
 
 // realPath returns a path with its links resolved, or cleaned when it

@@ -141,11 +141,8 @@ func (s *Set) resolveRef(source, ref string) ([]byte, error) {
 		}
 		return nil, unresolvable(ref, s.refs)
 	}
-	if !s.refs.allows(ref) {
-		return nil, unresolvable(ref, s.refs)
-	}
-	secret, err := config.ResolveSecret(ref)
-	if err != nil {
+	secret, ok := s.refs.resolve(ref)
+	if !ok {
 		return nil, unresolvable(ref, s.refs)
 	}
 	return secret, nil

@@ -164,7 +164,8 @@ type DecisionPage struct {
 // first (limit: DefaultListLimit when 0, at most MaxListLimit). A trail
 // only grows at its end, so a position in it stays exact.
 func (s *Store) DecisionsPage(ctx context.Context, source, id, cursor string, limit int) (*DecisionPage, error) {
-	pos, err := decodeCursor(cursor)
+	trail := "decisions:" + eventMember(source, id)
+	pos, err := s.decodeCursor(ctx, trail, cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +183,9 @@ func (s *Store) DecisionsPage(ctx context.Context, source, id, cursor string, li
 	page := &DecisionPage{Decisions: make([]json.RawMessage, 0, len(list))}
 	if int64(len(list)) > n {
 		list = list[:n]
-		page.Next = position{Member: strconv.FormatInt(start+n, 10)}.encode()
+		if page.Next, err = s.encodeCursor(ctx, trail, position{Member: strconv.FormatInt(start+n, 10)}); err != nil {
+			return nil, err
+		}
 	}
 	for _, d := range list {
 		page.Decisions = append(page.Decisions, json.RawMessage(d))
@@ -256,13 +259,13 @@ type EventPage struct {
 // its page is read appears once, however many share a receive time.
 func (s *Store) Events(ctx context.Context, f EventFilter) (*EventPage, error) {
 	limit := pageLimit(f.Limit)
-	pos, err := decodeCursor(f.Cursor)
-	if err != nil {
-		return nil, err
-	}
 	index := eventsKey()
 	if f.Source != "" {
 		index = sourceEventsKey(f.Source)
+	}
+	pos, err := s.decodeCursor(ctx, index, f.Cursor)
+	if err != nil {
+		return nil, err
 	}
 	before := ""
 	if !f.Before.IsZero() {
@@ -276,7 +279,9 @@ func (s *Store) Events(ctx context.Context, f EventFilter) (*EventPage, error) {
 	if len(entries) > limit {
 		entries = entries[:limit]
 		last := entries[limit-1]
-		page.Next = position{Score: last.score, Member: last.member}.encode()
+		if page.Next, err = s.encodeCursor(ctx, index, position{Score: last.score, Member: last.member}); err != nil {
+			return nil, err
+		}
 	}
 	if len(entries) == 0 {
 		return page, nil

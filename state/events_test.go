@@ -1,7 +1,9 @@
 package state_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -198,10 +200,23 @@ func TestEventsBeforeAndBadCursor(t *testing.T) {
 	if got := ids(page.Events); !cmp.Equal(got, []string{"d-2", "d-1", "d-0"}) {
 		t.Errorf("events before d-3's time = %v", got)
 	}
-	for _, bad := range []string{"nonsense", "e30", "!!"} {
-		if _, err := s.Events(ctx, state.EventFilter{Cursor: bad}); !errors.Is(err, state.ErrInvalid) {
-			t.Errorf("cursor %q: %v, want ErrInvalid", bad, err)
+	first, err := s.Events(ctx, state.EventFilter{Limit: 2})
+	if err != nil || first.Next == "" {
+		t.Fatalf("first page: %+v, %v", first, err)
+	}
+	tampered := []byte(first.Next)
+	tampered[len(tampered)/2] ^= 1
+	for _, bad := range []state.EventFilter{
+		{Cursor: "nonsense"}, {Cursor: "e30"}, {Cursor: "!!"},
+		{Cursor: string(tampered)},
+		{Cursor: first.Next, Source: "a"}, // another list's cursor
+	} {
+		if _, err := s.Events(ctx, bad); !errors.Is(err, state.ErrInvalid) {
+			t.Errorf("cursor %+v: %v, want ErrInvalid", bad, err)
 		}
+	}
+	if raw, _ := base64.RawURLEncoding.DecodeString(first.Next); bytes.Contains(raw, []byte("/d-")) {
+		t.Errorf("the cursor %q shows what it points at", first.Next)
 	}
 }
 

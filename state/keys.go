@@ -60,8 +60,14 @@ func objectNamesKey(typ string) string { return keyPrefix + "objn:" + typ }
 func objectTimesKey(typ string) string { return keyPrefix + "objt:" + typ }
 
 // legacyObjectIndexKey is the plain set of names that earlier versions
-// kept; Migrate moves it into objectNamesKey and objectTimesKey.
+// list objects by. It is still kept up to date, for replicas not upgraded
+// yet; Migrate indexes what they wrote in objectNamesKey and
+// objectTimesKey.
 func legacyObjectIndexKey(typ string) string { return keyPrefix + "objs:" + typ }
 
 // changesKey is the stream of object changes that watchers follow.
 func changesKey() string { return keyPrefix + "changes" }
+
+// cursorKeyKey holds the key that seals list cursors, shared by every
+// replica.
+func cursorKeyKey() string { return keyPrefix + "cursor-key" }

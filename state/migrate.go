@@ -11,11 +11,14 @@ import (
 // is idempotent and cheap when there is nothing to do, so every start runs
 // it before serving:
 //
-//   - the plain set of each type's object names becomes the name index
-//     and the creation-time index that lists page through.
+//   - the objects named in the plain set of each type's names, which
+//     earlier versions list by (and which is still kept, for replicas not
+//     upgraded yet), are indexed by name and by creation time, as lists
+//     page through them.
 //
-// Objects written meanwhile by a replica still on the earlier version are
-// indexed again by their next write.
+// An object a replica still on the earlier version creates during a
+// rolling upgrade is listed by upgraded replicas once one of them starts
+// or writes it.
 func (s *Store) Migrate(ctx context.Context) error {
 	for _, typ := range Types() {
 		if err := s.migrateIndex(ctx, typ); err != nil {
@@ -47,7 +50,6 @@ func (s *Store) migrateIndex(ctx context.Context, typ string) error {
 			p.ZAddNX(ctx, objectNamesKey(typ), redis.Z{Member: o.Name})
 			p.ZAddNX(ctx, objectTimesKey(typ), redis.Z{Score: float64(o.CreatedAt.UnixMilli()), Member: o.Name})
 		}
-		p.Del(ctx, legacy)
 		return nil
 	})
 	return err

@@ -246,7 +246,11 @@ func (s *Store) ListObjects(ctx context.Context, q ObjectQuery) (*ObjectPage, er
 		}
 		prefix = globPrefix(q.Match)
 	}
-	pos, err := decodeCursor(q.Cursor)
+	list := "objects:" + q.Type + ":name"
+	if q.Newest {
+		list = "objects:" + q.Type + ":newest"
+	}
+	pos, err := s.decodeCursor(ctx, list, q.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -281,17 +285,17 @@ func (s *Store) ListObjects(ctx context.Context, q ObjectQuery) (*ObjectPage, er
 			page.Objects = append(page.Objects, o)
 			if len(page.Objects) == limit {
 				if more || i < len(entries)-1 {
-					page.Next = pos.encode()
+					page.Next, err = s.encodeCursor(ctx, list, *pos)
 				}
-				return page, nil
+				return page, err
 			}
 		}
 		if !more {
 			return page, nil
 		}
 		if scanned >= maxScanned {
-			page.Next = pos.encode()
-			return page, nil
+			page.Next, err = s.encodeCursor(ctx, list, *pos)
+			return page, err
 		}
 	}
 }
@@ -362,7 +366,8 @@ type VersionPage struct {
 // Versions lists the kept versions of an object, newest first, one page
 // at a time (limit: DefaultListLimit when 0, at most MaxListLimit).
 func (s *Store) Versions(ctx context.Context, typ, name, cursor string, limit int) (*VersionPage, error) {
-	pos, err := decodeCursor(cursor)
+	listName := "versions:" + typ + "/" + name
+	pos, err := s.decodeCursor(ctx, listName, cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -389,7 +394,9 @@ func (s *Store) Versions(ctx context.Context, typ, name, cursor string, limit in
 	page := &VersionPage{Versions: list}
 	if n := pageLimit(limit); len(list) > n {
 		page.Versions = list[:n]
-		page.Next = position{Member: strconv.FormatInt(list[n-1].Version, 10)}.encode()
+		if page.Next, err = s.encodeCursor(ctx, listName, position{Member: strconv.FormatInt(list[n-1].Version, 10)}); err != nil {
+			return nil, err
+		}
 	}
 	return page, nil
 }
@@ -680,4 +687,26 @@ func (s *Store) Oldest(ctx context.Context, typ string, n int, before time.Time)
 		return nil, 0, fmt.Errorf("list the oldest %s: %w", typ, err)
 	}
 	return names, total, nil
+}
+
+// unindex removes the name of an object that no longer exists from the
+// indexes of its type (a replica on an earlier version deleted it without
+// knowing them).
+//
+// KEYS: the object's hash, the name index, the time index. ARGV: name.
+var unindex = redis.NewScript(`
+if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
+redis.call("ZREM", KEYS[2], ARGV[1])
+redis.call("ZREM", KEYS[3], ARGV[1])
+return 1
+`)
+
+// Unindex drops an object that does not exist from its type's lists; it
+// changes nothing when the object exists.
+func (s *Store) Unindex(ctx context.Context, typ, name string) error {
+	keys := []string{objectKey(typ, name), objectNamesKey(typ), objectTimesKey(typ)}
+	if err := unindex.Run(ctx, s.rdb, keys, name).Err(); err != nil {
+		return fmt.Errorf("unindex %s/%s: %w", typ, name, err)
+	}
+	return nil
 }

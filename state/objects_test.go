@@ -342,8 +342,16 @@ func TestMigrateLegacyIndex(t *testing.T) {
 			t.Errorf("newest=%v: %v, want %v", newest, got, want)
 		}
 	}
-	if n, _ := r.Client.Exists(ctx, "reflex:objs:pipeline").Result(); n != 0 {
-		t.Error("the legacy set is still there")
+	// Replicas not upgraded yet list by the plain set: it stays, and the
+	// current writes keep it up to date.
+	if _, err := s.Create(ctx, state.NewObject("pipeline", map[string]any{"name": "d"}), "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, "pipeline", "a", 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := r.Client.SMembers(ctx, "reflex:objs:pipeline").Result(); !cmp.Equal(sorted(got), []string{"b", "c", "d", "gone"}) {
+		t.Errorf("the earlier versions' set = %v", got)
 	}
 }
 
@@ -375,4 +383,9 @@ func sortTies(names []string, group func(string) int) {
 		}
 		return strings.Compare(b, a)
 	})
+}
+
+func sorted(list []string) []string {
+	slices.Sort(list)
+	return list
 }

@@ -1,10 +1,16 @@
 package state
 
 import (
+	"cmp"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -31,24 +37,81 @@ type position struct {
 	Member string `json:"m"`
 }
 
-// encode returns the opaque cursor a client sends back for the next page.
-func (p position) encode() string {
-	raw, _ := json.Marshal(p)
-	return base64.RawURLEncoding.EncodeToString(raw)
+// cursors seals positions into the opaque cursors clients send back. A
+// cursor is encrypted and authenticated with a key every replica shares
+// (kept in Redis), bound to the list it came from: it tells nothing (such
+// as the name of an object the caller may not read, where a page stopped
+// scanning), and one that was altered, forged or taken from another list
+// is refused.
+type cursors struct {
+	mu   sync.Mutex
+	aead cipher.AEAD
 }
 
-// decodeCursor reverses encode; "" is the start of the index.
-func decodeCursor(cursor string) (*position, error) {
+// cursorKeySize is the size of the AES-256 key that seals cursors.
+const cursorKeySize = 32
+
+// key returns the sealing key, creating it in Redis the first time any
+// replica needs one.
+func (s *Store) cursorAEAD(ctx context.Context) (cipher.AEAD, error) {
+	s.cursors.mu.Lock()
+	defer s.cursors.mu.Unlock()
+	if s.cursors.aead != nil {
+		return s.cursors.aead, nil
+	}
+	fresh := make([]byte, cursorKeySize)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, fmt.Errorf("cursor key: %w", err)
+	}
+	if err := s.rdb.SetNX(ctx, cursorKeyKey(), fresh, 0).Err(); err != nil {
+		return nil, fmt.Errorf("cursor key: %w", err)
+	}
+	key, err := s.rdb.Get(ctx, cursorKeyKey()).Bytes()
+	if err != nil || len(key) != cursorKeySize {
+		return nil, fmt.Errorf("cursor key: %v", cmp.Or(err, errors.New("wrong size")))
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("cursor key: %w", err)
+	}
+	if s.cursors.aead, err = cipher.NewGCM(block); err != nil {
+		return nil, fmt.Errorf("cursor key: %w", err)
+	}
+	return s.cursors.aead, nil
+}
+
+// encodeCursor returns the cursor of a position in the list named list.
+func (s *Store) encodeCursor(ctx context.Context, list string, p position) (string, error) {
+	aead, err := s.cursorAEAD(ctx)
+	if err != nil {
+		return "", err
+	}
+	plain, _ := json.Marshal(p)
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", fmt.Errorf("cursor: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, plain, []byte(list))), nil
+}
+
+// decodeCursor reverses encodeCursor; "" is the start of the list.
+func (s *Store) decodeCursor(ctx context.Context, list, cursor string) (*position, error) {
 	if cursor == "" {
 		return nil, nil
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(cursor)
-	var p position
-	if err == nil {
-		err = json.Unmarshal(raw, &p)
+	aead, err := s.cursorAEAD(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if err != nil || p.Member == "" {
-		return nil, fmt.Errorf("%w: cursor %q is not one a list returned; start again without it", ErrInvalid, cursor)
+	bad := fmt.Errorf("%w: the cursor is not one this list returned; start again without it", ErrInvalid)
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil || len(raw) < aead.NonceSize() {
+		return nil, bad
+	}
+	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], []byte(list))
+	var p position
+	if err != nil || json.Unmarshal(plain, &p) != nil || p.Member == "" {
+		return nil, bad
 	}
 	return &p, nil
 }

@@ -46,6 +46,7 @@ type Store struct {
 	keys          *KeyRing
 	clock         func() time.Time
 	check         func(*Object) error
+	cursors       cursors
 }
 
 // New returns a Store on rdb.

@@ -23,19 +23,23 @@ type Op struct {
 // keeps it in the bounded history, indexes the name (by name, and by
 // creation time) and appends the change to the stream watchers follow.
 //
-// KEYS: for each op its current hash, versions hash, name index and time
-// index; then the change stream.
+// It also keeps the plain set of names that earlier versions list objects
+// by, so that replicas not upgraded yet keep seeing every object during a
+// rolling upgrade.
+//
+// KEYS: for each op its current hash, versions hash, name index, time
+// index and the earlier versions' name set; then the change stream.
 // ARGV: versions kept, change stream length, then for each op: kind
 // (create, update or delete), expected revision, new revision, document,
 // name, type, creation time (ms).
 // Returns {"ok"}, or {"exists"|"notfound"|"stale", op index (1-based),
 // current revision}.
 var writeObjects = redis.NewScript(`
-local n = (#KEYS - 1) / 4
+local n = (#KEYS - 1) / 5
 local stream = KEYS[#KEYS]
 for i = 0, n - 1 do
   local kind, expected = ARGV[3 + i*7], tonumber(ARGV[4 + i*7])
-  local cur = tonumber(redis.call("HGET", KEYS[1 + i*4], "v") or "0")
+  local cur = tonumber(redis.call("HGET", KEYS[1 + i*5], "v") or "0")
   if kind == "create" and cur ~= 0 then return {"exists", tostring(i + 1), tostring(cur)} end
   if kind ~= "create" and cur == 0 then return {"notfound", tostring(i + 1), "0"} end
   if kind ~= "create" and cur ~= expected then return {"stale", tostring(i + 1), tostring(cur)} end
@@ -43,11 +47,12 @@ end
 for i = 0, n - 1 do
   local kind, rev, doc = ARGV[3 + i*7], ARGV[5 + i*7], ARGV[6 + i*7]
   local name, typ, created = ARGV[7 + i*7], ARGV[8 + i*7], ARGV[9 + i*7]
-  local cur, versions, names, times = KEYS[1 + i*4], KEYS[2 + i*4], KEYS[3 + i*4], KEYS[4 + i*4]
+  local cur, versions, names, times, legacy = KEYS[1 + i*5], KEYS[2 + i*5], KEYS[3 + i*5], KEYS[4 + i*5], KEYS[5 + i*5]
   if kind == "delete" then
     redis.call("DEL", cur, versions)
     redis.call("ZREM", names, name)
     redis.call("ZREM", times, name)
+    redis.call("SREM", legacy, name)
     redis.call("XADD", stream, "MAXLEN", "~", ARGV[2], "*", "op", "deleted", "type", typ, "name", name, "version", ARGV[4 + i*7])
   else
     redis.call("HSET", cur, "v", rev, "doc", doc)
@@ -56,6 +61,7 @@ for i = 0, n - 1 do
     if drop > 0 then redis.call("HDEL", versions, tostring(drop)) end
     redis.call("ZADD", names, 0, name)
     redis.call("ZADD", times, "NX", created, name)
+    redis.call("SADD", legacy, name)
     local op = "updated"
     if kind == "create" then op = "created" end
     redis.call("XADD", stream, "MAXLEN", "~", ARGV[2], "*", "op", op, "type", typ, "name", name, "version", rev, "doc", doc)
@@ -99,12 +105,12 @@ func (s *Store) Transact(ctx context.Context, ops []Op, by string) error {
 // documents, and maps a refusal to ErrExists, ErrNotFound or a
 // StaleError naming the object.
 func (s *Store) runWrites(ctx context.Context, ops []Op, docs [][]byte) error {
-	keys := make([]string, 0, len(ops)*4+1)
+	keys := make([]string, 0, len(ops)*5+1)
 	args := make([]any, 0, 2+len(ops)*7)
 	args = append(args, s.objectHistory, s.changeHistory)
 	for i, op := range ops {
 		o := op.Object
-		keys = append(keys, objectKey(o.Type, o.Name), objectVersionsKey(o.Type, o.Name), objectNamesKey(o.Type), objectTimesKey(o.Type))
+		keys = append(keys, objectKey(o.Type, o.Name), objectVersionsKey(o.Type, o.Name), objectNamesKey(o.Type), objectTimesKey(o.Type), legacyObjectIndexKey(o.Type))
 		args = append(args, op.Kind, op.Expected, o.Version, docs[i], o.Name, o.Type, o.CreatedAt.UnixMilli())
 	}
 	keys = append(keys, changesKey())

@@ -36,6 +36,8 @@ func TestServeChecksBeforeTouchingRedis(t *testing.T) {
 		{"address not an address", []string{"--addr", "nonsense"}, "--addr nonsense"},
 		{"port in use", []string{"--addr", busy.Addr().String()}, "address already in use"},
 		{"proxy not an address", []string{"--addr", "127.0.0.1:0", "--trusted-proxies", "notanip"}, `trusted proxy "notanip"`},
+		{"budget under the largest body", []string{"--addr", "127.0.0.1:0", "--max-body-in-flight", "1MiB"}, "--max-body-in-flight"},
+		{"relative secrets folder", []string{"--addr", "127.0.0.1:0", "--secret-dir", "secrets"}, "must be an absolute path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

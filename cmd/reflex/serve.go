@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -130,6 +131,7 @@ changed in any way.`,
 			if err := o.Validate(); err != nil {
 				return err
 			}
+			softMemoryLimit(o.BodyBudget)
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("--addr %s: %w", addr, err)
@@ -248,4 +250,20 @@ func checkEviction(ctx context.Context, conn *redisconn.Conn, allow bool, log *s
 		return nil
 	}
 	return err
+}
+
+// memoryHeadroom is what the process needs besides the webhook bodies it
+// holds: the heap of its caches, connections and jobs.
+const memoryHeadroom = 128 << 20
+
+// softMemoryLimit sets the Go runtime's soft memory limit, unless
+// GOMEMLIMIT does, to the body budget twice (what it holds, and the
+// garbage of the buffers it outgrew) plus memoryHeadroom: the collector
+// then works harder as memory nears it, instead of letting garbage from
+// a burst of large bodies double the process's size.
+func softMemoryLimit(budget int64) {
+	if os.Getenv("GOMEMLIMIT") != "" || budget <= 0 {
+		return
+	}
+	debug.SetMemoryLimit(2*budget + memoryHeadroom)
 }

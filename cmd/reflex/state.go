@@ -150,8 +150,9 @@ the answers of writes default to a table, get to JSON.`,
 		if err != nil {
 			return err
 		}
-		var out []json.RawMessage
-		if _, err := c.do(cmd.Context(), http.MethodGet, objectPath(args[0], args[1])+"/versions", nil, nil, &out); err != nil {
+		// Every kept revision: the history is bounded (--object-history).
+		out, err := c.list(cmd.Context(), objectPath(args[0], args[1])+"/versions?limit=1000")
+		if err != nil {
 			return err
 		}
 		return showObjects(cmd.OutOrStdout(), format, out)
