@@ -13,7 +13,7 @@ import (
 // within one sweep (a quarter of a second), early or late: each sweep
 // counts the time since the one before against every key, one set in
 // between included. When the server holds very many keys, the sweeps are
-// spaced out so that they take at most a twentieth of the time, and the
+// spaced out so that they take at most a fiftieth of the time, and the
 // margin grows with them.
 type Embedded struct {
 	mini    *miniredis.Miniredis

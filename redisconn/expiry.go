@@ -17,7 +17,7 @@ const (
 	expiryInterval = 250 * time.Millisecond
 	// expiryBudget bounds the share of time spent sweeping: the wait
 	// after a sweep is at least this many times the sweep's duration.
-	expiryBudget = 20
+	expiryBudget = 50
 )
 
 // expirer advances an embedded server's TTLs by the time that passed

@@ -26,9 +26,9 @@ const DefaultHistory = 10000
 
 // saveEvent stores an event, indexes it by time and source, and trims the
 // history to a bound, deleting what falls out of it, all atomically. It
-// trims once the history is over the bound by 1% (at least one event), in
-// one go: trimming one event per save would read the index's oldest end
-// on every save. It
+// trims once the history is over the bound by a tenth (at least one
+// event), in one go: every trim reads and sorts the index's oldest end, a
+// cost that one trim per save would pay on every save. It
 // also (re)writes the delivery's de-duplication record, so the record
 // exists as long as the event is known to be accepted, and appends the
 // authorization decisions made about it.
@@ -59,7 +59,7 @@ redis.call("ZADD", KEYS[4], ARGV[4], ARGV[3])
 redis.call("HSET", KEYS[5], ARGV[6], ARGV[7])
 local bound = tonumber(ARGV[5])
 local n = redis.call("ZCARD", KEYS[3])
-if n > bound + math.max(1, math.floor(bound / 100)) then
+if n > bound + math.max(1, math.floor(bound / 10)) then
   local old = redis.call("ZRANGE", KEYS[3], 0, n - bound - 1)
   for _, m in ipairs(old) do
     local slash = string.find(m, "/", 1, true)

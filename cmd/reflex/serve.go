@@ -131,7 +131,7 @@ changed in any way.`,
 			if err := o.Validate(); err != nil {
 				return err
 			}
-			softMemoryLimit(o.BodyBudget)
+			softMemoryLimit(o.BodyBudget, os.Getenv("REDIS_URL") == "")
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("--addr %s: %w", addr, err)
@@ -260,9 +260,11 @@ const memoryHeadroom = 128 << 20
 // GOMEMLIMIT does, to the body budget twice (what it holds, and the
 // garbage of the buffers it outgrew) plus memoryHeadroom: the collector
 // then works harder as memory nears it, instead of letting garbage from
-// a burst of large bodies double the process's size.
-func softMemoryLimit(budget int64) {
-	if os.Getenv("GOMEMLIMIT") != "" || budget <= 0 {
+// a burst of large bodies double the process's size. With the embedded
+// Redis it sets none: everything Redis holds is on the same heap, and a
+// limit it outgrew would keep the collector running without end.
+func softMemoryLimit(budget int64, embedded bool) {
+	if os.Getenv("GOMEMLIMIT") != "" || budget <= 0 || embedded {
 		return
 	}
 	debug.SetMemoryLimit(2*budget + memoryHeadroom)
