@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/reflexops/reflex/event"
+	"github.com/reflexops/reflex/projection"
 	"github.com/reflexops/reflex/state"
 )
 
@@ -87,7 +88,7 @@ func (p *EventProcessor) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return permanent(err)
 	}
-	err = untilReachable(ctx, func(ctx context.Context) error { return LiveState{Store: p.Store}.Apply(ctx, ev) })
+	err = untilReachable(ctx, func(ctx context.Context) error { return projection.Projector{Store: p.Store}.Apply(ctx, ev) })
 	if err != nil {
 		return permanent(err)
 	}

@@ -1,4 +1,9 @@
-package jobs
+// Package projection turns accepted events into live state: the
+// repository, branch, workflow and build objects every tool can read. It
+// is the one place that knows how an event changes live state, and its
+// guarantee is that nothing moves backwards: an event that arrives late,
+// or twice, never takes a record back to an older value.
+package projection
 
 import (
 	"context"
@@ -9,10 +14,10 @@ import (
 	"github.com/reflexops/reflex/state"
 )
 
-// writer is who the worker's writes to live state are recorded as.
-const writer = "reflex:worker"
+// Writer is who the projection's writes to live state are recorded as.
+const Writer = "reflex:worker"
 
-// LiveState applies accepted events to live-state objects, through the
+// Projector applies accepted events to live-state objects, through the
 // same versioned writes as the API, so every change is kept in history and
 // reaches watchers:
 //
@@ -24,18 +29,19 @@ const writer = "reflex:worker"
 //     artifact (image) built from that commit.
 //
 // Updates only move forward: a late or redelivered event never takes a
-// record back.
-type LiveState struct {
+// record back. Each entry is ordered by what the event model says about
+// it (times, run numbers and attempts, progress), never by arrival.
+type Projector struct {
 	Store *state.Store
 }
 
 // Apply updates the objects an event concerns; other events change nothing.
-func (l LiveState) Apply(ctx context.Context, ev *event.Event) error {
+func (l Projector) Apply(ctx context.Context, ev *event.Event) error {
 	if ev.Repository == nil || ev.Repository.Name == "" {
 		return nil
 	}
 	switch {
-	case ev.Type == "push" && ev.Branch != "" && (ev.Kind == event.KindCodePushed || ev.Kind == event.KindBranchCreated || ev.Kind == event.KindBranchDeleted):
+	case movesBranchHead(ev):
 		return l.repository(ctx, ev, "branches", ev.Branch, branchRecord(ev), newerByTime)
 	case ev.Build != nil && ev.Build.Name != "" && isBuildKind(ev.Kind):
 		if err := l.repository(ctx, ev, "workflows", ev.Build.Name, runRecord(ev), newerRun); err != nil {
@@ -50,6 +56,21 @@ func (l LiveState) Apply(ctx context.Context, ev *event.Event) error {
 	return nil
 }
 
+// movesBranchHead reports whether an event moves a branch's head: a push
+// names the commit it moves from or to. A branch created or deleted
+// without either (a bare "branch created" notice) says nothing about the
+// head, and a newer push's record must not give way to it.
+func movesBranchHead(ev *event.Event) bool {
+	if ev.Branch == "" || (ev.Commit == "" && ev.Before == "") {
+		return false
+	}
+	switch ev.Kind {
+	case event.KindCodePushed, event.KindBranchCreated, event.KindBranchDeleted:
+		return true
+	}
+	return false
+}
+
 func isBuildKind(k event.Kind) bool {
 	return k == event.KindBuildQueued || k == event.KindBuildStarted || k == event.KindBuildFinished
 }
@@ -60,9 +81,9 @@ func isTaskKind(k event.Kind) bool {
 
 // repository sets one entry of a repository state object's section
 // (branches or workflows) unless the stored entry is newer.
-func (l LiveState) repository(ctx context.Context, ev *event.Event, section, key string, rec map[string]any, newer func(old, cur map[string]any) bool) error {
+func (l Projector) repository(ctx context.Context, ev *event.Event, section, key string, rec map[string]any, newer func(old, cur map[string]any) bool) error {
 	name := state.ObjectName(ev.Source, ev.Repository.Name)
-	_, _, err := l.Store.Upsert(ctx, state.TypeState, name, writer, func(cur *state.Object) (*state.Object, error) {
+	_, _, err := l.Store.Upsert(ctx, state.TypeState, name, Writer, func(cur *state.Object) (*state.Object, error) {
 		next := cur.Copy()
 		next.Content["kind"] = "repository"
 		next.Content["source"] = ev.Source
@@ -81,7 +102,7 @@ func (l LiveState) repository(ctx context.Context, ev *event.Event, section, key
 }
 
 // build sets one step of the build object of the event's commit.
-func (l LiveState) build(ctx context.Context, ev *event.Event, step string) error {
+func (l Projector) build(ctx context.Context, ev *event.Event, step string) error {
 	if ev.Commit == "" {
 		return nil
 	}
@@ -101,7 +122,7 @@ func (l LiveState) build(ctx context.Context, ev *event.Event, step string) erro
 }
 
 // artifact records the image or package built from the event's commit.
-func (l LiveState) artifact(ctx context.Context, ev *event.Event) error {
+func (l Projector) artifact(ctx context.Context, ev *event.Event) error {
 	a := map[string]any{"repository": ev.Artifact.Repository}
 	setIf(a, "tag", ev.Artifact.Tag)
 	setIf(a, "digest", ev.Artifact.Digest)
@@ -112,9 +133,9 @@ func (l LiveState) artifact(ctx context.Context, ev *event.Event) error {
 	})
 }
 
-func (l LiveState) upsertBuild(ctx context.Context, ev *event.Event, apply func(content map[string]any) bool) error {
+func (l Projector) upsertBuild(ctx context.Context, ev *event.Event, apply func(content map[string]any) bool) error {
 	name := state.BuildName(ev.Source, ev.Repository.Name, ev.Commit)
-	_, _, err := l.Store.Upsert(ctx, state.TypeBuild, name, writer, func(cur *state.Object) (*state.Object, error) {
+	_, _, err := l.Store.Upsert(ctx, state.TypeBuild, name, Writer, func(cur *state.Object) (*state.Object, error) {
 		next := cur.Copy()
 		next.Content["application"] = ev.Repository.Name
 		next.Content["version"] = ev.Commit
@@ -189,95 +210,4 @@ func runRecord(ev *event.Event) map[string]any {
 		rec["attempt"] = b.Attempt
 	}
 	return rec
-}
-
-// newerByTime: a record at the same or a later time wins.
-func newerByTime(old, cur map[string]any) bool {
-	return !timeOf(cur["at"]).Before(timeOf(old["at"]))
-}
-
-// newerByTimeAndProgress orders the updates of one step.
-func newerByTimeAndProgress(old, cur map[string]any) bool {
-	a, b := timeOf(old["updated_at"]), timeOf(cur["updated_at"])
-	if !a.Equal(b) {
-		return b.After(a)
-	}
-	return progress(cur["status"]) >= progress(old["status"])
-}
-
-// newerRun orders the updates of one workflow: a later run, a later
-// attempt, a later update, then further progress.
-func newerRun(old, cur map[string]any) bool {
-	for _, k := range []string{"number", "attempt"} {
-		if x, y := number(old[k]), number(cur[k]); x != y {
-			return y > x
-		}
-	}
-	a, b := timeOf(old["at"]), timeOf(cur["at"])
-	if !a.Equal(b) {
-		return b.After(a)
-	}
-	return progress(cur["status"]) >= progress(old["status"])
-}
-
-func timeOf(v any) time.Time {
-	s, _ := v.(string)
-	t, _ := time.Parse(time.RFC3339Nano, s)
-	return t
-}
-
-func number(v any) float64 {
-	switch n := v.(type) {
-	case float64:
-		return n
-	case int:
-		return float64(n)
-	}
-	return 0
-}
-
-func progress(v any) int {
-	switch event.BuildStatus(fmt.Sprint(v)) {
-	case event.BuildQueued:
-		return 1
-	case event.BuildRunning:
-		return 2
-	case event.BuildFinished:
-		return 3
-	}
-	return 0
-}
-
-// buildState sums up the steps: failed if any failed, cancelled if any was
-// cancelled, succeeded when all finished, running when any runs, else
-// pending.
-func buildState(v any) string {
-	steps, _ := v.(map[string]any)
-	finished, running, failed, cancelled := 0, false, false, false
-	for _, s := range steps {
-		step, _ := s.(map[string]any)
-		switch step["status"] {
-		case string(event.BuildFinished):
-			finished++
-		case string(event.BuildRunning):
-			running = true
-		}
-		switch step["outcome"] {
-		case string(event.OutcomeFailure):
-			failed = true
-		case string(event.OutcomeCancelled):
-			cancelled = true
-		}
-	}
-	switch {
-	case failed:
-		return "failed"
-	case cancelled:
-		return "cancelled"
-	case len(steps) > 0 && finished == len(steps):
-		return "succeeded"
-	case running || finished > 0:
-		return "running"
-	}
-	return "pending"
 }
