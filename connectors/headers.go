@@ -1,6 +1,10 @@
 package connectors
 
-import "fmt"
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
 
 // CheckHeader checks a header a connector keeps, such as an event type or
 // a delivery id: it must be present, at most max bytes long, and made of
@@ -21,4 +25,33 @@ func CheckHeader(name, value string, max int, allowed func(i int, r rune) bool, 
 		}
 	}
 	return nil
+}
+
+// commonPolicyHeaders are the request headers every delivery shows
+// policies, whatever its provider.
+var commonPolicyHeaders = []string{"User-Agent", "Content-Type", "X-Request-Id", "X-Forwarded-For"}
+
+// PolicyHeaderer is implemented by connectors whose provider sends headers
+// that policies may see (request.headers): descriptive ones, never a
+// credential or a signature.
+type PolicyHeaderer interface {
+	// PolicyHeaders returns the names of the provider's headers that
+	// policies may see.
+	PolicyHeaders() []string
+}
+
+// PolicyHeaders returns the headers of a delivery that policies may see,
+// by lower-case name: the common ones and those c names.
+func PolicyHeaders(c Connector, h http.Header) map[string]string {
+	names := commonPolicyHeaders
+	if ph, ok := c.(PolicyHeaderer); ok {
+		names = append(names[:len(names):len(names)], ph.PolicyHeaders()...)
+	}
+	out := make(map[string]string, len(names))
+	for _, name := range names {
+		if v := h.Get(name); v != "" {
+			out[strings.ToLower(name)] = v
+		}
+	}
+	return out
 }

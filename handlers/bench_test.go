@@ -16,8 +16,8 @@ import (
 	"github.com/reflexops/reflex/connectors/github"
 	"github.com/reflexops/reflex/fixtures"
 	"github.com/reflexops/reflex/handlers"
+	"github.com/reflexops/reflex/intake"
 	"github.com/reflexops/reflex/internal/redistest"
-	"github.com/reflexops/reflex/jobs"
 	"github.com/reflexops/reflex/policies"
 	"github.com/reflexops/reflex/sources"
 	"github.com/reflexops/reflex/state"
@@ -46,8 +46,8 @@ func BenchmarkIntake(b *testing.B) {
 	if err := errors.Join(set.Reload(ctx), engine.Reload(ctx)); err != nil {
 		b.Fatal(err)
 	}
-	intake := &jobs.Intake{Client: asynq.NewClientFromRedisClient(r.Client), Store: store, Log: log}
-	hooks := handlers.NewHooks(set, intake, engine, handlers.HooksOptions{})
+	in := &intake.Intake{Client: asynq.NewClientFromRedisClient(r.Client), Store: store, Authz: engine, Log: log}
+	hooks := handlers.NewHooks(set, in, handlers.HooksOptions{})
 	router, err := handlers.NewRouter(handlers.Deps{Redis: r.Client, Store: store, Hooks: hooks, Log: log})
 	if err != nil {
 		b.Fatal(err)

@@ -124,7 +124,7 @@ func (h decisions) test(c *gin.Context) {
 		if t.Source != "" {
 			ev.Source = t.Source
 		}
-		// As jobs.Deliveries asks: the event is the target, the object
+		// As delivery.Decider asks: the event is the target, the object
 		// (when named) stays the decision's object.
 		r.Type, r.Name, r.Event = policies.TypeEvent, ev.ID, ev
 		if r.Caller == nil {

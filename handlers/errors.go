@@ -9,7 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/reflexops/reflex/connectors"
-	"github.com/reflexops/reflex/jobs"
+	"github.com/reflexops/reflex/intake"
 	"github.com/reflexops/reflex/state"
 )
 
@@ -61,7 +61,7 @@ func classify(err error) *Error {
 		return &Error{Status: http.StatusNotFound, Message: err.Error()}
 	case errors.Is(err, state.ErrTrimmed):
 		return &Error{Status: http.StatusGone, Message: err.Error()}
-	case errors.Is(err, jobs.ErrUnavailable):
+	case errors.Is(err, intake.ErrUnavailable):
 		return &Error{Status: http.StatusServiceUnavailable, Message: "storage is unavailable; the delivery was not accepted, retry later", RetryAfter: retryAfterUnavailable, Err: err}
 	}
 	if status, ok := statusOfStateError(err); ok {

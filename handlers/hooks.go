@@ -1,31 +1,25 @@
 package handlers
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/reflexops/reflex/auth"
 	"github.com/reflexops/reflex/connectors"
-	"github.com/reflexops/reflex/event"
-	"github.com/reflexops/reflex/jobs"
+	"github.com/reflexops/reflex/intake"
 	"github.com/reflexops/reflex/policies"
 	"github.com/reflexops/reflex/sources"
-	"github.com/reflexops/reflex/state"
 )
 
 // Hooks is the webhook intake: POST /hooks/{source}.
 type Hooks struct {
 	sources *sources.Set
-	intake  *jobs.Intake
-	authz   policies.Authorizer
+	intake  *intake.Intake
 	maxBody int64
 	budget  *BodyBudget
 	now     func() time.Time
@@ -44,10 +38,10 @@ type HooksOptions struct {
 	Now func() time.Time
 }
 
-// NewHooks returns the intake for the sources of set, whose deliveries the
-// authorizer must allow to receive.
-func NewHooks(set *sources.Set, intake *jobs.Intake, authz policies.Authorizer, o HooksOptions) *Hooks {
-	h := &Hooks{sources: set, intake: intake, authz: authz, maxBody: o.MaxBody, now: o.Now}
+// NewHooks returns the HTTP intake for the sources of set, which hands
+// verified deliveries to in.
+func NewHooks(set *sources.Set, in *intake.Intake, o HooksOptions) *Hooks {
+	h := &Hooks{sources: set, intake: in, maxBody: o.MaxBody, now: o.Now}
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBody
 	}
@@ -61,25 +55,6 @@ func NewHooks(set *sources.Set, intake *jobs.Intake, authz policies.Authorizer, 
 		h.now = time.Now
 	}
 	return h
-}
-
-// policyHeaders are the request headers policies see (request.headers),
-// by lower-case name: never a credential or a signature.
-var policyHeaders = []string{
-	"User-Agent", "Content-Type", "X-Request-Id", "X-Forwarded-For",
-	"X-GitHub-Event", "X-GitHub-Delivery", "X-GitHub-Hook-Id",
-	"X-GitHub-Hook-Installation-Target-Type", "X-GitHub-Hook-Installation-Target-Id",
-	"X-GitHub-Enterprise-Host", "X-GitHub-Enterprise-Version",
-}
-
-func selectHeaders(h http.Header) map[string]string {
-	out := make(map[string]string, len(policyHeaders))
-	for _, name := range policyHeaders {
-		if v := h.Get(name); v != "" {
-			out[strings.ToLower(name)] = v
-		}
-	}
-	return out
 }
 
 // Receive verifies a delivery, normalizes it and queues its job, in that
@@ -133,48 +108,23 @@ func (h *Hooks) Receive(c *gin.Context) {
 	}
 	ev := res.Event
 	addLogAttrs(c, slog.String("delivery_id", ev.ID), slog.String("event", ev.Type), slog.String("kind", string(ev.Kind)))
-	ctx := c.Request.Context()
-	// A redelivery of an accepted delivery is answered as such, without
-	// asking the policies again (a replay must never turn it into a denial).
-	if seen, err := h.intake.Seen(ctx, ev); err != nil {
-		fail(c, err)
-		return
-	} else if seen {
-		writeJSON(c, http.StatusOK, answer{Status: "duplicate", ID: ev.ID})
-		return
-	}
-	d := h.authz.Authorize(ctx, policies.Request{
-		Caller: &auth.Caller{Kind: policies.KindSource, Name: src.Name, Source: src.Name, Connector: src.Connector.Name()},
-		Action: policies.ActionReceive, Type: policies.TypeEvent, Name: ev.ID, Event: ev,
-		IP: c.ClientIP(), Headers: selectHeaders(c.Request.Header), Verified: true,
+	out, err := h.intake.Accept(c.Request.Context(), intake.Delivery{
+		Event: ev, Payload: res.Payload, Connector: src.Connector.Name(),
+		IP: c.ClientIP(), Headers: connectors.PolicyHeaders(src.Connector, c.Request.Header),
 	})
-	trail, _ := json.Marshal(d)
-	if !d.Allowed {
-		h.refuse(c, ev, d, trail)
-		return
-	}
-	outcome, err := h.intake.Enqueue(ctx, ev, res.Payload, trail)
-	if err != nil {
+	switch {
+	case err != nil:
 		fail(c, err)
-		return
-	}
-	if outcome == jobs.Duplicate {
+	case out.Outcome == intake.Duplicate:
 		writeJSON(c, http.StatusOK, answer{Status: "duplicate", ID: ev.ID})
-		return
+	case out.Outcome == intake.Refused:
+		// The answer shows the decision: which scopes matched and which
+		// policies said what.
+		addLogAttrs(c, slog.String("decision", out.Decision.Reason))
+		writeJSON(c, http.StatusForbidden, refusal{Status: "failed", Message: "refused by policy: " + out.Decision.Reason, ID: ev.ID, Decision: out.Decision})
+	default:
+		writeJSON(c, http.StatusAccepted, answer{Status: "accepted", ID: ev.ID})
 	}
-	writeJSON(c, http.StatusAccepted, answer{Status: "accepted", ID: ev.ID})
-}
-
-// refuse records a delivery that policy refused and answers 403 with the
-// decision: which scopes matched and which policies said what.
-func (h *Hooks) refuse(c *gin.Context, ev *event.Event, d policies.Decision, trail []byte) {
-	ev.Status = event.StatusDenied
-	if err := h.intake.Store.SaveEvent(c.Request.Context(), ev, nil, state.Refused, trail); err != nil {
-		fail(c, fmt.Errorf("%w: %v", jobs.ErrUnavailable, err))
-		return
-	}
-	addLogAttrs(c, slog.String("decision", d.Reason))
-	writeJSON(c, http.StatusForbidden, refusal{Status: "failed", Message: "refused by policy: " + d.Reason, ID: ev.ID, Decision: d})
 }
 
 // refusal is the answer to a delivery that policy refused.

@@ -1,4 +1,5 @@
-// Package jobs holds Reflex's durable background work on asynq: one file
-// per task type (its type name, payload, constructor and handler), the
-// intake that queues events exactly once, and the worker server.
+// Package jobs holds Reflex's durable background work on asynq: the task
+// types, each with its name, payload, constructor and handler (which calls
+// into the package that owns the work: projection for live state,
+// delivery for deliveries), and the worker server that runs them.
 package jobs

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/reflexops/reflex/delivery"
 	"github.com/reflexops/reflex/event"
 	"github.com/reflexops/reflex/projection"
 	"github.com/reflexops/reflex/state"
@@ -73,7 +74,7 @@ type EventProcessor struct {
 	Store *state.Store
 	Log   *slog.Logger
 	// Deliveries, when set, delivers what processed events trigger.
-	Deliveries *Deliveries
+	Deliveries *delivery.Decider
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
 }

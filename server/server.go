@@ -23,6 +23,7 @@ import (
 	"github.com/reflexops/reflex/config"
 	"github.com/reflexops/reflex/delivery"
 	"github.com/reflexops/reflex/handlers"
+	"github.com/reflexops/reflex/intake"
 	"github.com/reflexops/reflex/jobs"
 	"github.com/reflexops/reflex/plan"
 	"github.com/reflexops/reflex/policies"
@@ -213,7 +214,7 @@ func Run(ctx context.Context, o Options) error {
 			return err
 		}
 		bgWG.Go(func() { set.Run(bg, hub) })
-		processor.Deliveries = &jobs.Deliveries{Triggers: set, Authz: authz, Dispatcher: dispatcher, Store: store, Log: o.Log}
+		processor.Deliveries = &delivery.Decider{Triggers: set, Authz: authz, Dispatcher: dispatcher, Store: store, Log: o.Log}
 		bgWG.Go(func() { dispatcher.RunReaper(bg, o.ReapInterval) })
 		worker = jobs.NewServer(o.Redis, processor, jobs.WorkerOptions{
 			Concurrency: o.Concurrency, PollInterval: o.PollInterval, ShutdownTimeout: o.ShutdownTimeout, Log: o.Log,
@@ -316,11 +317,11 @@ func applyConfig(ctx context.Context, store *state.Store, cfg *config.Config, lo
 }
 
 func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authn *auth.Authenticator, authz policies.Authorizer, dispatcher *delivery.Dispatcher, o Options) (*http.Server, error) {
-	intake := &jobs.Intake{Client: asynq.NewClientFromRedisClient(o.Redis), Store: store, Log: o.Log}
+	in := &intake.Intake{Client: asynq.NewClientFromRedisClient(o.Redis), Store: store, Authz: authz, Log: o.Log}
 	router, err := handlers.NewRouter(handlers.Deps{
 		Redis: o.Redis, Store: store, TrustedProxies: o.TrustedProxies, Log: o.Log,
 		Auth: authn, Authz: authz, Hub: hub, Dispatcher: dispatcher,
-		Hooks: handlers.NewHooks(set, intake, authz, handlers.HooksOptions{MaxBody: o.MaxBody, Budget: o.BodyBudget, Now: o.Now}),
+		Hooks: handlers.NewHooks(set, in, handlers.HooksOptions{MaxBody: o.MaxBody, Budget: o.BodyBudget, Now: o.Now}),
 	})
 	if err != nil {
 		return nil, err

@@ -27,13 +27,26 @@ const (
 // value is ready to use.
 type Connector struct{}
 
-var _ connectors.Connector = (*Connector)(nil)
+var (
+	_ connectors.Connector      = (*Connector)(nil)
+	_ connectors.PolicyHeaderer = (*Connector)(nil)
+)
 
 // New returns a GitHub connector.
 func New() connectors.Connector { return &Connector{} }
 
 // Name returns "github".
 func (*Connector) Name() string { return Name }
+
+// PolicyHeaders returns GitHub's descriptive headers, which policies may
+// see: the event, the delivery, the hook and the installation target.
+func (*Connector) PolicyHeaders() []string {
+	return []string{
+		HeaderEvent, HeaderDelivery, "X-GitHub-Hook-Id",
+		"X-GitHub-Hook-Installation-Target-Type", "X-GitHub-Hook-Installation-Target-Id",
+		"X-GitHub-Enterprise-Host", "X-GitHub-Enterprise-Version",
+	}
+}
 
 // Parse decodes a verified delivery: its type, delivery id and payload, and
 // the normalized event. A ping is reported as such and not normalized.

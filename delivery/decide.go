@@ -1,4 +1,4 @@
-package jobs
+package delivery
 
 import (
 	"context"
@@ -8,20 +8,20 @@ import (
 	"log/slog"
 
 	"github.com/reflexops/reflex/auth"
-	"github.com/reflexops/reflex/delivery"
 	"github.com/reflexops/reflex/event"
 	"github.com/reflexops/reflex/policies"
 	"github.com/reflexops/reflex/state"
 	"github.com/reflexops/reflex/triggers"
 )
 
-// Deliveries turns processed events into deliveries: each trigger that
-// fires is checked with the deliver policy decision, recorded on the
-// event, and, when allowed, dispatched to its service's zone.
-type Deliveries struct {
+// Decider is the one path from a processed event to its deliveries: each
+// trigger that fires is checked with the deliver policy decision, the
+// decision is recorded on the event, and, when allowed, the delivery is
+// dispatched to its service's zone.
+type Decider struct {
 	Triggers   *triggers.Set
 	Authz      policies.Authorizer
-	Dispatcher *delivery.Dispatcher
+	Dispatcher *Dispatcher
 	Store      *state.Store
 	Log        *slog.Logger
 }
@@ -40,7 +40,7 @@ type deliverDecision struct {
 // recorded in the event's TriggerErrors and delivers nothing; a failure to
 // read or write the live state is returned, so the event is processed
 // again.
-func (d *Deliveries) Process(ctx context.Context, ev *event.Event) error {
+func (d *Decider) Process(ctx context.Context, ev *event.Event) error {
 	if d == nil {
 		return nil
 	}
@@ -57,18 +57,18 @@ func (d *Deliveries) Process(ctx context.Context, ev *event.Event) error {
 		problem(err)
 	}
 	for _, m := range matches {
-		id := delivery.ID(m.Trigger.Name, ev.Source, ev.ID)
+		id := ID(m.Trigger.Name, ev.Source, ev.ID)
 		done, err := d.Dispatcher.Exists(ctx, id)
 		if err != nil {
 			return err
 		}
 		if done {
-			if _, err := d.Dispatcher.Deliver(ctx, ev, m); err != nil && !errors.Is(err, delivery.ErrNoSigner) && !errors.Is(err, delivery.ErrNoZone) {
+			if _, err := d.Dispatcher.Deliver(ctx, ev, m); err != nil && !errors.Is(err, ErrNoSigner) && !errors.Is(err, ErrNoZone) {
 				return err // finish a dispatch that was interrupted
 			}
 			continue
 		}
-		if _, err := delivery.Zone(m.Service); err != nil {
+		if _, err := Zone(m.Service); err != nil {
 			problem(fmt.Errorf("trigger %s: %w", m.Trigger.Name, err))
 			continue
 		}
@@ -90,7 +90,7 @@ func (d *Deliveries) Process(ctx context.Context, ev *event.Event) error {
 			continue
 		}
 		switch _, err := d.Dispatcher.Deliver(ctx, ev, m); {
-		case errors.Is(err, delivery.ErrNoSigner):
+		case errors.Is(err, ErrNoSigner):
 			log.Error("delivery not queued", "error", err)
 			continue
 		case errors.Is(err, state.ErrInvalid):

@@ -1,0 +1,124 @@
+package intake_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/reflexops/reflex/event"
+	"github.com/reflexops/reflex/intake"
+	"github.com/reflexops/reflex/internal/redistest"
+	"github.com/reflexops/reflex/jobs"
+	"github.com/reflexops/reflex/policies"
+	"github.com/reflexops/reflex/state"
+)
+
+// decide allows or refuses every request, and counts them.
+type decide struct {
+	allow bool
+	asked int
+}
+
+func (d *decide) Authorize(_ context.Context, r policies.Request) policies.Decision {
+	d.asked++
+	return policies.Decision{Allowed: d.allow, Reason: "test", Action: r.Action}
+}
+
+func newIntake(t *testing.T, rdb *redis.Client, authz policies.Authorizer) *intake.Intake {
+	t.Helper()
+	client := asynq.NewClientFromRedisClient(rdb)
+	return &intake.Intake{Client: client, Store: state.New(rdb, state.Options{}), Authz: authz, Log: slog.New(slog.DiscardHandler)}
+}
+
+func delivery(id string) intake.Delivery {
+	return intake.Delivery{
+		Event:     &event.Event{ID: id, Source: "acme", Connector: "github", Type: "push", Kind: event.KindCodePushed, ReceivedAt: time.Now().UTC()},
+		Payload:   []byte(`{"ref":"refs/heads/main"}`),
+		Connector: "github",
+	}
+}
+
+func TestAccept(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name      string
+		allow     bool
+		before    func(t *testing.T, in *intake.Intake) // what happened to the same delivery id first
+		want      intake.Outcome
+		wantAsked int
+		wantTask  bool
+		wantEvent event.Status
+	}{
+		{name: "a new allowed delivery is queued", allow: true, want: intake.Accepted, wantAsked: 1, wantTask: true, wantEvent: event.StatusQueued},
+		{name: "a refused delivery is recorded, not queued", allow: false, want: intake.Refused, wantAsked: 1, wantEvent: event.StatusDenied},
+		{name: "a copy of a queued delivery conflicts on its task", allow: true, want: intake.Duplicate, wantAsked: 1, wantTask: true,
+			before: func(t *testing.T, in *intake.Intake) {
+				task, err := jobs.NewProcessEventTask(delivery("d-1").Event, nil, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := in.Client.Enqueue(task); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "a redelivery of an accepted delivery is a duplicate, not decided again", allow: false, want: intake.Duplicate, wantAsked: 0, wantEvent: event.StatusProcessed,
+			before: func(t *testing.T, in *intake.Intake) {
+				if err := in.Store.SaveEvent(ctx, &event.Event{ID: "d-1", Source: "acme", Status: event.StatusProcessed}, nil, state.Overwrite); err != nil {
+					t.Fatal(err)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := redistest.New(t)
+			authz := &decide{allow: tt.allow}
+			in := newIntake(t, r.Client, authz)
+			if tt.before != nil {
+				tt.before(t, in)
+			}
+			res, err := in.Accept(ctx, delivery("d-1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Outcome != tt.want {
+				t.Errorf("outcome = %v, want %v", res.Outcome, tt.want)
+			}
+			if authz.asked != tt.wantAsked {
+				t.Errorf("policies asked %d times, want %d", authz.asked, tt.wantAsked)
+			}
+			info, err := asynq.NewInspectorFromRedisClient(r.Client).GetTaskInfo(jobs.QueueEvents, "acme/d-1")
+			if gotTask := err == nil && info != nil; gotTask != tt.wantTask {
+				t.Errorf("task queued = %v (%v), want %v", gotTask, err, tt.wantTask)
+			}
+			if tt.wantEvent == "" {
+				return // the first copy's record is not written yet
+			}
+			ev, err := in.Store.Event(ctx, "d-1", "acme")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.Status != tt.wantEvent {
+				t.Errorf("event status = %q, want %q", ev.Status, tt.wantEvent)
+			}
+		})
+	}
+}
+
+// TestAcceptUnavailable: with Redis gone nothing is decided for good, and
+// the error says the sender should retry.
+func TestAcceptUnavailable(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
+	t.Cleanup(func() { rdb.Close() })
+	for _, allow := range []bool{true, false} {
+		in := newIntake(t, rdb, &decide{allow: allow})
+		_, err := in.Accept(context.Background(), delivery("d-1"))
+		if !errors.Is(err, intake.ErrUnavailable) {
+			t.Errorf("allow=%v: Accept = %v, want ErrUnavailable", allow, err)
+		}
+	}
+}
