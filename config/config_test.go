@@ -138,8 +138,8 @@ func TestKeyRing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := config.Parse([]byte(tt.yaml))
 			if err == nil {
-				var kr any
-				kr, err = cfg.KeyRing()
+				kr, krErr := cfg.KeyRing()
+				err = krErr
 				if err == nil && kr == nil {
 					t.Fatal("no key ring built")
 				}

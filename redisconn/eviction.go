@@ -12,7 +12,7 @@ import (
 // keys when its memory is full: queued jobs and dedupe records would then
 // vanish without an error. Reflex should not start on such a server unless
 // told to.
-var ErrEviction = errors.New("Redis may evict Reflex's keys")
+var ErrEviction = errors.New("the Redis server may evict Reflex's keys")
 
 // ErrEvictionUnchecked is wrapped by CheckEviction's error when Redis
 // does not let Reflex read its eviction policy (managed services and ACL
