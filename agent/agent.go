@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,8 +13,8 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/reflexops/reflex/delivery"
-	"github.com/reflexops/reflex/jobs"
+	"github.com/reflexops/reflex/internal/asynqlog"
+	"github.com/reflexops/reflex/wire"
 )
 
 // Options configures an agent. Zero values take the documented defaults.
@@ -28,7 +29,7 @@ type Options struct {
 	// Actions is the agent's own actions file. Required.
 	Actions *ActionsFile
 	// Keys are the public keys jobs must be signed with. Required.
-	Keys delivery.Verifier
+	Keys wire.Verifier
 	// Concurrency is how many jobs run at once. Default 1.
 	Concurrency int
 	// PollInterval is the wait between looks at an empty queue. Default
@@ -43,6 +44,9 @@ type Options struct {
 	HealthAddr string
 	// Log receives the agent's logs. Required.
 	Log *slog.Logger
+	// Now is the agent's clock, for job expiry, attempts and reports.
+	// Default time.Now.
+	Now func() time.Time
 }
 
 // agent is a running agent.
@@ -73,18 +77,21 @@ func Run(ctx context.Context, o Options) error {
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = 30 * time.Second
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	a := &agent{o: o, reports: asynq.NewClientFromRedisClient(o.Redis), runner: &Runner{File: o.Actions, OutputLimit: o.OutputLimit}}
 	srv := asynq.NewServerFromRedisClient(o.Redis, asynq.Config{
-		Concurrency: o.Concurrency, Queues: map[string]int{delivery.Queue(o.Zone): 1},
+		Concurrency: o.Concurrency, Queues: map[string]int{wire.Queue(o.Zone): 1},
 		TaskCheckInterval: o.PollInterval, ShutdownTimeout: o.ShutdownTimeout, LogLevel: asynq.WarnLevel,
-		Logger: jobs.AsynqLogger(o.Log.With("component", "agent")),
+		Logger: asynqlog.New(o.Log.With("component", "agent")),
 		// A failed attempt is retried after 5s, 10s, 20s … up to 5 minutes.
 		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
 			return min(5*time.Second<<min(n, 6), 5*time.Minute)
 		},
 	})
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(delivery.TypeRun, a.handle)
+	mux.HandleFunc(wire.TypeRun, a.handle)
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start agent: %w", err)
 	}
@@ -115,9 +122,11 @@ func Run(ctx context.Context, o Options) error {
 // does not define. A refusal is reported and never retried; nothing runs.
 func (a *agent) handle(ctx context.Context, t *asynq.Task) error {
 	taskID, _ := asynq.GetTaskID(ctx)
+	retried, _ := asynq.GetRetryCount(ctx)
+	now := a.o.Now()
 	job, err := a.o.Keys.Verify(t.Payload())
 	refuse := func(reason string, verified bool) error {
-		r := delivery.Report{Kind: delivery.ReportRefused, TaskID: taskID, Error: reason, Verified: verified}
+		r := wire.Report{Kind: wire.ReportRefused, TaskID: taskID, Error: reason, Verified: verified}
 		if job != nil {
 			r.ID = job.ID
 		}
@@ -130,18 +139,17 @@ func (a *agent) handle(ctx context.Context, t *asynq.Task) error {
 		return refuse(err.Error(), false)
 	case job.Zone != a.o.Zone:
 		return refuse(fmt.Sprintf("the job is for zone %q; this agent serves %q", job.Zone, a.o.Zone), true)
-	case retryCount(ctx) == 0 && time.Now().After(job.ExpiresAt):
+	case retried == 0 && now.After(job.ExpiresAt):
 		// Expiry bounds when a job may start; the retries of a job that
 		// started in time are not refused for it.
 		return refuse(fmt.Sprintf("the job expired at %s before it started", job.ExpiresAt.Format(time.RFC3339)), true)
 	case !a.o.Actions.Has(job.Action):
 		return refuse(fmt.Sprintf("this agent's actions file defines no action %q", job.Action), true)
 	}
-	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
 	log := a.o.Log.With("delivery", job.ID, "service", job.Service, "action", job.Action, "attempt", retried+1)
-	run, startedAt := fmt.Sprintf("%s-%d-%d", a.o.Name, retried+1, time.Now().UnixNano()), time.Now().UTC()
-	a.report(ctx, delivery.Report{ID: job.ID, Kind: delivery.ReportStarted, Run: run})
+	run, startedAt := fmt.Sprintf("%s-%d-%d", a.o.Name, retried+1, now.UnixNano()), now.UTC()
+	a.report(ctx, wire.Report{ID: job.ID, Kind: wire.ReportStarted, Run: run})
 	log.Info("running")
 	runner := *a.runner
 	runner.Env = map[string]string{
@@ -156,7 +164,7 @@ func (a *agent) handle(ctx context.Context, t *asynq.Task) error {
 		return ctx.Err()
 	}
 	final := res.OK || res.Permanent || retried >= maxRetry
-	r := delivery.Report{ID: job.ID, Kind: delivery.ReportFinished, Run: run, StartedAt: startedAt,
+	r := wire.Report{ID: job.ID, Kind: wire.ReportFinished, Run: run, StartedAt: startedAt,
 		Succeeded: res.OK, Final: final, ExitCode: res.ExitCode, Output: res.Output}
 	if res.Err != nil {
 		r.Error = res.Err.Error()
@@ -173,20 +181,16 @@ func (a *agent) handle(ctx context.Context, t *asynq.Task) error {
 	return res.Err
 }
 
-func retryCount(ctx context.Context) int {
-	n, _ := asynq.GetRetryCount(ctx)
-	return n
-}
-
 // report sends a report to Reflex, retrying while Redis cannot be reached
 // (within the job's deadline).
-func (a *agent) report(ctx context.Context, r delivery.Report) {
-	r.Agent, r.Zone, r.At = a.o.Name, a.o.Zone, time.Now().UTC()
-	task, err := delivery.NewReportTask(r)
+func (a *agent) report(ctx context.Context, r wire.Report) {
+	r.Agent, r.Zone, r.At = a.o.Name, a.o.Zone, a.o.Now().UTC()
+	raw, err := json.Marshal(r)
 	if err != nil {
-		a.o.Log.Error("cannot encode a report", "error", err)
+		a.o.Log.Error("cannot encode a report", "delivery", r.ID, "kind", r.Kind, "error", err)
 		return
 	}
+	task := asynq.NewTask(wire.TypeReport, raw, asynq.Queue(wire.QueueReports), asynq.MaxRetry(20))
 	for wait := 100 * time.Millisecond; ; wait = min(wait*2, 5*time.Second) {
 		_, err = a.reports.EnqueueContext(context.WithoutCancel(ctx), task)
 		if err == nil || ctx.Err() != nil {

@@ -33,6 +33,10 @@ type Caller struct {
 
 // Authenticator turns bearer tokens into callers.
 type Authenticator struct {
+	// Now is the clock of the cache of verified keys, set before first use.
+	// Default time.Now.
+	Now func() time.Time
+
 	store    *state.Store
 	adminKey [32]byte
 	hasAdmin bool
@@ -129,6 +133,7 @@ func NewAuthenticator(store *state.Store, adminKey string, cacheTTL time.Duratio
 		cacheTTL = DefaultCacheTTL
 	}
 	return &Authenticator{
+		Now:   time.Now,
 		store: store, adminKey: sha256.Sum256([]byte(adminKey)), hasAdmin: adminKey != "",
 		cache: map[[32]byte]cached{}, ttl: cacheTTL, forgotten: map[string]uint64{},
 	}
@@ -172,7 +177,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 func (a *Authenticator) cached(digest [32]byte) *Caller {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if e, ok := a.cache[digest]; ok && time.Now().Before(e.expires) {
+	if e, ok := a.cache[digest]; ok && a.Now().Before(e.expires) {
 		return e.caller
 	}
 	return nil
@@ -196,5 +201,5 @@ func (a *Authenticator) remember(digest [32]byte, c *Caller, generation uint64) 
 	if len(a.cache) >= maxCached {
 		clear(a.cache)
 	}
-	a.cache[digest] = cached{caller: c, expires: time.Now().Add(a.ttl)}
+	a.cache[digest] = cached{caller: c, expires: a.Now().Add(a.ttl)}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/reflexops/reflex/policies"
 	"github.com/reflexops/reflex/state"
 	"github.com/reflexops/reflex/triggers"
+	"github.com/reflexops/reflex/wire"
 )
 
 // Decider is the one path from a processed event to its deliveries: each
@@ -57,7 +58,7 @@ func (d *Decider) Process(ctx context.Context, ev *event.Event) error {
 		problem(err)
 	}
 	for _, m := range matches {
-		id := ID(m.Trigger.Name, ev.Source, ev.ID)
+		id := wire.ID(m.Trigger.Name, ev.Source, ev.ID)
 		done, err := d.Dispatcher.Exists(ctx, id)
 		if err != nil {
 			return err

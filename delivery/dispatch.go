@@ -15,6 +15,7 @@ import (
 	"github.com/reflexops/reflex/event"
 	"github.com/reflexops/reflex/state"
 	"github.com/reflexops/reflex/triggers"
+	"github.com/reflexops/reflex/wire"
 )
 
 // The Redis keys of deliveries, beside the deployment objects.
@@ -80,7 +81,7 @@ return ""
 
 // queued is a job as kept between dispatches, with its trigger's limits.
 type queued struct {
-	Job         Job           `json:"job"`
+	Job         wire.Job      `json:"job"`
 	MaxAttempts int           `json:"max_attempts"`
 	Expires     time.Duration `json:"expires"`
 }
@@ -111,7 +112,7 @@ type Dispatcher struct {
 	Client    *asynq.Client
 	Inspector *asynq.Inspector
 	// Signer signs jobs; nil disables deliveries.
-	Signer *Signer
+	Signer *wire.Signer
 	// GitHub reports deployments to GitHub; nil when not configured.
 	GitHub *GitHub
 	Log    *slog.Logger
@@ -148,10 +149,10 @@ func (d *Dispatcher) Deliver(ctx context.Context, ev *event.Event, m triggers.Ma
 		return "", err
 	}
 	t := m.Trigger
-	job := Job{
-		ID: ID(t.Name, ev.Source, ev.ID), Zone: zone, Service: m.Service.Name, Action: t.Action,
+	job := wire.Job{
+		ID: wire.ID(t.Name, ev.Source, ev.ID), Zone: zone, Service: m.Service.Name, Action: t.Action,
 		Params: m.Params, Trigger: t.Name, Release: m.Release,
-		Event: EventRef{ID: ev.ID, Source: ev.Source, Connector: ev.Connector, Kind: string(ev.Kind), Commit: ev.Commit},
+		Event: wire.EventRef{ID: ev.ID, Source: ev.Source, Connector: ev.Connector, Kind: string(ev.Kind), Commit: ev.Commit},
 	}
 	if ev.Repository != nil {
 		job.Event.Repository = ev.Repository.Name
@@ -178,7 +179,7 @@ func (d *Dispatcher) Deliver(ctx context.Context, ev *event.Event, m triggers.Ma
 }
 
 // eventDoc is a job's event as its deployment record keeps it.
-func eventDoc(e EventRef) map[string]any {
+func eventDoc(e wire.EventRef) map[string]any {
 	doc := map[string]any{"id": e.ID, "source": e.Source, "kind": e.Kind, "repository": e.Repository, "commit": e.Commit}
 	if e.Image != "" {
 		doc["image"] = e.Image
@@ -190,10 +191,10 @@ func eventDoc(e EventRef) map[string]any {
 }
 
 // eventRefOf reads the event a deployment record keeps.
-func eventRefOf(rec *state.Object) EventRef {
+func eventRefOf(rec *state.Object) wire.EventRef {
 	m, _ := rec.Content["event"].(map[string]any)
 	get := func(k string) string { s, _ := m[k].(string); return s }
-	return EventRef{ID: get("id"), Source: get("source"), Kind: get("kind"), Repository: get("repository"),
+	return wire.EventRef{ID: get("id"), Source: get("source"), Kind: get("kind"), Repository: get("repository"),
 		Commit: get("commit"), Image: get("image"), Digest: get("digest")}
 }
 
@@ -275,7 +276,7 @@ func (d *Dispatcher) enqueue(ctx context.Context, q *queued) error {
 	}
 	// Retention keeps a finished job's id taken for a day, so an event
 	// processed again cannot queue it a second time.
-	task := asynq.NewTask(TypeRun, payload, asynq.Queue(Queue(j.Zone)), asynq.TaskID(j.ID),
+	task := asynq.NewTask(wire.TypeRun, payload, asynq.Queue(wire.Queue(j.Zone)), asynq.TaskID(j.ID),
 		asynq.MaxRetry(max(q.MaxAttempts-1, 0)), asynq.Timeout(24*time.Hour), asynq.Retention(24*time.Hour))
 	if _, err := d.Client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("queue delivery %s: %w", j.ID, err)

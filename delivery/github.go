@@ -12,6 +12,7 @@ import (
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/reflexops/reflex/state"
+	"github.com/reflexops/reflex/wire"
 )
 
 // githubTimeout bounds each call to the GitHub API.
@@ -41,7 +42,7 @@ func NewGitHub(token, apiURL string, log *slog.Logger) (*GitHub, error) {
 
 // create opens a GitHub deployment for a job of a GitHub event with a
 // commit; it returns what to record, or nil when nothing applies.
-func (g *GitHub) create(ctx context.Context, j Job) map[string]any {
+func (g *GitHub) create(ctx context.Context, j wire.Job) map[string]any {
 	if g == nil || j.Event.Connector != "github" || j.Event.Commit == "" || !strings.Contains(j.Event.Repository, "/") {
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/state"
+	"github.com/reflexops/reflex/wire"
 )
 
 // ErrState is wrapped when a delivery is not in a state that allows the
@@ -30,7 +31,7 @@ func (d *Dispatcher) Cancel(ctx context.Context, id, by string) error {
 			return fmt.Errorf("cancel %s: %w", id, err)
 		}
 	case "queued":
-		err := d.Inspector.DeleteTask(Queue(zone), id)
+		err := d.Inspector.DeleteTask(wire.Queue(zone), id)
 		if errors.Is(err, asynq.ErrTaskNotFound) || (err != nil && !errors.Is(err, asynq.ErrQueueNotFound)) {
 			return fmt.Errorf("%w: delivery %s was taken by an agent meanwhile", ErrState, id)
 		}
@@ -79,7 +80,7 @@ func (d *Dispatcher) Retry(ctx context.Context, id, by string) error {
 		return err
 	}
 	zone, _ := rec.Content["zone"].(string)
-	if err := d.Inspector.DeleteTask(Queue(zone), id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
+	if err := d.Inspector.DeleteTask(wire.Queue(zone), id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
 		return fmt.Errorf("clear the archived job of %s: %w", id, err)
 	}
 	d.setStatus(ctx, id, "queued", map[string]any{"reason": "run again by " + by}, "failed", "refused", "cancelled", "superseded")

@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/reflexops/reflex/state"
+	"github.com/reflexops/reflex/wire"
 )
 
 // Reap finds services held by deliveries that can no longer end by
@@ -70,7 +71,7 @@ func (d *Dispatcher) reapOne(ctx context.Context, service, id string, grace time
 	if time.Since(rec.UpdatedAt) < grace {
 		return nil // reports may still be on their way
 	}
-	info, err := d.Inspector.GetTaskInfo(Queue(zone), id)
+	info, err := d.Inspector.GetTaskInfo(wire.Queue(zone), id)
 	lost := errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) ||
 		(err == nil && info.State == asynq.TaskStateArchived)
 	if err != nil && !lost {

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/state"
+	"github.com/reflexops/reflex/wire"
 )
 
 // HandleReport applies an agent's report: the deployment record moves on,
@@ -26,17 +27,17 @@ import (
 // matched by the agent's run id: an end applied first records the start
 // too, and the late start is then ignored.
 func (d *Dispatcher) HandleReport(ctx context.Context, t *asynq.Task) error {
-	var r Report
+	var r wire.Report
 	if err := json.Unmarshal(t.Payload(), &r); err != nil {
 		return fmt.Errorf("%w: undecodable report: %v", asynq.SkipRetry, err)
 	}
 	if r.At.IsZero() {
 		r.At = time.Now().UTC()
 	}
-	if r.Kind == ReportRefused {
+	if r.Kind == wire.ReportRefused {
 		return d.refused(ctx, r)
 	}
-	if r.Kind != ReportStarted && r.Kind != ReportFinished {
+	if r.Kind != wire.ReportStarted && r.Kind != wire.ReportFinished {
 		return fmt.Errorf("%w: unknown report kind %q", asynq.SkipRetry, r.Kind)
 	}
 	unlock, err := d.lock(ctx, r.ID)
@@ -54,9 +55,9 @@ func (d *Dispatcher) HandleReport(ctx context.Context, t *asynq.Task) error {
 	}
 	known := slices.ContainsFunc(attemptsOf(cur), func(a map[string]any) bool { return a["run"] == r.Run })
 	switch {
-	case r.Kind == ReportStarted && known:
+	case r.Kind == wire.ReportStarted && known:
 		return nil // its end came first and recorded it
-	case r.Kind == ReportStarted:
+	case r.Kind == wire.ReportStarted:
 		return d.started(ctx, cur, r)
 	}
 	return d.finished(ctx, cur, r, known)
@@ -64,7 +65,7 @@ func (d *Dispatcher) HandleReport(ctx context.Context, t *asynq.Task) error {
 
 // started records an attempt's start: GitHub hears of it, the service is
 // marked deploying and the release's next version set, then the record.
-func (d *Dispatcher) started(ctx context.Context, cur *state.Object, r Report) error {
+func (d *Dispatcher) started(ctx context.Context, cur *state.Object, r wire.Report) error {
 	service, _ := cur.Content["service"].(string)
 	release, _ := cur.Content["release"].(string)
 	d.GitHub.status(ctx, cur, "in_progress", "running on agent "+r.Agent)
@@ -93,7 +94,7 @@ func (d *Dispatcher) started(ctx context.Context, cur *state.Object, r Report) e
 
 // addAttempt appends a running attempt; an attempt still running is one
 // whose agent stopped before finishing it.
-func addAttempt(attempts []map[string]any, r Report, at time.Time) []map[string]any {
+func addAttempt(attempts []map[string]any, r wire.Report, at time.Time) []map[string]any {
 	for _, a := range attempts {
 		if a["status"] == "running" {
 			a["status"], a["finished_at"] = "interrupted", stamp(at)
@@ -109,7 +110,7 @@ func addAttempt(attempts []map[string]any, r Report, at time.Time) []map[string]
 // has not been applied), and on the last attempt releases the service. The
 // service, its release and GitHub are updated before the record, so a
 // reader that sees the record finished sees them too.
-func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, r Report, known bool) error {
+func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, r wire.Report, known bool) error {
 	status := "retrying"
 	switch {
 	case r.Succeeded:
@@ -214,7 +215,7 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._:@-]`)
 // checked is recorded on its delivery, which then gives up its service;
 // an unverifiable one gets a record of its own, so a forged job can never
 // pose as, or end, a real delivery.
-func (d *Dispatcher) refused(ctx context.Context, r Report) error {
+func (d *Dispatcher) refused(ctx context.Context, r wire.Report) error {
 	if r.ID != "" && r.Verified {
 		rec, _, err := d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, func(cur *state.Object) (*state.Object, error) {
 			if zone, _ := cur.Content["zone"].(string); zone != r.Zone {
@@ -269,7 +270,7 @@ func (d *Dispatcher) mark(ctx context.Context, service string, deploying bool, r
 // releaseOf is the version a delivery installs, as a release object
 // records it: the version, the image and digest the event published, and
 // the build of its commit.
-func releaseOf(version string, e EventRef) map[string]any {
+func releaseOf(version string, e wire.EventRef) map[string]any {
 	v := map[string]any{"version": version}
 	if e.Image != "" {
 		v["image"] = e.Image

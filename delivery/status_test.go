@@ -10,6 +10,7 @@ import (
 
 	"github.com/reflexops/reflex/internal/redistest"
 	"github.com/reflexops/reflex/state"
+	"github.com/reflexops/reflex/wire"
 )
 
 // TestSetStatusNeverOverwritesALaterOne: the dispatcher's own status
@@ -54,11 +55,11 @@ func TestSetStatusNeverOverwritesALaterOne(t *testing.T) {
 // not run again, so it cannot hold the service and then lose it.
 func TestRetryWaitsForTheServiceToBeHandedOn(t *testing.T) {
 	r := redistest.New(t)
-	seed, _, err := GenerateKey()
+	seed, _, err := wire.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, err := NewSigner("k1", seed)
+	signer, err := wire.NewSigner("k1", seed)
 	if err != nil {
 		t.Fatal(err)
 	}

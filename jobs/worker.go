@@ -1,8 +1,6 @@
 package jobs
 
 import (
-	"context"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"runtime"
@@ -11,8 +9,9 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/reflexops/reflex/delivery"
+	"github.com/reflexops/reflex/internal/asynqlog"
 	"github.com/reflexops/reflex/state"
+	"github.com/reflexops/reflex/wire"
 )
 
 // WorkerOptions configures the worker. Zero values take the documented
@@ -44,7 +43,7 @@ func NewMux(events *EventProcessor, reports asynq.HandlerFunc) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeProcessEvent, events.ProcessTask)
 	if reports != nil {
-		mux.HandleFunc(delivery.TypeReport, reports)
+		mux.HandleFunc(wire.TypeReport, reports)
 	}
 	return mux
 }
@@ -66,11 +65,11 @@ func NewServer(rdb redis.UniversalClient, events *EventProcessor, opts WorkerOpt
 		TaskCheckInterval: opts.PollInterval,
 		// Move due retries to their queue every second, not every five.
 		DelayedTaskCheckInterval: time.Second,
-		Queues:                   map[string]int{QueueEvents: 2, delivery.QueueReports: 1},
+		Queues:                   map[string]int{QueueEvents: 2, wire.QueueReports: 1},
 		RetryDelayFunc:           retryDelay,
 		ErrorHandler:             asynq.ErrorHandlerFunc(events.RecordFailure),
 		ShutdownTimeout:          opts.ShutdownTimeout,
-		Logger:                   AsynqLogger(opts.Log.With("component", "worker")),
+		Logger:                   asynqlog.New(opts.Log.With("component", "worker")),
 		LogLevel:                 asynq.WarnLevel,
 	})
 }
@@ -87,18 +86,4 @@ func retryDelay(n int, _ error, _ *asynq.Task) time.Duration {
 	d = min(d, 5*time.Minute)
 	jitter := time.Duration(rand.Int64N(int64(d) * 2 / 5))
 	return d*4/5 + jitter
-}
-
-// AsynqLogger lets asynq log through slog.
-func AsynqLogger(log *slog.Logger) asynq.Logger { return slogAdapter{log} }
-
-// slogAdapter lets asynq log through slog.
-type slogAdapter struct{ log *slog.Logger }
-
-func (a slogAdapter) Debug(args ...any) { a.log.Debug(fmt.Sprint(args...)) }
-func (a slogAdapter) Info(args ...any)  { a.log.Info(fmt.Sprint(args...)) }
-func (a slogAdapter) Warn(args ...any)  { a.log.Warn(fmt.Sprint(args...)) }
-func (a slogAdapter) Error(args ...any) { a.log.Error(fmt.Sprint(args...)) }
-func (a slogAdapter) Fatal(args ...any) {
-	a.log.Log(context.Background(), slog.LevelError+4, fmt.Sprint(args...))
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/reflexops/reflex/jobs"
 	"github.com/reflexops/reflex/server"
 	"github.com/reflexops/reflex/state"
+	"github.com/reflexops/reflex/wire"
 )
 
 // fakeGitHub records the GitHub API calls Reflex makes.
@@ -66,8 +67,8 @@ func (f *fakeGitHub) seen() []string {
 // deliveryRig is a Reflex with delivery configured, and what it needs.
 type deliveryRig struct {
 	*instance
-	verifier delivery.Verifier
-	signer   *delivery.Signer
+	verifier wire.Verifier
+	signer   *wire.Signer
 	dir      string
 	github   *fakeGitHub
 }
@@ -87,16 +88,16 @@ func readFile(path string) string {
 
 func startDelivery(t testing.TB, rdb *redis.Client, decl string, tweaks ...func(*server.Options)) *deliveryRig {
 	t.Helper()
-	seed, pub, err := delivery.GenerateKey()
+	seed, pub, err := wire.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("REFLEX_TEST_SIGNING_KEY", seed)
-	rig := &deliveryRig{verifier: delivery.Verifier{}, dir: t.TempDir(), github: newFakeGitHub(t)}
+	rig := &deliveryRig{verifier: wire.Verifier{}, dir: t.TempDir(), github: newFakeGitHub(t)}
 	if err := rig.verifier.ParsePublicKey("k1=" + pub); err != nil {
 		t.Fatal(err)
 	}
-	if rig.signer, err = delivery.NewSigner("k1", seed); err != nil {
+	if rig.signer, err = wire.NewSigner("k1", seed); err != nil {
 		t.Fatal(err)
 	}
 	declare := func(o *server.Options) {
@@ -159,7 +160,7 @@ func (r *deliveryRig) task(t *testing.T, id string, want asynq.TaskState) *asynq
 	var info *asynq.TaskInfo
 	var err error
 	for range 800 {
-		if info, err = inspector.GetTaskInfo(delivery.Queue("production"), id); err == nil && info.State == want {
+		if info, err = inspector.GetTaskInfo(wire.Queue("production"), id); err == nil && info.State == want {
 			return info
 		}
 		time.Sleep(25 * time.Millisecond)
@@ -213,7 +214,7 @@ func TestDeliveryEndToEnd(t *testing.T) {
 	if r := deliver(t, rig.instance, f); r.Code != http.StatusAccepted {
 		t.Fatalf("webhook: %d %s", r.Code, r.Body)
 	}
-	id := delivery.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+	id := wire.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
 	rec := rig.record(t, id, "succeeded", "failed", "refused")
 	if rec["status"] != "succeeded" || rec["agent"] != "agent-1" || !strings.Contains(rec["output"].(string), "deploying "+pushedCommit) {
 		t.Fatalf("deployment record = %v", rec)
@@ -268,7 +269,7 @@ func TestDeliverDenied(t *testing.T) {
 	if len(rows) != 0 {
 		t.Fatalf("deployments recorded: %v", rows)
 	}
-	if n, _ := asynq.NewInspectorFromRedisClient(rig.Redis).GetQueueInfo(delivery.Queue("production")); n != nil && n.Size > 0 {
+	if n, _ := asynq.NewInspectorFromRedisClient(rig.Redis).GetQueueInfo(wire.Queue("production")); n != nil && n.Size > 0 {
 		t.Fatalf("%d jobs queued for production", n.Size)
 	}
 }
@@ -283,7 +284,7 @@ func TestWebhookTwiceDeploysOnce(t *testing.T) {
 	if r := deliver(t, rig.instance, f); r.Status != "duplicate" {
 		t.Fatalf("second copy: %d %s", r.Code, r.Body)
 	}
-	id := delivery.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+	id := wire.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
 	rig.record(t, id, "succeeded")
 	// Process the stored event again, as a retried job would.
 	ev := waitProcessed(t, rig.instance, f.Header.Get("X-GitHub-Delivery"))
@@ -299,7 +300,7 @@ func TestWebhookTwiceDeploysOnce(t *testing.T) {
 	if got := rig.deployed(t); len(got) != 1 {
 		t.Fatalf("deployed %d times", len(got))
 	}
-	if q, err := asynq.NewInspectorFromRedisClient(rig.Redis).GetQueueInfo(delivery.Queue("production")); err != nil || q.Pending+q.Active+q.Scheduled+q.Retry+q.Archived != 0 || q.Completed != 1 {
+	if q, err := asynq.NewInspectorFromRedisClient(rig.Redis).GetQueueInfo(wire.Queue("production")); err != nil || q.Pending+q.Active+q.Scheduled+q.Retry+q.Archived != 0 || q.Completed != 1 {
 		t.Fatalf("production queue %+v, %v; want only the first delivery's job, completed", q, err)
 	}
 }
@@ -310,16 +311,16 @@ func TestWebhookTwiceDeploysOnce(t *testing.T) {
 func TestAgentRefuses(t *testing.T) {
 	rig := startDelivery(t, newRedis(t), deliveryDecl)
 	rig.runAgent(t, "agent-1", "")
-	otherSeed, _, _ := delivery.GenerateKey()
-	forger, _ := delivery.NewSigner("k1", otherSeed)
-	job := func(id, zone, action string) *delivery.Job {
-		return &delivery.Job{ID: id, Zone: zone, Service: "web-prod", Action: action,
+	otherSeed, _, _ := wire.GenerateKey()
+	forger, _ := wire.NewSigner("k1", otherSeed)
+	job := func(id, zone, action string) *wire.Job {
+		return &wire.Job{ID: id, Zone: zone, Service: "web-prod", Action: action,
 			Params: map[string]string{"COMMIT": "evil"}, ExpiresAt: time.Now().Add(time.Hour)}
 	}
 	client := asynq.NewClientFromRedisClient(rig.Redis)
 	put := func(taskID string, payload []byte) {
 		t.Helper()
-		if _, err := client.Enqueue(asynq.NewTask(delivery.TypeRun, payload, asynq.Queue(delivery.Queue("production")), asynq.TaskID(taskID), asynq.MaxRetry(3))); err != nil {
+		if _, err := client.Enqueue(asynq.NewTask(wire.TypeRun, payload, asynq.Queue(wire.Queue("production")), asynq.TaskID(taskID), asynq.MaxRetry(3))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -374,8 +375,8 @@ func TestOneDeliveryPerService(t *testing.T) {
 	rig.runAgent(t, "agent-2", "") // a second agent of the zone, free to take work
 	f := withDelivery(fixture(t, "push.branch"))
 	deliver(t, rig.instance, f)
-	a := delivery.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
-	b := delivery.ID("push-web-again", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+	a := wire.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+	b := wire.ID("push-web-again", "acme-github", f.Header.Get("X-GitHub-Delivery"))
 	ra, rb := rig.record(t, a, "succeeded"), rig.record(t, b, "succeeded")
 	startA, endA := times(t, ra)
 	startB, endB := times(t, rb)
@@ -399,7 +400,7 @@ func TestRetryAfterFailure(t *testing.T) {
 	rig.runAgent(t, "agent-1", `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", "test -f fixed || { echo broken; exit 1; }; echo ok"]}}}`)
 	f := withDelivery(fixture(t, "push.branch"))
 	deliver(t, rig.instance, f)
-	id := delivery.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+	id := wire.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
 	rec := rig.record(t, id, "failed")
 	if n := len(rec["attempts"].([]any)); n != 2 {
 		t.Fatalf("%d attempts before failing, want 2 (max_attempts)", n)
@@ -432,7 +433,7 @@ func TestKeepLatestAndCancel(t *testing.T) {
 		if r := deliver(t, rig.instance, f); r.Code != http.StatusAccepted {
 			t.Fatalf("webhook: %d %s", r.Code, r.Body)
 		}
-		return delivery.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+		return wire.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
 	}
 	first := send()
 	rig.record(t, first, "running")
@@ -468,11 +469,11 @@ func TestReaperFreesLostDeliveries(t *testing.T) {
 	rig := startDelivery(t, newRedis(t), deliveryDecl) // no agent: jobs stay queued
 	f := withDelivery(fixture(t, "push.branch"))
 	deliver(t, rig.instance, f)
-	id := delivery.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+	id := wire.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
 	rig.record(t, id, "queued")
 	rig.task(t, id, asynq.TaskStatePending)
 	inspector := asynq.NewInspectorFromRedisClient(rig.Redis)
-	if err := inspector.DeleteTask(delivery.Queue("production"), id); err != nil {
+	if err := inspector.DeleteTask(wire.Queue("production"), id); err != nil {
 		t.Fatal(err)
 	}
 	d := &delivery.Dispatcher{

@@ -30,6 +30,7 @@ import (
 	"github.com/reflexops/reflex/sources"
 	"github.com/reflexops/reflex/state"
 	"github.com/reflexops/reflex/triggers"
+	"github.com/reflexops/reflex/wire"
 )
 
 // Options configures Run. Zero values take the documented defaults.
@@ -357,7 +358,7 @@ func newDispatcher(store *state.Store, o Options) (*delivery.Dispatcher, error) 
 		return nil, err
 	}
 	if id != "" {
-		if d.Signer, err = delivery.NewSigner(id, seed); err != nil {
+		if d.Signer, err = wire.NewSigner(id, seed); err != nil {
 			return nil, err
 		}
 	}

@@ -15,8 +15,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/reflexops/reflex/delivery"
 	"github.com/reflexops/reflex/server"
+	"github.com/reflexops/reflex/wire"
 )
 
 // brokenTriggers adds to the delivery scenario a trigger whose service has
@@ -46,8 +46,8 @@ func TestTriggerProblemsAreRecorded(t *testing.T) {
 		!strings.Contains(joined, "trigger bad-expression: on: no such key: build") {
 		t.Fatalf("trigger errors = %q", ev.TriggerErrors)
 	}
-	rig.record(t, delivery.ID("push-web", "acme-github", ev.ID), "queued")
-	if r, _ := master(t, rig.instance, "GET", "/api/v1/deployment/"+delivery.ID("no-zone", "acme-github", ev.ID), ""); r.Code != http.StatusNotFound {
+	rig.record(t, wire.ID("push-web", "acme-github", ev.ID), "queued")
+	if r, _ := master(t, rig.instance, "GET", "/api/v1/deployment/"+wire.ID("no-zone", "acme-github", ev.ID), ""); r.Code != http.StatusNotFound {
 		t.Errorf("the zoneless trigger left a delivery record: %d", r.Code)
 	}
 }
@@ -94,7 +94,7 @@ func TestRedisBlipWhileMatching(t *testing.T) {
 	if !hook.failed.Load() {
 		t.Fatal("the service was never read through the failing hook; the test proves nothing")
 	}
-	rig.record(t, delivery.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery")), "queued")
+	rig.record(t, wire.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery")), "queued")
 }
 
 // TestDeployingBeforeTheActionStarts: the service is marked deploying,
@@ -109,7 +109,7 @@ func TestDeployingBeforeTheActionStarts(t *testing.T) {
 	if r := deliver(t, rig.instance, f); r.Code != http.StatusAccepted {
 		t.Fatalf("webhook: %d %s", r.Code, r.Body)
 	}
-	rig.record(t, delivery.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery")), "succeeded")
+	rig.record(t, wire.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery")), "succeeded")
 	raw, err := os.ReadFile(started)
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +152,7 @@ func TestReleaseRecordsTheImage(t *testing.T) {
 		t.Fatalf("webhook: %d %s", r.Code, r.Body)
 	}
 	ev := waitProcessed(t, rig.instance, f.Header.Get("X-GitHub-Delivery"))
-	rig.record(t, delivery.ID("image-web", "acme-github", ev.ID), "succeeded")
+	rig.record(t, wire.ID("image-web", "acme-github", ev.ID), "succeeded")
 	var rel map[string]any
 	apiGet(t, rig.instance, "/api/v1/release/web-prod", &rel)
 	cur := dig(rel, "current")

@@ -9,8 +9,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/reflexops/reflex/delivery"
 	"github.com/reflexops/reflex/internal/redistest"
+	"github.com/reflexops/reflex/wire"
 )
 
 // TestAgentACL runs an agent as the Redis ACL user of
@@ -38,7 +38,7 @@ func TestAgentACL(t *testing.T) {
 	s.redisURL = strings.Replace(srv.URL, "redis://", "redis://reflex-agent:agent-pw@", 1)
 	s.agent(t, "agent-acl")
 	s.send(t, "acl-1")
-	rec := s.record(t, delivery.ID("push-web", "acme-github", "acl-1"), 30*time.Second, "succeeded", "failed", "refused")
+	rec := s.record(t, wire.ID("push-web", "acme-github", "acl-1"), 30*time.Second, "succeeded", "failed", "refused")
 	if rec["status"] != "succeeded" {
 		t.Fatalf("record = %v", rec)
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reflexops/reflex/agent"
-	"github.com/reflexops/reflex/delivery"
 	"github.com/reflexops/reflex/redisconn"
+	"github.com/reflexops/reflex/wire"
 )
 
 func newAgentCmd(g *globals, logOut io.Writer) *cobra.Command {
@@ -45,7 +45,7 @@ refused, reported, and never run.`,
 			if url == "" {
 				return errors.New("REDIS_URL is required: the Redis that Reflex queues deliveries in")
 			}
-			o.Keys = delivery.Verifier{}
+			o.Keys = wire.Verifier{}
 			for _, spec := range publicKeys {
 				if err := o.Keys.ParsePublicKey(spec); err != nil {
 					return fmt.Errorf("--public-key: %w", err)
@@ -101,7 +101,7 @@ func newKeysCmd() *cobra.Command {
 		Short: "Create a signing key: a private seed for the server, a public key for agents",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			seed, pub, err := delivery.GenerateKey()
+			seed, pub, err := wire.GenerateKey()
 			if err != nil {
 				return err
 			}

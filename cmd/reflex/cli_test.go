@@ -18,9 +18,9 @@ import (
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
-	"github.com/reflexops/reflex/delivery"
 	"github.com/reflexops/reflex/internal/redistest"
 	"github.com/reflexops/reflex/state"
+	"github.com/reflexops/reflex/wire"
 )
 
 // closedURL is a server nobody listens on: a command that checks its input
@@ -53,7 +53,7 @@ func tableLines(out string) [][]string {
 // production) and a service hello-lab without a zone.
 func examplePolicyServer(t *testing.T) *process {
 	t.Helper()
-	seed, _, err := delivery.GenerateKey()
+	seed, _, err := wire.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +338,7 @@ func TestStateOutputs(t *testing.T) {
 func TestDeliveryOutputs(t *testing.T) {
 	s := startSecuredDelivery(t, `"true"`)
 	s.send(t, "out-1")
-	id := delivery.ID("push-web", "acme-github", "out-1")
+	id := wire.ID("push-web", "acme-github", "out-1")
 	s.record(t, id, 15*time.Second, "queued")
 	env := []string{"REFLEX_URL=" + s.serve.url, "REFLEX_APIKEY=" + e2eAdminKey}
 	steps := []struct {

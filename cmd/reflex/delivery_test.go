@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reflexops/reflex/delivery"
 	"github.com/reflexops/reflex/internal/redistest"
+	"github.com/reflexops/reflex/wire"
 )
 
 // securedDelivery is a Reflex with delivery configured, run as processes:
@@ -53,7 +53,7 @@ func startSecuredDeliveryOn(t *testing.T, redisURL, deploy string) *securedDeliv
 		w.Write([]byte(`{"id": 77}`))
 	}))
 	t.Cleanup(gh.Close)
-	seed, pub, err := delivery.GenerateKey()
+	seed, pub, err := wire.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestSecuredDeliveryProcesses(t *testing.T) {
 	s := startSecuredDelivery(t, `"echo deploying $COMMIT; echo $COMMIT > deployed.txt"`)
 	s.agent(t, "agent-1")
 	s.send(t, "e2e-1")
-	id := delivery.ID("push-web", "acme-github", "e2e-1")
+	id := wire.ID("push-web", "acme-github", "e2e-1")
 	rec := s.record(t, id, 30*time.Second, "succeeded", "failed", "refused")
 	if rec["status"] != "succeeded" || rec["agent"] != "agent-1" || !strings.Contains(rec["output"].(string), "deploying ec26c3e5") {
 		t.Fatalf("record = %v", rec)
@@ -196,7 +196,7 @@ func TestAgentKilledMidJob(t *testing.T) {
 	s := startSecuredDelivery(t, `"echo started >> started.txt; sleep 3; echo $COMMIT >> deployed.txt"`)
 	first := s.agent(t, "agent-1")
 	s.send(t, "e2e-kill")
-	id := delivery.ID("push-web", "acme-github", "e2e-kill")
+	id := wire.ID("push-web", "acme-github", "e2e-kill")
 	s.record(t, id, 30*time.Second, "running")
 	// The agent reports "running" just before it starts the command: kill
 	// it once the command is under way.

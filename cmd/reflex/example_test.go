@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reflexops/reflex/delivery"
 	"github.com/reflexops/reflex/internal/redistest"
+	"github.com/reflexops/reflex/wire"
 )
 
 // TestSecuredDeliveryExample walks examples/secured-delivery as its README
@@ -24,7 +24,7 @@ func TestSecuredDeliveryExample(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	seed, pub, err := delivery.GenerateKey()
+	seed, pub, err := wire.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestSecuredDeliveryExample(t *testing.T) {
 		}
 	}
 	send("registry_package.published.json", "ex-image")
-	rec := s.record(t, delivery.ID("hello-image", "acme-github", "ex-image"), 30*time.Second, "succeeded", "failed", "refused")
+	rec := s.record(t, wire.ID("hello-image", "acme-github", "ex-image"), 30*time.Second, "succeeded", "failed", "refused")
 	if rec["status"] != "succeeded" || !strings.Contains(rec["output"].(string), "deploying ghcr.io/Codertocat/hello-world:1.4.2 (1.4.2) to hello-prod in production") {
 		t.Fatalf("record = %v", rec)
 	}

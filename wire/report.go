@@ -1,18 +1,15 @@
-package delivery
+package wire
 
-import (
-	"encoding/json"
-	"fmt"
-	"time"
-
-	"github.com/hibiken/asynq"
-)
+import "time"
 
 // Report kinds.
 const (
-	ReportStarted  = "started"
+	// ReportStarted says an attempt started.
+	ReportStarted = "started"
+	// ReportFinished says an attempt ended, with its outcome.
 	ReportFinished = "finished"
-	ReportRefused  = "refused"
+	// ReportRefused says the agent refused the job and ran nothing.
+	ReportRefused = "refused"
 )
 
 // Report is what an agent tells Reflex about a job.
@@ -40,13 +37,4 @@ type Report struct {
 	Output   string    `json:"output,omitempty"`
 	Error    string    `json:"error,omitempty"`
 	At       time.Time `json:"at"`
-}
-
-// NewReportTask returns the task that carries a report to Reflex.
-func NewReportTask(r Report) (*asynq.Task, error) {
-	raw, err := json.Marshal(r)
-	if err != nil {
-		return nil, fmt.Errorf("encode report: %w", err)
-	}
-	return asynq.NewTask(TypeReport, raw, asynq.Queue(QueueReports), asynq.MaxRetry(20)), nil
 }

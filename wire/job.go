@@ -1,8 +1,6 @@
-// Package delivery carries deliveries from Reflex to the agents inside the
-// secured network: jobs signed with Ed25519 on one queue per zone, at most
-// one running per service, and the reports agents send back, which move
-// the deployment record, the service and its release, and GitHub.
-package delivery
+// Package wire holds what crosses between Reflex and its agents: the task
+// types and queues, the signed jobs and the reports.
+package wire
 
 import (
 	"crypto/ed25519"
@@ -111,7 +109,7 @@ func (s *Signer) Sign(j *Job) ([]byte, error) {
 func GenerateKey() (seed, public string, err error) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
-		return "", "", err
+		return "", "", fmt.Errorf("generate signing key: %w", err)
 	}
 	return base64.StdEncoding.EncodeToString(priv.Seed()), base64.StdEncoding.EncodeToString(pub), nil
 }

@@ -1,4 +1,4 @@
-package delivery_test
+package wire_test
 
 import (
 	"encoding/json"
@@ -7,20 +7,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reflexops/reflex/delivery"
+	"github.com/reflexops/reflex/wire"
 )
 
-func signer(t *testing.T, id string) (*delivery.Signer, delivery.Verifier) {
+func signer(t *testing.T, id string) (*wire.Signer, wire.Verifier) {
 	t.Helper()
-	seed, pub, err := delivery.GenerateKey()
+	seed, pub, err := wire.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := delivery.NewSigner(id, seed)
+	s, err := wire.NewSigner(id, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := delivery.Verifier{}
+	v := wire.Verifier{}
 	if err := v.ParsePublicKey(id + "=" + pub); err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func signer(t *testing.T, id string) (*delivery.Signer, delivery.Verifier) {
 func TestSignVerify(t *testing.T) {
 	s, v := signer(t, "k1")
 	other, _ := signer(t, "k1")
-	job := &delivery.Job{ID: "d-1", Zone: "production", Service: "bct", Action: "deploy", Params: map[string]string{"IMAGE": "x:1"}, ExpiresAt: time.Now().Add(time.Hour)}
+	job := &wire.Job{ID: "d-1", Zone: "production", Service: "bct", Action: "deploy", Params: map[string]string{"IMAGE": "x:1"}, ExpiresAt: time.Now().Add(time.Hour)}
 	good, err := s.Sign(job)
 	if err != nil {
 		t.Fatal(err)
@@ -46,13 +46,13 @@ func TestSignVerify(t *testing.T) {
 		want    error
 	}{
 		{"genuine", good, nil},
-		{"parameter changed", tamper(`x:1`, `x:2`), delivery.ErrBadSignature},
-		{"action changed", tamper(`"deploy"`, `"wipe"`), delivery.ErrBadSignature},
-		{"signed by another key of the same id", forged, delivery.ErrBadSignature},
-		{"unknown key id", tamper(`"key":"k1"`, `"key":"k9"`), delivery.ErrUnknownKey},
-		{"no signature", tamper(`"sig":"`, `"sig":"","x":"`), delivery.ErrUnsigned},
-		{"not a job", []byte(`{"id":"d-1","action":"deploy"}`), delivery.ErrUnsigned},
-		{"garbage", []byte(`garbage`), delivery.ErrUnsigned},
+		{"parameter changed", tamper(`x:1`, `x:2`), wire.ErrBadSignature},
+		{"action changed", tamper(`"deploy"`, `"wipe"`), wire.ErrBadSignature},
+		{"signed by another key of the same id", forged, wire.ErrBadSignature},
+		{"unknown key id", tamper(`"key":"k1"`, `"key":"k9"`), wire.ErrUnknownKey},
+		{"no signature", tamper(`"sig":"`, `"sig":"","x":"`), wire.ErrUnsigned},
+		{"not a job", []byte(`{"id":"d-1","action":"deploy"}`), wire.ErrUnsigned},
+		{"garbage", []byte(`garbage`), wire.ErrUnsigned},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,8 +73,8 @@ func TestRotation(t *testing.T) {
 	for id, key := range v2 {
 		v[id] = key
 	}
-	for _, s := range []*delivery.Signer{old, next} {
-		p, _ := s.Sign(&delivery.Job{ID: "d"})
+	for _, s := range []*wire.Signer{old, next} {
+		p, _ := s.Sign(&wire.Job{ID: "d"})
 		if _, err := v.Verify(p); err != nil {
 			t.Fatalf("a verifier with both keys refused a job: %v", err)
 		}
@@ -82,28 +82,28 @@ func TestRotation(t *testing.T) {
 }
 
 func TestIDIsStable(t *testing.T) {
-	a, b := delivery.ID("t", "src", "e1"), delivery.ID("t", "src", "e1")
-	if a != b || a == delivery.ID("t", "src", "e2") || a == delivery.ID("u", "src", "e1") || !strings.HasPrefix(a, "d-") {
+	a, b := wire.ID("t", "src", "e1"), wire.ID("t", "src", "e1")
+	if a != b || a == wire.ID("t", "src", "e2") || a == wire.ID("u", "src", "e1") || !strings.HasPrefix(a, "d-") {
 		t.Fatalf("ids %s %s are not derived from trigger and event alone", a, b)
 	}
 	var m map[string]any
-	p, _ := mustSigner(t).Sign(&delivery.Job{ID: a})
+	p, _ := mustSigner(t).Sign(&wire.Job{ID: a})
 	if json.Unmarshal(p, &m) != nil || m["body"] == nil {
 		t.Fatal("a signed job is not an envelope with a body")
 	}
 }
 
-func mustSigner(t *testing.T) *delivery.Signer {
+func mustSigner(t *testing.T) *wire.Signer {
 	s, _ := signer(t, "k")
 	return s
 }
 
 func TestKeyErrors(t *testing.T) {
-	if _, err := delivery.NewSigner("k", "c2hvcnQ="); err == nil {
+	if _, err := wire.NewSigner("k", "c2hvcnQ="); err == nil {
 		t.Error("a short seed was accepted")
 	}
 	for _, spec := range []string{"k1", "=abc", "k1=notbase64!", "k1=c2hvcnQ="} {
-		if err := (delivery.Verifier{}).ParsePublicKey(spec); err == nil {
+		if err := (wire.Verifier{}).ParsePublicKey(spec); err == nil {
 			t.Errorf("public key %q accepted", spec)
 		}
 	}
