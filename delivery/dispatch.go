@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -172,7 +171,7 @@ func (d *Dispatcher) Deliver(ctx context.Context, ev *event.Event, m triggers.Ma
 		}
 	case err != nil:
 		return "", err
-	case rec.Content["status"] != "waiting" && rec.Content["status"] != "queued":
+	case statusOf(rec) != StatusWaiting && statusOf(rec) != StatusQueued:
 		return job.ID, nil // dispatched and past: never twice
 	}
 	return job.ID, d.dispatch(ctx, &q, t.KeepLatest)
@@ -210,7 +209,7 @@ func (d *Dispatcher) record(ctx context.Context, q *queued) error {
 	j := q.Job
 	content := map[string]any{
 		"name": j.ID, "service": j.Service, "zone": j.Zone, "trigger": j.Trigger, "action": j.Action,
-		"status": "queued", "queued_at": d.nowStamp(), "attempts": []any{},
+		"status": string(StatusQueued), "queued_at": d.nowStamp(), "attempts": []any{},
 		"event": eventDoc(j.Event),
 	}
 	if len(j.Params) > 0 {
@@ -245,10 +244,10 @@ func (d *Dispatcher) dispatch(ctx context.Context, q *queued, keepLatest bool) e
 		return fmt.Errorf("dispatch %s: %w", q.Job.ID, err)
 	}
 	for _, dropped := range res[1:] {
-		d.setStatus(ctx, dropped, "superseded", map[string]any{"reason": "a newer delivery for " + q.Job.Service + " replaced it while it waited"}, "queued", "waiting")
+		d.setStatus(ctx, dropped, moveSupersede, map[string]any{"reason": "a newer delivery for " + q.Job.Service + " replaced it while it waited"})
 	}
 	if res[0] == "wait" {
-		d.setStatus(ctx, q.Job.ID, "waiting", nil, "queued", "waiting")
+		d.setStatus(ctx, q.Job.ID, moveWait, nil)
 		return nil
 	}
 	return d.enqueue(ctx, q)
@@ -281,7 +280,7 @@ func (d *Dispatcher) enqueue(ctx context.Context, q *queued) error {
 	if _, err := d.Client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("queue delivery %s: %w", j.ID, err)
 	}
-	d.setStatus(ctx, j.ID, "queued", nil, "queued", "waiting")
+	d.setStatus(ctx, j.ID, moveQueue, nil)
 	return nil
 }
 
@@ -317,26 +316,25 @@ func (d *Dispatcher) job(ctx context.Context, id string) (*queued, error) {
 	return &q, nil
 }
 
-// setStatus moves a deployment record to a status, with extra fields.
-// Failures are logged: the record follows the delivery, not the reverse.
-// setStatus moves a deployment record to status, only from one of the
-// given statuses: a report that landed first (an agent fast enough to
-// start, or finish, before the dispatcher records that it queued the job)
-// is never overwritten.
-func (d *Dispatcher) setStatus(ctx context.Context, id, status string, extra map[string]any, from ...string) {
+// setStatus makes a move on a deployment record, with extra fields, only
+// from one of the statuses the move starts from: a report that landed
+// first (an agent fast enough to start, or finish, before the dispatcher
+// records that it queued the job) is never overwritten. Failures are
+// logged: the record follows the delivery, not the reverse.
+func (d *Dispatcher) setStatus(ctx context.Context, id string, m move, extra map[string]any) {
 	_, _, err := d.Store.Update(ctx, state.TypeDeploy, id, 0, writer, func(cur *state.Object) (*state.Object, error) {
-		if cur, _ := cur.Content["status"].(string); !slices.Contains(from, cur) {
+		if !m.allows(statusOf(cur)) {
 			return nil, state.ErrNoChange
 		}
 		next := cur.Copy()
-		next.Content["status"] = status
+		next.Content["status"] = string(m.to)
 		for k, v := range extra {
 			next.Content[k] = v
 		}
 		return next, nil
 	})
 	if err != nil {
-		d.Log.Warn("cannot update the deployment record", "delivery", id, "status", status, "error", err)
+		d.Log.Warn("cannot update the deployment record", "delivery", id, "status", m.to, "error", err)
 	}
 }
 

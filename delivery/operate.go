@@ -25,12 +25,12 @@ func (d *Dispatcher) Cancel(ctx context.Context, id, by string) error {
 	}
 	service, _ := rec.Content["service"].(string)
 	zone, _ := rec.Content["zone"].(string)
-	switch rec.Content["status"] {
-	case "waiting":
+	switch statusOf(rec) {
+	case StatusWaiting:
 		if err := d.Redis.LRem(ctx, pendingKey(service), 0, id).Err(); err != nil {
 			return fmt.Errorf("cancel %s: %w", id, err)
 		}
-	case "queued":
+	case StatusQueued:
 		err := d.Inspector.DeleteTask(wire.Queue(zone), id)
 		if errors.Is(err, asynq.ErrTaskNotFound) || (err != nil && !errors.Is(err, asynq.ErrQueueNotFound)) {
 			return fmt.Errorf("%w: delivery %s was taken by an agent meanwhile", ErrState, id)
@@ -45,7 +45,7 @@ func (d *Dispatcher) Cancel(ctx context.Context, id, by string) error {
 	default:
 		return fmt.Errorf("%w: delivery %s is %v; only a waiting or queued one can be cancelled", ErrState, id, rec.Content["status"])
 	}
-	d.setStatus(ctx, id, "cancelled", map[string]any{"reason": "cancelled by " + by, "finished_at": d.nowStamp()}, "waiting", "queued")
+	d.setStatus(ctx, id, moveCancel, map[string]any{"reason": "cancelled by " + by, "finished_at": d.nowStamp()})
 	return nil
 }
 
@@ -60,9 +60,7 @@ func (d *Dispatcher) Retry(ctx context.Context, id, by string) error {
 	if err != nil {
 		return err
 	}
-	switch rec.Content["status"] {
-	case "failed", "refused", "cancelled", "superseded":
-	default:
+	if !moveRunAgain.allows(statusOf(rec)) {
 		return fmt.Errorf("%w: delivery %s is %v; only a failed, refused, cancelled or superseded one can run again", ErrState, id, rec.Content["status"])
 	}
 	// A delivery records its end a moment before it hands its service on;
@@ -83,6 +81,6 @@ func (d *Dispatcher) Retry(ctx context.Context, id, by string) error {
 	if err := d.Inspector.DeleteTask(wire.Queue(zone), id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
 		return fmt.Errorf("clear the archived job of %s: %w", id, err)
 	}
-	d.setStatus(ctx, id, "queued", map[string]any{"reason": "run again by " + by}, "failed", "refused", "cancelled", "superseded")
+	d.setStatus(ctx, id, moveRunAgain, map[string]any{"reason": "run again by " + by})
 	return d.dispatch(ctx, q, false)
 }

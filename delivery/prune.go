@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/reflexops/reflex/state"
@@ -36,10 +35,6 @@ type Retention struct {
 // finished job keeps its id reserved.
 const DefaultMinAge = 25 * time.Hour
 
-// isEnded reports whether a delivery status is final.
-func isEnded(status string) bool {
-	return slices.Contains([]string{"succeeded", "failed", "refused", "cancelled", "superseded"}, status)
-}
 
 // Prune removes the oldest ended delivery records beyond the retention,
 // with their kept jobs, looking at the pruneBatch oldest per call; it
@@ -79,7 +74,7 @@ func (d *Dispatcher) Prune(ctx context.Context) (int, error) {
 		if excess <= 0 && (r.MaxAge <= 0 || age < r.MaxAge) {
 			break // within both bounds, and so are the younger ones
 		}
-		if status, _ := rec.Content["status"].(string); !isEnded(status) {
+		if !statusOf(rec).Ended() {
 			continue
 		}
 		err = d.Store.Delete(ctx, state.TypeDeploy, id, rec.Version)

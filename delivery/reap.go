@@ -54,13 +54,13 @@ func (d *Dispatcher) reapOne(ctx context.Context, service, id string, grace time
 	if err != nil {
 		return err
 	}
-	status, _ := rec.Content["status"].(string)
+	status := statusOf(rec)
 	zone, _ := rec.Content["zone"].(string)
-	switch status {
-	case "succeeded", "failed", "refused", "cancelled", "superseded":
+	switch {
+	case status.Ended():
 		d.Log.Warn("service held by an ended delivery; handing it on", "service", service, "delivery", id)
 		return d.next(ctx, service, id)
-	case "waiting":
+	case status == StatusWaiting:
 		q, err := d.job(ctx, id)
 		if err != nil {
 			return err
@@ -86,9 +86,9 @@ func (d *Dispatcher) reapOne(ctx context.Context, service, id string, grace time
 		return err
 	}
 	d.GitHub.status(ctx, rec, "error", "the delivery was lost: its agent stopped on the last attempt")
-	d.setStatus(ctx, id, "failed", map[string]any{
+	d.setStatus(ctx, id, moveLose.only(status), map[string]any{
 		"reason": "the job was lost: its agent stopped on the last attempt, or its job was removed", "finished_at": d.nowStamp(),
-	}, status)
+	})
 	return d.next(ctx, service, id)
 }
 

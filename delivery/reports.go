@@ -80,7 +80,7 @@ func (d *Dispatcher) started(ctx context.Context, cur *state.Object, r wire.Repo
 	_, _, err := d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, func(cur *state.Object) (*state.Object, error) {
 		next := cur.Copy()
 		next.Content["attempts"] = toAny(addAttempt(attemptsOf(cur), r, r.At))
-		next.Content["status"], next.Content["agent"] = "running", r.Agent
+		next.Content["status"], next.Content["agent"] = string(StatusRunning), r.Agent
 		if _, ok := cur.Content["started_at"]; !ok {
 			next.Content["started_at"] = stamp(r.At)
 		}
@@ -96,13 +96,13 @@ func (d *Dispatcher) started(ctx context.Context, cur *state.Object, r wire.Repo
 // whose agent stopped before finishing it.
 func addAttempt(attempts []map[string]any, r wire.Report, at time.Time) []map[string]any {
 	for _, a := range attempts {
-		if a["status"] == "running" {
-			a["status"], a["finished_at"] = "interrupted", stamp(at)
+		if a["status"] == string(attemptRunning) {
+			a["status"], a["finished_at"] = string(attemptInterrupted), stamp(at)
 			a["error"] = "the agent stopped before finishing; the job was run again"
 		}
 	}
 	return append(attempts, map[string]any{
-		"attempt": len(attempts) + 1, "run": r.Run, "agent": r.Agent, "status": "running", "started_at": stamp(at),
+		"attempt": len(attempts) + 1, "run": r.Run, "agent": r.Agent, "status": string(attemptRunning), "started_at": stamp(at),
 	})
 }
 
@@ -111,12 +111,12 @@ func addAttempt(attempts []map[string]any, r wire.Report, at time.Time) []map[st
 // service, its release and GitHub are updated before the record, so a
 // reader that sees the record finished sees them too.
 func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, r wire.Report, known bool) error {
-	status := "retrying"
+	status := StatusRetrying
 	switch {
 	case r.Succeeded:
-		status = "succeeded"
+		status = StatusSucceeded
 	case r.Final:
-		status = "failed"
+		status = StatusFailed
 	}
 	service, _ := cur.Content["service"].(string)
 	release, _ := cur.Content["release"].(string)
@@ -124,7 +124,7 @@ func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, r wire.Rep
 		d.GitHub.status(ctx, cur, "in_progress", "running on agent "+r.Agent)
 	}
 	switch status {
-	case "succeeded":
+	case StatusSucceeded:
 		if err := d.mark(ctx, service, false, release); err != nil {
 			return err
 		}
@@ -134,7 +134,7 @@ func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, r wire.Rep
 			}
 		}
 		d.GitHub.status(ctx, cur, "success", "delivered by "+r.Agent)
-	case "failed":
+	case StatusFailed:
 		if err := d.ended(ctx, service, release); err != nil {
 			return err
 		}
@@ -150,21 +150,21 @@ func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, r wire.Rep
 			if a["run"] != r.Run {
 				continue
 			}
-			a["status"], a["finished_at"], a["exit_code"] = pick(r.Succeeded, "succeeded", "failed"), stamp(r.At), r.ExitCode
+			a["status"], a["finished_at"], a["exit_code"] = string(pick(r.Succeeded, attemptSucceeded, attemptFailed)), stamp(r.At), r.ExitCode
 			a["output"] = r.Output
 			if r.Error != "" {
 				a["error"] = r.Error
 			}
 		}
 		next.Content["attempts"] = toAny(attempts)
-		next.Content["status"], next.Content["output"], next.Content["agent"] = status, r.Output, r.Agent
+		next.Content["status"], next.Content["output"], next.Content["agent"] = string(status), r.Output, r.Agent
 		if r.Error != "" {
 			next.Content["reason"] = r.Error
 		}
 		if _, ok := cur.Content["started_at"]; !ok {
 			next.Content["started_at"] = stamp(cmp.Or(r.StartedAt, r.At))
 		}
-		if status != "retrying" {
+		if status != StatusRetrying {
 			next.Content["finished_at"] = stamp(r.At)
 		}
 		return next, nil
@@ -172,7 +172,7 @@ func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, r wire.Rep
 	if err != nil {
 		return fmt.Errorf("record end of %s: %w", r.ID, err)
 	}
-	if status == "retrying" {
+	if status == StatusRetrying {
 		return nil // the service stays held: the next attempt follows
 	}
 	return d.next(ctx, service, r.ID)
@@ -222,7 +222,7 @@ func (d *Dispatcher) refused(ctx context.Context, r wire.Report) error {
 				return nil, state.ErrNotFound // not this zone's delivery: recorded apart below
 			}
 			next := cur.Copy()
-			next.Content["status"], next.Content["reason"], next.Content["agent"] = "refused", r.Error, r.Agent
+			next.Content["status"], next.Content["reason"], next.Content["agent"] = string(StatusRefused), r.Error, r.Agent
 			next.Content["finished_at"] = stamp(r.At)
 			return next, nil
 		})
@@ -241,7 +241,7 @@ func (d *Dispatcher) refused(ctx context.Context, r wire.Report) error {
 	}
 	name := "refused-" + unsafeName.ReplaceAllString(r.TaskID, "_")
 	content := map[string]any{
-		"name": name, "service": "unknown", "zone": r.Zone, "action": "unknown", "status": "refused",
+		"name": name, "service": "unknown", "zone": r.Zone, "action": "unknown", "status": string(StatusRefused),
 		"reason": r.Error, "agent": r.Agent, "finished_at": stamp(r.At),
 	}
 	_, err := d.Store.Create(ctx, state.NewObject(state.TypeDeploy, content), writer)

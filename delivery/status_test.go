@@ -21,24 +21,24 @@ func TestSetStatusNeverOverwritesALaterOne(t *testing.T) {
 	d := &Dispatcher{Store: state.New(r.Client, state.Options{}), Redis: r.Client, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx := context.Background()
 	for _, tc := range []struct {
-		name, from, to string
-		allowed        []string
-		want           string
+		name, from string
+		move       move
+		want       string
 	}{
-		{"queued after the agent started", "running", "queued", []string{"queued", "waiting"}, "running"},
-		{"queued after the agent finished", "succeeded", "queued", []string{"queued", "waiting"}, "succeeded"},
-		{"waiting behind a running delivery", "queued", "waiting", []string{"queued", "waiting"}, "waiting"},
-		{"queued when handed the service", "waiting", "queued", []string{"queued", "waiting"}, "queued"},
-		{"superseded after it was queued", "queued", "superseded", []string{"queued", "waiting"}, "superseded"},
-		{"cancel after it started", "running", "cancelled", []string{"waiting", "queued"}, "running"},
+		{"queued after the agent started", "running", moveQueue, "running"},
+		{"queued after the agent finished", "succeeded", moveQueue, "succeeded"},
+		{"waiting behind a running delivery", "queued", moveWait, "waiting"},
+		{"queued when handed the service", "waiting", moveQueue, "queued"},
+		{"superseded after it was queued", "queued", moveSupersede, "superseded"},
+		{"cancel after it started", "running", moveCancel, "running"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			id := "d-" + tc.from + "-" + tc.to
+			id := "d-" + tc.from + "-" + string(tc.move.to)
 			content := map[string]any{"name": id, "service": "web", "zone": "production", "trigger": "t", "action": "deploy", "status": tc.from, "attempts": []any{}}
 			if _, err := d.Store.Create(ctx, state.NewObject(state.TypeDeploy, content), "test"); err != nil {
 				t.Fatal(err)
 			}
-			d.setStatus(ctx, id, tc.to, nil, tc.allowed...)
+			d.setStatus(ctx, id, tc.move, nil)
 			rec, err := d.Store.Object(ctx, state.TypeDeploy, id, 0)
 			if err != nil {
 				t.Fatal(err)
@@ -87,5 +87,37 @@ func TestRetryWaitsForTheServiceToBeHandedOn(t *testing.T) {
 	}
 	if err := d.Retry(ctx, "d1", "test"); errors.Is(err, ErrState) || !errors.Is(err, state.ErrNotFound) {
 		t.Fatalf("retry once handed on: %v, want the missing job", err)
+	}
+}
+
+// TestMoves checks the dispatcher's moves against the rules every
+// delivery follows.
+func TestMoves(t *testing.T) {
+	all := []Status{StatusWaiting, StatusQueued, StatusRunning, StatusRetrying, StatusSucceeded,
+		StatusFailed, StatusRefused, StatusCancelled, StatusSuperseded}
+	moves := map[string]move{"queue": moveQueue, "wait": moveWait, "supersede": moveSupersede,
+		"cancel": moveCancel, "run again": moveRunAgain, "lose": moveLose}
+	for name, m := range moves {
+		for _, from := range all {
+			switch {
+			case from == StatusSucceeded && m.allows(from):
+				t.Errorf("%s moves a succeeded delivery: nothing may", name)
+			case (from == StatusRunning || from == StatusRetrying) && m.allows(from) && m.to != StatusFailed:
+				t.Errorf("%s takes a %s delivery to %s: only its agent, or losing it, moves a started delivery", name, from, m.to)
+			case from.Ended() && m.allows(from) && name != "run again":
+				t.Errorf("%s moves an ended (%s) delivery: only running it again may", name, from)
+			}
+		}
+	}
+	for _, from := range moveRunAgain.from {
+		if !from.Ended() {
+			t.Errorf("run again starts from %s, which has not ended", from)
+		}
+	}
+	if m := moveLose.only(StatusRunning); !m.allows(StatusRunning) || m.allows(StatusQueued) {
+		t.Errorf("lose, narrowed to running: %v", m.from)
+	}
+	if m := moveLose.only(StatusSucceeded); len(m.from) != 0 {
+		t.Errorf("lose, narrowed to a status it may not start from, still starts from %v", m.from)
 	}
 }

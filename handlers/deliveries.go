@@ -47,6 +47,6 @@ func (h deliveries) operate(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	status := map[string]string{"retry": "queued", "cancel": "cancelled"}[c.Param("op")]
-	writeJSON(c, http.StatusOK, writeAnswer{Status: status, Name: rec.Name})
+	status := map[string]delivery.Status{"retry": delivery.StatusQueued, "cancel": delivery.StatusCancelled}[c.Param("op")]
+	writeJSON(c, http.StatusOK, writeAnswer{Status: string(status), Name: rec.Name})
 }
