@@ -112,9 +112,9 @@ type Dispatcher struct {
 	Inspector *asynq.Inspector
 	// Signer signs jobs; nil disables deliveries.
 	Signer *wire.Signer
-	// GitHub reports deployments to GitHub; nil when not configured.
-	GitHub *GitHub
-	Log    *slog.Logger
+	// Reporters tell providers how deliveries go, by connector name.
+	Reporters map[string]StatusReporter
+	Log       *slog.Logger
 	// ReapAfter is how long a delivery may look lost (its job gone while
 	// its record says it runs) before the reaper ends it. Default 2m.
 	ReapAfter time.Duration
@@ -222,8 +222,8 @@ func (d *Dispatcher) record(ctx context.Context, q *queued) error {
 	if j.Release != "" {
 		content["release"] = j.Release
 	}
-	if gh := d.GitHub.create(ctx, j); gh != nil {
-		content["github"] = gh
+	if name, ref := d.openReport(ctx, j); ref != nil {
+		content[name] = ref
 	}
 	_, err = d.Store.Create(ctx, state.NewObject(state.TypeDeploy, content), writer)
 	if errors.Is(err, state.ErrExists) {

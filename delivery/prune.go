@@ -35,7 +35,6 @@ type Retention struct {
 // finished job keeps its id reserved.
 const DefaultMinAge = 25 * time.Hour
 
-
 // Prune removes the oldest ended delivery records beyond the retention,
 // with their kept jobs, looking at the pruneBatch oldest per call; it
 // returns how many it removed. Records it may not remove (not ended, too

@@ -85,7 +85,7 @@ func (d *Dispatcher) reapOne(ctx context.Context, service, id string, grace time
 	if err := d.ended(ctx, service, release); err != nil {
 		return err
 	}
-	d.GitHub.status(ctx, rec, "error", "the delivery was lost: its agent stopped on the last attempt")
+	d.report(ctx, rec, PhaseError, "the delivery was lost: its agent stopped on the last attempt")
 	d.setStatus(ctx, id, moveLose.only(status), map[string]any{
 		"reason": "the job was lost: its agent stopped on the last attempt, or its job was removed", "finished_at": d.nowStamp(),
 	})

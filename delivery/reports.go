@@ -19,7 +19,7 @@ import (
 
 // HandleReport applies an agent's report: the deployment record moves on,
 // the service is marked deploying while a delivery runs, its release moves
-// on success, GitHub hears of it, and a finished delivery hands its
+// on success, the provider hears of it, and a finished delivery hands its
 // service to the next one waiting.
 //
 // Reports are consumed concurrently, so the reports of one delivery are
@@ -63,12 +63,12 @@ func (d *Dispatcher) HandleReport(ctx context.Context, t *asynq.Task) error {
 	return d.finished(ctx, cur, r, known)
 }
 
-// started records an attempt's start: GitHub hears of it, the service is
+// started records an attempt's start: the provider hears of it, the service is
 // marked deploying and the release's next version set, then the record.
 func (d *Dispatcher) started(ctx context.Context, cur *state.Object, r wire.Report) error {
 	service, _ := cur.Content["service"].(string)
 	release, _ := cur.Content["release"].(string)
-	d.GitHub.status(ctx, cur, "in_progress", "running on agent "+r.Agent)
+	d.report(ctx, cur, PhaseRunning, "running on agent "+r.Agent)
 	if err := d.mark(ctx, service, true, ""); err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func addAttempt(attempts []map[string]any, r wire.Report, at time.Time) []map[st
 
 // finished records an attempt's end (and its start, when its start report
 // has not been applied), and on the last attempt releases the service. The
-// service, its release and GitHub are updated before the record, so a
+// service, its release and the provider are updated before the record, so a
 // reader that sees the record finished sees them too.
 func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, r wire.Report, known bool) error {
 	status := StatusRetrying
@@ -121,7 +121,7 @@ func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, r wire.Rep
 	service, _ := cur.Content["service"].(string)
 	release, _ := cur.Content["release"].(string)
 	if !known {
-		d.GitHub.status(ctx, cur, "in_progress", "running on agent "+r.Agent)
+		d.report(ctx, cur, PhaseRunning, "running on agent "+r.Agent)
 	}
 	switch status {
 	case StatusSucceeded:
@@ -133,12 +133,12 @@ func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, r wire.Rep
 				return err
 			}
 		}
-		d.GitHub.status(ctx, cur, "success", "delivered by "+r.Agent)
+		d.report(ctx, cur, PhaseSucceeded, "delivered by "+r.Agent)
 	case StatusFailed:
 		if err := d.ended(ctx, service, release); err != nil {
 			return err
 		}
-		d.GitHub.status(ctx, cur, "failure", firstLine(r.Error, "the action failed"))
+		d.report(ctx, cur, PhaseFailed, firstLine(r.Error, "the action failed"))
 	}
 	_, _, err := d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, func(cur *state.Object) (*state.Object, error) {
 		next := cur.Copy()
@@ -232,7 +232,7 @@ func (d *Dispatcher) refused(ctx context.Context, r wire.Report) error {
 			if err := d.ended(ctx, service, release); err != nil {
 				return err
 			}
-			d.GitHub.status(ctx, rec, "error", firstLine(r.Error, "refused by the agent"))
+			d.report(ctx, rec, PhaseError, firstLine(r.Error, "refused by the agent"))
 			return d.next(ctx, service, r.ID)
 		}
 		if !errors.Is(err, state.ErrNotFound) {

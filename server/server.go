@@ -21,6 +21,8 @@ import (
 
 	"github.com/reflexops/reflex/auth"
 	"github.com/reflexops/reflex/config"
+	"github.com/reflexops/reflex/connectors/github"
+	"github.com/reflexops/reflex/connectors/github/deployments"
 	"github.com/reflexops/reflex/delivery"
 	"github.com/reflexops/reflex/handlers"
 	"github.com/reflexops/reflex/intake"
@@ -367,9 +369,11 @@ func newDispatcher(store *state.Store, o Options) (*delivery.Dispatcher, error) 
 		if err != nil {
 			return nil, fmt.Errorf("delivery.github.token: %w", err)
 		}
-		if d.GitHub, err = delivery.NewGitHub(string(token), g.GitHub.APIURL, o.Log); err != nil {
+		reporter, err := deployments.New(string(token), g.GitHub.APIURL, o.Log)
+		if err != nil {
 			return nil, err
 		}
+		d.Reporters = map[string]delivery.StatusReporter{github.Name: reporter}
 	}
 	return d, nil
 }
