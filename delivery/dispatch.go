@@ -267,7 +267,7 @@ func (d *Dispatcher) enqueue(ctx context.Context, q *queued) error {
 			return err
 		}
 	}
-	j.IssuedAt = time.Now().UTC()
+	j.IssuedAt = d.now()
 	j.ExpiresAt = j.IssuedAt.Add(q.Expires)
 	payload, err := d.Signer.Sign(&j)
 	if err != nil {

@@ -68,7 +68,7 @@ func (d *Dispatcher) reapOne(ctx context.Context, service, id string, grace time
 		d.Log.Warn("delivery handed its service but never queued; queuing it", "service", service, "delivery", id)
 		return d.enqueue(ctx, q)
 	}
-	if time.Since(rec.UpdatedAt) < grace {
+	if d.now().Sub(rec.UpdatedAt) < grace {
 		return nil // reports may still be on their way
 	}
 	info, err := d.Inspector.GetTaskInfo(wire.Queue(zone), id)

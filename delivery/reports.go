@@ -32,7 +32,7 @@ func (d *Dispatcher) HandleReport(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("%w: undecodable report: %v", asynq.SkipRetry, err)
 	}
 	if r.At.IsZero() {
-		r.At = time.Now().UTC()
+		r.At = d.now()
 	}
 	if r.Kind == wire.ReportRefused {
 		return d.refused(ctx, r)
@@ -185,7 +185,8 @@ return 0
 `)
 
 // lock serializes the reports of one delivery across every replica's
-// workers. It waits up to 10 s for another report of the delivery.
+// workers. It waits up to 10 s for another report of the delivery: a
+// timeout, measured on the real clock, not a time that is recorded.
 func (d *Dispatcher) lock(ctx context.Context, id string) (func(), error) {
 	key, token := reportLockKey(id), fmt.Sprint(time.Now().UnixNano())
 	deadline := time.Now().Add(10 * time.Second)
