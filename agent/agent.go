@@ -21,7 +21,7 @@ import (
 type Options struct {
 	// Redis is the connection to the Redis Reflex queues deliveries in;
 	// the agent only ever connects out to it. Required.
-	Redis *redis.Client
+	Redis redis.UniversalClient
 	// Zone is the zone whose deliveries the agent runs. Required.
 	Zone string
 	// Name identifies the agent in reports. Default: the host name.

@@ -12,39 +12,28 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/event"
+	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/state"
 	"github.com/reflexops/reflex/triggers"
 	"github.com/reflexops/reflex/wire"
 )
-
-// The Redis keys of deliveries, beside the deployment objects.
-const keyPrefix = "reflex:delivery:"
-
-// lockKey holds the id of the one delivery of a service that is queued or
-// running; pendingKey lists the ids waiting behind it, oldest first.
-func lockKey(service string) string    { return keyPrefix + "lock:" + service }
-func pendingKey(service string) string { return keyPrefix + "pending:" + service }
-
-// reportLockKey serializes the reports of one delivery.
-func reportLockKey(id string) string { return keyPrefix + "report-lock:" + id }
-
-// jobKey holds a delivery's job, unsigned, so it can be signed afresh when
-// it is dispatched or run again.
-func jobKey(id string) string { return keyPrefix + "job:" + id }
 
 // jobRetention is how long a delivery's job is kept for re-runs.
 const jobRetention = 30 * 24 * time.Hour
 
 // acquire takes a service's lock for a delivery, or queues the delivery
 // behind the holder. With keep-latest, the deliveries already waiting are
-// dropped (and returned, to be marked superseded).
+// dropped (and returned, to be marked superseded). A service whose lock
+// is taken is added to the index of held locks.
 //
-// KEYS: lock, pending. ARGV: id, keep latest ("1").
+// KEYS: lock, pending, held locks index. ARGV: id, keep latest ("1"),
+// service.
 // Returns {"run"} or {"wait", dropped ids...}.
 var acquire = redis.NewScript(`
 local holder = redis.call("GET", KEYS[1])
 if not holder or holder == ARGV[1] then
   redis.call("SET", KEYS[1], ARGV[1])
+  redis.call("SADD", KEYS[3], ARGV[3])
   return {"run"}
 end
 local out = {"wait"}
@@ -61,9 +50,10 @@ return out
 `)
 
 // release gives up a service's lock held by a delivery and hands it to the
-// next waiting one, whose id it returns ("" when none waits).
+// next waiting one, whose id it returns ("" when none waits). A service
+// left free leaves the index of held locks.
 //
-// KEYS: lock, pending. ARGV: id.
+// KEYS: lock, pending, held locks index. ARGV: id, service.
 var release = redis.NewScript(`
 if redis.call("GET", KEYS[1]) ~= ARGV[1] then
   redis.call("LREM", KEYS[2], 0, ARGV[1])
@@ -75,6 +65,7 @@ if nxt then
   return nxt
 end
 redis.call("DEL", KEYS[1])
+redis.call("SREM", KEYS[3], ARGV[2])
 return ""
 `)
 
@@ -203,7 +194,7 @@ func (d *Dispatcher) record(ctx context.Context, q *queued) error {
 	if err != nil {
 		return err
 	}
-	if err := d.Redis.Set(ctx, jobKey(q.Job.ID), raw, jobRetention).Err(); err != nil {
+	if err := d.Redis.Set(ctx, keyspace.DeliveryJob(q.Job.ID), raw, jobRetention).Err(); err != nil {
 		return fmt.Errorf("keep job %s: %w", q.Job.ID, err)
 	}
 	j := q.Job
@@ -239,7 +230,8 @@ func (d *Dispatcher) dispatch(ctx context.Context, q *queued, keepLatest bool) e
 	if keepLatest {
 		keep = "1"
 	}
-	res, err := acquire.Run(ctx, d.Redis, []string{lockKey(q.Job.Service), pendingKey(q.Job.Service)}, q.Job.ID, keep).StringSlice()
+	keys := []string{keyspace.DeliveryLock(q.Job.Service), keyspace.DeliveryPending(q.Job.Service), keyspace.DeliveryLocks()}
+	res, err := acquire.Run(ctx, d.Redis, keys, q.Job.ID, keep, q.Job.Service).StringSlice()
 	if err != nil {
 		return fmt.Errorf("dispatch %s: %w", q.Job.ID, err)
 	}
@@ -287,7 +279,8 @@ func (d *Dispatcher) enqueue(ctx context.Context, q *queued) error {
 // next releases a service's lock held by a delivery and dispatches the
 // delivery waiting behind it, if any.
 func (d *Dispatcher) next(ctx context.Context, service, id string) error {
-	nxt, err := release.Run(ctx, d.Redis, []string{lockKey(service), pendingKey(service)}, id).Text()
+	keys := []string{keyspace.DeliveryLock(service), keyspace.DeliveryPending(service), keyspace.DeliveryLocks()}
+	nxt, err := release.Run(ctx, d.Redis, keys, id, service).Text()
 	if err != nil {
 		return fmt.Errorf("release %s: %w", service, err)
 	}
@@ -302,7 +295,7 @@ func (d *Dispatcher) next(ctx context.Context, service, id string) error {
 }
 
 func (d *Dispatcher) job(ctx context.Context, id string) (*queued, error) {
-	raw, err := d.Redis.Get(ctx, jobKey(id)).Bytes()
+	raw, err := d.Redis.Get(ctx, keyspace.DeliveryJob(id)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("delivery %s: its job is no longer kept: %w", id, state.ErrNotFound)
 	}

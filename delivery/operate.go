@@ -8,6 +8,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/state"
 	"github.com/reflexops/reflex/wire"
 )
@@ -27,7 +28,7 @@ func (d *Dispatcher) Cancel(ctx context.Context, id, by string) error {
 	zone, _ := rec.Content["zone"].(string)
 	switch statusOf(rec) {
 	case StatusWaiting:
-		if err := d.Redis.LRem(ctx, pendingKey(service), 0, id).Err(); err != nil {
+		if err := d.Redis.LRem(ctx, keyspace.DeliveryPending(service), 0, id).Err(); err != nil {
 			return fmt.Errorf("cancel %s: %w", id, err)
 		}
 	case StatusQueued:
@@ -66,7 +67,7 @@ func (d *Dispatcher) Retry(ctx context.Context, id, by string) error {
 	// A delivery records its end a moment before it hands its service on;
 	// run again in between, it would hold the service and then lose it.
 	service, _ := rec.Content["service"].(string)
-	holder, err := d.Redis.Get(ctx, lockKey(service)).Result()
+	holder, err := d.Redis.Get(ctx, keyspace.DeliveryLock(service)).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("read the lock of %s: %w", service, err)
 	}

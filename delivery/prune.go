@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/state"
 )
 
@@ -83,7 +84,7 @@ func (d *Dispatcher) Prune(ctx context.Context) (int, error) {
 		if err != nil {
 			return removed, fmt.Errorf("prune delivery %s: %w", id, err)
 		}
-		if err := d.Redis.Del(ctx, jobKey(id)).Err(); err != nil {
+		if err := d.Redis.Del(ctx, keyspace.DeliveryJob(id)).Err(); err != nil {
 			return removed, fmt.Errorf("prune the job of %s: %w", id, err)
 		}
 		removed++

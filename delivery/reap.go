@@ -4,17 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
+	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/state"
 	"github.com/reflexops/reflex/wire"
 )
 
 // Reap finds services held by deliveries that can no longer end by
-// themselves and frees them:
+// themselves, through the index of held locks, and frees them:
 //
 //   - a delivery whose record has ended (a lock left behind by a failure
 //     half-way) hands the service on;
@@ -28,23 +29,33 @@ func (d *Dispatcher) Reap(ctx context.Context) error {
 	if grace <= 0 {
 		grace = 2 * time.Minute
 	}
+	services, err := d.Redis.SMembers(ctx, keyspace.DeliveryLocks()).Result()
+	if err != nil {
+		return fmt.Errorf("list the held services: %w", err)
+	}
 	var errs []error
-	iter := d.Redis.Scan(ctx, 0, keyPrefix+"lock:*", 100).Iterator()
-	for iter.Next(ctx) {
-		service := strings.TrimPrefix(iter.Val(), keyPrefix+"lock:")
-		id, err := d.Redis.Get(ctx, iter.Val()).Result()
-		if err != nil {
-			continue // released meanwhile
+	for _, service := range services {
+		id, err := d.Redis.Get(ctx, keyspace.DeliveryLock(service)).Result()
+		if errors.Is(err, redis.Nil) {
+			err = unlistFree.Run(ctx, d.Redis, []string{keyspace.DeliveryLock(service), keyspace.DeliveryLocks()}, service).Err()
+		} else if err == nil {
+			err = d.reapOne(ctx, service, id, grace)
 		}
-		if err := d.reapOne(ctx, service, id, grace); err != nil {
+		if err != nil {
 			errs = append(errs, fmt.Errorf("service %s: %w", service, err))
 		}
 	}
-	if err := iter.Err(); err != nil {
-		errs = append(errs, err)
-	}
 	return errors.Join(errs...)
 }
+
+// unlistFree drops a service from the index of held locks when its lock
+// is not held (released meanwhile, or deleted by hand).
+//
+// KEYS: lock, held locks index. ARGV: service.
+var unlistFree = redis.NewScript(`
+if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
+return redis.call("SREM", KEYS[2], ARGV[1])
+`)
 
 func (d *Dispatcher) reapOne(ctx context.Context, service, id string, grace time.Duration) error {
 	rec, err := d.Store.Object(ctx, state.TypeDeploy, id, 0)

@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/state"
 	"github.com/reflexops/reflex/wire"
 )
@@ -188,7 +189,7 @@ return 0
 // workers. It waits up to 10 s for another report of the delivery: a
 // timeout, measured on the real clock, not a time that is recorded.
 func (d *Dispatcher) lock(ctx context.Context, id string) (func(), error) {
-	key, token := reportLockKey(id), fmt.Sprint(time.Now().UnixNano())
+	key, token := keyspace.DeliveryReportLock(id), fmt.Sprint(time.Now().UnixNano())
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		ok, err := d.Redis.SetNX(ctx, key, token, 30*time.Second).Result()

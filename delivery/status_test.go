@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/internal/redistest"
 	"github.com/reflexops/reflex/state"
 	"github.com/reflexops/reflex/wire"
@@ -70,7 +71,7 @@ func TestRetryWaitsForTheServiceToBeHandedOn(t *testing.T) {
 	if _, err := d.Store.Create(ctx, state.NewObject(state.TypeDeploy, content), "test"); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Client.Set(ctx, lockKey("web"), "d1", 0).Err(); err != nil {
+	if err := r.Client.Set(ctx, keyspace.DeliveryLock("web"), "d1", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	err = d.Retry(ctx, "d1", "test")
@@ -82,7 +83,7 @@ func TestRetryWaitsForTheServiceToBeHandedOn(t *testing.T) {
 	}
 	// Once handed on, the retry gets as far as the job, which this test
 	// never kept.
-	if err := r.Client.Del(ctx, lockKey("web")).Err(); err != nil {
+	if err := r.Client.Del(ctx, keyspace.DeliveryLock("web")).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Retry(ctx, "d1", "test"); errors.Is(err, ErrState) || !errors.Is(err, state.ErrNotFound) {

@@ -26,7 +26,7 @@ const (
 // Conn is an open Redis connection.
 type Conn struct {
 	// Client is the connection pool.
-	Client *redis.Client
+	Client redis.UniversalClient
 	// Embedded is true when Client talks to the in-memory server.
 	Embedded bool
 	// Addr is a printable address, without credentials.

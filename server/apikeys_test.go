@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/server"
 )
 
@@ -22,7 +23,7 @@ func TestAPIKeys(t *testing.T) {
 	secret := strings.TrimPrefix(created.Key, "ci.")
 
 	// The stored form holds a hash, never the secret.
-	raw, err := in.Redis.HGet(context.Background(), "reflex:obj:apikey:ci", "doc").Result()
+	raw, err := in.Redis.HGet(context.Background(), keyspace.Object("apikey", "ci"), "doc").Result()
 	if err != nil || strings.Contains(raw, secret) || !strings.Contains(raw, `"hash":"sha256:`) {
 		t.Fatalf("stored API key %q (%v) is not a hash only", raw, err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/reflexops/reflex/config"
 	"github.com/reflexops/reflex/delivery"
 	"github.com/reflexops/reflex/fixtures"
+	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/jobs"
 	"github.com/reflexops/reflex/server"
 	"github.com/reflexops/reflex/state"
@@ -86,7 +87,7 @@ func readFile(path string) string {
 	return string(b)
 }
 
-func startDelivery(t testing.TB, rdb *redis.Client, decl string, tweaks ...func(*server.Options)) *deliveryRig {
+func startDelivery(t testing.TB, rdb redis.UniversalClient, decl string, tweaks ...func(*server.Options)) *deliveryRig {
 	t.Helper()
 	seed, pub, err := wire.GenerateKey()
 	if err != nil {
@@ -288,7 +289,7 @@ func TestWebhookTwiceDeploysOnce(t *testing.T) {
 	rig.record(t, id, "succeeded")
 	// Process the stored event again, as a retried job would.
 	ev := waitProcessed(t, rig.instance, f.Header.Get("X-GitHub-Delivery"))
-	payload, _ := rig.Redis.Get(context.Background(), "reflex:payload:acme-github/"+ev.ID).Bytes()
+	payload, _ := rig.Redis.Get(context.Background(), keyspace.Payload(keyspace.EventMember("acme-github", ev.ID))).Bytes()
 	task, err := jobs.NewProcessEventTask(ev, payload, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -452,7 +453,7 @@ func TestKeepLatestAndCancel(t *testing.T) {
 	}
 	rig.record(t, first, "succeeded")
 	waitFor(t, func() bool {
-		n, err := rig.Redis.Exists(context.Background(), "reflex:delivery:lock:web-prod").Result()
+		n, err := rig.Redis.Exists(context.Background(), keyspace.DeliveryLock("web-prod")).Result()
 		return err == nil && n == 0
 	})
 	rig.record(t, second, "superseded")
@@ -472,6 +473,9 @@ func TestReaperFreesLostDeliveries(t *testing.T) {
 	id := wire.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
 	rig.record(t, id, "queued")
 	rig.task(t, id, asynq.TaskStatePending)
+	if held, err := rig.Redis.SIsMember(context.Background(), keyspace.DeliveryLocks(), "web-prod").Result(); err != nil || !held {
+		t.Fatalf("the held service is not in the index the reaper reads: %v, %v", held, err)
+	}
 	inspector := asynq.NewInspectorFromRedisClient(rig.Redis)
 	if err := inspector.DeleteTask(wire.Queue("production"), id); err != nil {
 		t.Fatal(err)
@@ -487,12 +491,16 @@ func TestReaperFreesLostDeliveries(t *testing.T) {
 	if rec := rig.record(t, id, "failed"); !strings.Contains(rec["reason"].(string), "lost") {
 		t.Fatalf("record = %v", rec)
 	}
-	lock := "reflex:delivery:lock:web-prod"
+	lock := keyspace.DeliveryLock("web-prod")
 	if n, _ := rig.Redis.Exists(ctx, lock).Result(); n != 0 {
 		t.Fatal("the lost delivery still holds its service")
 	}
-	// A lock left behind by a delivery that ended.
+	// A lock left behind by a delivery that ended (taken, as every lock
+	// is, with its service in the index of held locks).
 	if err := rig.Redis.Set(ctx, lock, id, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rig.Redis.SAdd(ctx, keyspace.DeliveryLocks(), "web-prod").Err(); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Reap(ctx); err != nil {
@@ -500,5 +508,8 @@ func TestReaperFreesLostDeliveries(t *testing.T) {
 	}
 	if n, _ := rig.Redis.Exists(ctx, lock).Result(); n != 0 {
 		t.Fatal("a lock held by an ended delivery was not released")
+	}
+	if n, _ := rig.Redis.SCard(ctx, keyspace.DeliveryLocks()).Result(); n != 0 {
+		t.Fatalf("%d services left in the index of held locks", n)
 	}
 }

@@ -143,7 +143,7 @@ func push(hc *http.Client, url string, signed http.Header, body []byte) error {
 
 // waitDrained waits until the events queue holds no job that is still to
 // run, and fails when one failed.
-func waitDrained(b *testing.B, rdb *redis.Client, patience time.Duration) {
+func waitDrained(b *testing.B, rdb redis.UniversalClient, patience time.Duration) {
 	b.Helper()
 	inspector := asynq.NewInspectorFromRedisClient(rdb)
 	deadline := time.Now().Add(patience)

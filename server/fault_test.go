@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/fixtures"
+	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/internal/redistest"
 	"github.com/reflexops/reflex/redisconn"
 )
@@ -95,7 +96,7 @@ func TestRedisOutage(t *testing.T) {
 	for _, id := range accepted {
 		waitProcessedWithin(t, in, id, 3*time.Minute)
 	}
-	if n, err := rdb.ZCard(context.Background(), "reflex:events").Result(); err != nil || n != int64(len(accepted)) {
+	if n, err := rdb.ZCard(context.Background(), keyspace.Events()).Result(); err != nil || n != int64(len(accepted)) {
 		t.Errorf("%d events stored, want the %d accepted (%v)", n, len(accepted), err)
 	}
 }

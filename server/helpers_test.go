@@ -34,12 +34,12 @@ const (
 // instance is a running Reflex on a real socket.
 type instance struct {
 	URL   string
-	Redis *redis.Client
+	Redis redis.UniversalClient
 }
 
 // start runs Reflex with one GitHub source, "acme-github", on rdb until the
 // test ends. tweaks change the options before the start.
-func start(t testing.TB, rdb *redis.Client, tweaks ...func(*server.Options)) *instance {
+func start(t testing.TB, rdb redis.UniversalClient, tweaks ...func(*server.Options)) *instance {
 	t.Helper()
 	t.Setenv("REFLEX_TEST_SECRET", testSecret)
 	t.Setenv("REFLEX_TEST_OLD_SECRET", "old-secret")
@@ -230,7 +230,7 @@ func waitProcessedWithin(t testing.TB, in *instance, id string, patience time.Du
 
 // waitJobDone waits until the job with task id on queue has run to its end
 // and is gone: asynq counts a job as processed in the same step.
-func waitJobDone(t testing.TB, rdb *redis.Client, queue, id string) {
+func waitJobDone(t testing.TB, rdb redis.UniversalClient, queue, id string) {
 	t.Helper()
 	inspector := asynq.NewInspectorFromRedisClient(rdb)
 	for range 750 {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/policies"
 	"github.com/reflexops/reflex/server"
 	"github.com/reflexops/reflex/state"
@@ -415,7 +416,7 @@ func TestSensitiveOverHTTP(t *testing.T) {
 	if r, _ := master(t, in, "POST", "/api/v1/state", `{"name":"db","host":"db1","sensitive":{"password":"hunter2"}}`); r.Code != 201 {
 		t.Fatalf("create: %d %s", r.Code, r.Body)
 	}
-	raw, err := in.Redis.HGet(context.Background(), "reflex:obj:state:db", "doc").Result()
+	raw, err := in.Redis.HGet(context.Background(), keyspace.Object("state", "db"), "doc").Result()
 	if err != nil || strings.Contains(raw, "hunter2") || !strings.Contains(raw, "$sealed") {
 		t.Fatalf("stored form %q (%v) is not sealed", raw, err)
 	}

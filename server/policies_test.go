@@ -261,7 +261,7 @@ func TestLiteralSecretStaysLocal(t *testing.T) {
 	if r := post(t, in.URL+"/hooks/acme-github", signedHeaders(f, f.Body, literal), f.Body); r.Code != http.StatusAccepted {
 		t.Fatalf("delivery signed with the literal secret: %d %s", r.Code, r.Body)
 	}
-	keys, err := in.Redis.Keys(context.Background(), "reflex:obj*").Result()
+	keys, err := in.Redis.Keys(context.Background(), "reflex:{state}:obj*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}

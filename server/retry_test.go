@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/reflexops/reflex/event"
+	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/jobs"
 )
 
@@ -20,7 +21,7 @@ import (
 func TestTransientFailureIsRetried(t *testing.T) {
 	in := start(t, newRedis(t), nil)
 	ctx := context.Background()
-	const repoKey = "reflex:obj:state:acme-github:Codertocat:Hello-World"
+	repoKey := keyspace.Object("state", "acme-github:Codertocat:Hello-World")
 	if err := in.Redis.Set(ctx, repoKey, "not a hash", 0).Err(); err != nil {
 		t.Fatal(err)
 	}

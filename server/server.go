@@ -38,7 +38,7 @@ import (
 // Options configures Run. Zero values take the documented defaults.
 type Options struct {
 	// Redis is the connection everything runs on. Required.
-	Redis *redis.Client
+	Redis redis.UniversalClient
 	// Log receives all logs. Required.
 	Log *slog.Logger
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/server"
 	"github.com/reflexops/reflex/wire"
 )
@@ -83,7 +84,7 @@ func (f *failOnce) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 // not taken for "no match": the delivery is still made.
 func TestRedisBlipWhileMatching(t *testing.T) {
 	rdb := newRedis(t)
-	hook := &failOnce{prefix: "reflex:obj:service:web-prod"}
+	hook := &failOnce{prefix: keyspace.Object("service", "web-prod")}
 	rig := startDelivery(t, rdb, deliveryDecl)
 	rdb.AddHook(hook) // after the start: its reads of the service are not the worker's
 	f := withDelivery(fixture(t, "push.branch"))

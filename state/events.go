@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/event"
+	"github.com/reflexops/reflex/internal/keyspace"
 )
 
 // ErrNotFound is returned when a stored item does not exist (any more).
@@ -24,57 +25,100 @@ var ErrAmbiguous = errors.New("ambiguous event id")
 // DefaultHistory is how many events are kept by default.
 const DefaultHistory = 10000
 
-// saveEvent stores an event, indexes it by time and source, and trims the
-// history to a bound, deleting what falls out of it, all atomically. It
-// trims once the history is over the bound by a tenth (at least one
-// event), in one go: every trim reads and sorts the index's oldest end, a
-// cost that one trim per save would pay on every save. It
-// also (re)writes the delivery's de-duplication record, so the record
-// exists as long as the event is known to be accepted, and appends the
-// authorization decisions made about it.
+// saveEvent stores an event, indexes it by time and source, (re)writes
+// the delivery's de-duplication record, so the record exists as long as
+// the event is known to be accepted, and appends the authorization
+// decisions made about it, all atomically. It returns whether it stored
+// the event and how many events the history then holds, so that SaveEvent
+// can trim it.
 //
-// KEYS: event key, payload key, all-events index, source index, id index,
-// dedupe key, decisions key.
-// ARGV: event JSON, payload (or ""), member, score (ms), history bound,
-// id, source, only-if-absent flag ("1"), event key prefix, payload key
-// prefix, source index prefix, dedupe window (ms, 0: no record),
-// decisions key prefix, then decisions to append (JSON each).
-// Returns 0 when the flag was set and the event already existed, else 1.
+// KEYS: event, payload, all-events index, source index, id index, dedupe
+// record, decisions. ARGV: saveEventArgs.
+// Returns {0, 0} when only-if-absent was set and the event existed, else
+// {1, events in the history}.
 var saveEvent = redis.NewScript(`
-if tonumber(ARGV[12]) > 0 then
-  redis.call("SET", KEYS[6], "1", "PX", ARGV[12])
+local event, payload, member, score = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local id, source, onlyIfAbsent, window = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+if tonumber(window) > 0 then
+  redis.call("SET", KEYS[6], "1", "PX", window)
 end
-for i = 14, #ARGV do
+for i = 9, #ARGV do
   redis.call("RPUSH", KEYS[7], ARGV[i])
 end
-if ARGV[8] == "1" and redis.call("EXISTS", KEYS[1]) == 1 then
-  return 0
+if onlyIfAbsent == "1" and redis.call("EXISTS", KEYS[1]) == 1 then
+  return {0, 0}
 end
-redis.call("SET", KEYS[1], ARGV[1])
-if ARGV[2] ~= "" then
-  redis.call("SET", KEYS[2], ARGV[2])
+redis.call("SET", KEYS[1], event)
+if payload ~= "" then
+  redis.call("SET", KEYS[2], payload)
 end
-redis.call("ZADD", KEYS[3], ARGV[4], ARGV[3])
-redis.call("ZADD", KEYS[4], ARGV[4], ARGV[3])
-redis.call("HSET", KEYS[5], ARGV[6], ARGV[7])
-local bound = tonumber(ARGV[5])
-local n = redis.call("ZCARD", KEYS[3])
-if n > bound + math.max(1, math.floor(bound / 10)) then
-  local old = redis.call("ZRANGE", KEYS[3], 0, n - bound - 1)
-  for _, m in ipairs(old) do
-    local slash = string.find(m, "/", 1, true)
-    local src = string.sub(m, 1, slash - 1)
-    local id = string.sub(m, slash + 1)
-    redis.call("DEL", ARGV[9] .. m, ARGV[10] .. m, ARGV[13] .. m)
-    redis.call("ZREM", ARGV[11] .. src, m)
-    if redis.call("HGET", KEYS[5], id) == src then
-      redis.call("HDEL", KEYS[5], id)
-    end
-  end
-  redis.call("ZREMRANGEBYRANK", KEYS[3], 0, n - bound - 1)
-end
-return 1
+redis.call("ZADD", KEYS[3], score, member)
+redis.call("ZADD", KEYS[4], score, member)
+redis.call("HSET", KEYS[5], id, source)
+return {1, redis.call("ZCARD", KEYS[3])}
 `)
+
+// saveEventArgs are saveEvent's ARGV, in order; the script names them in
+// its first lines.
+type saveEventArgs struct {
+	Event        []byte   // 1: the event's JSON
+	Payload      []byte   // 2: its raw payload; empty leaves the stored one
+	Member       string   // 3: its index member, "source/id"
+	Score        int64    // 4: its receive time (ms)
+	ID, Source   string   // 5, 6
+	OnlyIfAbsent bool     // 7: leave an event already stored as it is
+	DedupeWindow int64    // 8: how long the dedupe record lasts (ms); 0 writes none
+	Decisions    [][]byte // 9 on: decisions to append (JSON each)
+}
+
+func (a saveEventArgs) argv() []any {
+	only := "0"
+	if a.OnlyIfAbsent {
+		only = "1"
+	}
+	out := []any{a.Event, a.Payload, a.Member, a.Score, a.ID, a.Source, only, a.DedupeWindow}
+	for _, d := range a.Decisions {
+		out = append(out, d)
+	}
+	return out
+}
+
+// trimEvents deletes events SaveEvent found at the oldest end of the
+// history, each with its payload, decisions and index entries, for as long
+// as the history is over its bound. An event is deleted only while the
+// index still holds it at the receive time that was read (one trimmed by
+// another replica meanwhile, or saved again at another time, is left), and
+// never below the bound, so trims that race together still leave the
+// bound.
+//
+// KEYS: all-events index, id index, then for each event: event, payload,
+// decisions, source index. ARGV: history bound, then for each event:
+// member, score read, source, id. Returns how many it deleted.
+var trimEvents = redis.NewScript(`
+local excess = redis.call("ZCARD", KEYS[1]) - tonumber(ARGV[1])
+local deleted = 0
+for i = 0, (#KEYS - 2) / 4 - 1 do
+  if excess <= 0 then break end
+  local k, a = 2 + i*4, 1 + i*4
+  local member, score, source, id = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local cur = redis.call("ZSCORE", KEYS[1], member)
+  if cur and tonumber(cur) == tonumber(score) then
+    redis.call("DEL", KEYS[k + 1], KEYS[k + 2], KEYS[k + 3])
+    redis.call("ZREM", KEYS[k + 4], member)
+    redis.call("ZREM", KEYS[1], member)
+    if redis.call("HGET", KEYS[2], id) == source then
+      redis.call("HDEL", KEYS[2], id)
+    end
+    excess = excess - 1
+    deleted = deleted + 1
+  end
+end
+return deleted
+`)
+
+// trimBatch bounds how many events one run of trimEvents deletes, so a
+// large trim does not hold Redis in one long script.
+const trimBatch = 500
 
 // SaveMode says whether SaveEvent may overwrite an existing event.
 type SaveMode int
@@ -104,22 +148,54 @@ func (s *Store) SaveEvent(ctx context.Context, ev *event.Event, payload []byte, 
 	if err != nil {
 		return fmt.Errorf("encode event: %w", err)
 	}
-	m := eventMember(ev.Source, ev.ID)
-	only, window := "0", s.dedupeWindow.Milliseconds()
+	m := keyspace.EventMember(ev.Source, ev.ID)
+	args := saveEventArgs{Event: raw, Payload: payload, Member: m, Score: ev.ReceivedAt.UnixMilli(), ID: ev.ID, Source: ev.Source,
+		DedupeWindow: s.dedupeWindow.Milliseconds(), Decisions: decisions}
 	switch mode {
 	case IfAbsent:
-		only = "1"
+		args.OnlyIfAbsent = true
 	case Refused:
-		only, window = "1", 0
+		args.OnlyIfAbsent, args.DedupeWindow = true, 0
 	}
-	keys := []string{eventKey(m), payloadKey(m), eventsKey(), sourceEventsKey(ev.Source), eventIDsKey(), dedupeKey(ev.Source, ev.ID), decisionsKey(m)}
-	args := []any{raw, payload, m, ev.ReceivedAt.UnixMilli(), s.history, ev.ID, ev.Source, only,
-		eventKeyPrefix, payloadKeyPrefix, sourceIdxPrefix, window, decisionsKeyPrefix}
-	for _, d := range decisions {
-		args = append(args, d)
-	}
-	if err := saveEvent.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
+	keys := []string{keyspace.Event(m), keyspace.Payload(m), keyspace.Events(), keyspace.SourceEvents(ev.Source), keyspace.EventIDs(), keyspace.Dedupe(ev.Source, ev.ID), keyspace.Decisions(m)}
+	res, err := saveEvent.Run(ctx, s.rdb, keys, args.argv()...).Int64Slice()
+	if err != nil {
 		return fmt.Errorf("save event %s: %w", m, err)
+	}
+	if n := res[1]; n > int64(s.history+max(1, s.history/10)) {
+		if err := s.trim(ctx, n); err != nil {
+			return fmt.Errorf("event %s stored, but: %w", m, err)
+		}
+	}
+	return nil
+}
+
+// trim deletes the oldest events beyond the history bound from a history
+// of n events. SaveEvent trims once the history is over the bound by a
+// tenth (at least one event), back to the bound in one go: every trim
+// reads the index's oldest end, a cost that one trim per save would pay on
+// every save.
+func (s *Store) trim(ctx context.Context, n int64) error {
+	oldest, err := s.rdb.ZRangeWithScores(ctx, keyspace.Events(), 0, n-int64(s.history)-1).Result()
+	if err != nil {
+		return fmt.Errorf("trim the history: %w", err)
+	}
+	for len(oldest) > 0 {
+		batch := oldest[:min(len(oldest), trimBatch)]
+		oldest = oldest[len(batch):]
+		keys := make([]string, 0, 2+4*len(batch))
+		keys = append(keys, keyspace.Events(), keyspace.EventIDs())
+		args := make([]any, 0, 1+4*len(batch))
+		args = append(args, s.history)
+		for _, z := range batch {
+			m, _ := z.Member.(string)
+			source, id, _ := strings.Cut(m, "/")
+			keys = append(keys, keyspace.Event(m), keyspace.Payload(m), keyspace.Decisions(m), keyspace.SourceEvents(source))
+			args = append(args, m, z.Score, source, id)
+		}
+		if err := trimEvents.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
+			return fmt.Errorf("trim the history: %w", err)
+		}
 	}
 	return nil
 }
@@ -133,7 +209,7 @@ func (s *Store) AddDecisions(ctx context.Context, source, id string, decisions .
 	for i, d := range decisions {
 		args[i] = d
 	}
-	if err := s.rdb.RPush(ctx, decisionsKey(eventMember(source, id)), args...).Err(); err != nil {
+	if err := s.rdb.RPush(ctx, keyspace.Decisions(keyspace.EventMember(source, id)), args...).Err(); err != nil {
 		return fmt.Errorf("record decisions of %s: %w", id, err)
 	}
 	return nil
@@ -141,7 +217,7 @@ func (s *Store) AddDecisions(ctx context.Context, source, id string, decisions .
 
 // Decisions returns an event's decision trail, oldest first.
 func (s *Store) Decisions(ctx context.Context, source, id string) ([]json.RawMessage, error) {
-	list, err := s.rdb.LRange(ctx, decisionsKey(eventMember(source, id)), 0, -1).Result()
+	list, err := s.rdb.LRange(ctx, keyspace.Decisions(keyspace.EventMember(source, id)), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read decisions of %s: %w", id, err)
 	}
@@ -164,7 +240,7 @@ type DecisionPage struct {
 // first (limit: DefaultListLimit when 0, at most MaxListLimit). A trail
 // only grows at its end, so a position in it stays exact.
 func (s *Store) DecisionsPage(ctx context.Context, source, id, cursor string, limit int) (*DecisionPage, error) {
-	trail := "decisions:" + eventMember(source, id)
+	trail := "decisions:" + keyspace.EventMember(source, id)
 	pos, err := s.decodeCursor(ctx, trail, cursor)
 	if err != nil {
 		return nil, err
@@ -176,7 +252,7 @@ func (s *Store) DecisionsPage(ctx context.Context, source, id, cursor string, li
 		}
 	}
 	n := int64(pageLimit(limit))
-	list, err := s.rdb.LRange(ctx, decisionsKey(eventMember(source, id)), start, start+n).Result()
+	list, err := s.rdb.LRange(ctx, keyspace.Decisions(keyspace.EventMember(source, id)), start, start+n).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read decisions of %s: %w", id, err)
 	}
@@ -197,7 +273,7 @@ func (s *Store) DecisionsPage(ctx context.Context, source, id, cursor string, li
 // stored the id last is used.
 func (s *Store) Event(ctx context.Context, id, source string) (*event.Event, error) {
 	if source == "" {
-		src, err := s.rdb.HGet(ctx, eventIDsKey(), id).Result()
+		src, err := s.rdb.HGet(ctx, keyspace.EventIDs(), id).Result()
 		if errors.Is(err, redis.Nil) {
 			return nil, fmt.Errorf("event %q: %w", id, ErrNotFound)
 		}
@@ -206,7 +282,7 @@ func (s *Store) Event(ctx context.Context, id, source string) (*event.Event, err
 		}
 		source = src
 	}
-	raw, err := s.rdb.Get(ctx, eventKey(eventMember(source, id))).Bytes()
+	raw, err := s.rdb.Get(ctx, keyspace.Event(keyspace.EventMember(source, id))).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("event %q of source %q: %w", id, source, ErrNotFound)
 	}
@@ -222,7 +298,7 @@ func (s *Store) Event(ctx context.Context, id, source string) (*event.Event, err
 
 // Payload returns the raw provider payload of a stored event.
 func (s *Store) Payload(ctx context.Context, id, source string) ([]byte, error) {
-	raw, err := s.rdb.Get(ctx, payloadKey(eventMember(source, id))).Bytes()
+	raw, err := s.rdb.Get(ctx, keyspace.Payload(keyspace.EventMember(source, id))).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("payload of event %q: %w", id, ErrNotFound)
 	}
@@ -259,9 +335,9 @@ type EventPage struct {
 // its page is read appears once, however many share a receive time.
 func (s *Store) Events(ctx context.Context, f EventFilter) (*EventPage, error) {
 	limit := pageLimit(f.Limit)
-	index := eventsKey()
+	index := keyspace.Events()
 	if f.Source != "" {
-		index = sourceEventsKey(f.Source)
+		index = keyspace.SourceEvents(f.Source)
 	}
 	pos, err := s.decodeCursor(ctx, index, f.Cursor)
 	if err != nil {
@@ -288,7 +364,7 @@ func (s *Store) Events(ctx context.Context, f EventFilter) (*EventPage, error) {
 	}
 	keys := make([]string, len(entries))
 	for i, e := range entries {
-		keys[i] = eventKey(e.member)
+		keys[i] = keyspace.Event(e.member)
 	}
 	values, err := s.rdb.MGet(ctx, keys...).Result()
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/reflexops/reflex/event"
+	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/internal/redistest"
 	"github.com/reflexops/reflex/state"
 )
@@ -112,7 +113,7 @@ func TestHistoryIsBounded(t *testing.T) {
 	if got := ids(bySource.Events); !cmp.Equal(got, []string{"d-5", "d-3"}) {
 		t.Fatalf("events of source b = %v", got)
 	}
-	n, err := r.Client.ZCard(ctx, "reflex:events:source:b").Result()
+	n, err := r.Client.ZCard(ctx, keyspace.SourceEvents("b")).Result()
 	if err != nil || n != 2 {
 		t.Errorf("source index holds %d members, want 2 (trimmed ones removed)", n)
 	}
@@ -121,7 +122,7 @@ func TestHistoryIsBounded(t *testing.T) {
 		if err := s.SaveEvent(ctx, newEvent("a", fmt.Sprintf("d-%d", i), t0.Add(time.Duration(i)*time.Second)), []byte("{}"), state.Overwrite); err != nil {
 			t.Fatal(err)
 		}
-		if n, _ := r.Client.ZCard(ctx, "reflex:events").Result(); n != []int64{6, 5}[i-7] {
+		if n, _ := r.Client.ZCard(ctx, keyspace.Events()).Result(); n != []int64{6, 5}[i-7] {
 			t.Fatalf("after event %d the history holds %d", i, n)
 		}
 	}
@@ -176,7 +177,7 @@ func TestCursorOutlivesItsEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := page.Events[len(page.Events)-1]
-	if err := r.Client.ZRem(ctx, "reflex:events", last.Source+"/"+last.ID).Err(); err != nil {
+	if err := r.Client.ZRem(ctx, keyspace.Events(), last.Source+"/"+last.ID).Err(); err != nil {
 		t.Fatal(err)
 	}
 	rest, _ := listAll(t, s, state.EventFilter{Limit: 5, Cursor: page.Next})

@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/reflexops/reflex/internal/keyspace"
 )
 
 // Errors of object writes, beside ErrNotFound and ErrInvalid.
@@ -168,9 +170,9 @@ func (s *Store) Object(ctx context.Context, typ, name string, version int64) (*O
 	var raw []byte
 	var err error
 	if version == 0 {
-		raw, err = s.rdb.HGet(ctx, objectKey(typ, name), "doc").Bytes()
+		raw, err = s.rdb.HGet(ctx, keyspace.Object(typ, name), "doc").Bytes()
 	} else {
-		raw, err = s.rdb.HGet(ctx, objectVersionsKey(typ, name), strconv.FormatInt(version, 10)).Bytes()
+		raw, err = s.rdb.HGet(ctx, keyspace.ObjectVersions(typ, name), strconv.FormatInt(version, 10)).Bytes()
 	}
 	if errors.Is(err, redis.Nil) {
 		if version != 0 {
@@ -260,9 +262,9 @@ func (s *Store) ListObjects(ctx context.Context, q ObjectQuery) (*ObjectPage, er
 		chunk := min(max(2*limit, 100), maxScanned-scanned) + 1
 		var entries []entry
 		if q.Newest {
-			entries, err = s.readNewest(ctx, objectTimesKey(q.Type), pos, "", chunk)
+			entries, err = s.readNewest(ctx, keyspace.ObjectTimes(q.Type), pos, "", chunk)
 		} else {
-			entries, err = s.readByName(ctx, objectNamesKey(q.Type), pos, prefix, chunk)
+			entries, err = s.readByName(ctx, keyspace.ObjectNames(q.Type), pos, prefix, chunk)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", q.Type, err)
@@ -309,7 +311,7 @@ func (s *Store) objectsNamed(ctx context.Context, typ string, entries []entry) (
 	cmds := make([]*redis.StringCmd, len(entries))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, e := range entries {
-			cmds[i] = p.HGet(ctx, objectKey(typ, e.member), "doc")
+			cmds[i] = p.HGet(ctx, keyspace.Object(typ, e.member), "doc")
 		}
 		return nil
 	})
@@ -371,7 +373,7 @@ func (s *Store) Versions(ctx context.Context, typ, name, cursor string, limit in
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.rdb.HGetAll(ctx, objectVersionsKey(typ, name)).Result()
+	all, err := s.rdb.HGetAll(ctx, keyspace.ObjectVersions(typ, name)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("versions of %s/%s: %w", typ, name, err)
 	}
@@ -674,7 +676,7 @@ func stringList(v any) []string {
 // before set, only objects created before it are returned. It is how
 // bounded records (deliveries) are pruned.
 func (s *Store) Oldest(ctx context.Context, typ string, n int, before time.Time) ([]string, int64, error) {
-	total, err := s.rdb.ZCard(ctx, objectTimesKey(typ)).Result()
+	total, err := s.rdb.ZCard(ctx, keyspace.ObjectTimes(typ)).Result()
 	if err != nil {
 		return nil, 0, fmt.Errorf("count %s: %w", typ, err)
 	}
@@ -682,7 +684,7 @@ func (s *Store) Oldest(ctx context.Context, typ string, n int, before time.Time)
 	if !before.IsZero() {
 		max = "(" + strconv.FormatInt(before.UnixMilli(), 10)
 	}
-	names, err := s.rdb.ZRangeByScore(ctx, objectTimesKey(typ), &redis.ZRangeBy{Min: "-inf", Max: max, Count: int64(n)}).Result()
+	names, err := s.rdb.ZRangeByScore(ctx, keyspace.ObjectTimes(typ), &redis.ZRangeBy{Min: "-inf", Max: max, Count: int64(n)}).Result()
 	if err != nil {
 		return nil, 0, fmt.Errorf("list the oldest %s: %w", typ, err)
 	}
@@ -704,7 +706,7 @@ return 1
 // Unindex drops an object that does not exist from its type's lists; it
 // changes nothing when the object exists.
 func (s *Store) Unindex(ctx context.Context, typ, name string) error {
-	keys := []string{objectKey(typ, name), objectNamesKey(typ), objectTimesKey(typ)}
+	keys := []string{keyspace.Object(typ, name), keyspace.ObjectNames(typ), keyspace.ObjectTimes(typ)}
 	if err := unindex.Run(ctx, s.rdb, keys, name).Err(); err != nil {
 		return fmt.Errorf("unindex %s/%s: %w", typ, name, err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/internal/redistest"
 	"github.com/reflexops/reflex/state"
 )
@@ -311,11 +312,20 @@ func TestMigrateLegacyIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The layout of earlier versions: a plain set of names, no indexes.
-	if err := r.Client.Del(ctx, "reflex:objn:pipeline", "reflex:objt:pipeline").Err(); err != nil {
+	// The layout of earlier versions: untagged keys, a plain set of names,
+	// no indexes.
+	for _, name := range []string{"a", "b", "c"} {
+		if err := r.Client.Rename(ctx, keyspace.Object("pipeline", name), keyspace.Legacy.Object("pipeline", name)).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Client.Rename(ctx, keyspace.ObjectVersions("pipeline", name), keyspace.Legacy.ObjectVersions("pipeline", name)).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Client.Del(ctx, keyspace.ObjectNames("pipeline"), keyspace.ObjectTimes("pipeline")).Err(); err != nil {
 		t.Fatal(err)
 	}
-	r.Client.SAdd(ctx, "reflex:objs:pipeline", "a", "b", "c", "gone")
+	r.Client.SAdd(ctx, keyspace.Legacy.ObjectSet("pipeline"), "a", "b", "c", "gone")
 	if got, _ := s.Objects(ctx, "pipeline", ""); len(got) != 0 {
 		t.Fatalf("before migrating, %d objects listed", len(got))
 	}
@@ -342,16 +352,17 @@ func TestMigrateLegacyIndex(t *testing.T) {
 			t.Errorf("newest=%v: %v, want %v", newest, got, want)
 		}
 	}
-	// Replicas not upgraded yet list by the plain set: it stays, and the
-	// current writes keep it up to date.
+	// Replicas of the earlier layout cannot share the store any more (they
+	// read the untagged keys): the plain set is gone, and writes leave it
+	// so.
 	if _, err := s.Create(ctx, state.NewObject("pipeline", map[string]any{"name": "d"}), "test"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Delete(ctx, "pipeline", "a", 0); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := r.Client.SMembers(ctx, "reflex:objs:pipeline").Result(); !cmp.Equal(sorted(got), []string{"b", "c", "d", "gone"}) {
-		t.Errorf("the earlier versions' set = %v", got)
+	if n, _ := r.Client.Exists(ctx, keyspace.Legacy.ObjectSet("pipeline")).Result(); n != 0 {
+		t.Errorf("the earlier versions' set is still there")
 	}
 }
 
@@ -383,9 +394,4 @@ func sortTies(names []string, group func(string) int) {
 		}
 		return strings.Compare(b, a)
 	})
-}
-
-func sorted(list []string) []string {
-	slices.Sort(list)
-	return list
 }

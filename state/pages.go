@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/reflexops/reflex/internal/keyspace"
 )
 
 // Limits of a listed page.
@@ -63,10 +65,10 @@ func (s *Store) cursorAEAD(ctx context.Context) (cipher.AEAD, error) {
 	if _, err := rand.Read(fresh); err != nil {
 		return nil, fmt.Errorf("cursor key: %w", err)
 	}
-	if err := s.rdb.SetNX(ctx, cursorKeyKey(), fresh, 0).Err(); err != nil {
+	if err := s.rdb.SetNX(ctx, keyspace.CursorKey(), fresh, 0).Err(); err != nil {
 		return nil, fmt.Errorf("cursor key: %w", err)
 	}
-	key, err := s.rdb.Get(ctx, cursorKeyKey()).Bytes()
+	key, err := s.rdb.Get(ctx, keyspace.CursorKey()).Bytes()
 	if err != nil || len(key) != cursorKeySize {
 		return nil, fmt.Errorf("cursor key: %v", cmp.Or(err, errors.New("wrong size")))
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/internal/redistest"
 	"github.com/reflexops/reflex/state"
 )
@@ -32,7 +33,7 @@ func TestSensitiveSealedAtRest(t *testing.T) {
 	if _, err := s.Create(ctx, o, "t"); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{"reflex:obj:state:db", "reflex:objv:state:db"} {
+	for _, key := range []string{keyspace.Object("state", "db"), keyspace.ObjectVersions("state", "db")} {
 		vals, err := r.Client.HGetAll(ctx, key).Result()
 		if err != nil {
 			t.Fatal(err)
@@ -43,7 +44,7 @@ func TestSensitiveSealedAtRest(t *testing.T) {
 			}
 		}
 	}
-	stream, _ := r.Client.XRange(ctx, "reflex:changes", "-", "+").Result()
+	stream, _ := r.Client.XRange(ctx, keyspace.Changes(), "-", "+").Result()
 	for _, m := range stream {
 		if strings.Contains(m.Values["doc"].(string), "hunter2") {
 			t.Fatal("the change stream carries the sensitive part in clear")
@@ -101,7 +102,7 @@ func TestSensitiveKeyRotation(t *testing.T) {
 	if _, _, err := rotated.Merge(ctx, "state", "x", doc(t, `{"sensitive":{"w":2}}`), 0, "t"); err != nil {
 		t.Fatal(err)
 	}
-	raw, _ := r.Client.HGet(ctx, "reflex:obj:state:x", "doc").Result()
+	raw, _ := r.Client.HGet(ctx, keyspace.Object("state", "x"), "doc").Result()
 	if !strings.Contains(raw, `"key":"b2"`) {
 		t.Fatalf("a new write was not sealed with the primary key: %s", raw)
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/reflexops/reflex/internal/keyspace"
 )
 
 // DefaultDedupeWindow is how long an accepted delivery id is recognised.
@@ -79,7 +81,7 @@ func (s *Store) now() time.Time { return s.clock().UTC().Truncate(time.Milliseco
 // Accepted reports whether a delivery id of a source was accepted within
 // the de-duplication window.
 func (s *Store) Accepted(ctx context.Context, source, id string) (bool, error) {
-	n, err := s.rdb.Exists(ctx, dedupeKey(source, id)).Result()
+	n, err := s.rdb.Exists(ctx, keyspace.Dedupe(source, id)).Result()
 	if err != nil {
 		return false, fmt.Errorf("check delivery %s: %w", id, err)
 	}
@@ -90,7 +92,7 @@ func (s *Store) Accepted(ctx context.Context, source, id string) (bool, error) {
 // ever: for things done once per installation, such as creating defaults
 // an operator may then remove.
 func (s *Store) Once(ctx context.Context, name string) (bool, error) {
-	ok, err := s.rdb.SetNX(ctx, keyPrefix+"once:"+name, time.Now().UTC().Format(time.RFC3339), 0).Result()
+	ok, err := s.rdb.SetNX(ctx, keyspace.Once(name), time.Now().UTC().Format(time.RFC3339), 0).Result()
 	if err != nil {
 		return false, fmt.Errorf("record %s: %w", name, err)
 	}
@@ -99,7 +101,7 @@ func (s *Store) Once(ctx context.Context, name string) (bool, error) {
 
 // Forget undoes Once, so the next call with name is the first again.
 func (s *Store) Forget(ctx context.Context, name string) error {
-	if err := s.rdb.Del(ctx, keyPrefix+"once:"+name).Err(); err != nil {
+	if err := s.rdb.Del(ctx, keyspace.Once(name)).Err(); err != nil {
 		return fmt.Errorf("forget %s: %w", name, err)
 	}
 	return nil

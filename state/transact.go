@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/reflexops/reflex/internal/keyspace"
 )
 
 // Op is one write of a transaction.
@@ -23,52 +25,77 @@ type Op struct {
 // keeps it in the bounded history, indexes the name (by name, and by
 // creation time) and appends the change to the stream watchers follow.
 //
-// It also keeps the plain set of names that earlier versions list objects
-// by, so that replicas not upgraded yet keep seeing every object during a
-// rolling upgrade.
-//
-// KEYS: for each op its current hash, versions hash, name index, time
-// index and the earlier versions' name set; then the change stream.
-// ARGV: versions kept, change stream length, then for each op: kind
-// (create, update or delete), expected revision, new revision, document,
-// name, type, creation time (ms).
+// KEYS: for each op its current hash, versions hash, name index and time
+// index; then the change stream. ARGV: writeObjectsArgs.
 // Returns {"ok"}, or {"exists"|"notfound"|"stale", op index (1-based),
 // current revision}.
 var writeObjects = redis.NewScript(`
-local n = (#KEYS - 1) / 5
-local stream = KEYS[#KEYS]
-for i = 0, n - 1 do
-  local kind, expected = ARGV[3 + i*7], tonumber(ARGV[4 + i*7])
-  local cur = tonumber(redis.call("HGET", KEYS[1 + i*5], "v") or "0")
-  if kind == "create" and cur ~= 0 then return {"exists", tostring(i + 1), tostring(cur)} end
-  if kind ~= "create" and cur == 0 then return {"notfound", tostring(i + 1), "0"} end
-  if kind ~= "create" and cur ~= expected then return {"stale", tostring(i + 1), tostring(cur)} end
+local kept, streamLength = tonumber(ARGV[1]), ARGV[2]
+local function op(i)
+  local a = 2 + (i - 1) * 7
+  return {kind = ARGV[a + 1], expected = ARGV[a + 2], revision = ARGV[a + 3], doc = ARGV[a + 4],
+    name = ARGV[a + 5], typ = ARGV[a + 6], created = ARGV[a + 7]}
 end
-for i = 0, n - 1 do
-  local kind, rev, doc = ARGV[3 + i*7], ARGV[5 + i*7], ARGV[6 + i*7]
-  local name, typ, created = ARGV[7 + i*7], ARGV[8 + i*7], ARGV[9 + i*7]
-  local cur, versions, names, times, legacy = KEYS[1 + i*5], KEYS[2 + i*5], KEYS[3 + i*5], KEYS[4 + i*5], KEYS[5 + i*5]
-  if kind == "delete" then
+local n = (#KEYS - 1) / 4
+local stream = KEYS[#KEYS]
+for i = 1, n do
+  local o = op(i)
+  local cur = tonumber(redis.call("HGET", KEYS[(i - 1) * 4 + 1], "v") or "0")
+  if o.kind == "create" and cur ~= 0 then return {"exists", tostring(i), tostring(cur)} end
+  if o.kind ~= "create" and cur == 0 then return {"notfound", tostring(i), "0"} end
+  if o.kind ~= "create" and cur ~= tonumber(o.expected) then return {"stale", tostring(i), tostring(cur)} end
+end
+for i = 1, n do
+  local o = op(i)
+  local k = (i - 1) * 4
+  local cur, versions, names, times = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4]
+  if o.kind == "delete" then
     redis.call("DEL", cur, versions)
-    redis.call("ZREM", names, name)
-    redis.call("ZREM", times, name)
-    redis.call("SREM", legacy, name)
-    redis.call("XADD", stream, "MAXLEN", "~", ARGV[2], "*", "op", "deleted", "type", typ, "name", name, "version", ARGV[4 + i*7])
+    redis.call("ZREM", names, o.name)
+    redis.call("ZREM", times, o.name)
+    redis.call("XADD", stream, "MAXLEN", "~", streamLength, "*", "op", "deleted", "type", o.typ, "name", o.name, "version", o.expected)
   else
-    redis.call("HSET", cur, "v", rev, "doc", doc)
-    redis.call("HSET", versions, rev, doc)
-    local drop = tonumber(rev) - tonumber(ARGV[1])
+    redis.call("HSET", cur, "v", o.revision, "doc", o.doc)
+    redis.call("HSET", versions, o.revision, o.doc)
+    local drop = tonumber(o.revision) - kept
     if drop > 0 then redis.call("HDEL", versions, tostring(drop)) end
-    redis.call("ZADD", names, 0, name)
-    redis.call("ZADD", times, "NX", created, name)
-    redis.call("SADD", legacy, name)
-    local op = "updated"
-    if kind == "create" then op = "created" end
-    redis.call("XADD", stream, "MAXLEN", "~", ARGV[2], "*", "op", op, "type", typ, "name", name, "version", rev, "doc", doc)
+    redis.call("ZADD", names, 0, o.name)
+    redis.call("ZADD", times, "NX", o.created, o.name)
+    local change = "updated"
+    if o.kind == "create" then change = "created" end
+    redis.call("XADD", stream, "MAXLEN", "~", streamLength, "*", "op", change, "type", o.typ, "name", o.name, "version", o.revision, "doc", o.doc)
   end
 end
 return {"ok"}
 `)
+
+// writeObjectsArgs are writeObjects' ARGV, in order: two values, then
+// seven for each op. The script names them in its first lines.
+type writeObjectsArgs struct {
+	VersionsKept int           // 1: how many revisions of an object are kept
+	StreamLength int           // 2: about how many changes the stream keeps
+	Ops          []objectWrite // 3 on: seven values per op
+}
+
+// objectWrite is one op's part of writeObjectsArgs, in order.
+type objectWrite struct {
+	Kind     string // create, update or delete
+	Expected int64  // the revision an update or delete must find
+	Revision int64  // the revision written
+	Doc      []byte // the stored document; empty for a delete
+	Name     string
+	Type     string
+	Created  int64 // creation time (ms), for the time index
+}
+
+func (a writeObjectsArgs) argv() []any {
+	out := make([]any, 0, 2+7*len(a.Ops))
+	out = append(out, a.VersionsKept, a.StreamLength)
+	for _, w := range a.Ops {
+		out = append(out, w.Kind, w.Expected, w.Revision, w.Doc, w.Name, w.Type, w.Created)
+	}
+	return out
+}
 
 // Transact writes several objects atomically: all of them, or, when one
 // is missing, exists already or is not at its expected revision, none.
@@ -105,16 +132,15 @@ func (s *Store) Transact(ctx context.Context, ops []Op, by string) error {
 // documents, and maps a refusal to ErrExists, ErrNotFound or a
 // StaleError naming the object.
 func (s *Store) runWrites(ctx context.Context, ops []Op, docs [][]byte) error {
-	keys := make([]string, 0, len(ops)*5+1)
-	args := make([]any, 0, 2+len(ops)*7)
-	args = append(args, s.objectHistory, s.changeHistory)
+	keys := make([]string, 0, len(ops)*4+1)
+	args := writeObjectsArgs{VersionsKept: s.objectHistory, StreamLength: s.changeHistory, Ops: make([]objectWrite, len(ops))}
 	for i, op := range ops {
 		o := op.Object
-		keys = append(keys, objectKey(o.Type, o.Name), objectVersionsKey(o.Type, o.Name), objectNamesKey(o.Type), objectTimesKey(o.Type), legacyObjectIndexKey(o.Type))
-		args = append(args, op.Kind, op.Expected, o.Version, docs[i], o.Name, o.Type, o.CreatedAt.UnixMilli())
+		keys = append(keys, keyspace.Object(o.Type, o.Name), keyspace.ObjectVersions(o.Type, o.Name), keyspace.ObjectNames(o.Type), keyspace.ObjectTimes(o.Type))
+		args.Ops[i] = objectWrite{Kind: op.Kind, Expected: op.Expected, Revision: o.Version, Doc: docs[i], Name: o.Name, Type: o.Type, Created: o.CreatedAt.UnixMilli()}
 	}
-	keys = append(keys, changesKey())
-	res, err := writeObjects.Run(ctx, s.rdb, keys, args...).StringSlice()
+	keys = append(keys, keyspace.Changes())
+	res, err := writeObjects.Run(ctx, s.rdb, keys, args.argv()...).StringSlice()
 	if err != nil {
 		if len(ops) == 1 {
 			return fmt.Errorf("write %s/%s: %w", ops[0].Object.Type, ops[0].Object.Name, err)

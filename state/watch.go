@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/reflexops/reflex/internal/keyspace"
 )
 
 // Change is one object change, as watchers see it.
@@ -54,14 +56,14 @@ func (s *Store) ChangesAfter(ctx context.Context, after string, count int64) ([]
 	if !validStreamID(after) {
 		return nil, fmt.Errorf("%w: %q is not a change id", ErrInvalid, after)
 	}
-	first, err := s.rdb.XRangeN(ctx, changesKey(), "-", "+", 1).Result()
+	first, err := s.rdb.XRangeN(ctx, keyspace.Changes(), "-", "+", 1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read changes: %w", err)
 	}
 	if len(first) > 0 && compareStreamIDs(first[0].ID, after) > 0 && !isSuccessor(after, first[0].ID) {
 		return nil, fmt.Errorf("%w: the oldest kept change is %s", ErrTrimmed, first[0].ID)
 	}
-	msgs, err := s.rdb.XRangeN(ctx, changesKey(), "("+after, "+", count).Result()
+	msgs, err := s.rdb.XRangeN(ctx, keyspace.Changes(), "("+after, "+", count).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read changes: %w", err)
 	}
@@ -78,7 +80,7 @@ func (s *Store) ChangesAfter(ctx context.Context, after string, count int64) ([]
 
 // LastChangeID returns the newest change id, or "0-0" when none exists.
 func (s *Store) LastChangeID(ctx context.Context) (string, error) {
-	msgs, err := s.rdb.XRevRangeN(ctx, changesKey(), "+", "-", 1).Result()
+	msgs, err := s.rdb.XRevRangeN(ctx, keyspace.Changes(), "+", "-", 1).Result()
 	if err != nil {
 		return "", fmt.Errorf("read changes: %w", err)
 	}
@@ -193,7 +195,7 @@ func (h *Hub) Run(ctx context.Context) {
 			last = id
 		}
 		streams, err := h.store.rdb.XRead(ctx, &redis.XReadArgs{
-			Streams: []string{changesKey(), last}, Count: 256, Block: hubBlock,
+			Streams: []string{keyspace.Changes(), last}, Count: 256, Block: hubBlock,
 		}).Result()
 		if errors.Is(err, redis.Nil) {
 			continue

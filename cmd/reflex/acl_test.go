@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/internal/redistest"
 	"github.com/reflexops/reflex/wire"
 )
@@ -44,7 +45,7 @@ func TestAgentACL(t *testing.T) {
 	}
 	agentClient := redis.NewClient(mustParse(t, s.redisURL))
 	defer agentClient.Close()
-	if err := agentClient.Get(context.Background(), "reflex:obj:service:web-prod").Err(); err == nil || !strings.Contains(err.Error(), "NOPERM") {
+	if err := agentClient.Get(context.Background(), keyspace.Object("service", "web-prod")).Err(); err == nil || !strings.Contains(err.Error(), "NOPERM") {
 		t.Fatalf("the agent's user reads Reflex's live state: %v", err)
 	}
 }

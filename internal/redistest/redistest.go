@@ -41,6 +41,7 @@ func New(t testing.TB) *Redis {
 		}
 		t.Cleanup(e.Close)
 		c := e.NewClient()
+		c.AddHook(sameSlot{})
 		t.Cleanup(func() { c.Close() })
 		return &Redis{Client: c, URL: "redis://" + e.Addr() + "/0"}
 	}
@@ -65,6 +66,7 @@ func lease(t testing.TB, base string) *Redis {
 					t.Errorf("REDIS_URL %s: %v", redisconn.Redact(base), err)
 				}
 			})
+			l.client.AddHook(sameSlot{})
 			return &Redis{Client: l.client, URL: withDB(base, l.db), Real: true}
 		}
 		if !errors.Is(err, errBusy) {
