@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -168,26 +169,6 @@ func (d *Dispatcher) Deliver(ctx context.Context, ev *event.Event, m triggers.Ma
 	return job.ID, d.dispatch(ctx, &q, t.KeepLatest)
 }
 
-// eventDoc is a job's event as its deployment record keeps it.
-func eventDoc(e wire.EventRef) map[string]any {
-	doc := map[string]any{"id": e.ID, "source": e.Source, "kind": e.Kind, "repository": e.Repository, "commit": e.Commit}
-	if e.Image != "" {
-		doc["image"] = e.Image
-	}
-	if e.Digest != "" {
-		doc["digest"] = e.Digest
-	}
-	return doc
-}
-
-// eventRefOf reads the event a deployment record keeps.
-func eventRefOf(rec *state.Object) wire.EventRef {
-	m, _ := rec.Content["event"].(map[string]any)
-	get := func(k string) string { s, _ := m[k].(string); return s }
-	return wire.EventRef{ID: get("id"), Source: get("source"), Kind: get("kind"), Repository: get("repository"),
-		Commit: get("commit"), Image: get("image"), Digest: get("digest")}
-}
-
 // record creates the deployment record and keeps the job for dispatch.
 func (d *Dispatcher) record(ctx context.Context, q *queued) error {
 	raw, err := json.Marshal(q)
@@ -198,20 +179,14 @@ func (d *Dispatcher) record(ctx context.Context, q *queued) error {
 		return fmt.Errorf("keep job %s: %w", q.Job.ID, err)
 	}
 	j := q.Job
-	content := map[string]any{
-		"name": j.ID, "service": j.Service, "zone": j.Zone, "trigger": j.Trigger, "action": j.Action,
-		"status": string(StatusQueued), "queued_at": d.nowStamp(), "attempts": []any{},
-		"event": eventDoc(j.Event),
+	rec := &Record{
+		Name: j.ID, Service: j.Service, Zone: j.Zone, Trigger: j.Trigger, Action: j.Action,
+		Params: maps.Clone(j.Params), Release: j.Release, Status: StatusQueued, QueuedAt: d.nowStamp(),
+		Event: recordEvent(j.Event),
 	}
-	if len(j.Params) > 0 {
-		params := map[string]any{}
-		for k, v := range j.Params {
-			params[k] = v
-		}
-		content["params"] = params
-	}
-	if j.Release != "" {
-		content["release"] = j.Release
+	content, err := rec.content(nil)
+	if err != nil {
+		return err
 	}
 	if name, ref := d.openReport(ctx, j); ref != nil {
 		content[name] = ref
@@ -236,10 +211,10 @@ func (d *Dispatcher) dispatch(ctx context.Context, q *queued, keepLatest bool) e
 		return fmt.Errorf("dispatch %s: %w", q.Job.ID, err)
 	}
 	for _, dropped := range res[1:] {
-		d.setStatus(ctx, dropped, moveSupersede, map[string]any{"reason": "a newer delivery for " + q.Job.Service + " replaced it while it waited"})
+		d.setStatus(ctx, dropped, moveSupersede, "a newer delivery for "+q.Job.Service+" replaced it while it waited")
 	}
 	if res[0] == "wait" {
-		d.setStatus(ctx, q.Job.ID, moveWait, nil)
+		d.setStatus(ctx, q.Job.ID, moveWait, "")
 		return nil
 	}
 	return d.enqueue(ctx, q)
@@ -272,7 +247,7 @@ func (d *Dispatcher) enqueue(ctx context.Context, q *queued) error {
 	if _, err := d.Client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("queue delivery %s: %w", j.ID, err)
 	}
-	d.setStatus(ctx, j.ID, moveQueue, nil)
+	d.setStatus(ctx, j.ID, moveQueue, "")
 	return nil
 }
 
@@ -309,23 +284,26 @@ func (d *Dispatcher) job(ctx context.Context, id string) (*queued, error) {
 	return &q, nil
 }
 
-// setStatus makes a move on a deployment record, with extra fields, only
-// from one of the statuses the move starts from: a report that landed
-// first (an agent fast enough to start, or finish, before the dispatcher
-// records that it queued the job) is never overwritten. Failures are
-// logged: the record follows the delivery, not the reverse.
-func (d *Dispatcher) setStatus(ctx context.Context, id string, m move, extra map[string]any) {
-	_, _, err := d.Store.Update(ctx, state.TypeDeploy, id, 0, writer, func(cur *state.Object) (*state.Object, error) {
-		if !m.allows(statusOf(cur)) {
-			return nil, state.ErrNoChange
+// setStatus makes a move on a deployment record, with the reason for it
+// when one is given, only from one of the statuses the move starts from:
+// a report that landed first (an agent fast enough to start, or finish,
+// before the dispatcher records that it queued the job) is never
+// overwritten. Failures are logged: the record follows the delivery, not
+// the reverse.
+func (d *Dispatcher) setStatus(ctx context.Context, id string, m move, reason string) {
+	_, _, err := d.Store.Update(ctx, state.TypeDeploy, id, 0, writer, editRecord(func(r *Record) error {
+		if !m.allows(r.Status) {
+			return state.ErrNoChange
 		}
-		next := cur.Copy()
-		next.Content["status"] = string(m.to)
-		for k, v := range extra {
-			next.Content[k] = v
+		r.Status = m.to
+		if reason != "" {
+			r.Reason = reason
 		}
-		return next, nil
-	})
+		if m.finishes {
+			r.FinishedAt = d.nowStamp()
+		}
+		return nil
+	}))
 	if err != nil {
 		d.Log.Warn("cannot update the deployment record", "delivery", id, "status", m.to, "error", err)
 	}

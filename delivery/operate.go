@@ -24,9 +24,12 @@ func (d *Dispatcher) Cancel(ctx context.Context, id, by string) error {
 	if err != nil {
 		return err
 	}
-	service, _ := rec.Content["service"].(string)
-	zone, _ := rec.Content["zone"].(string)
-	switch statusOf(rec) {
+	r, err := recordOf(rec)
+	if err != nil {
+		return err
+	}
+	service, zone := r.Service, r.Zone
+	switch r.Status {
 	case StatusWaiting:
 		if err := d.Redis.LRem(ctx, keyspace.DeliveryPending(service), 0, id).Err(); err != nil {
 			return fmt.Errorf("cancel %s: %w", id, err)
@@ -36,17 +39,16 @@ func (d *Dispatcher) Cancel(ctx context.Context, id, by string) error {
 		if errors.Is(err, asynq.ErrTaskNotFound) || (err != nil && !errors.Is(err, asynq.ErrQueueNotFound)) {
 			return fmt.Errorf("%w: delivery %s was taken by an agent meanwhile", ErrState, id)
 		}
-		release, _ := rec.Content["release"].(string)
-		if err := d.ended(ctx, service, release); err != nil {
+		if err := d.ended(ctx, service, r.Release); err != nil {
 			return err
 		}
 		if err := d.next(ctx, service, id); err != nil {
 			return err
 		}
 	default:
-		return fmt.Errorf("%w: delivery %s is %v; only a waiting or queued one can be cancelled", ErrState, id, rec.Content["status"])
+		return fmt.Errorf("%w: delivery %s is %v; only a waiting or queued one can be cancelled", ErrState, id, r.Status)
 	}
-	d.setStatus(ctx, id, moveCancel, map[string]any{"reason": "cancelled by " + by, "finished_at": d.nowStamp()})
+	d.setStatus(ctx, id, moveCancel, "cancelled by "+by)
 	return nil
 }
 
@@ -61,12 +63,16 @@ func (d *Dispatcher) Retry(ctx context.Context, id, by string) error {
 	if err != nil {
 		return err
 	}
-	if !moveRunAgain.allows(statusOf(rec)) {
-		return fmt.Errorf("%w: delivery %s is %v; only a failed, refused, cancelled or superseded one can run again", ErrState, id, rec.Content["status"])
+	r, err := recordOf(rec)
+	if err != nil {
+		return err
+	}
+	if !moveRunAgain.allows(r.Status) {
+		return fmt.Errorf("%w: delivery %s is %v; only a failed, refused, cancelled or superseded one can run again", ErrState, id, r.Status)
 	}
 	// A delivery records its end a moment before it hands its service on;
 	// run again in between, it would hold the service and then lose it.
-	service, _ := rec.Content["service"].(string)
+	service := r.Service
 	holder, err := d.Redis.Get(ctx, keyspace.DeliveryLock(service)).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("read the lock of %s: %w", service, err)
@@ -78,10 +84,9 @@ func (d *Dispatcher) Retry(ctx context.Context, id, by string) error {
 	if err != nil {
 		return err
 	}
-	zone, _ := rec.Content["zone"].(string)
-	if err := d.Inspector.DeleteTask(wire.Queue(zone), id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
+	if err := d.Inspector.DeleteTask(wire.Queue(r.Zone), id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
 		return fmt.Errorf("clear the archived job of %s: %w", id, err)
 	}
-	d.setStatus(ctx, id, moveRunAgain, map[string]any{"reason": "run again by " + by})
+	d.setStatus(ctx, id, moveRunAgain, "run again by "+by)
 	return d.dispatch(ctx, q, false)
 }

@@ -65,8 +65,11 @@ func (d *Dispatcher) reapOne(ctx context.Context, service, id string, grace time
 	if err != nil {
 		return err
 	}
-	status := statusOf(rec)
-	zone, _ := rec.Content["zone"].(string)
+	r, err := recordOf(rec)
+	if err != nil {
+		return err
+	}
+	status := r.Status
 	switch {
 	case status.Ended():
 		d.Log.Warn("service held by an ended delivery; handing it on", "service", service, "delivery", id)
@@ -82,7 +85,7 @@ func (d *Dispatcher) reapOne(ctx context.Context, service, id string, grace time
 	if d.now().Sub(rec.UpdatedAt) < grace {
 		return nil // reports may still be on their way
 	}
-	info, err := d.Inspector.GetTaskInfo(wire.Queue(zone), id)
+	info, err := d.Inspector.GetTaskInfo(wire.Queue(r.Zone), id)
 	lost := errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) ||
 		(err == nil && info.State == asynq.TaskStateArchived)
 	if err != nil && !lost {
@@ -92,14 +95,11 @@ func (d *Dispatcher) reapOne(ctx context.Context, service, id string, grace time
 		return nil
 	}
 	d.Log.Error("delivery lost: its job is gone while it should run; recording it as failed", "service", service, "delivery", id)
-	release, _ := rec.Content["release"].(string)
-	if err := d.ended(ctx, service, release); err != nil {
+	if err := d.ended(ctx, service, r.Release); err != nil {
 		return err
 	}
 	d.report(ctx, rec, PhaseError, "the delivery was lost: its agent stopped on the last attempt")
-	d.setStatus(ctx, id, moveLose.only(status), map[string]any{
-		"reason": "the job was lost: its agent stopped on the last attempt, or its job was removed", "finished_at": d.nowStamp(),
-	})
+	d.setStatus(ctx, id, moveLose.only(status), "the job was lost: its agent stopped on the last attempt, or its job was removed")
 	return d.next(ctx, service, id)
 }
 

@@ -50,43 +50,45 @@ func (d *Dispatcher) HandleReport(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("report on %s: %w", r.ID, err)
 	}
-	if zone, _ := cur.Content["zone"].(string); zone != r.Zone {
-		d.Log.Warn("report ignored: it comes from another zone's agent", "delivery", r.ID, "zone", zone, "report_zone", r.Zone, "agent", r.Agent)
+	rec, err := recordOf(cur)
+	if err != nil {
+		return err
+	}
+	if rec.Zone != r.Zone {
+		d.Log.Warn("report ignored: it comes from another zone's agent", "delivery", r.ID, "zone", rec.Zone, "report_zone", r.Zone, "agent", r.Agent)
 		return fmt.Errorf("%w: a report on %s from zone %q, which is not the delivery's", asynq.SkipRetry, r.ID, r.Zone)
 	}
-	known := slices.ContainsFunc(attemptsOf(cur), func(a map[string]any) bool { return a["run"] == r.Run })
+	known := slices.ContainsFunc(rec.Attempts, func(a Attempt) bool { return a.Run == r.Run })
 	switch {
 	case r.Kind == wire.ReportStarted && known:
 		return nil // its end came first and recorded it
 	case r.Kind == wire.ReportStarted:
-		return d.started(ctx, cur, r)
+		return d.started(ctx, cur, rec, r)
 	}
-	return d.finished(ctx, cur, r, known)
+	return d.finished(ctx, cur, rec, r, known)
 }
 
-// started records an attempt's start: the provider hears of it, the service is
-// marked deploying and the release's next version set, then the record.
-func (d *Dispatcher) started(ctx context.Context, cur *state.Object, r wire.Report) error {
-	service, _ := cur.Content["service"].(string)
-	release, _ := cur.Content["release"].(string)
+// started records an attempt's start: the provider hears of it, the
+// service is marked deploying and the release's next version set, then
+// the record.
+func (d *Dispatcher) started(ctx context.Context, cur *state.Object, rec *Record, r wire.Report) error {
 	d.report(ctx, cur, PhaseRunning, "running on agent "+r.Agent)
-	if err := d.mark(ctx, service, true, ""); err != nil {
+	if err := d.mark(ctx, rec.Service, true, ""); err != nil {
 		return err
 	}
-	if release != "" {
-		if err := d.moveRelease(ctx, service, "next", releaseOf(release, eventRefOf(cur)), r.At); err != nil {
+	if rec.Release != "" {
+		if err := d.moveRelease(ctx, rec.Service, "next", releaseOf(rec.Release, rec.Event.eventRef()), r.At); err != nil {
 			return err
 		}
 	}
-	_, _, err := d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, func(cur *state.Object) (*state.Object, error) {
-		next := cur.Copy()
-		next.Content["attempts"] = toAny(addAttempt(attemptsOf(cur), r, r.At))
-		next.Content["status"], next.Content["agent"] = string(StatusRunning), r.Agent
-		if _, ok := cur.Content["started_at"]; !ok {
-			next.Content["started_at"] = stamp(r.At)
+	_, _, err := d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, editRecord(func(next *Record) error {
+		next.Attempts = addAttempt(next.Attempts, r, r.At)
+		next.Status, next.Agent = StatusRunning, r.Agent
+		if next.StartedAt == "" {
+			next.StartedAt = stamp(r.At)
 		}
-		return next, nil
-	})
+		return nil
+	}))
 	if err != nil {
 		return fmt.Errorf("record start of %s: %w", r.ID, err)
 	}
@@ -95,23 +97,23 @@ func (d *Dispatcher) started(ctx context.Context, cur *state.Object, r wire.Repo
 
 // addAttempt appends a running attempt; an attempt still running is one
 // whose agent stopped before finishing it.
-func addAttempt(attempts []map[string]any, r wire.Report, at time.Time) []map[string]any {
-	for _, a := range attempts {
-		if a["status"] == string(attemptRunning) {
-			a["status"], a["finished_at"] = string(attemptInterrupted), stamp(at)
-			a["error"] = "the agent stopped before finishing; the job was run again"
+func addAttempt(attempts []Attempt, r wire.Report, at time.Time) []Attempt {
+	for i := range attempts {
+		if a := &attempts[i]; a.Status == attemptRunning {
+			a.Status, a.FinishedAt = attemptInterrupted, stamp(at)
+			a.Error = "the agent stopped before finishing; the job was run again"
 		}
 	}
-	return append(attempts, map[string]any{
-		"attempt": len(attempts) + 1, "run": r.Run, "agent": r.Agent, "status": string(attemptRunning), "started_at": stamp(at),
+	return append(attempts, Attempt{
+		Attempt: len(attempts) + 1, Run: r.Run, Agent: r.Agent, Status: attemptRunning, StartedAt: stamp(at),
 	})
 }
 
 // finished records an attempt's end (and its start, when its start report
 // has not been applied), and on the last attempt releases the service. The
-// service, its release and the provider are updated before the record, so a
-// reader that sees the record finished sees them too.
-func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, r wire.Report, known bool) error {
+// service, its release and the provider are updated before the record, so
+// a reader that sees the record finished sees them too.
+func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, rec *Record, r wire.Report, known bool) error {
 	status := StatusRetrying
 	switch {
 	case r.Succeeded:
@@ -119,64 +121,61 @@ func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, r wire.Rep
 	case r.Final:
 		status = StatusFailed
 	}
-	service, _ := cur.Content["service"].(string)
-	release, _ := cur.Content["release"].(string)
 	if !known {
 		d.report(ctx, cur, PhaseRunning, "running on agent "+r.Agent)
 	}
 	switch status {
 	case StatusSucceeded:
-		if err := d.mark(ctx, service, false, release); err != nil {
+		if err := d.mark(ctx, rec.Service, false, rec.Release); err != nil {
 			return err
 		}
-		if release != "" {
-			if err := d.moveRelease(ctx, service, "current", releaseOf(release, eventRefOf(cur)), r.At); err != nil {
+		if rec.Release != "" {
+			if err := d.moveRelease(ctx, rec.Service, "current", releaseOf(rec.Release, rec.Event.eventRef()), r.At); err != nil {
 				return err
 			}
 		}
 		d.report(ctx, cur, PhaseSucceeded, "delivered by "+r.Agent)
 	case StatusFailed:
-		if err := d.ended(ctx, service, release); err != nil {
+		if err := d.ended(ctx, rec.Service, rec.Release); err != nil {
 			return err
 		}
 		d.report(ctx, cur, PhaseFailed, firstLine(r.Error, "the action failed"))
 	}
-	_, _, err := d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, func(cur *state.Object) (*state.Object, error) {
-		next := cur.Copy()
-		attempts := attemptsOf(cur)
+	_, _, err := d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, editRecord(func(next *Record) error {
 		if !known {
-			attempts = addAttempt(attempts, r, cmp.Or(r.StartedAt, r.At))
+			next.Attempts = addAttempt(next.Attempts, r, cmp.Or(r.StartedAt, r.At))
 		}
-		for _, a := range attempts {
-			if a["run"] != r.Run {
+		for i := range next.Attempts {
+			a := &next.Attempts[i]
+			if a.Run != r.Run {
 				continue
 			}
-			a["status"], a["finished_at"], a["exit_code"] = string(pick(r.Succeeded, attemptSucceeded, attemptFailed)), stamp(r.At), r.ExitCode
-			a["output"] = r.Output
+			code := r.ExitCode
+			a.Status, a.FinishedAt, a.ExitCode = pick(r.Succeeded, attemptSucceeded, attemptFailed), stamp(r.At), &code
+			a.Output = r.Output
 			if r.Error != "" {
-				a["error"] = r.Error
+				a.Error = r.Error
 			}
 		}
-		next.Content["attempts"] = toAny(attempts)
-		next.Content["status"], next.Content["output"], next.Content["agent"] = string(status), r.Output, r.Agent
+		next.Status, next.Output, next.Agent = status, r.Output, r.Agent
 		if r.Error != "" {
-			next.Content["reason"] = r.Error
+			next.Reason = r.Error
 		}
-		if _, ok := cur.Content["started_at"]; !ok {
-			next.Content["started_at"] = stamp(cmp.Or(r.StartedAt, r.At))
+		if next.StartedAt == "" {
+			next.StartedAt = stamp(cmp.Or(r.StartedAt, r.At))
 		}
 		if status != StatusRetrying {
-			next.Content["finished_at"] = stamp(r.At)
+			next.FinishedAt = stamp(r.At)
 		}
-		return next, nil
-	})
+		return nil
+	}))
 	if err != nil {
 		return fmt.Errorf("record end of %s: %w", r.ID, err)
 	}
 	if status == StatusRetrying {
 		return nil // the service stays held: the next attempt follows
 	}
-	return d.next(ctx, service, r.ID)
+	return d.next(ctx, rec.Service, r.ID)
 }
 
 // unlockIfHeld deletes a lock only if it still holds this holder's token.
@@ -219,34 +218,37 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._:@-]`)
 // pose as, or end, a real delivery.
 func (d *Dispatcher) refused(ctx context.Context, r wire.Report) error {
 	if r.ID != "" && r.Verified {
-		rec, _, err := d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, func(cur *state.Object) (*state.Object, error) {
-			if zone, _ := cur.Content["zone"].(string); zone != r.Zone {
-				return nil, state.ErrNotFound // not this zone's delivery: recorded apart below
+		cur, _, err := d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, editRecord(func(next *Record) error {
+			if next.Zone != r.Zone {
+				return state.ErrNotFound // not this zone's delivery: recorded apart below
 			}
-			next := cur.Copy()
-			next.Content["status"], next.Content["reason"], next.Content["agent"] = string(StatusRefused), r.Error, r.Agent
-			next.Content["finished_at"] = stamp(r.At)
-			return next, nil
-		})
+			next.Status, next.Reason, next.Agent, next.FinishedAt = StatusRefused, r.Error, r.Agent, stamp(r.At)
+			return nil
+		}))
 		if err == nil {
-			service, _ := rec.Content["service"].(string)
-			release, _ := rec.Content["release"].(string)
-			if err := d.ended(ctx, service, release); err != nil {
+			rec, err := recordOf(cur)
+			if err != nil {
 				return err
 			}
-			d.report(ctx, rec, PhaseError, firstLine(r.Error, "refused by the agent"))
-			return d.next(ctx, service, r.ID)
+			if err := d.ended(ctx, rec.Service, rec.Release); err != nil {
+				return err
+			}
+			d.report(ctx, cur, PhaseError, firstLine(r.Error, "refused by the agent"))
+			return d.next(ctx, rec.Service, r.ID)
 		}
 		if !errors.Is(err, state.ErrNotFound) {
 			return err
 		}
 	}
-	name := "refused-" + unsafeName.ReplaceAllString(r.TaskID, "_")
-	content := map[string]any{
-		"name": name, "service": "unknown", "zone": r.Zone, "action": "unknown", "status": string(StatusRefused),
-		"reason": r.Error, "agent": r.Agent, "finished_at": stamp(r.At),
+	rec := &Record{
+		Name: "refused-" + unsafeName.ReplaceAllString(r.TaskID, "_"), Service: "unknown", Zone: r.Zone, Action: "unknown",
+		Status: StatusRefused, Reason: r.Error, Agent: r.Agent, FinishedAt: stamp(r.At),
 	}
-	_, err := d.Store.Create(ctx, state.NewObject(state.TypeDeploy, content), writer)
+	content, err := rec.content(nil)
+	if err != nil {
+		return err
+	}
+	_, err = d.Store.Create(ctx, state.NewObject(state.TypeDeploy, content), writer)
 	if errors.Is(err, state.ErrExists) {
 		return nil
 	}
@@ -338,29 +340,6 @@ func (d *Dispatcher) ended(ctx context.Context, service, release string) error {
 		return nil
 	}
 	return d.moveRelease(ctx, service, "", map[string]any{"version": release}, d.now())
-}
-
-func attemptsOf(o *state.Object) []map[string]any {
-	list, _ := o.Content["attempts"].([]any)
-	out := make([]map[string]any, 0, len(list)+1)
-	for _, a := range list {
-		if m, ok := a.(map[string]any); ok {
-			c := make(map[string]any, len(m))
-			for k, v := range m {
-				c[k] = v
-			}
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func toAny(list []map[string]any) []any {
-	out := make([]any, len(list))
-	for i, m := range list {
-		out[i] = m
-	}
-	return out
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

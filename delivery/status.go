@@ -50,25 +50,28 @@ func (s Status) Ended() bool {
 type move struct {
 	to   Status
 	from []Status
+	// finishes is set on moves that end a delivery's run: they record
+	// when.
+	finishes bool
 }
 
 // The moves the dispatcher makes. Agents' reports are applied by
-// HandleReport whatever the status that is not final, since the agent is
-// the authority on what ran.
+// HandleReport whatever the record's status, since the agent is the
+// authority on what ran.
 var (
 	// moveQueue puts a dispatched delivery on its zone's queue.
-	moveQueue = move{StatusQueued, []Status{StatusQueued, StatusWaiting}}
+	moveQueue = move{to: StatusQueued, from: []Status{StatusQueued, StatusWaiting}}
 	// moveWait holds a delivery behind the one running for its service.
-	moveWait = move{StatusWaiting, []Status{StatusQueued, StatusWaiting}}
+	moveWait = move{to: StatusWaiting, from: []Status{StatusQueued, StatusWaiting}}
 	// moveSupersede drops a waiting delivery for a newer one.
-	moveSupersede = move{StatusSuperseded, []Status{StatusQueued, StatusWaiting}}
+	moveSupersede = move{to: StatusSuperseded, from: []Status{StatusQueued, StatusWaiting}}
 	// moveCancel is an operator's cancellation before the start.
-	moveCancel = move{StatusCancelled, []Status{StatusWaiting, StatusQueued}}
+	moveCancel = move{to: StatusCancelled, from: []Status{StatusWaiting, StatusQueued}, finishes: true}
 	// moveRunAgain is an operator's retry of a delivery that did not
 	// succeed.
-	moveRunAgain = move{StatusQueued, []Status{StatusFailed, StatusRefused, StatusCancelled, StatusSuperseded}}
+	moveRunAgain = move{to: StatusQueued, from: []Status{StatusFailed, StatusRefused, StatusCancelled, StatusSuperseded}}
 	// moveLose ends a delivery whose job is gone while it should run.
-	moveLose = move{StatusFailed, []Status{StatusQueued, StatusRunning, StatusRetrying}}
+	moveLose = move{to: StatusFailed, from: []Status{StatusQueued, StatusRunning, StatusRetrying}, finishes: true}
 )
 
 // allows reports whether the move may start from status from.
@@ -78,9 +81,9 @@ func (m move) allows(from Status) bool { return slices.Contains(m.from, from) }
 // and decided on, so a record that changed meanwhile is left alone.
 func (m move) only(from Status) move {
 	if !m.allows(from) {
-		return move{to: m.to}
+		return move{to: m.to, finishes: m.finishes}
 	}
-	return move{to: m.to, from: []Status{from}}
+	return move{to: m.to, from: []Status{from}, finishes: m.finishes}
 }
 
 // attemptStatus is where one attempt of a delivery stands.

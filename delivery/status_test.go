@@ -39,7 +39,7 @@ func TestSetStatusNeverOverwritesALaterOne(t *testing.T) {
 			if _, err := d.Store.Create(ctx, state.NewObject(state.TypeDeploy, content), "test"); err != nil {
 				t.Fatal(err)
 			}
-			d.setStatus(ctx, id, tc.move, nil)
+			d.setStatus(ctx, id, tc.move, "")
 			rec, err := d.Store.Object(ctx, state.TypeDeploy, id, 0)
 			if err != nil {
 				t.Fatal(err)
