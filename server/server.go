@@ -200,6 +200,9 @@ func Run(ctx context.Context, o Options) error {
 	bg, stopBackground := context.WithCancel(context.Background())
 	var bgWG sync.WaitGroup
 	defer func() { stopBackground(); bgWG.Wait() }()
+	if err := hub.Start(ctx); err != nil {
+		return err
+	}
 	bgWG.Go(func() { hub.Run(bg) })
 	if engine != nil {
 		if err := engine.Reload(ctx); err != nil {

@@ -133,6 +133,8 @@ func isSuccessor(prev, next string) bool {
 type Hub struct {
 	store *Store
 	log   *slog.Logger
+	// from is where Run starts reading: set by Start.
+	from string
 
 	mu   sync.Mutex
 	subs map[*Subscription]struct{}
@@ -179,11 +181,23 @@ func (s *Subscription) Close() {
 	}
 }
 
-// Run reads the change stream until ctx ends, from its end at the start.
-// A Redis failure is retried with backoff from the last change read, so
-// none is skipped.
+// Start takes the hub's starting position, the change stream's end, so
+// that every change written after Start returns reaches the watchers
+// however late Run begins. A server starts its hub before it serves.
+func (h *Hub) Start(ctx context.Context) error {
+	id, err := h.store.LastChangeID(ctx)
+	if err != nil {
+		return err
+	}
+	h.from = id
+	return nil
+}
+
+// Run reads the change stream until ctx ends, from where Start found its
+// end (or from the end when Run begins, without Start). A Redis failure is
+// retried with backoff from the last change read, so none is skipped.
 func (h *Hub) Run(ctx context.Context) {
-	last := ""
+	last := h.from
 	wait := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		if last == "" {
