@@ -94,9 +94,10 @@ func secretsValue(list []Secret) []any {
 var ErrManagedSecrets = fmt.Errorf("%w: field secrets: an API key's secrets are created by Reflex: use POST /api/v1/apikey/{name}/secrets and DELETE …/secrets/{id}", state.ErrInvalid)
 
 // NewKeySecrets returns a new key for an API key named name and the
-// stored form of its one secret, to put in the object's secrets field.
-func NewKeySecrets(name string) (string, []any, error) {
-	secret, stored, err := newSecret(time.Now())
+// stored form of its one secret, created at now, to put in the object's
+// secrets field.
+func NewKeySecrets(name string, now time.Time) (string, []any, error) {
+	secret, stored, err := newSecret(now)
 	if err != nil {
 		return "", nil, err
 	}
@@ -109,7 +110,7 @@ func CreateKey(ctx context.Context, store *state.Store, o *state.Object, by stri
 	if _, ok := o.Content["secrets"]; ok {
 		return "", nil, ErrManagedSecrets
 	}
-	key, secrets, err := NewKeySecrets(o.Name)
+	key, secrets, err := NewKeySecrets(o.Name, store.Now())
 	if err != nil {
 		return "", nil, err
 	}
@@ -138,7 +139,7 @@ func KeepSecrets(cur, next *state.Object, clientTouched bool) error {
 func AddSecret(ctx context.Context, store *state.Store, name, by string) (string, *state.Object, error) {
 	var secret string
 	o, _, err := store.Update(ctx, state.TypeAPIKey, name, 0, by, func(cur *state.Object) (*state.Object, error) {
-		s, stored, err := newSecret(time.Now())
+		s, stored, err := newSecret(store.Now())
 		if err != nil {
 			return nil, err
 		}

@@ -29,7 +29,7 @@ func Apply(ctx context.Context, store *state.Store, p *Plan, by string) (*Result
 		case "create":
 			next := o.Copy()
 			if o.Type == state.TypeAPIKey {
-				key, secrets, err := auth.NewKeySecrets(o.Name)
+				key, secrets, err := auth.NewKeySecrets(o.Name, store.Now())
 				if err != nil {
 					return nil, err
 				}

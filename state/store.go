@@ -78,6 +78,11 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 // now returns the current time in UTC at millisecond precision, as stored.
 func (s *Store) now() time.Time { return s.clock().UTC().Truncate(time.Millisecond) }
 
+// Now returns the store's clock's current time, as the store records
+// times: what a caller records beside an object (a secret's creation, say)
+// follows the same clock.
+func (s *Store) Now() time.Time { return s.now() }
+
 // Accepted reports whether a delivery id of a source was accepted within
 // the de-duplication window.
 func (s *Store) Accepted(ctx context.Context, source, id string) (bool, error) {
@@ -92,7 +97,7 @@ func (s *Store) Accepted(ctx context.Context, source, id string) (bool, error) {
 // ever: for things done once per installation, such as creating defaults
 // an operator may then remove.
 func (s *Store) Once(ctx context.Context, name string) (bool, error) {
-	ok, err := s.rdb.SetNX(ctx, keyspace.Once(name), time.Now().UTC().Format(time.RFC3339), 0).Result()
+	ok, err := s.rdb.SetNX(ctx, keyspace.Once(name), s.now().Format(time.RFC3339), 0).Result()
 	if err != nil {
 		return false, fmt.Errorf("record %s: %w", name, err)
 	}
