@@ -18,7 +18,8 @@ var ErrUnauthenticated = errors.New("unauthenticated")
 
 // Caller is who makes a request: an API key, or a webhook source.
 type Caller struct {
-	// Kind is "apikey" (or empty) for API keys, "source" for webhooks.
+	// Kind is "apikey" (or empty) for API keys, KindAgent for an agent's
+	// key, "source" for webhooks.
 	Kind string
 	// Name is the API key's name ("master" for the admin key), or the
 	// source's name.
@@ -29,7 +30,13 @@ type Caller struct {
 	Groups []string
 	// Source and Connector name a webhook caller's source.
 	Source, Connector string
+	// Zone is the zone an agent's key is bound to: the only zone whose
+	// deliveries it may take. It comes from the key, never from a request.
+	Zone string
 }
+
+// KindAgent is the Kind of a caller holding an agent's key.
+const KindAgent = "agent"
 
 // Authenticator turns bearer tokens into callers.
 type Authenticator struct {
@@ -170,6 +177,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 		return nil, fmt.Errorf("%w: invalid API key", ErrUnauthenticated)
 	}
 	c := &Caller{Name: name, Master: name == MasterKey, Groups: o.Strings("groups")}
+	if kind, _ := o.Content["kind"].(string); kind == KindAgent {
+		c.Kind = KindAgent
+		c.Zone, _ = o.Content["zone"].(string)
+	}
 	a.remember(digest, c, generation)
 	return c, nil
 }

@@ -129,7 +129,7 @@ func (a *attributes) Parent() interpreter.Activation { return nil }
 // callerAttributes describes who asks: an API key and its groups, or a
 // webhook source.
 func (r *Request) callerAttributes(groups map[string][]string) map[string]any {
-	caller := map[string]any{"kind": "apikey", "name": "", "groups": []any{}, "master": false, "source": "", "connector": ""}
+	caller := map[string]any{"kind": "apikey", "name": "", "groups": []any{}, "master": false, "source": "", "connector": "", "zone": ""}
 	c := r.Caller
 	if c == nil {
 		return caller
@@ -145,7 +145,11 @@ func (r *Request) callerAttributes(groups map[string][]string) map[string]any {
 	} else {
 		caller["kind"] = KindSource
 	}
+	if c.Kind == auth.KindAgent {
+		caller["kind"] = auth.KindAgent
+	}
 	caller["name"], caller["master"], caller["source"], caller["connector"] = c.Name, c.Master, c.Source, c.Connector
+	caller["zone"] = c.Zone
 	if gs != nil {
 		caller["groups"] = gs
 	}

@@ -268,3 +268,29 @@ func TestSemverHelpers(t *testing.T) {
 		t.Error("comparing a non-version did not fail (and so would not deny)")
 	}
 }
+
+// TestAgentCallers: policies see an agent as the caller, with the zone
+// its key is bound to, so which agents may act on production is a policy.
+func TestAgentCallers(t *testing.T) {
+	e, _ := engine(t,
+		pol("production-agents", `caller.kind == "agent" && caller.zone == "production" && "prod-agents" in caller.groups`, false),
+		scp(`{"name":"deployments","actions":["write"],"types":["deployment"],"mode":"global","policies":["production-agents"]}`),
+		[2]string{"group", `{"name":"prod-agents","members":["edge-1","edge-2"]}`},
+	)
+	tests := []struct {
+		name   string
+		caller *auth.Caller
+		want   bool
+	}{
+		{"a production agent in the group", &auth.Caller{Kind: auth.KindAgent, Name: "edge-1", Zone: "production"}, true},
+		{"a staging agent in the group", &auth.Caller{Kind: auth.KindAgent, Name: "edge-2", Zone: "staging"}, false},
+		{"a production agent outside the group", &auth.Caller{Kind: auth.KindAgent, Name: "edge-3", Zone: "production"}, false},
+		{"a user key of the same name", &auth.Caller{Name: "edge-1"}, false},
+	}
+	for _, tt := range tests {
+		d := e.Decide(context.Background(), policies.Request{Caller: tt.caller, Action: policies.ActionWrite, Type: "deployment", Name: "d-1"})
+		if d.Allowed != tt.want {
+			t.Errorf("%s: allowed = %v, want %v (%s)", tt.name, d.Allowed, tt.want, d.Reason)
+		}
+	}
+}
