@@ -60,8 +60,61 @@ type Action struct {
 	Setenv map[string]string `yaml:"setenv"`
 	// Timeout bounds the action, e.g. "5m". Default 10m.
 	Timeout string `yaml:"timeout"`
+	// Params are the job parameters the action accepts, by name: a job
+	// with any other parameter is refused. The actions it runs through
+	// groups and onSuccess see the same parameters.
+	Params map[string]*Param `yaml:"params"`
 
 	timeout time.Duration
+}
+
+// Param declares a job parameter an action accepts. Parameters come from
+// webhooks: a value reaches a command as one whole argument, an http
+// action escaped for where it goes, and the environment only under the
+// name declared here.
+type Param struct {
+	// Pattern, when set, is a regular expression the whole value must
+	// match, e.g. "[0-9]+[.][0-9]+[.][0-9]+".
+	Pattern string `yaml:"pattern"`
+	// Env, when set, exports the value to the action's environment under
+	// this name.
+	Env string `yaml:"env"`
+	// AllowDash lets a value start with "-"; otherwise such a value, which
+	// a command could take for an option, is refused.
+	AllowDash bool `yaml:"allowDash"`
+
+	re *regexp.Regexp
+}
+
+// ErrParams is wrapped when a job's parameters are not what its action
+// declares: the job is refused, and another attempt changes nothing.
+var ErrParams = errors.New("job parameters refused")
+
+// CheckParams checks a job's parameters against what its action declares:
+// each must be declared, match its pattern, and not start with "-" unless
+// allowed. Errors wrap ErrParams and name the parameter, never its value.
+func (f *ActionsFile) CheckParams(action string, params map[string]string) error {
+	a := f.Actions[action]
+	if a == nil {
+		return fmt.Errorf("%w: no action %q", ErrParams, action)
+	}
+	names := make([]string, 0, len(params))
+	for name := range params {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		p, v := a.Params[name], params[name]
+		switch {
+		case p == nil:
+			return fmt.Errorf("%w: action %s declares no parameter %q", ErrParams, action, name)
+		case p.re != nil && !p.re.MatchString(v):
+			return fmt.Errorf("%w: parameter %s does not match the pattern %s", ErrParams, name, p.Pattern)
+		case strings.HasPrefix(v, "-") && !p.AllowDash:
+			return fmt.Errorf("%w: parameter %s starts with \"-\", which a command could take for an option (allowDash permits it)", ErrParams, name)
+		}
+	}
+	return nil
 }
 
 // DefaultTimeout bounds an action without a timeout of its own.
@@ -136,6 +189,15 @@ func (f *ActionsFile) checkAction(name string, a *Action) error {
 		}
 		a.timeout = d
 	}
+	for pname, p := range a.Params {
+		if p == nil {
+			p = &Param{}
+			a.Params[pname] = p
+		}
+		if err := checkParam(pname, p); err != nil {
+			return err
+		}
+	}
 	if a.OnSuccess != "" && f.Actions[a.OnSuccess] == nil {
 		return fmt.Errorf("onSuccess names %q, which is not an action", a.OnSuccess)
 	}
@@ -182,6 +244,27 @@ func (f *ActionsFile) checkAction(name string, a *Action) error {
 	}
 	return nil
 }
+
+// checkParam checks one parameter declaration and compiles its pattern.
+func checkParam(name string, p *Param) error {
+	if !varName.MatchString(name) {
+		return fmt.Errorf("params: %q is not a usable name", name)
+	}
+	if p.Pattern != "" {
+		re, err := regexp.Compile(`^(?:` + p.Pattern + `)$`)
+		if err != nil {
+			return fmt.Errorf("params %s: pattern: %w", name, err)
+		}
+		p.re = re
+	}
+	if p.Env != "" && (!envName.MatchString(p.Env) || unsafeEnv.MatchString(p.Env)) {
+		return fmt.Errorf("params %s: env %q: not a variable a job parameter may set", name, p.Env)
+	}
+	return nil
+}
+
+// envName is what an environment variable may be called.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // checkLoops refuses groups and onSuccess links that lead back to an
 // action already on the way.

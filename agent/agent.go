@@ -146,6 +146,9 @@ func (a *agent) handle(ctx context.Context, t *asynq.Task) error {
 	case !a.o.Actions.Has(job.Action):
 		return refuse(fmt.Sprintf("this agent's actions file defines no action %q", job.Action), true)
 	}
+	if err := a.o.Actions.CheckParams(job.Action, job.Params); err != nil {
+		return refuse(err.Error(), true)
+	}
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
 	log := a.o.Log.With("delivery", job.ID, "service", job.Service, "action", job.Action, "attempt", retried+1)
 	run, startedAt := fmt.Sprintf("%s-%d-%d", a.o.Name, retried+1, now.UnixNano()), now.UTC()

@@ -3,10 +3,12 @@ package agent
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,43 +42,59 @@ type Result struct {
 type Vars struct {
 	Params map[string]string
 	Config map[string]string
+	// Declared are the parameters the job's action declares.
+	Declared map[string]*Param
 }
 
-func (v Vars) lookup(name string) (string, bool) {
+// lookup returns the value of name, and whether it is a job parameter.
+func (v Vars) lookup(name string) (value string, param, ok bool) {
 	if s, ok := v.Config[name]; ok {
-		return s, true
+		return s, false, true
 	}
 	if s, ok := os.LookupEnv(name); ok {
-		return s, true
+		return s, false, true
 	}
 	s, ok := v.Params[name]
-	return s, ok
+	return s, ok, ok
 }
 
-// unsafeEnv are variables a job parameter may not set in an action's
-// environment: they change how programs load code or find commands.
-var unsafeEnv = regexp.MustCompile(`^(PATH|HOME|IFS|ENV|BASH_ENV|BASHOPTS|SHELLOPTS|CDPATH|PS4|TMPDIR|LD_.*|DYLD_.*|GCONV_PATH|HOSTALIASES|LOCALDOMAIN|RES_OPTIONS|PYTHON.*|PERL5.*|RUBY.*|NODE_OPTIONS|NODE_PATH|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|GIT_.*|REFLEX_.*)$`)
+// unsafeEnv are variables a job parameter may not be exported as, even
+// when an action declares it: they change how programs load code, find
+// commands or reach the network.
+var unsafeEnv = regexp.MustCompile(`^(?i:PATH|HOME|SHELL|IFS|ENV|BASH_ENV|BASHOPTS|SHELLOPTS|CDPATH|PS4|TMPDIR|LD_.*|DYLD_.*|GCONV_PATH|HOSTALIASES|LOCALDOMAIN|RES_OPTIONS|PYTHON.*|PERL5.*|RUBY.*|NODE_.*|JAVA_.*|_JAVA_OPTIONS|JDK_.*|GIT_.*|GO.*|CGO_.*|OPENSSL_.*|SSL_.*|CURL_.*|REQUESTS_CA_BUNDLE|.*_PROXY|KUBECONFIG|DOCKER_.*|AWS_.*|GOOGLE_.*|AZURE_.*|REFLEX_.*)$`)
 
 var placeholder = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}`)
 
 // errUndefined marks a ${NAME} no value exists for.
 var errUndefined = errors.New("undefined variable")
 
-// expand replaces ${NAME} in s.
-func (v Vars) expand(s string) (string, error) {
-	var missing []string
-	out := placeholder.ReplaceAllStringFunc(s, func(m string) string {
-		name := m[2 : len(m)-1]
-		val, ok := v.lookup(name)
+// expand replaces ${NAME} in s, with whole values.
+func (v Vars) expand(s string) (string, error) { return v.expandEscaped(s, nil) }
+
+// expandEscaped replaces ${NAME} in s; escape, when set, is applied to
+// the values of job parameters found at byte offset i of s (local values
+// are the operator's, and taken as they are). It may refuse a value.
+func (v Vars) expandEscaped(s string, escape func(i int, value string) (string, error)) (string, error) {
+	var out strings.Builder
+	last := 0
+	for _, m := range placeholder.FindAllStringSubmatchIndex(s, -1) {
+		name := s[m[2]:m[3]]
+		val, param, ok := v.lookup(name)
 		if !ok {
-			missing = append(missing, name)
+			return "", fmt.Errorf("%w: ${%s} is not a job parameter, a config value or an environment variable", errUndefined, name)
 		}
-		return val
-	})
-	if len(missing) > 0 {
-		return "", fmt.Errorf("%w: ${%s} is not a job parameter, a config value or an environment variable", errUndefined, missing[0])
+		if param && escape != nil {
+			var err error
+			if val, err = escape(m[0], val); err != nil {
+				return "", fmt.Errorf("${%s}: %w", name, err)
+			}
+		}
+		out.WriteString(s[last:m[0]])
+		out.WriteString(val)
+		last = m[1]
 	}
-	return out, nil
+	out.WriteString(s[last:])
+	return out.String(), nil
 }
 
 // Runner runs actions of an actions file.
@@ -92,14 +110,17 @@ type Runner struct {
 }
 
 // Run runs an action (following groups and onSuccess) with the job's
-// parameters.
+// parameters, which the action must declare (see CheckParams).
 func (r *Runner) Run(ctx context.Context, action string, params map[string]string) Result {
+	if err := r.File.CheckParams(action, params); err != nil {
+		return Result{ExitCode: -1, Err: err, Permanent: true}
+	}
 	limit := r.OutputLimit
 	if limit <= 0 {
 		limit = DefaultOutputLimit
 	}
 	out := &boundedBuffer{limit: limit}
-	vars := Vars{Params: params, Config: r.File.Config}
+	vars := Vars{Params: params, Config: r.File.Config, Declared: r.File.Actions[action].Params}
 	steps := 0
 	code, err := r.run(ctx, action, vars, out, &steps)
 	res := Result{OK: err == nil, ExitCode: code, Output: out.String(), Err: err}
@@ -179,14 +200,15 @@ func (r *Runner) exec(ctx context.Context, name string, a *Action, vars Vars, ou
 	return 0, nil
 }
 
-// environment is a clean environment: the job's parameters (except the
-// variables that change how programs run), PATH, the job's REFLEX_*
-// variables, and the variables the file and the action declare, which win.
+// environment is a clean environment: the job's parameters under the
+// names their declarations export them as (no other), PATH, the job's
+// REFLEX_* variables, and the variables the file and the action declare,
+// which win.
 func (r *Runner) environment(a *Action, vars Vars) ([]string, error) {
 	env := map[string]string{}
-	for k, v := range vars.Params {
-		if !unsafeEnv.MatchString(k) {
-			env[k] = v
+	for name, p := range vars.Declared {
+		if v, ok := vars.Params[name]; ok && p.Env != "" {
+			env[p.Env] = v
 		}
 	}
 	env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
@@ -213,13 +235,17 @@ func (r *Runner) environment(a *Action, vars Vars) ([]string, error) {
 	return out, nil
 }
 
-// http runs an http action: one request to an internal URL.
+// http runs an http action: one request to an internal URL. A job
+// parameter is escaped for where it goes: path-escaped in the URL's path,
+// query-escaped in its query, JSON-string-escaped in the body (so it
+// belongs inside a JSON string there), and refused in a header when it
+// holds a control character; it may not choose the scheme or the host.
 func (r *Runner) http(ctx context.Context, a *Action, vars Vars, out *boundedBuffer) (int, error) {
-	url, err := vars.expand(a.URL)
+	url, err := vars.expandEscaped(a.URL, urlEscaper(a.URL))
 	if err != nil {
 		return -1, err
 	}
-	body, err := vars.expand(a.Body)
+	body, err := vars.expandEscaped(a.Body, func(_ int, v string) (string, error) { return jsonStringContent(v), nil })
 	if err != nil {
 		return -1, err
 	}
@@ -230,7 +256,7 @@ func (r *Runner) http(ctx context.Context, a *Action, vars Vars, out *boundedBuf
 		return -1, err
 	}
 	for k, raw := range a.Headers {
-		v, err := vars.expand(raw)
+		v, err := vars.expandEscaped(raw, headerValue)
 		if err != nil {
 			return -1, err
 		}
@@ -255,6 +281,44 @@ func (r *Runner) http(ctx context.Context, a *Action, vars Vars, out *boundedBuf
 		return resp.StatusCode, fmt.Errorf("answered %s", resp.Status)
 	}
 	return 0, nil
+}
+
+// urlEscaper escapes a job parameter for its place in the URL template
+// tmpl: the path, the query (or fragment), never the scheme or the host.
+func urlEscaper(tmpl string) func(i int, v string) (string, error) {
+	hostEnd := 0
+	if k := strings.Index(tmpl, "://"); k >= 0 {
+		hostEnd = k + 3
+		if slash := strings.IndexAny(tmpl[hostEnd:], "/?#"); slash >= 0 {
+			hostEnd += slash
+		} else {
+			hostEnd = len(tmpl)
+		}
+	}
+	query := strings.IndexAny(tmpl, "?#")
+	return func(i int, v string) (string, error) {
+		switch {
+		case i < hostEnd:
+			return "", errors.New("a job parameter may not choose the scheme or the host of an http action's URL")
+		case query >= 0 && i > query:
+			return neturl.QueryEscape(v), nil
+		}
+		return neturl.PathEscape(v), nil
+	}
+}
+
+// jsonStringContent returns v encoded as the inside of a JSON string.
+func jsonStringContent(v string) string {
+	b, _ := json.Marshal(v)
+	return string(b[1 : len(b)-1])
+}
+
+// headerValue refuses a job parameter that would break out of its header.
+func headerValue(_ int, v string) (string, error) {
+	if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "", errors.New("a control character (CR, LF, …) may not reach a header")
+	}
+	return v, nil
 }
 
 // boundedBuffer keeps the first limit bytes written and counts the rest.

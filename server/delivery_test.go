@@ -123,7 +123,7 @@ func startDelivery(t testing.TB, rdb redis.UniversalClient, decl string, tweaks 
 func (r *deliveryRig) runAgent(t testing.TB, name, actions string) context.CancelFunc {
 	t.Helper()
 	if actions == "" {
-		actions = `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", "echo deploying $COMMIT; echo $COMMIT >> deployed.txt"]}}}`
+		actions = `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", "echo deploying $COMMIT; echo $COMMIT >> deployed.txt"], "params": {"COMMIT": {"env": "COMMIT"}}}}}`
 	}
 	path := filepath.Join(r.dir, "actions.json")
 	if err := os.WriteFile(path, []byte(actions), 0o644); err != nil {
@@ -337,6 +337,14 @@ func TestAgentRefuses(t *testing.T) {
 	expired.ExpiresAt = time.Now().Add(-time.Minute)
 	old, _ := rig.signer.Sign(expired)
 	put("t-expired", old)
+	undeclared := job("d-param", "production", "deploy")
+	undeclared.Params["LD_PRELOAD"] = "/tmp/evil.so"
+	withParam, _ := rig.signer.Sign(undeclared)
+	put("t-param", withParam)
+	dash := job("d-dash", "production", "deploy")
+	dash.Params["COMMIT"] = "--upload-pack=evil"
+	withDash, _ := rig.signer.Sign(dash)
+	put("t-dash", withDash)
 
 	for name, want := range map[string]string{
 		"refused-t-forged":   "does not match",
@@ -344,13 +352,15 @@ func TestAgentRefuses(t *testing.T) {
 		"refused-t-zone":     `for zone "staging"`,
 		"refused-t-action":   `no action "wipe-disk"`,
 		"refused-t-expired":  "expired",
+		"refused-t-param":    `declares no parameter "LD_PRELOAD"`,
+		"refused-t-dash":     `starts with "-"`,
 	} {
 		rec := rig.record(t, name, "refused")
 		if !strings.Contains(rec["reason"].(string), want) || rec["agent"] != "agent-1" {
 			t.Errorf("%s: %v, want a refusal %q", name, rec, want)
 		}
 	}
-	for _, id := range []string{"t-forged", "t-tampered", "t-zone", "t-action", "t-expired"} {
+	for _, id := range []string{"t-forged", "t-tampered", "t-zone", "t-action", "t-expired", "t-param", "t-dash"} {
 		if info := rig.task(t, id, asynq.TaskStateArchived); info.Retried != 0 {
 			t.Errorf("refused job %s was retried %d times", id, info.Retried)
 		}
@@ -372,7 +382,7 @@ func TestOneDeliveryPerService(t *testing.T) {
 `
 	rig := startDelivery(t, newRedis(t), decl)
 	rig.runAgent(t, "agent-1", `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c",
-		"echo start $REFLEX_DELIVERY $(date +%s%N) >> log.txt; sleep 0.3; echo end $REFLEX_DELIVERY $(date +%s%N) >> log.txt"]}}}`)
+		"echo start $REFLEX_DELIVERY $(date +%s%N) >> log.txt; sleep 0.3; echo end $REFLEX_DELIVERY $(date +%s%N) >> log.txt"], "params": {"COMMIT": {}}}}}`)
 	rig.runAgent(t, "agent-2", "") // a second agent of the zone, free to take work
 	f := withDelivery(fixture(t, "push.branch"))
 	deliver(t, rig.instance, f)
@@ -398,7 +408,7 @@ func times(t *testing.T, rec map[string]any) (time.Time, time.Time) {
 func TestRetryAfterFailure(t *testing.T) {
 	decl := strings.Replace(deliveryDecl, "release: event.commit.substring(0, 7)", "release: event.commit.substring(0, 7)\n    max_attempts: 2", 1)
 	rig := startDelivery(t, newRedis(t), decl)
-	rig.runAgent(t, "agent-1", `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", "test -f fixed || { echo broken; exit 1; }; echo ok"]}}}`)
+	rig.runAgent(t, "agent-1", `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", "test -f fixed || { echo broken; exit 1; }; echo ok"], "params": {"COMMIT": {}}}}}`)
 	f := withDelivery(fixture(t, "push.branch"))
 	deliver(t, rig.instance, f)
 	id := wire.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
@@ -428,7 +438,7 @@ func TestKeepLatestAndCancel(t *testing.T) {
 	decl := strings.Replace(deliveryDecl, "release: event.commit.substring(0, 7)", "keep_latest: true", 1)
 	rig := startDelivery(t, newRedis(t), decl)
 	// The first delivery runs until the test creates the file "go".
-	rig.runAgent(t, "agent-1", `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", "while [ ! -f go ]; do sleep 0.05; done; echo $COMMIT >> deployed.txt"]}}}`)
+	rig.runAgent(t, "agent-1", `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", "while [ ! -f go ]; do sleep 0.05; done; echo $COMMIT >> deployed.txt"], "params": {"COMMIT": {"env": "COMMIT"}}}}}`)
 	send := func() string {
 		f := withDelivery(fixture(t, "push.branch"))
 		if r := deliver(t, rig.instance, f); r.Code != http.StatusAccepted {

@@ -105,7 +105,7 @@ func TestRedisBlipWhileMatching(t *testing.T) {
 func TestDeployingBeforeTheActionStarts(t *testing.T) {
 	rig := startDelivery(t, newRedis(t), deliveryDecl)
 	started := filepath.Join(rig.dir, "started")
-	rig.runAgent(t, "agent-1", `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", "date +%s%N > `+started+`"]}}}`)
+	rig.runAgent(t, "agent-1", `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", "date +%s%N > `+started+`"], "params": {"COMMIT": {}}}}}`)
 	f := withDelivery(fixture(t, "push.branch"))
 	if r := deliver(t, rig.instance, f); r.Code != http.StatusAccepted {
 		t.Fatalf("webhook: %d %s", r.Code, r.Body)
@@ -147,7 +147,7 @@ func TestReleaseRecordsTheImage(t *testing.T) {
 `, func(o *server.Options) {
 		o.Config.Scopes = append(o.Config.Scopes, map[string]any{"name": "images", "actions": []any{"deliver"}, "types": []any{"event"}, "mode": "global", "policies": []any{"verified"}})
 	})
-	rig.runAgent(t, "agent-1", `{"actions": {"deploy": {"type": "system", "exec": ["true"]}}}`)
+	rig.runAgent(t, "agent-1", `{"actions": {"deploy": {"type": "system", "exec": ["true"], "params": {"COMMIT": {}}}}}`)
 	f := withDelivery(fixture(t, "registry_package.published"))
 	if r := deliver(t, rig.instance, f); r.Code != http.StatusAccepted {
 		t.Fatalf("webhook: %d %s", r.Code, r.Body)

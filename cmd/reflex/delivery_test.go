@@ -72,7 +72,7 @@ func startSecuredDeliveryOn(t *testing.T, redisURL, deploy string) *securedDeliv
     token: gh-token
     api_url: `+gh.URL+`
 `)
-	writeFile(t, filepath.Join(s.dir, "actions.json"), `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", `+deploy+`]}}}`)
+	writeFile(t, filepath.Join(s.dir, "actions.json"), `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", `+deploy+`], "params": {"COMMIT": {"pattern": "[0-9a-f]{40}", "env": "COMMIT"}}}}}`)
 	var extra []string
 	switch {
 	case redisURL != "":
