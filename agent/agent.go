@@ -30,6 +30,9 @@ type Options struct {
 	Actions *ActionsFile
 	// Keys are the public keys jobs must be signed with. Required.
 	Keys wire.Verifier
+	// Ledger is the agent's record of the jobs it finished, which refuses
+	// replays and rollbacks. Required.
+	Ledger *Ledger
 	// Concurrency is how many jobs run at once. Default 1.
 	Concurrency int
 	// PollInterval is the wait between looks at an empty queue. Default
@@ -67,6 +70,8 @@ func Run(ctx context.Context, o Options) error {
 		return errors.New("an agent needs an actions file")
 	case len(o.Keys) == 0:
 		return errors.New("an agent needs at least one public key to verify jobs with")
+	case o.Ledger == nil:
+		return errors.New("an agent needs a ledger of the jobs it finished")
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 1
@@ -118,8 +123,11 @@ func Run(ctx context.Context, o Options) error {
 }
 
 // handle runs one job, or refuses it: unsigned, altered, signed with an
-// unknown key, for another zone, expired, or naming an action this agent
-// does not define. A refusal is reported and never retried; nothing runs.
+// unknown key, for another zone, expired (on any attempt), naming an
+// action this agent does not define or parameters it does not declare,
+// already finished here (a replay), or older than one finished for its
+// service (a rollback). A refusal is reported and never retried; nothing
+// runs.
 func (a *agent) handle(ctx context.Context, t *asynq.Task) error {
 	taskID, _ := asynq.GetTaskID(ctx)
 	retried, _ := asynq.GetRetryCount(ctx)
@@ -139,14 +147,15 @@ func (a *agent) handle(ctx context.Context, t *asynq.Task) error {
 		return refuse(err.Error(), false)
 	case job.Zone != a.o.Zone:
 		return refuse(fmt.Sprintf("the job is for zone %q; this agent serves %q", job.Zone, a.o.Zone), true)
-	case retried == 0 && now.After(job.ExpiresAt):
-		// Expiry bounds when a job may start; the retries of a job that
-		// started in time are not refused for it.
-		return refuse(fmt.Sprintf("the job expired at %s before it started", job.ExpiresAt.Format(time.RFC3339)), true)
+	case now.After(job.ExpiresAt):
+		return refuse(fmt.Sprintf("the job expired at %s", job.ExpiresAt.Format(time.RFC3339)), true)
 	case !a.o.Actions.Has(job.Action):
 		return refuse(fmt.Sprintf("this agent's actions file defines no action %q", job.Action), true)
 	}
 	if err := a.o.Actions.CheckParams(job.Action, job.Params); err != nil {
+		return refuse(err.Error(), true)
+	}
+	if err := a.o.Ledger.Check(job); err != nil {
 		return refuse(err.Error(), true)
 	}
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
@@ -167,6 +176,13 @@ func (a *agent) handle(ctx context.Context, t *asynq.Task) error {
 		return ctx.Err()
 	}
 	final := res.OK || res.Permanent || retried >= maxRetry
+	if final {
+		// Recorded before it is reported: once Reflex hears the job is
+		// over, the same job can never run here again.
+		if err := a.o.Ledger.Finish(job); err != nil {
+			log.Error("cannot record the finished job in the ledger", "error", err)
+		}
+	}
 	r := wire.Report{ID: job.ID, Kind: wire.ReportFinished, Run: run, StartedAt: startedAt,
 		Succeeded: res.OK, Final: final, ExitCode: res.ExitCode, Output: res.Output}
 	if res.Err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -47,8 +48,12 @@ func TestClock(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			ledger, err := OpenLedger(filepath.Join(t.TempDir(), "ledger.json"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 			a := &agent{
-				o: Options{Redis: r.Client, Zone: "production", Name: "a1", Actions: file, Keys: keys,
+				o: Options{Redis: r.Client, Zone: "production", Name: "a1", Actions: file, Keys: keys, Ledger: ledger,
 					Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return tt.now }},
 				reports: asynq.NewClientFromRedisClient(r.Client),
 				runner:  &Runner{File: file},

@@ -50,6 +50,20 @@ redis.call("RPUSH", KEYS[2], ARGV[1])
 return out
 `)
 
+// nextSequence numbers a service's next job: one more than the last, and
+// at least the current time in microseconds, so numbers keep growing even
+// when Redis lost the counter (an embedded Redis restarted, a restore from
+// an older backup) and agents remember higher ones.
+//
+// KEYS: the service's sequence. ARGV: now (µs since the epoch).
+var nextSequence = redis.NewScript(`
+local n = tonumber(redis.call("GET", KEYS[1]) or "0") + 1
+local floor = tonumber(ARGV[1])
+if floor > n then n = floor end
+redis.call("SET", KEYS[1], string.format("%d", n))
+return n
+`)
+
 // release gives up a service's lock held by a delivery and hands it to the
 // next waiting one, whose id it returns ("" when none waits). A service
 // left free leaves the index of held locks.
@@ -234,6 +248,11 @@ func (d *Dispatcher) enqueue(ctx context.Context, q *queued) error {
 			return err
 		}
 	}
+	seq, err := nextSequence.Run(ctx, d.Redis, []string{keyspace.DeliverySequence(j.Service)}, d.now().UnixMicro()).Uint64()
+	if err != nil {
+		return fmt.Errorf("number delivery %s: %w", j.ID, err)
+	}
+	j.Sequence = seq
 	j.IssuedAt = d.now()
 	j.ExpiresAt = j.IssuedAt.Add(q.Expires)
 	payload, err := d.Signer.Sign(&j)

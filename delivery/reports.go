@@ -213,14 +213,17 @@ func (d *Dispatcher) lock(ctx context.Context, id string) (func(), error) {
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._:@-]`)
 
 // refused records a job an agent would not run. A job whose signature
-// checked is recorded on its delivery, which then gives up its service;
-// an unverifiable one gets a record of its own, so a forged job can never
-// pose as, or end, a real delivery.
+// checked is recorded on its delivery, which then gives up its service,
+// unless the delivery already ended (the job was replayed); an
+// unverifiable one gets a record of its own, so a forged or replayed job
+// can never pose as, or end, a real delivery.
 func (d *Dispatcher) refused(ctx context.Context, r wire.Report) error {
 	if r.ID != "" && r.Verified {
 		cur, _, err := d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, editRecord(func(next *Record) error {
-			if next.Zone != r.Zone {
-				return state.ErrNotFound // not this zone's delivery: recorded apart below
+			if next.Zone != r.Zone || next.Status.Ended() {
+				// Not this zone's delivery, or one that ended (a replay of
+				// its job): recorded apart below, never on it.
+				return state.ErrNotFound
 			}
 			next.Status, next.Reason, next.Agent, next.FinishedAt = StatusRefused, r.Error, r.Agent, stamp(r.At)
 			return nil

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/internal/redistest"
@@ -120,5 +121,34 @@ func TestMoves(t *testing.T) {
 	}
 	if m := moveLose.only(StatusSucceeded); len(m.from) != 0 {
 		t.Errorf("lose, narrowed to a status it may not start from, still starts from %v", m.from)
+	}
+}
+
+// TestSequenceKeepsGrowing: a service's job numbers grow by one, and keep
+// growing from the clock when the counter is lost (an embedded Redis
+// restarted), so agents that remember high numbers do not refuse the
+// jobs that follow as rollbacks.
+func TestSequenceKeepsGrowing(t *testing.T) {
+	r := redistest.New(t)
+	ctx := context.Background()
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	next := func() uint64 {
+		t.Helper()
+		n, err := nextSequence.Run(ctx, r.Client, []string{keyspace.DeliverySequence("web")}, now.UnixMicro()).Uint64()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	first, second := next(), next()
+	if first != uint64(now.UnixMicro()) || second != first+1 {
+		t.Fatalf("sequence %d then %d, want the clock's %d then one more", first, second, now.UnixMicro())
+	}
+	if err := r.Client.Del(ctx, keyspace.DeliverySequence("web")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Millisecond)
+	if third := next(); third <= second {
+		t.Fatalf("after the counter was lost: %d, want above %d", third, second)
 	}
 }

@@ -133,11 +133,15 @@ func (r *deliveryRig) runAgent(t testing.TB, name, actions string) context.Cance
 	if err != nil {
 		t.Fatal(err)
 	}
+	ledger, err := agent.OpenLedger(filepath.Join(r.dir, "ledger-"+name+".json"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- agent.Run(ctx, agent.Options{
-			Redis: r.Redis, Zone: "production", Name: name, Actions: file, Keys: r.verifier,
+			Redis: r.Redis, Zone: "production", Name: name, Actions: file, Keys: r.verifier, Ledger: ledger,
 			PollInterval: 10 * time.Millisecond, ShutdownTimeout: 5 * time.Second, Log: testLogger(),
 		})
 	}()
@@ -303,6 +307,58 @@ func TestWebhookTwiceDeploysOnce(t *testing.T) {
 	}
 	if q, err := asynq.NewInspectorFromRedisClient(rig.Redis).GetQueueInfo(wire.Queue("production")); err != nil || q.Pending+q.Active+q.Scheduled+q.Retry+q.Archived != 0 || q.Completed != 1 {
 		t.Fatalf("production queue %+v, %v; want only the first delivery's job, completed", q, err)
+	}
+}
+
+// TestAgentRefusesReplayAndRollback: a genuine job queued again by hand
+// after it ran, and a genuine job older than the last one its service
+// ran, are refused and recorded apart; the delivery that ran keeps its
+// record, and nothing runs twice.
+func TestAgentRefusesReplayAndRollback(t *testing.T) {
+	rig := startDelivery(t, newRedis(t), deliveryDecl)
+	rig.runAgent(t, "agent-1", "")
+	f := withDelivery(fixture(t, "push.branch"))
+	deliver(t, rig.instance, f)
+	id := wire.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+	rig.record(t, id, "succeeded")
+	ran := rig.task(t, id, asynq.TaskStateCompleted)
+	var env struct{ Body json.RawMessage }
+	if err := json.Unmarshal(ran.Payload, &env); err != nil {
+		t.Fatal(err)
+	}
+	var job wire.Job
+	if err := json.Unmarshal(env.Body, &job); err != nil || job.Sequence == 0 {
+		t.Fatalf("the job that ran has no sequence: %+v %v", job, err)
+	}
+	client := asynq.NewClientFromRedisClient(rig.Redis)
+	put := func(taskID string, payload []byte) {
+		t.Helper()
+		if _, err := client.Enqueue(asynq.NewTask(wire.TypeRun, payload, asynq.Queue(wire.Queue("production")), asynq.TaskID(taskID))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("t-replay", ran.Payload)
+	older := job
+	older.ID, older.Sequence, older.ExpiresAt = "d-older", job.Sequence-1, time.Now().Add(time.Hour)
+	signed, err := rig.signer.Sign(&older)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put("t-older", signed)
+	for name, want := range map[string]string{
+		"refused-t-replay": "already run to its end on this agent",
+		"refused-t-older":  "older than one already finished for its service",
+	} {
+		rec := rig.record(t, name, "refused")
+		if !strings.Contains(rec["reason"].(string), want) {
+			t.Errorf("%s: %v, want a refusal %q", name, rec, want)
+		}
+	}
+	if rec := rig.record(t, id, "succeeded", "refused"); rec["status"] != "succeeded" {
+		t.Errorf("the delivery that ran is now %v", rec["status"])
+	}
+	if got := rig.deployed(t); len(got) != 1 {
+		t.Fatalf("deployed %v, want the one job once", got)
 	}
 }
 

@@ -43,6 +43,11 @@ type Job struct {
 	Release string            `json:"release,omitempty"`
 	// Event identifies the event that caused the delivery.
 	Event EventRef `json:"event"`
+	// Sequence orders the jobs of one service: each job Reflex queues for
+	// a service has a higher one than the last, an operator's retry
+	// included. An agent refuses a job below one it already finished for
+	// the service, so an old signed job can never take it back.
+	Sequence uint64 `json:"sequence,omitempty"`
 	// IssuedAt and ExpiresAt bound when an agent may run the job.
 	IssuedAt  time.Time `json:"issued_at"`
 	ExpiresAt time.Time `json:"expires_at"`

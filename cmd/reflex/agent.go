@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -23,6 +24,7 @@ func newAgentCmd(g *globals, logOut io.Writer) *cobra.Command {
 		o          agent.Options
 		actions    string
 		publicKeys []string
+		stateDir   string
 	)
 	cmd := &cobra.Command{
 		Use:   "agent --zone ZONE --actions FILE --public-key ID=KEY",
@@ -31,7 +33,9 @@ func newAgentCmd(g *globals, logOut io.Writer) *cobra.Command {
 out to the Redis in REDIS_URL (rediss:// for TLS, user:password@ for an ACL
 user) and listens on nothing (--health-addr aside). It takes only its zone's
 jobs, runs only jobs signed with one of its public keys, not expired, for its
-zone, and naming an action its own --actions file defines; anything else is
+zone, naming an action its own --actions file defines with parameters that
+action declares, and neither finished here before nor older than one finished
+for its service (its ledger in --state-dir remembers); anything else is
 refused, reported, and never run.`,
 		Example: `  REDIS_URL=rediss://agent:secret@redis.example.com:6380/0 \
     reflex agent --zone production --actions /etc/reflex/actions.json --public-key k1=MCowBQYDK2VwAyEA…`,
@@ -57,6 +61,14 @@ refused, reported, and never run.`,
 			if o.Name == "" {
 				o.Name, _ = os.Hostname()
 			}
+			if stateDir == "" {
+				if stateDir, err = defaultStateDir(); err != nil {
+					return err
+				}
+			}
+			if o.Ledger, err = agent.OpenLedger(filepath.Join(stateDir, ledgerName(o.Name)), nil); err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmdContext(cmd), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			redisconn.RouteLogs(log)
@@ -78,6 +90,7 @@ refused, reported, and never run.`,
 	fl.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a shutdown waits for running jobs before returning them to the queue")
 	fl.DurationVar(&o.PollInterval, "poll-interval", 100*time.Millisecond, "wait between looks at an empty queue")
 	fl.StringVar(&o.HealthAddr, "health-addr", "", "serve /healthz on this local address (default: listen on nothing)")
+	fl.StringVar(&stateDir, "state-dir", "", "where the agent keeps its ledger of finished jobs (default: $STATE_DIRECTORY, else $XDG_STATE_HOME/reflex-agent, else ~/.local/state/reflex-agent)")
 	// Checked before anything else, all at once: `required flag(s) "actions",
 	// "public-key", "zone" not set`.
 	for _, name := range []string{"zone", "actions", "public-key"} {
@@ -121,4 +134,30 @@ func newKeysCmd() *cobra.Command {
 	gen.Flags().StringVar(&id, "id", "k1", "the key's id, named in every job it signs")
 	cmd.AddCommand(gen)
 	return cmd
+}
+
+// defaultStateDir is where an agent keeps its ledger without --state-dir:
+// systemd's StateDirectory=, else the XDG state directory.
+func defaultStateDir() (string, error) {
+	if d := os.Getenv("STATE_DIRECTORY"); d != "" {
+		return d, nil
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "reflex-agent"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no --state-dir, and no home directory to keep the ledger in: %w", err)
+	}
+	return filepath.Join(home, ".local", "state", "reflex-agent"), nil
+}
+
+// ledgerName is the ledger file of the agent called name.
+func ledgerName(name string) string {
+	return "ledger-" + strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == 0 {
+			return '_'
+		}
+		return r
+	}, name) + ".json"
 }

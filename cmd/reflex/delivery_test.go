@@ -111,7 +111,7 @@ func writeFile(t *testing.T, path, content string) {
 func (s *securedDelivery) agent(t *testing.T, name string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(binary, "agent", "--zone", "production", "--actions", filepath.Join(s.dir, "actions.json"),
-		"--public-key", s.pub, "--name", name, "--poll-interval", "20ms", "--shutdown-timeout", "2s")
+		"--public-key", s.pub, "--name", name, "--poll-interval", "20ms", "--shutdown-timeout", "2s", "--state-dir", s.dir)
 	cmd.Env = append(withoutEnv(os.Environ(), "REDIS_URL"), "REDIS_URL="+s.redisURL)
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs

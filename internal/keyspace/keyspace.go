@@ -35,6 +35,7 @@
 //	  pending:<service>      list: the deliveries waiting behind it, oldest first
 //	  report-lock:<id>       string: a delivery's reports are being applied (expires)
 //	  job:<id>               string: a delivery's unsigned job, for dispatches and re-runs (expires)
+//	  sequence:<service>     integer: the last job number given to a service's jobs (agents refuse older ones)
 //
 // One tag per group puts each group on one node of a cluster, which is the
 // price of atomic writes across it (asynq pays it per queue). Nothing at
@@ -120,6 +121,10 @@ func DeliveryReportLock(id string) string { return delivery + "report-lock:" + i
 // DeliveryJob holds a delivery's job, unsigned, so it can be signed afresh
 // when it is dispatched or run again.
 func DeliveryJob(id string) string { return delivery + "job:" + id }
+
+// DeliverySequence counts the jobs queued for a service: each job carries
+// the next number, so agents can refuse an older one (a rollback).
+func DeliverySequence(service string) string { return delivery + "sequence:" + service }
 
 // Legacy builds the keys of the layout before hash tags, which only the
 // migration reads.

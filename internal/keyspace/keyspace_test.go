@@ -32,6 +32,7 @@ func TestLayout(t *testing.T) {
 		{keyspace.DeliveryPending("web"), "reflex:{delivery}:pending:web"},
 		{keyspace.DeliveryReportLock("d1"), "reflex:{delivery}:report-lock:d1"},
 		{keyspace.DeliveryJob("d1"), "reflex:{delivery}:job:d1"},
+		{keyspace.DeliverySequence("web"), "reflex:{delivery}:sequence:web"},
 
 		{l.Events(), "reflex:events"},
 		{l.SourceEvents("acme"), "reflex:events:source:acme"},
