@@ -46,12 +46,18 @@ type Action struct {
 	// (default: the action's name); Args follow it.
 	Target string   `yaml:"target"`
 	Args   []string `yaml:"args"`
-	// URL, Method, Headers, Body and Expect describe an http action.
+	// URL, Method, Headers, Body and Expect describe an http action; URL
+	// and Expect also a forward action.
 	URL     string            `yaml:"url"`
 	Method  string            `yaml:"method"`
 	Headers map[string]string `yaml:"headers"`
 	Body    string            `yaml:"body"`
 	Expect  []int             `yaml:"expect"`
+	// Sign is how a forward action signs what it hands on: github (as
+	// GitHub does) or hmac (X-Reflex-Signature-256); Secret is the local
+	// secret it signs with, from config or the agent's environment.
+	Sign   string `yaml:"sign"`
+	Secret string `yaml:"secret"`
 	// Actions are a group action's actions, run in order.
 	Actions []string `yaml:"actions"`
 	// OnSuccess names the action to run after this one succeeds.
@@ -230,6 +236,16 @@ func (f *ActionsFile) checkAction(name string, a *Action) error {
 		if a.Method == "" {
 			a.Method = "GET"
 		}
+	case "forward":
+		if a.URL == "" {
+			return errors.New("a forward action needs a url")
+		}
+		if _, ok := forwardSigners[a.Sign]; !ok {
+			return fmt.Errorf("sign %q: want github or hmac", a.Sign)
+		}
+		if a.Secret == "" {
+			return errors.New("a forward action needs a secret to sign with, e.g. ${receiver-secret}")
+		}
 	case "group":
 		if len(a.Actions) == 0 {
 			return errors.New("a group action needs actions")
@@ -240,7 +256,7 @@ func (f *ActionsFile) checkAction(name string, a *Action) error {
 			}
 		}
 	default:
-		return fmt.Errorf("type %q: want system, script, http or group", a.Type)
+		return fmt.Errorf("type %q: want system, script, http, forward or group", a.Type)
 	}
 	return nil
 }

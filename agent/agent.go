@@ -168,6 +168,7 @@ func (a *agent) handle(ctx context.Context, t *asynq.Task) error {
 		"REFLEX_DELIVERY": job.ID, "REFLEX_SERVICE": job.Service, "REFLEX_ZONE": job.Zone,
 		"REFLEX_ACTION": job.Action, "REFLEX_RELEASE": job.Release,
 	}
+	runner.Delivery = job.Delivery
 	res := runner.Run(ctx, job.Action, job.Params)
 	if ctx.Err() != nil && !res.OK {
 		// Stopped by the agent's shutdown: the job goes back to the queue

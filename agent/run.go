@@ -18,6 +18,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/reflexops/reflex/wire"
 )
 
 // DefaultOutputLimit bounds the output kept of one job.
@@ -105,8 +107,11 @@ type Runner struct {
 	Env map[string]string
 	// OutputLimit bounds the output kept; DefaultOutputLimit when 0.
 	OutputLimit int
-	// HTTP is the client of http actions.
+	// HTTP is the client of http and forward actions.
 	HTTP *http.Client
+	// Delivery is the job's original verified delivery, for forward
+	// actions; nil when its trigger does not forward one.
+	Delivery *wire.Forwarded
 }
 
 // Run runs an action (following groups and onSuccess) with the job's
@@ -124,7 +129,7 @@ func (r *Runner) Run(ctx context.Context, action string, params map[string]strin
 	steps := 0
 	code, err := r.run(ctx, action, vars, out, &steps)
 	res := Result{OK: err == nil, ExitCode: code, Output: out.String(), Err: err}
-	res.Permanent = errors.Is(err, errUndefined)
+	res.Permanent = errors.Is(err, errUndefined) || errors.Is(err, errNothingToForward)
 	return res
 }
 
@@ -146,6 +151,8 @@ func (r *Runner) run(ctx context.Context, name string, vars Vars, out *boundedBu
 			}
 		case "http":
 			code, err = r.http(ctx, a, vars, out)
+		case "forward":
+			code, err = r.forward(ctx, a, vars, out)
 		default:
 			code, err = r.exec(ctx, name, a, vars, out)
 		}
@@ -262,6 +269,12 @@ func (r *Runner) http(ctx context.Context, a *Action, vars Vars, out *boundedBuf
 		}
 		req.Header.Set(k, v)
 	}
+	return r.send(req, a, out, a.Method+" "+url)
+}
+
+// send sends an http or forward action's request and keeps what the
+// answer says: it succeeds on 2xx or the codes the action expects.
+func (r *Runner) send(req *http.Request, a *Action, out *boundedBuffer, what string) (int, error) {
 	client := r.HTTP
 	if client == nil {
 		client = &http.Client{}
@@ -271,7 +284,7 @@ func (r *Runner) http(ctx context.Context, a *Action, vars Vars, out *boundedBuf
 		return -1, err
 	}
 	defer resp.Body.Close()
-	fmt.Fprintf(out, "%s %s → %s\n", a.Method, url, resp.Status)
+	fmt.Fprintf(out, "%s → %s\n", what, resp.Status)
 	_, _ = io.Copy(out, io.LimitReader(resp.Body, int64(out.limit)))
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
 	if len(a.Expect) > 0 {

@@ -41,7 +41,7 @@ type deliverDecision struct {
 // recorded in the event's TriggerErrors and delivers nothing; a failure to
 // read or write the live state is returned, so the event is processed
 // again.
-func (d *Decider) Process(ctx context.Context, ev *event.Event) error {
+func (d *Decider) Process(ctx context.Context, ev *event.Event, payload []byte) error {
 	if d == nil {
 		return nil
 	}
@@ -64,7 +64,7 @@ func (d *Decider) Process(ctx context.Context, ev *event.Event) error {
 			return err
 		}
 		if done {
-			if _, err := d.Dispatcher.Deliver(ctx, ev, m); err != nil && !errors.Is(err, ErrNoSigner) && !errors.Is(err, ErrNoZone) {
+			if _, err := d.Dispatcher.Deliver(ctx, ev, m, payload); err != nil && !errors.Is(err, ErrNoSigner) && !errors.Is(err, ErrNoZone) {
 				return err // finish a dispatch that was interrupted
 			}
 			continue
@@ -90,7 +90,7 @@ func (d *Decider) Process(ctx context.Context, ev *event.Event) error {
 			log.Info("delivery refused by policy", "reason", dec.Reason)
 			continue
 		}
-		switch _, err := d.Dispatcher.Deliver(ctx, ev, m); {
+		switch _, err := d.Dispatcher.Deliver(ctx, ev, m, payload); {
 		case errors.Is(err, ErrNoSigner):
 			log.Error("delivery not queued", "error", err)
 			continue

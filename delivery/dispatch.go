@@ -142,10 +142,12 @@ func (d *Dispatcher) Exists(ctx context.Context, id string) (bool, error) {
 	return err == nil, err
 }
 
-// Deliver records and dispatches the delivery a trigger match asks for.
-// It is idempotent: the delivery id comes from the trigger and the event,
-// and a delivery already past dispatch is left alone.
-func (d *Dispatcher) Deliver(ctx context.Context, ev *event.Event, m triggers.Match) (string, error) {
+// Deliver records and dispatches the delivery a trigger match asks for;
+// payload is the event's provider document, which the job carries when
+// the trigger forwards it. It is idempotent: the delivery id comes from the
+// trigger and the event, and a delivery already past dispatch is left
+// alone.
+func (d *Dispatcher) Deliver(ctx context.Context, ev *event.Event, m triggers.Match, payload []byte) (string, error) {
 	if d.Signer == nil {
 		return "", ErrNoSigner
 	}
@@ -167,6 +169,12 @@ func (d *Dispatcher) Deliver(ctx context.Context, ev *event.Event, m triggers.Ma
 		if job.Event.Image == "" && a.Repository != "" && a.Tag != "" {
 			job.Event.Image = a.Repository + ":" + a.Tag
 		}
+	}
+	if t.Forward {
+		if len(payload) > wire.MaxForwarded {
+			return "", fmt.Errorf("%w: trigger %s forwards the delivery, but its payload (%d bytes) is over the %d a job carries", state.ErrInvalid, t.Name, len(payload), wire.MaxForwarded)
+		}
+		job.Delivery = &wire.Forwarded{Connector: ev.Connector, Type: ev.Type, ID: ev.ID, Payload: payload}
 	}
 	q := queued{Job: job, MaxAttempts: t.MaxAttempts, Expires: t.Expires}
 	rec, err := d.Store.Object(ctx, state.TypeDeploy, job.ID, 0)

@@ -93,7 +93,7 @@ func (p *EventProcessor) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return permanent(err)
 	}
-	if err := untilReachable(ctx, func(ctx context.Context) error { return p.Deliveries.Process(ctx, ev) }); err != nil {
+	if err := untilReachable(ctx, func(ctx context.Context) error { return p.Deliveries.Process(ctx, ev, payload) }); err != nil {
 		return permanent(err)
 	}
 	now := p.now()

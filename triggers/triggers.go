@@ -43,6 +43,9 @@ type Trigger struct {
 	MaxAttempts int
 	KeepLatest  bool
 	Expires     time.Duration
+	// Forward puts the original verified delivery (its payload, type and
+	// id) in the job, for the agent's forward actions.
+	Forward bool
 
 	on      *policies.Program
 	params  map[string]*policies.Program
@@ -60,6 +63,7 @@ func Compile(o *state.Object) (*Trigger, error) {
 	t.Service, _ = o.Content["service"].(string)
 	t.Action, _ = o.Content["action"].(string)
 	t.KeepLatest, _ = o.Content["keep_latest"].(bool)
+	t.Forward, _ = o.Content["forward"].(bool)
 	if n, ok := o.Content["max_attempts"].(float64); ok {
 		t.MaxAttempts = int(n)
 	}

@@ -43,6 +43,9 @@ type Job struct {
 	Release string            `json:"release,omitempty"`
 	// Event identifies the event that caused the delivery.
 	Event EventRef `json:"event"`
+	// Delivery is the original verified delivery, when the trigger
+	// forwards it to an agent's forward action.
+	Delivery *Forwarded `json:"delivery,omitempty"`
 	// Sequence orders the jobs of one service: each job Reflex queues for
 	// a service has a higher one than the last, an operator's retry
 	// included. An agent refuses a job below one it already finished for
@@ -51,6 +54,22 @@ type Job struct {
 	// IssuedAt and ExpiresAt bound when an agent may run the job.
 	IssuedAt  time.Time `json:"issued_at"`
 	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// MaxForwarded bounds the payload a job carries for a forward action.
+const MaxForwarded = 1 << 20
+
+// Forwarded is a provider's delivery as Reflex verified it, for an agent to
+// hand on inside the network.
+type Forwarded struct {
+	// Connector names the provider's connector, e.g. github.
+	Connector string `json:"connector"`
+	// Type is the provider's event type, e.g. push.
+	Type string `json:"type"`
+	// ID is the provider's delivery id, kept so the receiver can dedupe.
+	ID string `json:"id"`
+	// Payload is the provider's document, byte for byte.
+	Payload []byte `json:"payload"`
 }
 
 // EventRef identifies an event.
