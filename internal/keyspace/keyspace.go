@@ -37,6 +37,21 @@
 //	  job:<id>               string: a delivery's unsigned job, for dispatches and re-runs (expires)
 //	  sequence:<service>     integer: the last job number given to a service's jobs (agents refuse older ones)
 //
+//	reflex:{agents:<zone>}: one zone's delivery jobs for its agents, a tag per
+//	                     zone (package leases: offer, take, renew, finish,
+//	                     cancel write them together)
+//	  offers                 stream: one entry per job offered (job, payload,
+//	                         expires); its consumer group "agents" leases each
+//	                         entry to one agent at a time
+//	  jobs                   hash: job id -> where the job stands, as JSON:
+//	                         offered, leased (lease id, agent, attempt, cancel),
+//	                         finished or withdrawn
+//	  ended                  sorted set: the finished and withdrawn jobs by end
+//	                         time (ms), forgotten after a while
+//
+//	reflex:agents:offered  pub/sub channel, not a key: the zone of every job
+//	                     offered, which wakes the polls waiting on any replica
+//
 // One tag per group puts each group on one node of a cluster, which is the
 // price of atomic writes across it (asynq pays it per queue). Nothing at
 // run time looks keys up by pattern (SCAN, KEYS): every key is named by an
@@ -46,12 +61,15 @@
 // Store.Migrate to find what it must move.
 package keyspace
 
-// Hash-tagged prefixes of the three groups.
+// Hash-tagged prefixes of the three fixed groups.
 const (
 	events   = "reflex:{events}:"
 	state    = "reflex:{state}:"
 	delivery = "reflex:{delivery}:"
 )
+
+// agents is the hash-tagged prefix of one zone's group.
+func agents(zone string) string { return "reflex:{agents:" + zone + "}:" }
 
 // EventMember is an event's member in the event indexes and the last part
 // of its keys: "source/id". Neither part may contain "/".
@@ -125,6 +143,22 @@ func DeliveryJob(id string) string { return delivery + "job:" + id }
 // DeliverySequence counts the jobs queued for a service: each job carries
 // the next number, so agents can refuse an older one (a rollback).
 func DeliverySequence(service string) string { return delivery + "sequence:" + service }
+
+// AgentOffers is the stream a zone's jobs are offered on, whose consumer
+// group leases each entry to one agent at a time.
+func AgentOffers(zone string) string { return agents(zone) + "offers" }
+
+// AgentJobs is the hash of a zone's jobs by id, each telling where the job
+// stands: offered, leased (to whom, which attempt), finished or withdrawn.
+func AgentJobs(zone string) string { return agents(zone) + "jobs" }
+
+// AgentEnded is the sorted set of a zone's finished and withdrawn jobs by
+// end time (ms), by which their records are forgotten.
+func AgentEnded(zone string) string { return agents(zone) + "ended" }
+
+// AgentWake is the pub/sub channel (not a key) on which every offer of a
+// job names its zone, to wake the polls of that zone on every replica.
+func AgentWake() string { return "reflex:agents:offered" }
 
 // Legacy builds the keys of the layout before hash tags, which only the
 // migration reads.

@@ -33,6 +33,10 @@ func TestLayout(t *testing.T) {
 		{keyspace.DeliveryReportLock("d1"), "reflex:{delivery}:report-lock:d1"},
 		{keyspace.DeliveryJob("d1"), "reflex:{delivery}:job:d1"},
 		{keyspace.DeliverySequence("web"), "reflex:{delivery}:sequence:web"},
+		{keyspace.AgentOffers("prod"), "reflex:{agents:prod}:offers"},
+		{keyspace.AgentJobs("prod"), "reflex:{agents:prod}:jobs"},
+		{keyspace.AgentEnded("prod"), "reflex:{agents:prod}:ended"},
+		{keyspace.AgentWake(), "reflex:agents:offered"},
 
 		{l.Events(), "reflex:events"},
 		{l.SourceEvents("acme"), "reflex:events:source:acme"},
@@ -67,6 +71,19 @@ func TestTagComesFirst(t *testing.T) {
 		open, end := strings.IndexByte(k, '{'), strings.IndexByte(k, '}')
 		if tag := k[open+1 : end]; tag != "state" && tag != "events" && tag != "delivery" {
 			t.Errorf("%s hashes by %q", k, tag)
+		}
+	}
+}
+
+// TestZoneKeysShareATag: the keys of one zone, which one script writes
+// together, hash by the zone's tag, and no two zones share one.
+func TestZoneKeysShareATag(t *testing.T) {
+	for _, zone := range []string{"prod", "eu-west-1"} {
+		for _, k := range []string{keyspace.AgentOffers(zone), keyspace.AgentJobs(zone), keyspace.AgentEnded(zone)} {
+			open, end := strings.IndexByte(k, '{'), strings.IndexByte(k, '}')
+			if tag := k[open+1 : end]; tag != "agents:"+zone {
+				t.Errorf("%s hashes by %q, want %q", k, tag, "agents:"+zone)
+			}
 		}
 	}
 }

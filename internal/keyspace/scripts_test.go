@@ -67,6 +67,13 @@ func TestScriptCheck(t *testing.T) {
 		{"aliased call", `local call = redis.call call("GET", ARGV[1])`, true},
 		{"pcall", `redis.pcall("HGET", ARGV[1] .. "x", "f")`, true},
 		{"unpack of ARGV", `redis.call("DEL", unpack(ARGV))`, true},
+		{"stream group", `redis.call("XGROUP", "CREATE", KEYS[1], ARGV[1], "0", "MKSTREAM")`, false},
+		{"stream group built", `redis.call("XGROUP", "CREATE", ARGV[1], "g", "0")`, true},
+		{"autoclaim", `redis.call("XAUTOCLAIM", KEYS[1], ARGV[1], ARGV[2], 10, "0-0", "COUNT", 1)`, false},
+		{"autoclaim built", `redis.call("XAUTOCLAIM", "reflex:" .. ARGV[1], "g", "c", 10, "0-0")`, true},
+		{"publish", `redis.call("PUBLISH", ARGV[1], ARGV[2])`, false},
+		{"local function", `local s = KEYS[1] local function ack(id) redis.call("XACK", s, "g", id) end ack(ARGV[1])`, false},
+		{"local function built", `local function ack(k) redis.call("XACK", k, "g", "1-1") end ack(ARGV[1])`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -509,8 +516,14 @@ func keyPositions(cmd string) (func(int) bool, bool) {
 		"SADD", "SREM", "SMEMBERS", "SISMEMBER", "SCARD", "SPOP",
 		"ZADD", "ZREM", "ZCARD", "ZSCORE", "ZRANK", "ZREVRANK", "ZRANGE", "ZREVRANGE", "ZRANGEBYSCORE",
 		"ZREVRANGEBYSCORE", "ZRANGEBYLEX", "ZCOUNT", "ZINCRBY", "ZREMRANGEBYRANK", "ZREMRANGEBYSCORE", "ZPOPMIN",
-		"XADD", "XLEN", "XRANGE", "XREVRANGE", "XTRIM", "XDEL":
+		"XADD", "XLEN", "XRANGE", "XREVRANGE", "XTRIM", "XDEL", "XACK", "XCLAIM", "XAUTOCLAIM", "XPENDING":
 		return func(i int) bool { return i == 0 }, true
+	case "XGROUP", "XINFO":
+		// A subcommand, then the key: XGROUP CREATE key group id.
+		return func(i int) bool { return i == 1 }, true
+	case "PUBLISH":
+		// A channel is not a key.
+		return func(int) bool { return false }, true
 	}
 	return nil, false
 }
