@@ -36,21 +36,23 @@ var commonPolicyHeaders = []string{"User-Agent", "Content-Type", "X-Request-Id",
 // credential or a signature.
 type PolicyHeaderer interface {
 	// PolicyHeaders returns the names of the provider's headers that
-	// policies may see.
+	// policies may see; callers do not change the slice.
 	PolicyHeaders() []string
 }
 
 // PolicyHeaders returns the headers of a delivery that policies may see,
 // by lower-case name: the common ones and those c names.
 func PolicyHeaders(c Connector, h http.Header) map[string]string {
-	names := commonPolicyHeaders
+	var own []string
 	if ph, ok := c.(PolicyHeaderer); ok {
-		names = append(names[:len(names):len(names)], ph.PolicyHeaders()...)
+		own = ph.PolicyHeaders()
 	}
-	out := make(map[string]string, len(names))
-	for _, name := range names {
-		if v := h.Get(name); v != "" {
-			out[strings.ToLower(name)] = v
+	out := make(map[string]string, len(commonPolicyHeaders)+len(own))
+	for _, names := range [][]string{commonPolicyHeaders, own} {
+		for _, name := range names {
+			if v := h.Get(name); v != "" {
+				out[strings.ToLower(name)] = v
+			}
 		}
 	}
 	return out

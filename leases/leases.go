@@ -40,6 +40,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/internal/keyspace"
+	"github.com/reflexops/reflex/state"
 )
 
 // Defaults of the Queue's zero fields.
@@ -141,13 +142,8 @@ type Renewal struct {
 	ExpiresAt time.Time
 }
 
-var (
-	// zoneName is the pattern of a service's zone (state/schemas/service.json).
-	zoneName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	// idName is the pattern of an object name (state.ValidName), which a
-	// delivery id is; agent names follow it too.
-	idName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$`)
-)
+// zoneName is the pattern of a service's zone (state/schemas/service.json).
+var zoneName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 func checkZone(zone string) error {
 	if !zoneName.MatchString(zone) {
@@ -160,14 +156,14 @@ func checkJob(zone, jobID string) error {
 	if err := checkZone(zone); err != nil {
 		return err
 	}
-	if !idName.MatchString(jobID) {
+	if !state.ValidName(jobID) { // a delivery id names its deployment object
 		return fmt.Errorf("job id %q: want 1 to 200 letters, digits and '.', '_', ':', '@', '-', starting with a letter or digit: %w", jobID, ErrInvalidName)
 	}
 	return nil
 }
 
 func checkAgent(agent string) error {
-	if !idName.MatchString(agent) {
+	if !state.ValidName(agent) {
 		return fmt.Errorf("agent %q: want 1 to 200 letters, digits and '.', '_', ':', '@', '-', starting with a letter or digit: %w", agent, ErrInvalidName)
 	}
 	return nil
@@ -234,7 +230,7 @@ func (q *Queue) Offer(ctx context.Context, zone, jobID string, payload []byte, e
 		return fmt.Errorf("offer job %s in zone %s: expired at %s: %w", jobID, zone, expiresAt.UTC().Format(time.RFC3339Nano), ErrExpired)
 	}
 	added, err := offerScript.Run(ctx, q.Redis, zoneKeys(zone),
-		group, jobID, payload, ms(expiresAt), ms(now), q.forgetBefore(now), keyspace.AgentWake(), zone).Int()
+		group, jobID, payload, ms(expiresAt), q.forgetBefore(now), keyspace.AgentWake(), zone).Int()
 	if err != nil {
 		return fmt.Errorf("offer job %s in zone %s: %w", jobID, zone, err)
 	}
@@ -374,15 +370,14 @@ func parseTake(res []any) (takeReply, error) {
 	if len(res) < 4 {
 		return r, fmt.Errorf("the take script answered %d values, want at least 4", len(res))
 	}
-	var ok1, ok2, ok3 bool
-	r.job, ok1 = res[0].(string)
+	job, ok1 := res[0].(string)
 	a, ok2 := res[1].(int64)
-	r.payload, ok3 = res[2].(string)
+	payload, ok3 := res[2].(string)
 	n, ok4 := res[3].(int64)
 	if !ok1 || !ok2 || !ok3 || !ok4 || int(n) > len(res)-4 {
 		return r, fmt.Errorf("the take script answered %v", res[:4])
 	}
-	r.attempt = int(a)
+	r.job, r.payload, r.attempt = job, payload, int(a)
 	for i, v := range res[4:] {
 		s, _ := v.(string)
 		if i < int(n) {

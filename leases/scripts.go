@@ -23,11 +23,11 @@ const (
 // channel. It first forgets (at most 100) jobs that ended before the
 // cut-off: the records of ended jobs go while the zone is offered jobs.
 //
-// KEYS: offers, jobs, ended. ARGV: group, job, payload, expires (ms), now
-// (ms), forget before (ms), wake channel, zone. Returns 1 if added, else 0.
+// KEYS: offers, jobs, ended. ARGV: group, job, payload, expires (ms),
+// forget before (ms), wake channel, zone. Returns 1 if added, else 0.
 var offerScript = redis.NewScript(`
 local offers, jobs, ended = KEYS[1], KEYS[2], KEYS[3]
-local old = redis.call("ZRANGEBYSCORE", ended, "-inf", ARGV[6], "LIMIT", 0, 100)
+local old = redis.call("ZRANGEBYSCORE", ended, "-inf", ARGV[5], "LIMIT", 0, 100)
 if #old > 0 then
   redis.call("HDEL", jobs, unpack(old))
   redis.call("ZREM", ended, unpack(old))
@@ -38,7 +38,7 @@ if redis.call("EXISTS", offers) == 0 then
 end
 local id = redis.call("XADD", offers, "*", "job", ARGV[2], "payload", ARGV[3], "expires", ARGV[4])
 redis.call("HSET", jobs, ARGV[2], cjson.encode({s = "offered", e = id}))
-redis.call("PUBLISH", ARGV[7], ARGV[8])
+redis.call("PUBLISH", ARGV[6], ARGV[7])
 return 1
 `)
 

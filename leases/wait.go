@@ -63,8 +63,16 @@ func (q *Queue) join(ctx context.Context, zone string) (*waiter, error) {
 	return &waiter{zone: zone, z: z, wake: make(chan struct{}, 1), done: q.done}, nil
 }
 
-// subscribe starts listening to the wake channel; q.mu is held.
+// subscribeTimeout bounds the first subscription, which every poll of the
+// replica waits for.
+const subscribeTimeout = 5 * time.Second
+
+// subscribe starts listening to the wake channel; q.mu is held. The
+// subscription serves every poll of the replica, so the first caller's
+// cancellation does not cut it short; a timeout bounds it instead.
 func (q *Queue) subscribe(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), subscribeTimeout)
+	defer cancel()
 	ps := q.Redis.Subscribe(ctx, keyspace.AgentWake())
 	if _, err := ps.Receive(ctx); err != nil {
 		_ = ps.Close()

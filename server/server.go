@@ -153,6 +153,9 @@ func Run(ctx context.Context, o Options) error {
 			return errors.Join(policies.Check(obj), triggers.Check(obj))
 		}
 	}
+	if o.Store.Log == nil {
+		o.Store.Log = o.Log
+	}
 	store := state.New(o.Redis, o.Store)
 	hub := state.NewHub(store, o.Log)
 	var authz policies.Authorizer = o.Authz

@@ -22,7 +22,8 @@ var ErrNotFound = errors.New("not found")
 // the caller did not say which.
 var ErrAmbiguous = errors.New("ambiguous event id")
 
-// DefaultHistory is how many events are kept by default.
+// DefaultHistory is how many events are kept by default: up to a tenth
+// more between two trims.
 const DefaultHistory = 10000
 
 // saveEvent stores an event, indexes it by time and source, (re)writes
@@ -163,8 +164,10 @@ func (s *Store) SaveEvent(ctx context.Context, ev *event.Event, payload []byte, 
 		return fmt.Errorf("save event %s: %w", m, err)
 	}
 	if n := res[1]; n > int64(s.history+max(1, s.history/10)) {
+		// The event is stored: a failed trim is not the save's failure,
+		// and the next save over the bound trims again.
 		if err := s.trim(ctx, n); err != nil {
-			return fmt.Errorf("event %s stored, but: %w", m, err)
+			s.log.Warn("event stored, but the history could not be trimmed; the next save tries again", "event", m, "error", err)
 		}
 	}
 	return nil
@@ -189,7 +192,7 @@ func (s *Store) trim(ctx context.Context, n int64) error {
 		args = append(args, s.history)
 		for _, z := range batch {
 			m, _ := z.Member.(string)
-			source, id, _ := strings.Cut(m, "/")
+			source, id := keyspace.SplitEventMember(m)
 			keys = append(keys, keyspace.Event(m), keyspace.Payload(m), keyspace.Decisions(m), keyspace.SourceEvents(source))
 			args = append(args, m, z.Score, source, id)
 		}

@@ -37,7 +37,8 @@ const migrateBatch = 500
 //
 // Not moved: a report lock (it expires within seconds), and the dedupe
 // record of an event already trimmed from the history (no index names it;
-// it expires within the dedupe window).
+// it expires within the dedupe window). Moving renames keys across hash
+// slots, so it needs a single-node Redis (as the earlier layout did).
 func (s *Store) Migrate(ctx context.Context) error {
 	present, err := s.legacyPresent(ctx)
 	if err != nil {
@@ -330,6 +331,8 @@ func (s *Store) migrateDeliveries(ctx context.Context) error {
 func (s *Store) migrateEvents(ctx context.Context, present map[string]bool) error {
 	l := keyspace.Legacy
 	sources := map[string]bool{}
+	// Offsets hold: only this release's instances run while it migrates
+	// (docs/operations.md), and they never write the earlier index.
 	for start := int64(0); present[l.Events()]; start += migrateBatch {
 		batch, err := s.rdb.ZRangeWithScores(ctx, l.Events(), start, start+migrateBatch-1).Result()
 		if err != nil {
@@ -342,7 +345,7 @@ func (s *Store) migrateEvents(ctx context.Context, present map[string]bool) erro
 		for _, z := range batch {
 			m, _ := z.Member.(string)
 			moves = append(moves, keyMove{l.Event(m), keyspace.Event(m)}, keyMove{l.Payload(m), keyspace.Payload(m)},
-				keyMove{l.Decisions(m), keyspace.Decisions(m)}, keyMove{l.Dedupe(m), dedupeOf(m)})
+				keyMove{l.Decisions(m), keyspace.Decisions(m)}, keyMove{l.Dedupe(m), keyspace.Dedupe(keyspace.SplitEventMember(m))})
 		}
 		if err := s.move(ctx, moves); err != nil {
 			return err
@@ -350,7 +353,7 @@ func (s *Store) migrateEvents(ctx context.Context, present map[string]bool) erro
 		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, z := range batch {
 				m, _ := z.Member.(string)
-				source, _, _ := strings.Cut(m, "/")
+				source, _ := keyspace.SplitEventMember(m)
 				sources[source] = true
 				p.ZAddNX(ctx, keyspace.Events(), z)
 				p.ZAddNX(ctx, keyspace.SourceEvents(source), z)
@@ -371,12 +374,6 @@ func (s *Store) migrateEvents(ctx context.Context, present map[string]bool) erro
 		indexes = append(indexes, l.SourceEvents(source))
 	}
 	return s.deleteEach(ctx, append(indexes, l.Events()))
-}
-
-// dedupeOf returns the current dedupe record of an event member.
-func dedupeOf(member string) string {
-	source, id, _ := strings.Cut(member, "/")
-	return keyspace.Dedupe(source, id)
 }
 
 // mergeIDs moves the earlier id index, or adds what it holds to the

@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -35,6 +36,9 @@ type Options struct {
 	// its schema: for rules a schema cannot state (a policy's expression
 	// must compile, say). Its errors should wrap ErrInvalid.
 	Check func(*Object) error
+	// Log receives what the store does on its own behalf and cannot
+	// return (a history trim that failed). Default slog.Default().
+	Log *slog.Logger
 }
 
 // Store reads and writes Reflex's state in Redis. It is safe for
@@ -48,6 +52,7 @@ type Store struct {
 	keys          *KeyRing
 	clock         func() time.Time
 	check         func(*Object) error
+	log           *slog.Logger
 	cursors       cursors
 }
 
@@ -68,10 +73,13 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
 	return &Store{
 		rdb: rdb, history: opts.History, dedupeWindow: opts.DedupeWindow,
 		objectHistory: opts.ObjectHistory, changeHistory: opts.ChangeHistory, keys: opts.Keys, clock: opts.Now,
-		check: opts.Check,
+		check: opts.Check, log: opts.Log,
 	}
 }
 

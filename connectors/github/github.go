@@ -38,15 +38,17 @@ func New() connectors.Connector { return &Connector{} }
 // Name returns "github".
 func (*Connector) Name() string { return Name }
 
-// PolicyHeaders returns GitHub's descriptive headers, which policies may
-// see: the event, the delivery, the hook and the installation target.
-func (*Connector) PolicyHeaders() []string {
-	return []string{
-		HeaderEvent, HeaderDelivery, "X-GitHub-Hook-Id",
-		"X-GitHub-Hook-Installation-Target-Type", "X-GitHub-Hook-Installation-Target-Id",
-		"X-GitHub-Enterprise-Host", "X-GitHub-Enterprise-Version",
-	}
+// policyHeaders are GitHub's descriptive headers: the event, the
+// delivery, the hook and the installation target.
+var policyHeaders = []string{
+	HeaderEvent, HeaderDelivery, "X-GitHub-Hook-Id",
+	"X-GitHub-Hook-Installation-Target-Type", "X-GitHub-Hook-Installation-Target-Id",
+	"X-GitHub-Enterprise-Host", "X-GitHub-Enterprise-Version",
 }
+
+// PolicyHeaders returns GitHub's descriptive headers, which policies may
+// see. The slice is shared: callers must not change it.
+func (*Connector) PolicyHeaders() []string { return policyHeaders }
 
 // Parse decodes a verified delivery: its type, delivery id and payload, and
 // the normalized event. A ping is reported as such and not normalized.

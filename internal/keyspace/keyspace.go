@@ -61,6 +61,8 @@
 // Store.Migrate to find what it must move.
 package keyspace
 
+import "strings"
+
 // Hash-tagged prefixes of the three fixed groups.
 const (
 	events   = "reflex:{events}:"
@@ -74,6 +76,13 @@ func agents(zone string) string { return "reflex:{agents:" + zone + "}:" }
 // EventMember is an event's member in the event indexes and the last part
 // of its keys: "source/id". Neither part may contain "/".
 func EventMember(source, id string) string { return source + "/" + id }
+
+// SplitEventMember returns the source and delivery id of an event member,
+// reversing EventMember.
+func SplitEventMember(member string) (source, id string) {
+	source, id, _ = strings.Cut(member, "/")
+	return source, id
+}
 
 // Events is the sorted set of all stored events by receive time.
 func Events() string { return events + "all" }
