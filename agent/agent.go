@@ -2,30 +2,35 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
-
-	"github.com/reflexops/reflex/internal/asynqlog"
 	"github.com/reflexops/reflex/wire"
 )
 
 // Options configures an agent. Zero values take the documented defaults.
 type Options struct {
-	// Redis is the connection to the Redis Reflex queues deliveries in;
-	// the agent only ever connects out to it. Required.
-	Redis redis.UniversalClient
-	// Zone is the zone whose deliveries the agent runs. Required.
+	// Broker is the base URL of Reflex's API, the one address the agent
+	// connects to: https://…, or http:// to a loopback address for a trial
+	// on one machine. Required.
+	Broker string
+	// APIKey is the agent's own API key (name.secret), of kind agent and
+	// bound to Zone. It names the agent. Required.
+	APIKey string
+	// HTTP is the client the agent reaches Reflex with. Default: the one
+	// Egress{} makes (the environment's proxy, the system's CAs).
+	HTTP *http.Client
+	// Zone is the zone whose deliveries the agent runs; its key must be
+	// bound to the same. Required.
 	Zone string
-	// Name identifies the agent in reports. Default: the host name.
-	Name string
 	// Actions is the agent's own actions file. Required.
 	Actions *ActionsFile
 	// Keys are the public keys jobs must be signed with. Required.
@@ -35,33 +40,73 @@ type Options struct {
 	Ledger *Ledger
 	// Concurrency is how many jobs run at once. Default 1.
 	Concurrency int
-	// PollInterval is the wait between looks at an empty queue. Default
-	// 100ms.
-	PollInterval time.Duration
-	// ShutdownTimeout bounds how long a shutdown waits for running jobs
-	// before they are returned to the queue. Default 30s.
+	// ShutdownTimeout bounds how long a shutdown waits for running jobs;
+	// those that do not finish are stopped and given back, for another
+	// agent. Default 30s.
 	ShutdownTimeout time.Duration
-	// OutputLimit bounds the output kept of a job. Default 64 KiB.
+	// OutputLimit bounds the output a job's final report carries. Default
+	// 64 KiB.
 	OutputLimit int
 	// HealthAddr, when set, serves /healthz on this local address.
 	HealthAddr string
+	// Version is the agent's build, told to Reflex.
+	Version string
 	// Log receives the agent's logs. Required.
 	Log *slog.Logger
-	// Now is the agent's clock, for job expiry, attempts and reports.
-	// Default time.Now.
+	// Now is the agent's clock, for job expiry and reports. Default
+	// time.Now.
 	Now func() time.Time
 }
 
+// reportPatience is how long a final report is sent again while Reflex
+// cannot be reached: the job ran, and Reflex must hear of it.
+const reportPatience = 10 * time.Minute
+
 // agent is a running agent.
 type agent struct {
-	o       Options
-	reports *asynq.Client
-	runner  *Runner
+	o      Options
+	broker *broker
+	runner *Runner
+	// name is the agent's, as Reflex knows it (its key's).
+	name string
+	// cadence is what Reflex asked for when the agent connected.
+	cadence cadence
+	// jobs are the leased jobs running, for heartbeats.
+	mu   sync.Mutex
+	jobs map[string]bool
+	// lastContact is when a call to Reflex last succeeded (Unix ns).
+	lastContact atomic.Int64
+	// talk carries the calls about jobs (renewals, output, reports):
+	// it outlives the polls, and ends once the jobs ended or were given
+	// back.
+	talk context.Context
 }
 
-// Run runs the agent until ctx ends, then lets running jobs finish within
-// the shutdown timeout (those that do not are returned to the queue, for
-// this or another agent).
+// cadence is the pace Reflex sets.
+type cadence struct {
+	pollWait, leaseTTL, renewEvery, heartbeat time.Duration
+}
+
+func cadenceOf(w wire.Welcome) cadence {
+	ms := func(v int64, def time.Duration) time.Duration {
+		if v <= 0 {
+			return def
+		}
+		return time.Duration(v) * time.Millisecond
+	}
+	return cadence{
+		pollWait: min(ms(w.PollWaitMS, 25*time.Second), wire.MaxPollWait), leaseTTL: ms(w.LeaseTTLMS, time.Minute),
+		renewEvery: ms(w.RenewEveryMS, 20*time.Second), heartbeat: ms(w.HeartbeatEveryMS, 20*time.Second),
+	}
+}
+
+// Run runs the agent until ctx ends: it connects out to Reflex, polls for
+// its zone's jobs, runs them, and reports. Then it stops polling, lets
+// running jobs finish within the shutdown timeout (those that do not are
+// stopped and given back, for another agent), and says it stopped. It
+// returns at once with an error when Reflex refuses it (a key that is not
+// an agent's, or bound to another zone); a broker it cannot reach it tries
+// again, and again, with backoff.
 func Run(ctx context.Context, o Options) error {
 	switch {
 	case o.Zone == "":
@@ -72,162 +117,208 @@ func Run(ctx context.Context, o Options) error {
 		return errors.New("an agent needs at least one public key to verify jobs with")
 	case o.Ledger == nil:
 		return errors.New("an agent needs a ledger of the jobs it finished")
+	case o.Log == nil:
+		return errors.New("an agent needs a logger")
 	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 1
-	}
-	if o.PollInterval <= 0 {
-		o.PollInterval = 100 * time.Millisecond
-	}
+	o.Concurrency = max(o.Concurrency, 1)
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = 30 * time.Second
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	a := &agent{o: o, reports: asynq.NewClientFromRedisClient(o.Redis), runner: &Runner{File: o.Actions, OutputLimit: o.OutputLimit}}
-	srv := asynq.NewServerFromRedisClient(o.Redis, asynq.Config{
-		Concurrency: o.Concurrency, Queues: map[string]int{wire.Queue(o.Zone): 1},
-		TaskCheckInterval: o.PollInterval, ShutdownTimeout: o.ShutdownTimeout, LogLevel: asynq.WarnLevel,
-		Logger: asynqlog.New(o.Log.With("component", "agent")),
-		// A failed attempt is retried after 5s, 10s, 20s … up to 5 minutes.
-		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
-			return min(5*time.Second<<min(n, 6), 5*time.Minute)
-		},
-	})
-	mux := asynq.NewServeMux()
-	mux.HandleFunc(wire.TypeRun, a.handle)
-	if err := srv.Start(mux); err != nil {
-		return fmt.Errorf("start agent: %w", err)
-	}
-	o.Log.Info("agent started", "zone", o.Zone, "name", o.Name, "actions", len(o.Actions.Actions), "keys", len(o.Keys))
-	var health *http.Server
-	if o.HealthAddr != "" {
-		var err error
-		if health, err = a.serveHealth(o.HealthAddr); err != nil {
-			srv.Shutdown()
+	if o.HTTP == nil {
+		c, err := Egress{}.Client()
+		if err != nil {
 			return err
 		}
+		o.HTTP = c
 	}
+	b, err := newBroker(o.Broker, o.APIKey, o.Version, o.HTTP)
+	if err != nil {
+		return err
+	}
+	a := &agent{o: o, broker: b, runner: &Runner{File: o.Actions, OutputLimit: o.OutputLimit, HTTP: &http.Client{}}, jobs: map[string]bool{}}
+	if err := a.connect(ctx); err != nil {
+		return err
+	}
+	o.Log.Info("agent connected", "agent", a.name, "zone", o.Zone, "broker", b.base, "actions", len(o.Actions.Actions),
+		"keys", len(o.Keys), "concurrency", o.Concurrency)
+	var health *http.Server
+	if o.HealthAddr != "" {
+		if health, err = a.serveHealth(o.HealthAddr); err != nil {
+			return err
+		}
+		defer shutdownHealth(health)
+	}
+
+	talk, endTalk := context.WithCancel(context.WithoutCancel(ctx))
+	defer endTalk()
+	a.talk = talk
+	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopJobs()
+	var pollers, beat sync.WaitGroup
+	for range o.Concurrency {
+		pollers.Go(func() { a.poll(ctx, jobs) })
+	}
+	beat.Go(func() { a.heartbeats(talk) })
+
 	<-ctx.Done()
-	o.Log.Info("agent stopping", "timeout", o.ShutdownTimeout)
-	srv.Stop()
-	srv.Shutdown()
-	if health != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = health.Shutdown(sctx)
+	o.Log.Info("agent stopping: no new jobs; running ones may finish", "timeout", o.ShutdownTimeout)
+	done := make(chan struct{})
+	go func() { pollers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(o.ShutdownTimeout):
+		o.Log.Warn("running jobs did not finish in time: stopping them, and giving them back")
+		stopJobs()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	endTalk()
+	beat.Wait()
+	dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := b.call(dctx, wire.PathDisconnect, nil, nil); err != nil {
+		o.Log.Warn("cannot tell Reflex the agent stopped", "error", err)
 	}
 	o.Log.Info("agent stopped")
 	return nil
 }
 
-// handle runs one job, or refuses it: unsigned, altered, signed with an
-// unknown key, for another zone, expired (on any attempt), naming an
-// action this agent does not define or parameters it does not declare,
-// already finished here (a replay), or older than one finished for its
-// service (a rollback). A refusal is reported and never retried; nothing
-// runs.
-func (a *agent) handle(ctx context.Context, t *asynq.Task) error {
-	taskID, _ := asynq.GetTaskID(ctx)
-	retried, _ := asynq.GetRetryCount(ctx)
-	now := a.o.Now()
-	job, err := a.o.Keys.Verify(t.Payload())
-	refuse := func(reason string, verified bool) error {
-		r := wire.Report{Kind: wire.ReportRefused, TaskID: taskID, Error: reason, Verified: verified}
-		if job != nil {
-			r.ID = job.ID
+// connect says hello until Reflex answers: it learns its name and the
+// cadence. A refusal (bad key, wrong zone) is returned; a broker that
+// cannot be reached is tried again with backoff until ctx ends.
+func (a *agent) connect(ctx context.Context) error {
+	host, _ := os.Hostname()
+	hello := wire.Hello{Zone: a.o.Zone, Version: a.o.Version, Hostname: host,
+		Actions: slices.Sorted(func(yield func(string) bool) {
+			for name := range a.o.Actions.Actions {
+				if !yield(name) {
+					return
+				}
+			}
+		}), Concurrency: a.o.Concurrency}
+	var wait backoff
+	for {
+		var w wire.Welcome
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		_, err := a.broker.call(cctx, wire.PathConnect, hello, &w)
+		cancel()
+		switch {
+		case err == nil:
+			a.name, a.cadence = w.Agent, cadenceOf(w)
+			a.contact()
+			return nil
+		case !transient(err):
+			return fmt.Errorf("refused by Reflex: %w", err)
+		case ctx.Err() != nil:
+			return ctx.Err()
 		}
-		a.report(ctx, r)
-		a.o.Log.Warn("job refused", "task", taskID, "reason", reason)
-		return fmt.Errorf("%w: refused: %s", asynq.SkipRetry, reason)
-	}
-	switch {
-	case err != nil:
-		return refuse(err.Error(), false)
-	case job.Zone != a.o.Zone:
-		return refuse(fmt.Sprintf("the job is for zone %q; this agent serves %q", job.Zone, a.o.Zone), true)
-	case now.After(job.ExpiresAt):
-		return refuse(fmt.Sprintf("the job expired at %s", job.ExpiresAt.Format(time.RFC3339)), true)
-	case !a.o.Actions.Has(job.Action):
-		return refuse(fmt.Sprintf("this agent's actions file defines no action %q", job.Action), true)
-	}
-	if err := a.o.Actions.CheckParams(job.Action, job.Params); err != nil {
-		return refuse(err.Error(), true)
-	}
-	if err := a.o.Ledger.Check(job); err != nil {
-		return refuse(err.Error(), true)
-	}
-	maxRetry, _ := asynq.GetMaxRetry(ctx)
-	log := a.o.Log.With("delivery", job.ID, "service", job.Service, "action", job.Action, "attempt", retried+1)
-	run, startedAt := fmt.Sprintf("%s-%d-%d", a.o.Name, retried+1, now.UnixNano()), now.UTC()
-	a.report(ctx, wire.Report{ID: job.ID, Kind: wire.ReportStarted, Run: run})
-	log.Info("running")
-	runner := *a.runner
-	runner.Env = map[string]string{
-		"REFLEX_DELIVERY": job.ID, "REFLEX_SERVICE": job.Service, "REFLEX_ZONE": job.Zone,
-		"REFLEX_ACTION": job.Action, "REFLEX_RELEASE": job.Release,
-	}
-	runner.Delivery = job.Delivery
-	res := runner.Run(ctx, job.Action, job.Params)
-	if ctx.Err() != nil && !res.OK {
-		// Stopped by the agent's shutdown: the job goes back to the queue
-		// and runs again; its next start marks this attempt interrupted.
-		log.Warn("interrupted by shutdown; the job returns to the queue")
-		return ctx.Err()
-	}
-	final := res.OK || res.Permanent || retried >= maxRetry
-	if final {
-		// Recorded before it is reported: once Reflex hears the job is
-		// over, the same job can never run here again.
-		if err := a.o.Ledger.Finish(job); err != nil {
-			log.Error("cannot record the finished job in the ledger", "error", err)
-		}
-	}
-	r := wire.Report{ID: job.ID, Kind: wire.ReportFinished, Run: run, StartedAt: startedAt,
-		Succeeded: res.OK, Final: final, ExitCode: res.ExitCode, Output: res.Output}
-	if res.Err != nil {
-		r.Error = res.Err.Error()
-	}
-	a.report(ctx, r)
-	if res.OK {
-		log.Info("succeeded")
-		return nil
-	}
-	log.Warn("failed", "error", res.Err, "final", final)
-	if res.Permanent {
-		return fmt.Errorf("%w: %v", asynq.SkipRetry, res.Err)
-	}
-	return res.Err
-}
-
-// report sends a report to Reflex, retrying while Redis cannot be reached
-// (within the job's deadline).
-func (a *agent) report(ctx context.Context, r wire.Report) {
-	r.Agent, r.Zone, r.At = a.o.Name, a.o.Zone, a.o.Now().UTC()
-	raw, err := json.Marshal(r)
-	if err != nil {
-		a.o.Log.Error("cannot encode a report", "delivery", r.ID, "kind", r.Kind, "error", err)
-		return
-	}
-	task := asynq.NewTask(wire.TypeReport, raw, asynq.Queue(wire.QueueReports), asynq.MaxRetry(20))
-	for wait := 100 * time.Millisecond; ; wait = min(wait*2, 5*time.Second) {
-		_, err = a.reports.EnqueueContext(context.WithoutCancel(ctx), task)
-		if err == nil || ctx.Err() != nil {
-			break
-		}
-		a.o.Log.Warn("cannot send a report; retrying", "delivery", r.ID, "kind", r.Kind, "error", err)
+		d := wait.next(err)
+		a.o.Log.Warn("cannot reach Reflex; trying again", "broker", a.broker.base, "in", d.Round(time.Millisecond), "error", err)
 		select {
 		case <-ctx.Done():
-		case <-time.After(wait):
+			return ctx.Err()
+		case <-time.After(d):
 		}
-	}
-	if err != nil {
-		a.o.Log.Error("report lost", "delivery", r.ID, "kind", r.Kind, "error", err)
 	}
 }
 
-// serveHealth serves /healthz (200 when Redis answers) on a local address.
+// contact notes a call to Reflex that succeeded.
+func (a *agent) contact() { a.lastContact.Store(time.Now().UnixNano()) }
+
+// poll takes the zone's jobs one at a time and runs them, until ctx ends.
+// A failed poll is made again after a growing, jittered wait: after a
+// broker restart, agents come back spread out.
+func (a *agent) poll(ctx, jobs context.Context) {
+	var wait backoff
+	for ctx.Err() == nil {
+		var offer wire.Offer
+		pctx, cancel := context.WithTimeout(ctx, a.cadence.pollWait+callTimeout)
+		status, err := a.broker.call(pctx, wire.PathNext+"?wait="+a.cadence.pollWait.String(), nil, &offer)
+		cancel()
+		if ctx.Err() != nil {
+			if err == nil && status == http.StatusOK {
+				// Leased as the agent stopped: give it back at once.
+				a.release(offer)
+			}
+			return
+		}
+		if err != nil {
+			d := wait.next(err)
+			if !transient(err) {
+				d = max(d, backoffMax) // refused: not a hiccup
+			}
+			a.o.Log.Warn("cannot poll for jobs; trying again", "in", d.Round(time.Millisecond), "error", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(d):
+			}
+			continue
+		}
+		wait.reset()
+		a.contact()
+		if status == http.StatusOK {
+			a.handle(jobs, offer)
+		}
+	}
+}
+
+// release gives back a job the agent will not run.
+func (a *agent) release(offer wire.Offer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := a.broker.call(ctx, wire.JobPath(offer.Job, wire.OpRelease), wire.LeaseRef{Lease: offer.Lease}, nil); err != nil {
+		a.o.Log.Warn("cannot give a job back; its lease runs out instead", "job", offer.Job, "error", err)
+	}
+}
+
+// heartbeats tells Reflex the agent is alive, and which jobs it runs,
+// until ctx ends. After Reflex could not be reached, it says hello again:
+// Reflex may have lost what it knew of the agent.
+func (a *agent) heartbeats(ctx context.Context) {
+	tick := time.NewTicker(a.cadence.heartbeat)
+	defer tick.Stop()
+	lost := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if lost {
+			if err := a.connect(ctx); err == nil {
+				lost = false
+			}
+			continue
+		}
+		a.mu.Lock()
+		hb := wire.Heartbeat{Jobs: slices.Sorted(func(yield func(string) bool) {
+			for j := range a.jobs {
+				if !yield(j) {
+					return
+				}
+			}
+		})}
+		a.mu.Unlock()
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		_, err := a.broker.call(cctx, wire.PathHeartbeat, hb, nil)
+		cancel()
+		if err != nil {
+			lost = ctx.Err() == nil
+			a.o.Log.Warn("heartbeat failed", "error", err)
+			continue
+		}
+		a.contact()
+	}
+}
+
+// serveHealth serves /healthz on a local address: 200 while Reflex has
+// answered within the last two heartbeats (or a poll's wait), else 503.
 func (a *agent) serveHealth(addr string) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -235,17 +326,22 @@ func (a *agent) serveHealth(addr string) (*http.Server, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
 		w.Header().Set("Content-Type", "application/json")
-		if err := a.o.Redis.Ping(ctx).Err(); err != nil {
+		since := time.Since(time.Unix(0, a.lastContact.Load()))
+		if since > max(2*a.cadence.heartbeat, a.cadence.pollWait+callTimeout) {
 			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprint(w, `{"status":"failed","message":"Redis is unreachable"}`)
+			fmt.Fprintf(w, `{"status":"failed","message":"Reflex has not answered for %s"}`, since.Round(time.Second))
 			return
 		}
-		fmt.Fprint(w, `{"status":"ok"}`)
+		fmt.Fprintf(w, `{"status":"ok","agent":%q,"zone":%q}`, a.name, a.o.Zone)
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return srv, nil
+}
+
+func shutdownHealth(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
 }

@@ -8,7 +8,8 @@ import (
 )
 
 // TestNoServerDependencies: the agent runs inside the secured network and
-// must not compile in the server, its packages or their libraries.
+// must not compile in the server, its packages or their libraries, nor any
+// way to reach Redis.
 func TestNoServerDependencies(t *testing.T) {
 	goTool, err := exec.LookPath("go") // go test puts its own GOROOT/bin first
 	if err != nil {
@@ -43,6 +44,13 @@ func TestNoServerDependencies(t *testing.T) {
 		{"github.com/santhosh-tekuri/jsonschema", "the JSON Schema validator of the store"},
 		{"github.com/google/go-github", "the GitHub client of deliveries"},
 		{"github.com/gin-gonic/gin", "the server's HTTP framework"},
+		{module + "leases", "the server's lease queue, on Redis"},
+		{module + "fleet", "the server's record of agents"},
+		{module + "redisconn", "Redis: an agent reaches Reflex over HTTPS only"},
+		{module + "internal/keyspace", "Redis keys: an agent reaches Reflex over HTTPS only"},
+		{"github.com/redis/go-redis", "a Redis client: an agent reaches Reflex over HTTPS only"},
+		{"github.com/hibiken/asynq", "the server's queues, on Redis"},
+		{"github.com/alicebob/miniredis", "the embedded Redis"},
 	}
 	for _, f := range forbidden {
 		for _, dep := range deps {

@@ -112,6 +112,9 @@ type Runner struct {
 	// Delivery is the job's original verified delivery, for forward
 	// actions; nil when its trigger does not forward one.
 	Delivery *wire.Forwarded
+	// Stream, when set, receives the whole output as it comes, besides
+	// the bounded copy the Result keeps.
+	Stream io.Writer
 }
 
 // Run runs an action (following groups and onSuccess) with the job's
@@ -124,7 +127,7 @@ func (r *Runner) Run(ctx context.Context, action string, params map[string]strin
 	if limit <= 0 {
 		limit = DefaultOutputLimit
 	}
-	out := &boundedBuffer{limit: limit}
+	out := &boundedBuffer{limit: limit, tee: r.Stream}
 	vars := Vars{Params: params, Config: r.File.Config, Declared: r.File.Actions[action].Params}
 	steps := 0
 	code, err := r.run(ctx, action, vars, out, &steps)
@@ -334,14 +337,19 @@ func headerValue(_ int, v string) (string, error) {
 	return v, nil
 }
 
-// boundedBuffer keeps the first limit bytes written and counts the rest.
+// boundedBuffer keeps the first limit bytes written and counts the rest;
+// tee, when set, gets every byte.
 type boundedBuffer struct {
 	buf     bytes.Buffer
 	limit   int
 	dropped int
+	tee     io.Writer
 }
 
 func (b *boundedBuffer) Write(p []byte) (int, error) {
+	if b.tee != nil {
+		_, _ = b.tee.Write(p)
+	}
 	room := b.limit - b.buf.Len()
 	if room >= len(p) {
 		return b.buf.Write(p)

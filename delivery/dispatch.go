@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -14,6 +16,8 @@ import (
 
 	"github.com/reflexops/reflex/event"
 	"github.com/reflexops/reflex/internal/keyspace"
+	"github.com/reflexops/reflex/leases"
+	"github.com/reflexops/reflex/policies"
 	"github.com/reflexops/reflex/state"
 	"github.com/reflexops/reflex/triggers"
 	"github.com/reflexops/reflex/wire"
@@ -84,11 +88,38 @@ redis.call("SREM", KEYS[3], ARGV[2])
 return ""
 `)
 
-// queued is a job as kept between dispatches, with its trigger's limits.
+// queued is a job as kept between dispatches, with its trigger's limits
+// and the jobs offered for it.
 type queued struct {
 	Job         wire.Job      `json:"job"`
 	MaxAttempts int           `json:"max_attempts"`
 	Expires     time.Duration `json:"expires"`
+	// Offers counts the signed jobs offered to the zone's agents: one per
+	// dispatch, automatic retry or operator's run. The last is offered as
+	// JobKey(Job.ID, Offers), and expires at ExpiresAt.
+	Offers    int       `json:"offers,omitempty"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}
+
+// offered is the key of the job last offered for the delivery.
+func (q *queued) offered() string { return JobKey(q.Job.ID, q.Offers) }
+
+// JobKey is the key of the n-th job offered for a delivery, under which
+// the zone's agents lease it: the delivery id and n.
+func JobKey(id string, n int) string { return id + "." + strconv.Itoa(n) }
+
+// ParseJobKey returns the delivery and number of a job's key; ok is false
+// for a key JobKey did not make.
+func ParseJobKey(key string) (id string, n int, ok bool) {
+	i := strings.LastIndexByte(key, '.')
+	if i <= 0 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(key[i+1:])
+	if err != nil || n < 1 || strconv.Itoa(n) != key[i+1:] {
+		return "", 0, false
+	}
+	return key[:i], n, true
 }
 
 // ErrNoZone is wrapped when a delivery's service names no zone: no agent
@@ -109,13 +140,19 @@ func Zone(service *state.Object) (string, error) {
 // is configured.
 var ErrNoSigner = errors.New("no delivery signing key is configured (delivery.signing in the configuration)")
 
-// Dispatcher queues deliveries, one at a time per service, and applies
-// agents' reports.
+// Dispatcher queues deliveries, one at a time per service, offers their
+// signed jobs to the agents of their zone, and applies agents' reports.
 type Dispatcher struct {
-	Store     *state.Store
-	Redis     redis.UniversalClient
-	Client    *asynq.Client
-	Inspector *asynq.Inspector
+	Store *state.Store
+	Redis redis.UniversalClient
+	// Leases offers jobs to the agents of each zone and leases each to one
+	// agent at a time.
+	Leases *leases.Queue
+	// Client queues Reflex's own delivery tasks: agents' reports and
+	// retries after a failed attempt.
+	Client *asynq.Client
+	// Authz decides which agents may take which jobs (action take).
+	Authz policies.Authorizer
 	// Signer signs jobs; nil disables deliveries.
 	Signer *wire.Signer
 	// Reporters tell providers how deliveries go, by connector name.
@@ -187,18 +224,34 @@ func (d *Dispatcher) Deliver(ctx context.Context, ev *event.Event, m triggers.Ma
 		return "", err
 	case statusOf(rec) != StatusWaiting && statusOf(rec) != StatusQueued:
 		return job.ID, nil // dispatched and past: never twice
+	default:
+		// Dispatched before (the event is processed again): go on from
+		// the job as it was kept, with the offers already made.
+		kept, err := d.job(ctx, job.ID)
+		if err != nil {
+			return "", err
+		}
+		q = *kept
 	}
 	return job.ID, d.dispatch(ctx, &q, t.KeepLatest)
 }
 
-// record creates the deployment record and keeps the job for dispatch.
-func (d *Dispatcher) record(ctx context.Context, q *queued) error {
+// keep stores a delivery's job for the dispatches to come.
+func (d *Dispatcher) keep(ctx context.Context, q *queued) error {
 	raw, err := json.Marshal(q)
 	if err != nil {
-		return err
+		return fmt.Errorf("encode job %s: %w", q.Job.ID, err)
 	}
 	if err := d.Redis.Set(ctx, keyspace.DeliveryJob(q.Job.ID), raw, jobRetention).Err(); err != nil {
 		return fmt.Errorf("keep job %s: %w", q.Job.ID, err)
+	}
+	return nil
+}
+
+// record creates the deployment record and keeps the job for dispatch.
+func (d *Dispatcher) record(ctx context.Context, q *queued) error {
+	if err := d.keep(ctx, q); err != nil {
+		return err
 	}
 	j := q.Job
 	rec := &Record{
@@ -220,8 +273,8 @@ func (d *Dispatcher) record(ctx context.Context, q *queued) error {
 	return err
 }
 
-// dispatch puts a delivery on its zone's queue if its service is free, or
-// behind the delivery that holds it.
+// dispatch offers a delivery to its zone's agents if its service is free,
+// or queues it behind the delivery that holds it.
 func (d *Dispatcher) dispatch(ctx context.Context, q *queued, keepLatest bool) error {
 	keep := "0"
 	if keepLatest {
@@ -242,10 +295,15 @@ func (d *Dispatcher) dispatch(ctx context.Context, q *queued, keepLatest bool) e
 	return d.enqueue(ctx, q)
 }
 
-// enqueue signs a job afresh and queues it on its zone's queue. The
+// enqueue signs a job afresh and offers it to its zone's agents. The
 // service is marked deploying, and its release's next version set, first:
 // an agent may run a short action to its end before any report of it is
 // applied, and the live state must say so before it starts.
+//
+// Each call offers the delivery's next job (JobKey(id, Offers+1)), and
+// records that it did after the offer: a call that fails in between is
+// made again with the same key, and an offer of a key the zone knows
+// changes nothing, so a delivery never has two jobs offered at once.
 func (d *Dispatcher) enqueue(ctx context.Context, q *queued) error {
 	j := q.Job
 	if err := d.mark(ctx, j.Service, true, ""); err != nil {
@@ -267,13 +325,16 @@ func (d *Dispatcher) enqueue(ctx context.Context, q *queued) error {
 	if err != nil {
 		return err
 	}
-	// Retention keeps a finished job's id taken for a day, so an event
-	// processed again cannot queue it a second time.
-	task := asynq.NewTask(wire.TypeRun, payload, asynq.Queue(wire.Queue(j.Zone)), asynq.TaskID(j.ID),
-		asynq.MaxRetry(max(q.MaxAttempts-1, 0)), asynq.Timeout(24*time.Hour), asynq.Retention(24*time.Hour))
-	if _, err := d.Client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("queue delivery %s: %w", j.ID, err)
+	next := *q
+	next.Offers++
+	next.ExpiresAt = j.ExpiresAt
+	if err := d.Leases.Offer(ctx, j.Zone, next.offered(), payload, j.ExpiresAt); err != nil {
+		return fmt.Errorf("offer delivery %s: %w", j.ID, err)
 	}
+	if err := d.keep(ctx, &next); err != nil {
+		return err
+	}
+	*q = next
 	d.setStatus(ctx, j.ID, moveQueue, "")
 	return nil
 }

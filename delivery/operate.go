@@ -5,56 +5,86 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/internal/keyspace"
+	"github.com/reflexops/reflex/leases"
 	"github.com/reflexops/reflex/state"
-	"github.com/reflexops/reflex/wire"
 )
 
 // ErrState is wrapped when a delivery is not in a state that allows the
 // operation.
 var ErrState = errors.New("not possible in this state")
 
-// Cancel cancels a delivery that has not started: one waiting behind
-// another of its service, or queued and not yet taken by an agent.
-func (d *Dispatcher) Cancel(ctx context.Context, id, by string) error {
+// Cancel cancels a delivery: one waiting behind another of its service,
+// offered and not yet taken by an agent, or between attempts, ends at once
+// (done); one an agent runs, or has just taken, is stopped by its agent,
+// which hears of it when it next renews its lease, and ends when the agent
+// reports it stopped (not done yet).
+func (d *Dispatcher) Cancel(ctx context.Context, id, by string) (done bool, err error) {
+	unlock, err := d.lock(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
 	rec, err := d.Store.Object(ctx, state.TypeDeploy, id, 0)
 	if err != nil {
-		return err
+		return false, err
 	}
 	r, err := recordOf(rec)
 	if err != nil {
-		return err
+		return false, err
 	}
-	service, zone := r.Service, r.Zone
+	service := r.Service
 	switch r.Status {
 	case StatusWaiting:
 		if err := d.Redis.LRem(ctx, keyspace.DeliveryPending(service), 0, id).Err(); err != nil {
-			return fmt.Errorf("cancel %s: %w", id, err)
+			return false, fmt.Errorf("cancel %s: %w", id, err)
 		}
-	case StatusQueued:
-		err := d.Inspector.DeleteTask(wire.Queue(zone), id)
-		if errors.Is(err, asynq.ErrTaskNotFound) || (err != nil && !errors.Is(err, asynq.ErrQueueNotFound)) {
-			return fmt.Errorf("%w: delivery %s was taken by an agent meanwhile", ErrState, id)
+	case StatusQueued, StatusRunning, StatusRetrying:
+		q, err := d.job(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if r.Status != StatusRetrying {
+			leased, err := d.Leases.Cancel(ctx, r.Zone, q.offered())
+			switch {
+			case errors.Is(err, leases.ErrFinished):
+				return false, fmt.Errorf("%w: delivery %s has just finished its attempt", ErrState, id)
+			case err != nil && !errors.Is(err, leases.ErrUnknownJob):
+				return false, fmt.Errorf("cancel %s: %w", id, err)
+			case leased:
+				d.setReason(ctx, id, "cancel requested by "+by+"; the agent stops it")
+				return false, nil
+			}
 		}
 		if err := d.ended(ctx, service, r.Release); err != nil {
-			return err
+			return false, err
 		}
 		if err := d.next(ctx, service, id); err != nil {
-			return err
+			return false, err
 		}
 	default:
-		return fmt.Errorf("%w: delivery %s is %v; only a waiting or queued one can be cancelled", ErrState, id, r.Status)
+		return false, fmt.Errorf("%w: delivery %s is %v; only a waiting, queued, running or retrying one can be cancelled", ErrState, id, r.Status)
 	}
 	d.setStatus(ctx, id, moveCancel, "cancelled by "+by)
-	return nil
+	return true, nil
+}
+
+// setReason records why a delivery is about to move, without moving it.
+func (d *Dispatcher) setReason(ctx context.Context, id, reason string) {
+	_, _, err := d.Store.Update(ctx, state.TypeDeploy, id, 0, writer, editRecord(func(r *Record) error {
+		r.Reason = reason
+		return nil
+	}))
+	if err != nil {
+		d.Log.Warn("cannot update the deployment record", "delivery", id, "error", err)
+	}
 }
 
 // Retry runs a finished delivery that failed, was refused or cancelled
-// again: its job is signed afresh and dispatched like a new one, behind
-// any delivery of its service that runs.
+// again: its job is signed afresh, with the service's next sequence, and
+// dispatched like a new one, behind any delivery of its service that runs.
 func (d *Dispatcher) Retry(ctx context.Context, id, by string) error {
 	if d.Signer == nil {
 		return ErrNoSigner
@@ -83,9 +113,6 @@ func (d *Dispatcher) Retry(ctx context.Context, id, by string) error {
 	q, err := d.job(ctx, id)
 	if err != nil {
 		return err
-	}
-	if err := d.Inspector.DeleteTask(wire.Queue(r.Zone), id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
-		return fmt.Errorf("clear the archived job of %s: %w", id, err)
 	}
 	d.setStatus(ctx, id, moveRunAgain, "run again by "+by)
 	return d.dispatch(ctx, q, false)

@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/internal/keyspace"
+	"github.com/reflexops/reflex/leases"
 	"github.com/reflexops/reflex/state"
-	"github.com/reflexops/reflex/wire"
 )
 
 // Reap finds services held by deliveries that can no longer end by
@@ -21,8 +20,9 @@ import (
 //     half-way) hands the service on;
 //   - a waiting delivery that was handed the service but never queued is
 //     queued;
-//   - a delivery whose job is gone or archived while its record says it
-//     is queued or runs (its agent died on the last attempt, say) is
+//   - a delivery offered whose job expired before an agent took it, or
+//     whose job is gone while its record says it is queued or runs (its
+//     agent died, and the job expired before another took it), is
 //     recorded as failed, and the service handed on.
 func (d *Dispatcher) Reap(ctx context.Context) error {
 	grace := d.ReapAfter
@@ -82,25 +82,57 @@ func (d *Dispatcher) reapOne(ctx context.Context, service, id string, grace time
 		d.Log.Warn("delivery handed its service but never queued; queuing it", "service", service, "delivery", id)
 		return d.enqueue(ctx, q)
 	}
+	if status == StatusRetrying {
+		return nil // its next attempt is a task of Reflex's own queue
+	}
+	q, err := d.job(ctx, id)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return err
+	}
+	if q != nil && status == StatusQueued && !q.ExpiresAt.IsZero() && d.now().After(q.ExpiresAt) {
+		// Offered, and no agent took it before it expired: no agent of
+		// the zone will ever get it.
+		leased, err := d.Leases.Cancel(ctx, r.Zone, q.offered())
+		if leased || errors.Is(err, leases.ErrFinished) {
+			return nil // taken meanwhile: its reports follow
+		}
+		if err != nil && !errors.Is(err, leases.ErrUnknownJob) {
+			return err
+		}
+		reason := fmt.Sprintf("no agent of zone %s took the job before it expired at %s", r.Zone, stamp(q.ExpiresAt))
+		return d.lose(ctx, rec, r, reason)
+	}
 	if d.now().Sub(rec.UpdatedAt) < grace {
 		return nil // reports may still be on their way
 	}
-	info, err := d.Inspector.GetTaskInfo(wire.Queue(r.Zone), id)
-	lost := errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) ||
-		(err == nil && info.State == asynq.TaskStateArchived)
-	if err != nil && !lost {
-		return err
+	lost := q == nil
+	if q != nil {
+		j, err := d.Leases.Lookup(ctx, r.Zone, q.offered())
+		switch {
+		case errors.Is(err, leases.ErrUnknownJob):
+			lost = true // expired after its lease ran out, and dropped
+		case err != nil:
+			return err
+		default:
+			lost = j.State == leases.StateWithdrawn || j.State == leases.StateFinished
+		}
 	}
 	if !lost {
 		return nil
 	}
-	d.Log.Error("delivery lost: its job is gone while it should run; recording it as failed", "service", service, "delivery", id)
-	if err := d.ended(ctx, service, r.Release); err != nil {
+	return d.lose(ctx, rec, r, "the job was lost: its agent stopped and no agent took it again before it expired, or its job was removed")
+}
+
+// lose ends a delivery that can no longer end by itself as failed, with
+// the reason, and hands its service on.
+func (d *Dispatcher) lose(ctx context.Context, rec *state.Object, r *Record, reason string) error {
+	d.Log.Error("delivery lost; recording it as failed", "service", r.Service, "delivery", r.Name, "reason", reason)
+	if err := d.ended(ctx, r.Service, r.Release); err != nil {
 		return err
 	}
-	d.report(ctx, rec, PhaseError, "the delivery was lost: its agent stopped on the last attempt")
-	d.setStatus(ctx, id, moveLose.only(status), "the job was lost: its agent stopped on the last attempt, or its job was removed")
-	return d.next(ctx, service, id)
+	d.report(ctx, rec, PhaseError, reason)
+	d.setStatus(ctx, r.Name, moveLose.only(r.Status), reason)
+	return d.next(ctx, r.Service, r.Name)
 }
 
 // RunReaper reaps, and prunes old records, every interval until ctx ends.

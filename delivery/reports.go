@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -18,17 +19,57 @@ import (
 	"github.com/reflexops/reflex/wire"
 )
 
+// Task types and the queue of Reflex's own delivery tasks, which its
+// workers run.
+const (
+	// TypeReport applies an agent's report (an AgentReport).
+	TypeReport = "delivery:report"
+	// TypeRetry offers a delivery's next job after a failed attempt.
+	TypeRetry = "delivery:retry"
+	// QueueDeliveries is the queue of both.
+	QueueDeliveries = "deliveries"
+)
+
+// AgentReport is an agent's report as the agent API accepted it: the agent
+// and its zone come from its credential, the job and attempt from the
+// lease it holds, never from what the report says.
+type AgentReport struct {
+	wire.Report
+	// Job is the leased job's key (JobKey), Attempt its lease's number.
+	Job     string `json:"job"`
+	Attempt int    `json:"attempt"`
+	// Agent and Zone are the agent's, from its API key.
+	Agent string `json:"agent"`
+	Zone  string `json:"zone"`
+}
+
+// run names the attempt a report is about: its job and lease attempt.
+func (r *AgentReport) run() string { return r.Job + "#" + strconv.Itoa(r.Attempt) }
+
+// reportTask is the task that applies r once: its id names the attempt
+// and the kind, so a report the agent sends again is not applied twice.
+func reportTask(r AgentReport) (*asynq.Task, error) {
+	r.Lease = "" // the lease id stays between the agent and the API
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode report: %w", err)
+	}
+	return asynq.NewTask(TypeReport, raw, asynq.Queue(QueueDeliveries), asynq.TaskID("report:"+r.run()+":"+r.Kind),
+		asynq.MaxRetry(20), asynq.Retention(24*time.Hour)), nil
+}
+
 // HandleReport applies an agent's report: the deployment record moves on,
 // the service is marked deploying while a delivery runs, its release moves
-// on success, the provider hears of it, and a finished delivery hands its
-// service to the next one waiting.
+// on success, the provider hears of it, and a delivery that ended hands
+// its service to the next one waiting; after a failed attempt, the next is
+// offered later.
 //
 // Reports are consumed concurrently, so the reports of one delivery are
 // applied one at a time under a lock, and an attempt's start and end are
-// matched by the agent's run id: an end applied first records the start
-// too, and the late start is then ignored.
+// matched by its run: an end applied first records the start too, the late
+// start is then ignored, and an end applied already is not applied again.
 func (d *Dispatcher) HandleReport(ctx context.Context, t *asynq.Task) error {
-	var r wire.Report
+	var r AgentReport
 	if err := json.Unmarshal(t.Payload(), &r); err != nil {
 		return fmt.Errorf("%w: undecodable report: %v", asynq.SkipRetry, err)
 	}
@@ -41,37 +82,48 @@ func (d *Dispatcher) HandleReport(ctx context.Context, t *asynq.Task) error {
 	if r.Kind != wire.ReportStarted && r.Kind != wire.ReportFinished {
 		return fmt.Errorf("%w: unknown report kind %q", asynq.SkipRetry, r.Kind)
 	}
-	unlock, err := d.lock(ctx, r.ID)
+	id, n, ok := ParseJobKey(r.Job)
+	if !ok {
+		d.Log.Warn("report ignored: its job is no delivery's", "job", r.Job, "agent", r.Agent)
+		return nil
+	}
+	unlock, err := d.lock(ctx, id)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	cur, err := d.Store.Object(ctx, state.TypeDeploy, r.ID, 0)
+	cur, err := d.Store.Object(ctx, state.TypeDeploy, id, 0)
 	if err != nil {
-		return fmt.Errorf("report on %s: %w", r.ID, err)
+		return fmt.Errorf("report on %s: %w", id, err)
 	}
 	rec, err := recordOf(cur)
 	if err != nil {
 		return err
 	}
-	if rec.Zone != r.Zone {
-		d.Log.Warn("report ignored: it comes from another zone's agent", "delivery", r.ID, "zone", rec.Zone, "report_zone", r.Zone, "agent", r.Agent)
-		return fmt.Errorf("%w: a report on %s from zone %q, which is not the delivery's", asynq.SkipRetry, r.ID, r.Zone)
+	q, err := d.job(ctx, id)
+	if err != nil {
+		return err
 	}
-	known := slices.ContainsFunc(rec.Attempts, func(a Attempt) bool { return a.Run == r.Run })
+	if rec.Zone != r.Zone || q.Offers != n {
+		// Not the job this delivery last offered (one offered by hand), or
+		// not its zone: it is not this delivery's to move.
+		d.Log.Warn("report ignored: not the delivery's current job", "delivery", id, "job", r.Job, "agent", r.Agent, "zone", r.Zone)
+		return nil
+	}
+	i := slices.IndexFunc(rec.Attempts, func(a Attempt) bool { return a.Run == r.run() })
 	switch {
-	case r.Kind == wire.ReportStarted && known:
-		return nil // its end came first and recorded it
+	case i >= 0 && (r.Kind == wire.ReportStarted || rec.Attempts[i].Status != attemptRunning):
+		return nil // applied already, or its end came first
 	case r.Kind == wire.ReportStarted:
 		return d.started(ctx, cur, rec, r)
 	}
-	return d.finished(ctx, cur, rec, r, known)
+	return d.finished(ctx, cur, rec, q, r, i >= 0)
 }
 
 // started records an attempt's start: the provider hears of it, the
 // service is marked deploying and the release's next version set, then
 // the record.
-func (d *Dispatcher) started(ctx context.Context, cur *state.Object, rec *Record, r wire.Report) error {
+func (d *Dispatcher) started(ctx context.Context, cur *state.Object, rec *Record, r AgentReport) error {
 	d.report(ctx, cur, PhaseRunning, "running on agent "+r.Agent)
 	if err := d.mark(ctx, rec.Service, true, ""); err != nil {
 		return err
@@ -81,7 +133,7 @@ func (d *Dispatcher) started(ctx context.Context, cur *state.Object, rec *Record
 			return err
 		}
 	}
-	_, _, err := d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, editRecord(func(next *Record) error {
+	_, _, err := d.Store.Update(ctx, state.TypeDeploy, rec.Name, 0, writer, editRecord(func(next *Record) error {
 		next.Attempts = addAttempt(next.Attempts, r, r.At)
 		next.Status, next.Agent = StatusRunning, r.Agent
 		if next.StartedAt == "" {
@@ -90,14 +142,14 @@ func (d *Dispatcher) started(ctx context.Context, cur *state.Object, rec *Record
 		return nil
 	}))
 	if err != nil {
-		return fmt.Errorf("record start of %s: %w", r.ID, err)
+		return fmt.Errorf("record start of %s: %w", rec.Name, err)
 	}
 	return nil
 }
 
 // addAttempt appends a running attempt; an attempt still running is one
 // whose agent stopped before finishing it.
-func addAttempt(attempts []Attempt, r wire.Report, at time.Time) []Attempt {
+func addAttempt(attempts []Attempt, r AgentReport, at time.Time) []Attempt {
 	for i := range attempts {
 		if a := &attempts[i]; a.Status == attemptRunning {
 			a.Status, a.FinishedAt = attemptInterrupted, stamp(at)
@@ -105,25 +157,37 @@ func addAttempt(attempts []Attempt, r wire.Report, at time.Time) []Attempt {
 		}
 	}
 	return append(attempts, Attempt{
-		Attempt: len(attempts) + 1, Run: r.Run, Agent: r.Agent, Status: attemptRunning, StartedAt: stamp(at),
+		Attempt: len(attempts) + 1, Run: r.run(), Agent: r.Agent, Status: attemptRunning, StartedAt: stamp(at),
 	})
 }
 
-// finished records an attempt's end (and its start, when its start report
-// has not been applied), and on the last attempt releases the service. The
-// service, its release and the provider are updated before the record, so
-// a reader that sees the record finished sees them too.
-func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, rec *Record, r wire.Report, known bool) error {
-	status := StatusRetrying
+// outcome is how a finished attempt leaves its delivery: succeeded,
+// cancelled, failed for good (a permanent failure, or the last attempt
+// the trigger allows), or retrying.
+func outcome(r AgentReport, attempts, maxAttempts int) Status {
 	switch {
 	case r.Succeeded:
-		status = StatusSucceeded
-	case r.Final:
-		status = StatusFailed
+		return StatusSucceeded
+	case r.Cancelled:
+		return StatusCancelled
+	case r.Permanent || attempts >= max(maxAttempts, 1):
+		return StatusFailed
 	}
+	return StatusRetrying
+}
+
+// finished records an attempt's end (and its start, when its start report
+// has not been applied). The last attempt releases the service; after
+// another, the next attempt is offered later. The service, its release and
+// the provider are updated before the record, so a reader that sees the
+// record finished sees them too.
+func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, rec *Record, q *queued, r AgentReport, known bool) error {
+	attempts := len(rec.Attempts)
 	if !known {
+		attempts++
 		d.report(ctx, cur, PhaseRunning, "running on agent "+r.Agent)
 	}
+	status := outcome(r, attempts, q.MaxAttempts)
 	switch status {
 	case StatusSucceeded:
 		if err := d.mark(ctx, rec.Service, false, rec.Release); err != nil {
@@ -135,19 +199,23 @@ func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, rec *Recor
 			}
 		}
 		d.report(ctx, cur, PhaseSucceeded, "delivered by "+r.Agent)
-	case StatusFailed:
+	case StatusFailed, StatusCancelled:
 		if err := d.ended(ctx, rec.Service, rec.Release); err != nil {
 			return err
 		}
-		d.report(ctx, cur, PhaseFailed, firstLine(r.Error, "the action failed"))
+		d.report(ctx, cur, pick(status == StatusFailed, PhaseFailed, PhaseError), firstLine(r.Error, "the action failed"))
+	case StatusRetrying:
+		if err := d.scheduleRetry(ctx, q, attempts); err != nil {
+			return err
+		}
 	}
-	_, _, err := d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, editRecord(func(next *Record) error {
+	_, _, err := d.Store.Update(ctx, state.TypeDeploy, rec.Name, 0, writer, editRecord(func(next *Record) error {
 		if !known {
 			next.Attempts = addAttempt(next.Attempts, r, cmp.Or(r.StartedAt, r.At))
 		}
 		for i := range next.Attempts {
 			a := &next.Attempts[i]
-			if a.Run != r.Run {
+			if a.Run != r.run() {
 				continue
 			}
 			code := r.ExitCode
@@ -170,12 +238,68 @@ func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, rec *Recor
 		return nil
 	}))
 	if err != nil {
-		return fmt.Errorf("record end of %s: %w", r.ID, err)
+		return fmt.Errorf("record end of %s: %w", rec.Name, err)
 	}
 	if status == StatusRetrying {
 		return nil // the service stays held: the next attempt follows
 	}
-	return d.next(ctx, rec.Service, r.ID)
+	return d.next(ctx, rec.Service, rec.Name)
+}
+
+// retryDelay is the wait before the attempt after attempt n failed: 5 s,
+// 10 s, 20 s … up to 5 minutes.
+func retryDelay(n int) time.Duration { return min(5*time.Second<<min(max(n-1, 0), 6), 5*time.Minute) }
+
+// retryTask is the payload of a TypeRetry task: offer the delivery's job
+// again, unless it moved on from the offer it failed.
+type retryTask struct {
+	ID     string `json:"id"`
+	Offers int    `json:"offers"`
+}
+
+// scheduleRetry queues the offer of a delivery's next job after the delay
+// its failed attempts call for; once per failed offer.
+func (d *Dispatcher) scheduleRetry(ctx context.Context, q *queued, attempts int) error {
+	raw, err := json.Marshal(retryTask{ID: q.Job.ID, Offers: q.Offers})
+	if err != nil {
+		return fmt.Errorf("encode retry: %w", err)
+	}
+	task := asynq.NewTask(TypeRetry, raw, asynq.Queue(QueueDeliveries), asynq.TaskID("retry:"+q.offered()),
+		asynq.ProcessIn(retryDelay(attempts)), asynq.MaxRetry(20), asynq.Retention(time.Hour))
+	if _, err := d.Client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("schedule the next attempt of %s: %w", q.Job.ID, err)
+	}
+	return nil
+}
+
+// HandleRetry offers the next job of a delivery that is retrying, signed
+// afresh; a delivery that moved on meanwhile (cancelled, run again) is left
+// alone.
+func (d *Dispatcher) HandleRetry(ctx context.Context, t *asynq.Task) error {
+	var rt retryTask
+	if err := json.Unmarshal(t.Payload(), &rt); err != nil {
+		return fmt.Errorf("%w: undecodable retry: %v", asynq.SkipRetry, err)
+	}
+	unlock, err := d.lock(ctx, rt.ID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	rec, err := d.Store.Object(ctx, state.TypeDeploy, rt.ID, 0)
+	if errors.Is(err, state.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	q, err := d.job(ctx, rt.ID)
+	if err != nil {
+		return err
+	}
+	if statusOf(rec) != StatusRetrying || q.Offers != rt.Offers {
+		return nil
+	}
+	return d.enqueue(ctx, q)
 }
 
 // unlockIfHeld deletes a lock only if it still holds this holder's token.
@@ -212,39 +336,20 @@ func (d *Dispatcher) lock(ctx context.Context, id string) (func(), error) {
 // unsafeName keeps what may name an object.
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._:@-]`)
 
-// refused records a job an agent would not run. A job whose signature
-// checked is recorded on its delivery, which then gives up its service,
-// unless the delivery already ended (the job was replayed); an
-// unverifiable one gets a record of its own, so a forged or replayed job
-// can never pose as, or end, a real delivery.
-func (d *Dispatcher) refused(ctx context.Context, r wire.Report) error {
-	if r.ID != "" && r.Verified {
-		cur, _, err := d.Store.Update(ctx, state.TypeDeploy, r.ID, 0, writer, editRecord(func(next *Record) error {
-			if next.Zone != r.Zone || next.Status.Ended() {
-				// Not this zone's delivery, or one that ended (a replay of
-				// its job): recorded apart below, never on it.
-				return state.ErrNotFound
-			}
-			next.Status, next.Reason, next.Agent, next.FinishedAt = StatusRefused, r.Error, r.Agent, stamp(r.At)
-			return nil
-		}))
-		if err == nil {
-			rec, err := recordOf(cur)
-			if err != nil {
-				return err
-			}
-			if err := d.ended(ctx, rec.Service, rec.Release); err != nil {
-				return err
-			}
-			d.report(ctx, cur, PhaseError, firstLine(r.Error, "refused by the agent"))
-			return d.next(ctx, rec.Service, r.ID)
-		}
-		if !errors.Is(err, state.ErrNotFound) {
+// refused records a job an agent would not run. A refusal of the job its
+// delivery last offered is recorded on the delivery, which then gives up
+// its service, unless it already ended; a refusal of any other job (one
+// offered by hand, or a replay of an ended delivery's) gets a record of
+// its own, so it can never pose as, or end, a real delivery.
+func (d *Dispatcher) refused(ctx context.Context, r AgentReport) error {
+	if id, n, ok := ParseJobKey(r.Job); ok {
+		done, err := d.refusedDelivery(ctx, id, n, r)
+		if done || err != nil {
 			return err
 		}
 	}
 	rec := &Record{
-		Name: "refused-" + unsafeName.ReplaceAllString(r.TaskID, "_"), Service: "unknown", Zone: r.Zone, Action: "unknown",
+		Name: "refused-" + unsafeName.ReplaceAllString(r.Job, "_"), Service: "unknown", Zone: r.Zone, Action: "unknown",
 		Status: StatusRefused, Reason: r.Error, Agent: r.Agent, FinishedAt: stamp(r.At),
 	}
 	content, err := rec.content(nil)
@@ -256,6 +361,46 @@ func (d *Dispatcher) refused(ctx context.Context, r wire.Report) error {
 		return nil
 	}
 	return err
+}
+
+// refusedDelivery records a refusal on delivery id when the refused job is
+// the n-th it offered and the last, and it has not ended; done tells
+// whether it did.
+func (d *Dispatcher) refusedDelivery(ctx context.Context, id string, n int, r AgentReport) (done bool, err error) {
+	unlock, err := d.lock(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	q, err := d.job(ctx, id)
+	if errors.Is(err, state.ErrNotFound) || (err == nil && q.Offers != n) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	cur, _, err := d.Store.Update(ctx, state.TypeDeploy, id, 0, writer, editRecord(func(next *Record) error {
+		if next.Zone != r.Zone || next.Status.Ended() {
+			return state.ErrNotFound // recorded apart, never on it
+		}
+		next.Status, next.Reason, next.Agent, next.FinishedAt = StatusRefused, r.Error, r.Agent, stamp(r.At)
+		return nil
+	}))
+	if errors.Is(err, state.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	rec, err := recordOf(cur)
+	if err != nil {
+		return false, err
+	}
+	if err := d.ended(ctx, rec.Service, rec.Release); err != nil {
+		return false, err
+	}
+	d.report(ctx, cur, PhaseError, firstLine(r.Error, "refused by the agent"))
+	return true, d.next(ctx, rec.Service, id)
 }
 
 // mark sets or clears a service's "deploying" flag, and its release.

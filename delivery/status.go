@@ -13,11 +13,12 @@ type Status string
 const (
 	// StatusWaiting: queued behind another delivery of its service.
 	StatusWaiting Status = "waiting"
-	// StatusQueued: on its zone's queue, not yet taken by an agent.
+	// StatusQueued: offered to its zone's agents, not yet started by one.
 	StatusQueued Status = "queued"
 	// StatusRunning: an agent runs it.
 	StatusRunning Status = "running"
-	// StatusRetrying: an attempt failed and another will follow.
+	// StatusRetrying: an attempt failed and another will be offered after
+	// a delay.
 	StatusRetrying Status = "retrying"
 	// StatusSucceeded: an attempt succeeded.
 	StatusSucceeded Status = "succeeded"
@@ -26,7 +27,8 @@ const (
 	// StatusRefused: an agent would not run it (signature, zone, age or
 	// action).
 	StatusRefused Status = "refused"
-	// StatusCancelled: an operator cancelled it before it started.
+	// StatusCancelled: an operator cancelled it, before it started or
+	// while it ran.
 	StatusCancelled Status = "cancelled"
 	// StatusSuperseded: a newer delivery of its service replaced it while
 	// it waited (keep-latest triggers).
@@ -59,14 +61,16 @@ type move struct {
 // HandleReport whatever the record's status, since the agent is the
 // authority on what ran.
 var (
-	// moveQueue puts a dispatched delivery on its zone's queue.
-	moveQueue = move{to: StatusQueued, from: []Status{StatusQueued, StatusWaiting}}
+	// moveQueue offers a dispatched delivery's job to its zone's agents:
+	// its first, or the next after a failed attempt.
+	moveQueue = move{to: StatusQueued, from: []Status{StatusQueued, StatusWaiting, StatusRetrying}}
 	// moveWait holds a delivery behind the one running for its service.
 	moveWait = move{to: StatusWaiting, from: []Status{StatusQueued, StatusWaiting}}
 	// moveSupersede drops a waiting delivery for a newer one.
 	moveSupersede = move{to: StatusSuperseded, from: []Status{StatusQueued, StatusWaiting}}
-	// moveCancel is an operator's cancellation before the start.
-	moveCancel = move{to: StatusCancelled, from: []Status{StatusWaiting, StatusQueued}, finishes: true}
+	// moveCancel is an operator's cancellation before the start, or
+	// between attempts.
+	moveCancel = move{to: StatusCancelled, from: []Status{StatusWaiting, StatusQueued, StatusRetrying}, finishes: true}
 	// moveRunAgain is an operator's retry of a delivery that did not
 	// succeed.
 	moveRunAgain = move{to: StatusQueued, from: []Status{StatusFailed, StatusRefused, StatusCancelled, StatusSuperseded}}

@@ -104,8 +104,10 @@ func TestMoves(t *testing.T) {
 			switch {
 			case from == StatusSucceeded && m.allows(from):
 				t.Errorf("%s moves a succeeded delivery: nothing may", name)
-			case (from == StatusRunning || from == StatusRetrying) && m.allows(from) && m.to != StatusFailed:
-				t.Errorf("%s takes a %s delivery to %s: only its agent, or losing it, moves a started delivery", name, from, m.to)
+			case from == StatusRunning && m.allows(from) && m.to != StatusFailed:
+				t.Errorf("%s takes a %s delivery to %s: only its agent, or losing it, moves a running delivery", name, from, m.to)
+			case from == StatusRetrying && m.allows(from) && m.to != StatusQueued && m.to != StatusCancelled && m.to != StatusFailed:
+				t.Errorf("%s takes a %s delivery to %s: between attempts, only the next offer, a cancellation or losing it may", name, from, m.to)
 			case from.Ended() && m.allows(from) && name != "run again":
 				t.Errorf("%s moves an ended (%s) delivery: only running it again may", name, from)
 			}

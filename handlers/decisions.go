@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -64,8 +65,14 @@ type testRequest struct {
 	Sensitive bool              `json:"sensitive"`
 }
 
-// testActions are the actions a decision can be about.
-var testActions = []policies.Action{policies.ActionReceive, policies.ActionDeliver, policies.ActionRead, policies.ActionWrite}
+// actionList names the actions a decision can be about: "a, b or c".
+func actionList() string {
+	names := make([]string, 0, len(policies.Actions()))
+	for _, a := range policies.Actions() {
+		names = append(names, string(a))
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
 
 // test answers POST /api/v1/decisions/test: the decision the policies in
 // force would make, with its trail. Nothing is recorded or changed. An
@@ -85,10 +92,10 @@ func (h decisions) test(c *gin.Context) {
 	}
 	switch {
 	case t.Action == "":
-		fail(c, Errorf(http.StatusBadRequest, "action is required: receive, deliver, read or write"))
+		fail(c, Errorf(http.StatusBadRequest, "action is required: %s", actionList()))
 		return
-	case !slices.Contains(testActions, t.Action):
-		fail(c, Errorf(http.StatusBadRequest, "action %q is not one of receive, deliver, read or write", t.Action))
+	case !slices.Contains(policies.Actions(), t.Action):
+		fail(c, Errorf(http.StatusBadRequest, "action %q is not one of %s", t.Action, actionList()))
 		return
 	case (t.Type == "") != (t.Name == ""):
 		fail(c, Errorf(http.StatusBadRequest, "type and name go together: they name an object"))

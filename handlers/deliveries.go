@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -30,11 +31,14 @@ func (h deliveries) operate(c *gin.Context) {
 	}
 	ctx, by := c.Request.Context(), callerOf(c).Name
 	var err error
+	status := delivery.StatusQueued
 	switch c.Param("op") {
 	case "retry":
 		err = h.dispatcher.Retry(ctx, rec.Name, by)
 	case "cancel":
-		err = h.dispatcher.Cancel(ctx, rec.Name, by)
+		var done bool
+		done, err = h.dispatcher.Cancel(ctx, rec.Name, by)
+		status = pick(done, delivery.StatusCancelled, "cancelling")
 	default:
 		fail(c, Errorf(http.StatusNotFound, "no operation %q: retry or cancel", c.Param("op")))
 		return
@@ -47,6 +51,35 @@ func (h deliveries) operate(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	status := map[string]delivery.Status{"retry": delivery.StatusQueued, "cancel": delivery.StatusCancelled}[c.Param("op")]
-	writeJSON(c, http.StatusOK, writeAnswer{Status: string(status), Name: rec.Name})
+	writeJSON(c, pick(status == "cancelling", http.StatusAccepted, http.StatusOK), writeAnswer{Status: string(status), Name: rec.Name})
+}
+
+func pick[T any](c bool, a, b T) T {
+	if c {
+		return a
+	}
+	return b
+}
+
+// output answers GET /api/v1/deliveries/{id}/output: the output of the
+// delivery's last attempt as text, while it runs as the agent sends it.
+// X-Reflex-Output-Length says how many bytes the agent sent in all (more
+// than the body when Reflex kept only the first part).
+func (h deliveries) output(c *gin.Context) {
+	if h.dispatcher == nil {
+		fail(c, Errorf(http.StatusServiceUnavailable, "this server runs no delivery dispatcher"))
+		return
+	}
+	c.Params = append(c.Params, gin.Param{Key: "name", Value: c.Param("id")})
+	rec := h.load(c, state.TypeDeploy, 0, policies.ActionRead, false)
+	if rec == nil {
+		return
+	}
+	out, total, err := h.dispatcher.LiveOutput(c.Request.Context(), rec.Name)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Header("X-Reflex-Output-Length", strconv.FormatInt(total, 10))
+	c.Data(http.StatusOK, "text/plain; charset=utf-8", []byte(out))
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/reflexops/reflex/auth"
 	"github.com/reflexops/reflex/delivery"
+	"github.com/reflexops/reflex/fleet"
 	"github.com/reflexops/reflex/policies"
 	"github.com/reflexops/reflex/state"
 )
@@ -32,8 +33,14 @@ type Deps struct {
 	Authz policies.Authorizer
 	// Hub feeds watchers.
 	Hub *state.Hub
-	// Dispatcher steers deliveries; nil when this server runs none.
+	// Dispatcher steers deliveries and offers their jobs to agents; nil
+	// when this server runs none.
 	Dispatcher *delivery.Dispatcher
+	// Fleet records the agents of the agent API; nil serves none.
+	Fleet *fleet.Fleet
+	// PollWait bounds how long an agent's poll for its next job is held
+	// open. Default DefaultPollWait; at most wire.MaxPollWait.
+	PollWait time.Duration
 	// TrustedProxies lists the addresses or CIDRs of reverse proxies whose
 	// X-Forwarded-For is believed. Default: none.
 	TrustedProxies []string
@@ -82,7 +89,10 @@ func NewRouter(d Deps) (http.Handler, error) {
 	api.POST("/apply", dcl.apply)
 
 	api.GET("/watch", watch{objects: obj, hub: d.Hub, auth: d.Auth, log: d.Log}.serve)
-	api.POST("/deliveries/:id/:op", deliveries{objects: obj, dispatcher: d.Dispatcher}.operate)
+	dlv := deliveries{objects: obj, dispatcher: d.Dispatcher}
+	api.POST("/deliveries/:id/:op", dlv.operate)
+	api.GET("/deliveries/:id/output", dlv.output)
+	agentAPI{dispatcher: d.Dispatcher, fleet: d.Fleet, pollWait: d.PollWait}.routes(api)
 	// Every object route starts with /:type: a route with a literal first
 	// segment beside them (such as /apikey/…) would shadow them for its
 	// method, and DELETE /apikey/{name} would answer 405.

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"context"
 	"log/slog"
 	"math/rand/v2"
 	"runtime"
@@ -9,9 +10,9 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/reflexops/reflex/delivery"
 	"github.com/reflexops/reflex/internal/asynqlog"
 	"github.com/reflexops/reflex/state"
-	"github.com/reflexops/reflex/wire"
 )
 
 // WorkerOptions configures the worker. Zero values take the documented
@@ -37,13 +38,21 @@ type WorkerOptions struct {
 // while the intake fills its queue.
 func DefaultConcurrency() int { return max(8, 4*runtime.NumCPU()) }
 
-// NewMux returns the handler of every task type Reflex runs. reports, when
-// set, handles agents' delivery reports.
-func NewMux(events *EventProcessor, reports asynq.HandlerFunc) *asynq.ServeMux {
+// Deliveries runs the delivery tasks: agents' reports, and the next
+// attempt after a failed one (delivery.Dispatcher).
+type Deliveries interface {
+	HandleReport(ctx context.Context, t *asynq.Task) error
+	HandleRetry(ctx context.Context, t *asynq.Task) error
+}
+
+// NewMux returns the handler of every task type Reflex runs. deliveries,
+// when set, runs the delivery tasks.
+func NewMux(events *EventProcessor, deliveries Deliveries) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeProcessEvent, events.ProcessTask)
-	if reports != nil {
-		mux.HandleFunc(wire.TypeReport, reports)
+	if deliveries != nil {
+		mux.HandleFunc(delivery.TypeReport, deliveries.HandleReport)
+		mux.HandleFunc(delivery.TypeRetry, deliveries.HandleRetry)
 	}
 	return mux
 }
@@ -65,7 +74,7 @@ func NewServer(rdb redis.UniversalClient, events *EventProcessor, opts WorkerOpt
 		TaskCheckInterval: opts.PollInterval,
 		// Move due retries to their queue every second, not every five.
 		DelayedTaskCheckInterval: time.Second,
-		Queues:                   map[string]int{QueueEvents: 2, wire.QueueReports: 1},
+		Queues:                   map[string]int{QueueEvents: 2, delivery.QueueDeliveries: 1},
 		RetryDelayFunc:           retryDelay,
 		ErrorHandler:             asynq.ErrorHandlerFunc(events.RecordFailure),
 		ShutdownTimeout:          opts.ShutdownTimeout,

@@ -460,26 +460,72 @@ func (q *Queue) Cancel(ctx context.Context, zone, jobID string) (leased bool, er
 	return false, fmt.Errorf("cancel job %s in zone %s: the job is %q", jobID, zone, state)
 }
 
-// Holder returns the agent, lease id and attempt of the lease that holds
-// the job now, or empty values when none does (it is offered, its lease
-// ran out, or it ended); ErrUnknownJob when the zone knows no such job.
-func (q *Queue) Holder(ctx context.Context, zone, jobID string) (agent, leaseID string, attempt int, err error) {
-	if err := checkJob(zone, jobID); err != nil {
-		return "", "", 0, fmt.Errorf("look up a job's holder: %w", err)
-	}
-	res, err := holderScript.Run(ctx, q.Redis, zoneKeys(zone)[:2], group, jobID, durMS(q.ttl())).StringSlice()
-	if err != nil {
-		return "", "", 0, fmt.Errorf("look up the holder of job %s in zone %s: %w", jobID, zone, err)
-	}
-	switch {
-	case len(res) == 0:
-		return "", "", 0, fmt.Errorf("look up the holder of job %s in zone %s: %w", jobID, zone, ErrUnknownJob)
-	case len(res) == 3:
-		n, err := strconv.Atoi(res[2])
-		if err != nil {
-			return "", "", 0, fmt.Errorf("look up the holder of job %s in zone %s: attempt %q: %w", jobID, zone, res[2], err)
-		}
-		return res[0], res[1], n, nil
-	}
-	return "", "", 0, nil
+// State is where a job stands in its zone.
+type State string
+
+// The states of a job.
+const (
+	// StateOffered: waiting for an agent, or leased once and its lease
+	// ran out (it is handed out again).
+	StateOffered State = stateOffered
+	// StateLeased: an agent holds its lease.
+	StateLeased State = stateLeased
+	// StateFinished: its holder finished it.
+	StateFinished State = stateFinished
+	// StateWithdrawn: cancelled before an agent took it, or while leased
+	// once the lease ran out.
+	StateWithdrawn State = stateWithdrawn
+)
+
+// Job is where a job stands, as Lookup tells.
+type Job struct {
+	State State
+	// Agent and LeaseID name the lease that holds the job (StateLeased) or
+	// finished it (StateFinished); empty otherwise.
+	Agent, LeaseID string
+	// Attempt is the number of leases the job was granted.
+	Attempt int
 }
+
+// Lookup tells where a job stands; ErrUnknownJob when the zone knows no
+// such job (never offered, dropped when it expired, or forgotten after it
+// ended).
+func (q *Queue) Lookup(ctx context.Context, zone, jobID string) (Job, error) {
+	if err := checkJob(zone, jobID); err != nil {
+		return Job{}, fmt.Errorf("look up a job: %w", err)
+	}
+	res, err := lookupScript.Run(ctx, q.Redis, zoneKeys(zone)[:2], group, jobID, durMS(q.ttl())).StringSlice()
+	if err != nil {
+		return Job{}, fmt.Errorf("look up job %s in zone %s: %w", jobID, zone, err)
+	}
+	if len(res) != 4 {
+		return Job{}, fmt.Errorf("look up job %s in zone %s: %w", jobID, zone, ErrUnknownJob)
+	}
+	n, err := strconv.Atoi(res[3])
+	if err != nil {
+		return Job{}, fmt.Errorf("look up job %s in zone %s: attempt %q: %w", jobID, zone, res[3], err)
+	}
+	return Job{State: State(res[0]), Agent: res[1], LeaseID: res[2], Attempt: n}, nil
+}
+
+// Release gives back a lease its holder will not use (the agent stops, or
+// may not take the job): the job is handed out again at once, to any agent
+// of the zone, as a lease that ran out would be. It returns ErrLeaseLost
+// when leaseID does not hold the job (any more).
+func (q *Queue) Release(ctx context.Context, zone, jobID, leaseID string) error {
+	if err := checkJob(zone, jobID); err != nil {
+		return fmt.Errorf("release a lease: %w", err)
+	}
+	ok, err := releaseScript.Run(ctx, q.Redis, zoneKeys(zone)[:2], group, consumer, jobID, leaseID, durMS(q.ttl()),
+		keyspace.AgentWake(), zone).Int()
+	if err != nil {
+		return fmt.Errorf("release the lease of job %s in zone %s: %w", jobID, zone, err)
+	}
+	if ok == 0 {
+		return fmt.Errorf("release the lease of job %s in zone %s: %w", jobID, zone, ErrLeaseLost)
+	}
+	return nil
+}
+
+// TTL returns how long a lease lasts without renewal.
+func (q *Queue) TTL() time.Duration { return q.ttl() }

@@ -149,7 +149,7 @@ func TestOfferNextFinish(t *testing.T) {
 			if want := c.Now().Add(leases.DefaultLeaseTTL); !l.ExpiresAt.Equal(want) {
 				t.Errorf("lease expires at %s, want %s", l.ExpiresAt, want)
 			}
-			agent, leaseID, attempt, err := q.Holder(ctx, zone, "d-1")
+			agent, leaseID, attempt, err := holder(q, ctx, zone, "d-1")
 			if err != nil || agent != "agent-1" || leaseID != l.LeaseID || attempt != 1 {
 				t.Fatalf("Holder = %q, %q, %d, %v; want agent-1, %s, 1", agent, leaseID, attempt, err, l.LeaseID)
 			}
@@ -162,7 +162,7 @@ func TestOfferNextFinish(t *testing.T) {
 					t.Fatalf("Finish = %v", err)
 				}
 			}
-			if agent, _, _, err := q.Holder(ctx, zone, "d-1"); err != nil || agent != "" {
+			if agent, _, _, err := holder(q, ctx, zone, "d-1"); err != nil || agent != "" {
 				t.Fatalf("Holder of a finished job = %q, %v; want nobody", agent, err)
 			}
 			if _, err := q.Renew(ctx, zone, "d-1", l.LeaseID); !errors.Is(err, leases.ErrLeaseLost) {
@@ -345,7 +345,7 @@ func TestRenewKeepsOthersOff(t *testing.T) {
 			if got != nil {
 				t.Fatalf("agent-2 took job %s while agent-1 renewed its lease", got.JobID)
 			}
-			agent, _, _, err := a.Holder(ctx, zone, "d-1")
+			agent, _, _, err := holder(a, ctx, zone, "d-1")
 			if err != nil || agent != "agent-1" {
 				t.Fatalf("Holder = %q, %v; want agent-1", agent, err)
 			}
@@ -381,7 +381,7 @@ func TestExpiredLeaseIsOfferedAgain(t *testing.T) {
 	if err := a.Finish(ctx, zone, "d-1", first.LeaseID); !errors.Is(err, leases.ErrLeaseLost) {
 		t.Errorf("the old holder's Finish = %v, want ErrLeaseLost", err)
 	}
-	agent, leaseID, attempt, err := a.Holder(ctx, zone, "d-1")
+	agent, leaseID, attempt, err := holder(a, ctx, zone, "d-1")
 	if err != nil || agent != "agent-2" || leaseID != second.LeaseID || attempt != 2 {
 		t.Fatalf("Holder = %q, %q, %d, %v; want agent-2, %s, 2", agent, leaseID, attempt, err, second.LeaseID)
 	}
@@ -402,7 +402,7 @@ func TestLeaseRunsOutUnrenewed(t *testing.T) {
 	l := mustNext(t, q, "agent-1")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		agent, _, _, err := q.Holder(ctx, zone, "d-1")
+		agent, _, _, err := holder(q, ctx, zone, "d-1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -480,7 +480,7 @@ func TestCancel(t *testing.T) {
 		if _, err := q.Cancel(context.Background(), zone, "d-404"); !errors.Is(err, leases.ErrUnknownJob) {
 			t.Fatalf("Cancel = %v, want ErrUnknownJob", err)
 		}
-		if _, _, _, err := q.Holder(context.Background(), zone, "d-404"); !errors.Is(err, leases.ErrUnknownJob) {
+		if _, _, _, err := holder(q, context.Background(), zone, "d-404"); !errors.Is(err, leases.ErrUnknownJob) {
 			t.Fatalf("Holder = %v, want ErrUnknownJob", err)
 		}
 	})
@@ -505,7 +505,7 @@ func TestExpiredJobIsNeverHandedOut(t *testing.T) {
 		}
 		mustNone(t, q, "agent-1")
 		// Dropped, and nothing recorded of it: unknown, no entry, not ended.
-		if _, _, _, err := q.Holder(ctx, zone, "d-old"); !errors.Is(err, leases.ErrUnknownJob) {
+		if _, _, _, err := holder(q, ctx, zone, "d-old"); !errors.Is(err, leases.ErrUnknownJob) {
 			t.Fatalf("Holder of the expired job = %v, want ErrUnknownJob", err)
 		}
 		wantEntries(t, r, 1) // d-new
@@ -527,7 +527,7 @@ func TestExpiredJobIsNeverHandedOut(t *testing.T) {
 		if l, err := q.Next(ctx, zone, "agent-2", 3*ttl); err != nil || l != nil {
 			t.Fatalf("Next = %+v, %v; want nothing", l, err)
 		}
-		if _, _, _, err := q.Holder(ctx, zone, "d-1"); !errors.Is(err, leases.ErrUnknownJob) {
+		if _, _, _, err := holder(q, ctx, zone, "d-1"); !errors.Is(err, leases.ErrUnknownJob) {
 			t.Fatalf("Holder = %v, want ErrUnknownJob: the job was dropped", err)
 		}
 	})
@@ -733,7 +733,7 @@ func TestNamesAreChecked(t *testing.T) {
 				_, calls["Renew"] = q.Renew(ctx, tt.zone, tt.job, "l")
 				calls["Finish"] = q.Finish(ctx, tt.zone, tt.job, "l")
 				_, calls["Cancel"] = q.Cancel(ctx, tt.zone, tt.job)
-				_, _, _, calls["Holder"] = q.Holder(ctx, tt.zone, tt.job)
+				_, _, _, calls["Lookup"] = holder(q, ctx, tt.zone, tt.job)
 			}
 			if tt.zone != zone || tt.agent != "a" {
 				_, calls["Next"] = q.Next(ctx, tt.zone, tt.agent, 0)
@@ -747,5 +747,96 @@ func TestNamesAreChecked(t *testing.T) {
 	}
 	if n, err := r.Client.DBSize(ctx).Result(); err != nil || (!r.Real && n != 0) {
 		t.Fatalf("%d keys after invalid calls (%v), want none", n, err)
+	}
+}
+
+// holder returns the agent, lease id and attempt of the lease that holds
+// a job now, or empty values when none does.
+func holder(q *leases.Queue, ctx context.Context, zone, job string) (agent, leaseID string, attempt int, err error) {
+	j, err := q.Lookup(ctx, zone, job)
+	if err != nil || j.State != leases.StateLeased {
+		return "", "", 0, err
+	}
+	return j.Agent, j.LeaseID, j.Attempt, nil
+}
+
+// TestReleaseAndLookup: a lease given back is handed out at once to the
+// next agent, as a new attempt; its old holder can no longer renew or
+// finish it; Lookup follows the job from offer to end.
+func TestReleaseAndLookup(t *testing.T) {
+	r := redistest.New(t)
+	q := newQueue(t, r.Client)
+	ctx := context.Background()
+	state := func() leases.Job {
+		t.Helper()
+		j, err := q.Lookup(ctx, zone, "d-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	mustOffer(t, q, "d-1", "x")
+	if j := state(); j.State != leases.StateOffered || j.Agent != "" || j.Attempt != 0 {
+		t.Fatalf("offered job = %+v", j)
+	}
+	first := mustNext(t, q, "agent-1")
+	if j := state(); j.State != leases.StateLeased || j.Agent != "agent-1" || j.LeaseID != first.LeaseID || j.Attempt != 1 {
+		t.Fatalf("leased job = %+v", j)
+	}
+	if err := q.Release(ctx, zone, "d-1", "0123456789abcdef0123456789abcdef"); !errors.Is(err, leases.ErrLeaseLost) {
+		t.Fatalf("Release with another lease id = %v, want ErrLeaseLost", err)
+	}
+	if err := q.Release(ctx, zone, "d-1", first.LeaseID); err != nil {
+		t.Fatal(err)
+	}
+	if j := state(); j.State != leases.StateOffered || j.Agent != "" || j.LeaseID != "" {
+		t.Fatalf("released job = %+v", j)
+	}
+	if err := q.Release(ctx, zone, "d-1", first.LeaseID); !errors.Is(err, leases.ErrLeaseLost) {
+		t.Fatalf("a second Release = %v, want ErrLeaseLost", err)
+	}
+	// Handed out at once, not after the lease TTL.
+	l, err := q.Next(ctx, zone, "agent-2", 0)
+	if err != nil || l == nil || l.Attempt != 2 || l.LeaseID == first.LeaseID {
+		t.Fatalf("Next after the release = %+v, %v; want attempt 2 under a new lease", l, err)
+	}
+	if _, err := q.Renew(ctx, zone, "d-1", first.LeaseID); !errors.Is(err, leases.ErrLeaseLost) {
+		t.Fatalf("the old holder's Renew = %v, want ErrLeaseLost", err)
+	}
+	if err := q.Finish(ctx, zone, "d-1", l.LeaseID); err != nil {
+		t.Fatal(err)
+	}
+	if j := state(); j.State != leases.StateFinished || j.Agent != "agent-2" || j.LeaseID != l.LeaseID || j.Attempt != 2 {
+		t.Fatalf("finished job = %+v", j)
+	}
+	if err := q.Release(ctx, zone, "d-1", l.LeaseID); !errors.Is(err, leases.ErrLeaseLost) {
+		t.Fatalf("Release of a finished job = %v, want ErrLeaseLost", err)
+	}
+}
+
+// TestReleaseWakesAPoll: a poll waiting on another replica takes a
+// released job at once.
+func TestReleaseWakesAPoll(t *testing.T) {
+	r := redistest.New(t)
+	a := newQueue(t, r.Client, func(q *leases.Queue) { q.Recheck = time.Hour })
+	b := newQueue(t, replica(t, r), func(q *leases.Queue) { q.Recheck = time.Hour })
+	mustOffer(t, a, "d-1", "x")
+	l := mustNext(t, a, "agent-1")
+	got := make(chan *leases.Lease, 1)
+	go func() {
+		l, _ := b.Next(context.Background(), zone, "agent-2", 10*time.Second)
+		got <- l
+	}()
+	time.Sleep(100 * time.Millisecond) // let the poll park
+	if err := a.Release(context.Background(), zone, "d-1", l.LeaseID); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case l := <-got:
+		if l == nil || l.JobID != "d-1" || l.Agent != "agent-2" {
+			t.Fatalf("the waiting poll got %+v", l)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiting poll did not take the released job within 5s")
 	}
 }

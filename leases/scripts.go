@@ -182,17 +182,41 @@ redis.call("ZADD", ended, ARGV[3], ARGV[2])
 return "withdrawn"
 `)
 
-// holderScript tells who holds a job's lease.
+// lookupScript tells where a job stands.
 //
 // KEYS: offers, jobs. ARGV: group, job, lease TTL (ms). Returns {} for an
-// unknown job, {agent, lease id, attempt} while a lease holds it, else
-// {state}.
-var holderScript = redis.NewScript(`
+// unknown job, else {state, agent, lease id, attempt}; a lease that ran out
+// reads as "offered", with no agent or lease id.
+var lookupScript = redis.NewScript(`
 local raw = redis.call("HGET", KEYS[2], ARGV[2])
 if not raw then return {} end
 local rec = cjson.decode(raw)
-if rec.s ~= "leased" then return {rec.s} end
+if rec.s == "leased" then
+  local p = redis.call("XPENDING", KEYS[1], ARGV[1], rec.e, rec.e, 1)
+  if #p == 0 or tonumber(p[1][3]) >= tonumber(ARGV[3]) then
+    return {"offered", "", "", tostring(rec.n or 0)}
+  end
+end
+return {rec.s, rec.a or "", rec.l or "", tostring(rec.n or 0)}
+`)
+
+// releaseScript gives a held lease back: its entry becomes as idle as a
+// lease that ran out, so the next take claims it at once, and the zone is
+// named on the wake channel.
+//
+// KEYS: offers, jobs. ARGV: group, consumer, job, lease id, lease TTL (ms),
+// wake channel, zone. Returns 1 if released, 0 if the lease is not held.
+var releaseScript = redis.NewScript(`
+local raw = redis.call("HGET", KEYS[2], ARGV[3])
+if not raw then return 0 end
+local rec = cjson.decode(raw)
+if rec.s ~= "leased" or rec.l ~= ARGV[4] then return 0 end
 local p = redis.call("XPENDING", KEYS[1], ARGV[1], rec.e, rec.e, 1)
-if #p == 0 or tonumber(p[1][3]) >= tonumber(ARGV[3]) then return {rec.s} end
-return {rec.a, rec.l, tostring(rec.n)}
+if #p == 0 or tonumber(p[1][3]) >= tonumber(ARGV[5]) then return 0 end
+redis.call("XCLAIM", KEYS[1], ARGV[1], ARGV[2], 0, rec.e, "IDLE", ARGV[5], "JUSTID")
+rec.l = nil
+rec.a = nil
+redis.call("HSET", KEYS[2], ARGV[3], cjson.encode(rec))
+redis.call("PUBLISH", ARGV[6], ARGV[7])
+return 1
 `)

@@ -207,7 +207,7 @@ func (q *Queue) signalAll() {
 
 // Close ends the Queue's subscription and every waiting Next, which
 // returns ErrClosed, as does every Next after it. Offer, Renew, Finish,
-// Cancel and Holder still work. It may be called more than once.
+// Cancel, Lookup and Release still work. It may be called more than once.
 func (q *Queue) Close() error {
 	q.mu.Lock()
 	if q.closed {

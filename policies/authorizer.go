@@ -18,11 +18,22 @@ type Action string
 // The actions policies decide on. A scope's "admin" stands for read and
 // write.
 const (
+	// ActionReceive: a source's verified webhook is accepted.
 	ActionReceive Action = "receive"
+	// ActionDeliver: an event delivers to a service (the object).
 	ActionDeliver Action = "deliver"
-	ActionRead    Action = "read"
-	ActionWrite   Action = "write"
+	// ActionRead and ActionWrite: the state API's reads and writes.
+	ActionRead  Action = "read"
+	ActionWrite Action = "write"
+	// ActionTake: an agent (the caller) takes a delivery's job (the
+	// object, its deployment record) to run it.
+	ActionTake Action = "take"
 )
+
+// Actions lists every action, in the order the documentation gives them.
+func Actions() []Action {
+	return []Action{ActionReceive, ActionDeliver, ActionRead, ActionWrite, ActionTake}
+}
 
 // KindSource marks a caller that is a webhook source, not an API key.
 const KindSource = "source"

@@ -94,7 +94,7 @@ func TestDecisionTestIsTheRealDecision(t *testing.T) {
 			}
 			return ""
 		}, ""},
-		{"unknown action", asked("action", "deploy", "event_id", r.ID, "type", "service", "name", "hello-prod"), 400, nil, `action "deploy" is not one of receive, deliver, read or write`},
+		{"unknown action", asked("action", "deploy", "event_id", r.ID, "type", "service", "name", "hello-prod"), 400, nil, `action "deploy" is not one of receive, deliver, read, write or take`},
 		{"admin is no action", asked("action", "admin", "type", "service", "name", "hello-prod"), 400, nil, `action "admin" is not one of`},
 		{"no action", asked("event_id", r.ID), 400, nil, "action is required"},
 		{"type without name", asked("action", "deliver", "event_id", r.ID, "type", "service"), 400, nil, "type and name go together"},

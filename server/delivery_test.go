@@ -23,6 +23,7 @@ import (
 	"github.com/reflexops/reflex/fixtures"
 	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/jobs"
+	"github.com/reflexops/reflex/leases"
 	"github.com/reflexops/reflex/server"
 	"github.com/reflexops/reflex/state"
 	"github.com/reflexops/reflex/wire"
@@ -72,6 +73,8 @@ type deliveryRig struct {
 	signer   *wire.Signer
 	dir      string
 	github   *fakeGitHub
+	mu       sync.Mutex
+	keys     map[string]string // agents' API keys, by name
 }
 
 // declarations of the delivery tests: deliveries to production only from
@@ -118,8 +121,31 @@ func startDelivery(t testing.TB, rdb redis.UniversalClient, decl string, tweaks 
 	return rig
 }
 
-// runAgent runs an agent of zone production in this process with an
-// actions file whose deploy action appends the commit to deployed.txt.
+// agentKey creates the API key of an agent of zone production (once per
+// name) and returns it.
+func (r *deliveryRig) agentKey(t testing.TB, name string) string {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if key, ok := r.keys[name]; ok {
+		return key
+	}
+	resp, _ := master(t, r.instance, "POST", "/api/v1/apikey", `{"name":"`+name+`","kind":"agent","zone":"production"}`)
+	var answer struct{ Key string }
+	decode(t, resp, &answer)
+	if resp.Code != http.StatusCreated || answer.Key == "" {
+		t.Fatalf("create the key of agent %s: %d %s", name, resp.Code, resp.Body)
+	}
+	if r.keys == nil {
+		r.keys = map[string]string{}
+	}
+	r.keys[name] = answer.Key
+	return answer.Key
+}
+
+// runAgent runs an agent of zone production in this process, on the agent
+// API over HTTP with a key of its own, with an actions file whose deploy
+// action appends the commit to deployed.txt.
 func (r *deliveryRig) runAgent(t testing.TB, name, actions string) context.CancelFunc {
 	t.Helper()
 	if actions == "" {
@@ -137,18 +163,22 @@ func (r *deliveryRig) runAgent(t testing.TB, name, actions string) context.Cance
 	if err != nil {
 		t.Fatal(err)
 	}
+	key := r.agentKey(t, name)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- agent.Run(ctx, agent.Options{
-			Redis: r.Redis, Zone: "production", Name: name, Actions: file, Keys: r.verifier, Ledger: ledger,
-			PollInterval: 10 * time.Millisecond, ShutdownTimeout: 5 * time.Second, Log: testLogger(),
+			Broker: r.URL, APIKey: key, Zone: "production", Actions: file, Keys: r.verifier, Ledger: ledger,
+			ShutdownTimeout: 5 * time.Second, Log: testLogger(),
 		})
 	}()
 	stop := func() {
 		cancel()
 		select {
-		case <-done:
+		case err := <-done:
+			if err != nil {
+				t.Errorf("agent %s: %v", name, err)
+			}
 		case <-time.After(15 * time.Second):
 			t.Error("agent did not stop")
 		}
@@ -157,20 +187,46 @@ func (r *deliveryRig) runAgent(t testing.TB, name, actions string) context.Cance
 	return stop
 }
 
-// task waits until the job of delivery id is in the given state on the
-// production queue.
-func (r *deliveryRig) task(t *testing.T, id string, want asynq.TaskState) *asynq.TaskInfo {
+// zoneJobs is the production zone's lease queue, as another replica sees
+// it.
+func (r *deliveryRig) zoneJobs(t testing.TB) *leases.Queue {
 	t.Helper()
-	inspector := asynq.NewInspectorFromRedisClient(r.Redis)
-	var info *asynq.TaskInfo
+	q := &leases.Queue{Redis: r.Redis, Log: testLogger()}
+	t.Cleanup(func() { _ = q.Close() })
+	return q
+}
+
+// job waits until the job of key in zone production is in one of the
+// states.
+func (r *deliveryRig) job(t *testing.T, key string, states ...leases.State) leases.Job {
+	t.Helper()
+	q := r.zoneJobs(t)
+	var j leases.Job
 	var err error
 	for range 800 {
-		if info, err = inspector.GetTaskInfo(wire.Queue("production"), id); err == nil && info.State == want {
-			return info
+		if j, err = q.Lookup(context.Background(), "production", key); err == nil && slices.Contains(states, j.State) {
+			return j
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
-	t.Fatalf("job %s not %v within 20s: %+v, %v", id, want, info, err)
+	t.Fatalf("job %s not %v within 20s: %+v, %v", key, states, j, err)
+	return j
+}
+
+// offered returns the signed job offered under key in zone production,
+// while it is offered or leased.
+func (r *deliveryRig) offered(t *testing.T, key string) []byte {
+	t.Helper()
+	entries, err := r.Redis.XRange(context.Background(), keyspace.AgentOffers("production"), "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Values["job"] == key {
+			return []byte(e.Values["payload"].(string))
+		}
+	}
+	t.Fatalf("no job %s is offered in zone production", key)
 	return nil
 }
 
@@ -274,8 +330,8 @@ func TestDeliverDenied(t *testing.T) {
 	if len(rows) != 0 {
 		t.Fatalf("deployments recorded: %v", rows)
 	}
-	if n, _ := asynq.NewInspectorFromRedisClient(rig.Redis).GetQueueInfo(wire.Queue("production")); n != nil && n.Size > 0 {
-		t.Fatalf("%d jobs queued for production", n.Size)
+	if n, err := rig.Redis.HLen(context.Background(), keyspace.AgentJobs("production")).Result(); err != nil || n != 0 {
+		t.Fatalf("%d jobs offered to production (%v), want none", n, err)
 	}
 }
 
@@ -305,40 +361,38 @@ func TestWebhookTwiceDeploysOnce(t *testing.T) {
 	if got := rig.deployed(t); len(got) != 1 {
 		t.Fatalf("deployed %d times", len(got))
 	}
-	if q, err := asynq.NewInspectorFromRedisClient(rig.Redis).GetQueueInfo(wire.Queue("production")); err != nil || q.Pending+q.Active+q.Scheduled+q.Retry+q.Archived != 0 || q.Completed != 1 {
-		t.Fatalf("production queue %+v, %v; want only the first delivery's job, completed", q, err)
+	rig.job(t, delivery.JobKey(id, 1), leases.StateFinished)
+	if n, err := rig.Redis.HLen(context.Background(), keyspace.AgentJobs("production")).Result(); err != nil || n != 1 {
+		t.Fatalf("%d jobs offered to production (%v); want only the first delivery's", n, err)
 	}
 }
 
-// TestAgentRefusesReplayAndRollback: a genuine job queued again by hand
-// after it ran, and a genuine job older than the last one its service
-// ran, are refused and recorded apart; the delivery that ran keeps its
-// record, and nothing runs twice.
+// TestAgentRefusesReplayAndRollback: a genuine job offered again by hand
+// after it ran (as someone with the broker's Redis could), and a genuine
+// job older than the last one its service ran, are refused and recorded
+// apart; the delivery that ran keeps its record, and nothing runs twice.
 func TestAgentRefusesReplayAndRollback(t *testing.T) {
 	rig := startDelivery(t, newRedis(t), deliveryDecl)
-	rig.runAgent(t, "agent-1", "")
 	f := withDelivery(fixture(t, "push.branch"))
 	deliver(t, rig.instance, f)
 	id := wire.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+	rig.record(t, id, "queued")
+	ran := rig.offered(t, delivery.JobKey(id, 1))
+	rig.runAgent(t, "agent-1", "")
 	rig.record(t, id, "succeeded")
-	ran := rig.task(t, id, asynq.TaskStateCompleted)
-	var env struct{ Body json.RawMessage }
-	if err := json.Unmarshal(ran.Payload, &env); err != nil {
-		t.Fatal(err)
-	}
-	var job wire.Job
-	if err := json.Unmarshal(env.Body, &job); err != nil || job.Sequence == 0 {
+	job, err := rig.verifier.Verify(ran)
+	if err != nil || job.Sequence == 0 {
 		t.Fatalf("the job that ran has no sequence: %+v %v", job, err)
 	}
-	client := asynq.NewClientFromRedisClient(rig.Redis)
-	put := func(taskID string, payload []byte) {
+	q := rig.zoneJobs(t)
+	put := func(key string, payload []byte) {
 		t.Helper()
-		if _, err := client.Enqueue(asynq.NewTask(wire.TypeRun, payload, asynq.Queue(wire.Queue("production")), asynq.TaskID(taskID))); err != nil {
+		if err := q.Offer(context.Background(), "production", key, payload, time.Now().Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	put("t-replay", ran.Payload)
-	older := job
+	put("t-replay", ran)
+	older := *job
 	older.ID, older.Sequence, older.ExpiresAt = "d-older", job.Sequence-1, time.Now().Add(time.Hour)
 	signed, err := rig.signer.Sign(&older)
 	if err != nil {
@@ -350,8 +404,8 @@ func TestAgentRefusesReplayAndRollback(t *testing.T) {
 		"refused-t-older":  "older than one already finished for its service",
 	} {
 		rec := rig.record(t, name, "refused")
-		if !strings.Contains(rec["reason"].(string), want) {
-			t.Errorf("%s: %v, want a refusal %q", name, rec, want)
+		if !strings.Contains(rec["reason"].(string), want) || rec["agent"] != "agent-1" {
+			t.Errorf("%s: %v, want a refusal %q by agent-1", name, rec, want)
 		}
 	}
 	if rec := rig.record(t, id, "succeeded", "refused"); rec["status"] != "succeeded" {
@@ -362,9 +416,11 @@ func TestAgentRefusesReplayAndRollback(t *testing.T) {
 	}
 }
 
-// TestAgentRefuses: jobs with a bad signature, for another zone, or naming
-// an action the agent does not define are refused, recorded, never retried,
-// and nothing runs.
+// TestAgentRefuses: jobs with a bad signature, for another zone, expired,
+// naming an action the agent does not define, a parameter its action does
+// not declare, or a value shaped as an option are refused, recorded, never
+// offered again, and nothing runs. They are put on the zone's lease queue
+// directly, as someone with the broker's Redis could.
 func TestAgentRefuses(t *testing.T) {
 	rig := startDelivery(t, newRedis(t), deliveryDecl)
 	rig.runAgent(t, "agent-1", "")
@@ -374,10 +430,10 @@ func TestAgentRefuses(t *testing.T) {
 		return &wire.Job{ID: id, Zone: zone, Service: "web-prod", Action: action,
 			Params: map[string]string{"COMMIT": "evil"}, ExpiresAt: time.Now().Add(time.Hour)}
 	}
-	client := asynq.NewClientFromRedisClient(rig.Redis)
-	put := func(taskID string, payload []byte) {
+	q := rig.zoneJobs(t)
+	put := func(key string, payload []byte) {
 		t.Helper()
-		if _, err := client.Enqueue(asynq.NewTask(wire.TypeRun, payload, asynq.Queue(wire.Queue("production")), asynq.TaskID(taskID), asynq.MaxRetry(3))); err != nil {
+		if err := q.Offer(context.Background(), "production", key, payload, time.Now().Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -416,9 +472,9 @@ func TestAgentRefuses(t *testing.T) {
 			t.Errorf("%s: %v, want a refusal %q", name, rec, want)
 		}
 	}
-	for _, id := range []string{"t-forged", "t-tampered", "t-zone", "t-action", "t-expired", "t-param", "t-dash"} {
-		if info := rig.task(t, id, asynq.TaskStateArchived); info.Retried != 0 {
-			t.Errorf("refused job %s was retried %d times", id, info.Retried)
+	for _, key := range []string{"t-forged", "t-tampered", "t-zone", "t-action", "t-expired", "t-param", "t-dash"} {
+		if j := rig.job(t, key, leases.StateFinished); j.Attempt != 1 || j.Agent != "agent-1" {
+			t.Errorf("refused job %s: %+v, want finished by agent-1 on its first lease", key, j)
 		}
 	}
 	if got := rig.deployed(t); len(got) != 0 {
@@ -472,7 +528,11 @@ func TestRetryAfterFailure(t *testing.T) {
 	if n := len(rec["attempts"].([]any)); n != 2 {
 		t.Fatalf("%d attempts before failing, want 2 (max_attempts)", n)
 	}
-	rig.task(t, id, asynq.TaskStateArchived) // the dead letters
+	// Each attempt was a job of its own, each finished.
+	first, second := rig.job(t, delivery.JobKey(id, 1), leases.StateFinished), rig.job(t, delivery.JobKey(id, 2), leases.StateFinished)
+	if first.Attempt != 1 || second.Attempt != 1 {
+		t.Fatalf("jobs %+v and %+v: want one lease each", first, second)
+	}
 	if err := os.WriteFile(filepath.Join(rig.dir, "fixed"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -533,30 +593,47 @@ func TestKeepLatestAndCancel(t *testing.T) {
 // record says it is queued is recorded as failed and frees its service; a
 // lock left by an ended delivery is released.
 func TestReaperFreesLostDeliveries(t *testing.T) {
-	rig := startDelivery(t, newRedis(t), deliveryDecl) // no agent: jobs stay queued
-	f := withDelivery(fixture(t, "push.branch"))
-	deliver(t, rig.instance, f)
-	id := wire.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
-	rig.record(t, id, "queued")
-	rig.task(t, id, asynq.TaskStatePending)
+	rig := startDelivery(t, newRedis(t), deliveryDecl) // no agent: jobs stay offered
+	send := func() string {
+		f := withDelivery(fixture(t, "push.branch"))
+		deliver(t, rig.instance, f)
+		id := wire.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+		rig.record(t, id, "queued")
+		rig.job(t, delivery.JobKey(id, 1), leases.StateOffered)
+		return id
+	}
+	expired := send()
 	if held, err := rig.Redis.SIsMember(context.Background(), keyspace.DeliveryLocks(), "web-prod").Result(); err != nil || !held {
 		t.Fatalf("the held service is not in the index the reaper reads: %v, %v", held, err)
 	}
-	inspector := asynq.NewInspectorFromRedisClient(rig.Redis)
-	if err := inspector.DeleteTask(wire.Queue("production"), id); err != nil {
-		t.Fatal(err)
-	}
 	d := &delivery.Dispatcher{
-		Store: state.New(rig.Redis, state.Options{}), Redis: rig.Redis, Log: testLogger(),
-		Client: asynq.NewClientFromRedisClient(rig.Redis), Inspector: inspector, ReapAfter: time.Nanosecond,
+		Store: state.New(rig.Redis, state.Options{}), Redis: rig.Redis, Log: testLogger(), Leases: rig.zoneJobs(t),
+		Client: asynq.NewClientFromRedisClient(rig.Redis), ReapAfter: time.Nanosecond,
 	}
 	ctx := context.Background()
+	// Two hours on, no agent took the job, which expired after one.
+	d.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
 	if err := d.Reap(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if rec := rig.record(t, id, "failed"); !strings.Contains(rec["reason"].(string), "lost") {
+	if rec := rig.record(t, expired, "failed"); !strings.Contains(rec["reason"].(string), "no agent of zone production took the job before it expired") {
 		t.Fatalf("record = %v", rec)
 	}
+	rig.job(t, delivery.JobKey(expired, 1), leases.StateWithdrawn)
+
+	// A job removed from the zone's offers while its record says queued.
+	d.Now = nil
+	removed := send()
+	if _, err := d.Leases.Cancel(ctx, "production", delivery.JobKey(removed, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Reap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rec := rig.record(t, removed, "failed"); !strings.Contains(rec["reason"].(string), "lost") {
+		t.Fatalf("record = %v", rec)
+	}
+	id := removed
 	lock := keyspace.DeliveryLock("web-prod")
 	if n, _ := rig.Redis.Exists(ctx, lock).Result(); n != 0 {
 		t.Fatal("the lost delivery still holds its service")

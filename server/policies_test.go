@@ -231,8 +231,8 @@ sources:
 `
 	r = post("/api/v1/apply?prune=true", pruned)
 	decode(t, r, &applied)
-	if r.Code != 200 || len(applied.Applied) != 6 {
-		t.Fatalf("prune: %d %s, want the declared policy, scope, group and key and the built-in policy and scope deleted", r.Code, r.Body)
+	if r.Code != 200 || len(applied.Applied) != 8 {
+		t.Fatalf("prune: %d %s, want the declared policy, scope, group and key and the two built-in policies and scopes deleted", r.Code, r.Body)
 	}
 	if r, _ := master(t, in, "GET", "/api/v1/apikey/ci", ""); r.Code != 404 {
 		t.Fatalf("pruned key still there: %d", r.Code)

@@ -6,6 +6,7 @@ package server
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,9 +25,11 @@ import (
 	"github.com/reflexops/reflex/connectors/github"
 	"github.com/reflexops/reflex/connectors/github/deployments"
 	"github.com/reflexops/reflex/delivery"
+	"github.com/reflexops/reflex/fleet"
 	"github.com/reflexops/reflex/handlers"
 	"github.com/reflexops/reflex/intake"
 	"github.com/reflexops/reflex/jobs"
+	"github.com/reflexops/reflex/leases"
 	"github.com/reflexops/reflex/plan"
 	"github.com/reflexops/reflex/policies"
 	"github.com/reflexops/reflex/sources"
@@ -84,6 +87,24 @@ type Options struct {
 	// Default 250ms.
 	PollInterval time.Duration
 
+	// TLSCertFile and TLSKeyFile, when set, serve HTTPS with this
+	// certificate (PEM, with its chain) and key, on the same address.
+	TLSCertFile, TLSKeyFile string
+
+	// AgentLeaseTTL is how long an agent's lease on a job lasts without
+	// renewal: a lost agent's job is offered again after at most this.
+	// Default leases.DefaultLeaseTTL; every replica must use the same.
+	AgentLeaseTTL time.Duration
+	// AgentPollWait bounds how long an agent's poll for its next job is
+	// held open. Default handlers.DefaultPollWait.
+	AgentPollWait time.Duration
+	// AgentHeartbeat is how often agents heartbeat. Default
+	// fleet.DefaultHeartbeat.
+	AgentHeartbeat time.Duration
+	// AgentLostAfter is how long an agent goes unheard of before it is
+	// marked lost. Default fleet.DefaultLostAfter.
+	AgentLostAfter time.Duration
+
 	// Store tunes event history and de-duplication.
 	Store state.Options
 	// Deliveries tunes how long delivery records are kept.
@@ -111,6 +132,20 @@ func (o *Options) Validate() error {
 	}
 	if d := o.SecretRefs.Dir; d != "" && !filepath.IsAbs(d) {
 		return fmt.Errorf("the secrets folder %q (--secret-dir) must be an absolute path", d)
+	}
+	if (o.TLSCertFile == "") != (o.TLSKeyFile == "") {
+		return errors.New("HTTPS needs both a certificate (--tls-cert) and its key (--tls-key)")
+	}
+	if o.TLSCertFile != "" {
+		if _, err := tls.LoadX509KeyPair(o.TLSCertFile, o.TLSKeyFile); err != nil {
+			return fmt.Errorf("TLS certificate: %w", err)
+		}
+	}
+	if o.AgentPollWait > wire.MaxPollWait {
+		return fmt.Errorf("the agents' poll wait (%s, --agent-poll-wait) is over %s", o.AgentPollWait, wire.MaxPollWait)
+	}
+	if o.AgentLeaseTTL < 0 || (o.AgentLeaseTTL > 0 && o.AgentLeaseTTL < time.Second) {
+		return fmt.Errorf("the agents' lease (%s, --agent-lease-ttl) must be at least 1s", o.AgentLeaseTTL)
 	}
 	for _, p := range o.TrustedProxies {
 		if _, err := netip.ParsePrefix(p); err == nil {
@@ -164,10 +199,12 @@ func Run(ctx context.Context, o Options) error {
 		engine = policies.NewEngine(store, o.Log)
 		authz = engine
 	}
-	dispatcher, err := newDispatcher(store, o)
+	dispatcher, err := newDispatcher(store, authz, o)
 	if err != nil {
 		return err
 	}
+	defer dispatcher.Leases.Close()
+	agents := &fleet.Fleet{Store: store, Log: o.Log, Now: o.Now, HeartbeatInterval: o.AgentHeartbeat, LostAfter: o.AgentLostAfter}
 	var (
 		srv     *http.Server
 		ln      = o.Listener
@@ -184,7 +221,7 @@ func Run(ctx context.Context, o Options) error {
 	if o.HTTP {
 		srcs = sources.NewSet(store, o.Log, o.Config, o.SecretRefs)
 		authn = auth.NewAuthenticator(store, o.AdminKey, o.KeyCacheTTL)
-		if srv, err = newHTTPServer(store, hub, srcs, authn, authz, dispatcher, o); err != nil {
+		if srv, err = newHTTPServer(store, hub, srcs, authn, authz, dispatcher, agents, o); err != nil {
 			return err
 		}
 		if ln == nil {
@@ -225,10 +262,11 @@ func Run(ctx context.Context, o Options) error {
 		bgWG.Go(func() { set.Run(bg, hub) })
 		processor.Deliveries = &delivery.Decider{Triggers: set, Authz: authz, Dispatcher: dispatcher, Store: store, Log: o.Log}
 		bgWG.Go(func() { dispatcher.RunReaper(bg, o.ReapInterval) })
+		bgWG.Go(func() { reapAgents(bg, agents, o.ReapInterval) })
 		worker = jobs.NewServer(o.Redis, processor, jobs.WorkerOptions{
 			Concurrency: o.Concurrency, PollInterval: o.PollInterval, ShutdownTimeout: o.ShutdownTimeout, Log: o.Log,
 		})
-		if err := worker.Start(jobs.NewMux(processor, dispatcher.HandleReport)); err != nil {
+		if err := worker.Start(jobs.NewMux(processor, dispatcher)); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
 		o.Log.Info("worker started", "concurrency", cmp.Or(o.Concurrency, jobs.DefaultConcurrency()))
@@ -250,7 +288,13 @@ func Run(ctx context.Context, o Options) error {
 			o.OnListen(ln.Addr())
 		}
 		serving = true
-		go func() { errc <- srv.Serve(ln) }()
+		go func() {
+			if srv.TLSConfig != nil {
+				errc <- srv.ServeTLS(ln, "", "")
+				return
+			}
+			errc <- srv.Serve(ln)
+		}()
 	}
 
 	var runErr error
@@ -260,6 +304,8 @@ func Run(ctx context.Context, o Options) error {
 		runErr = fmt.Errorf("http server: %w", err)
 	}
 	o.Log.Info("shutting down", "timeout", o.ShutdownTimeout)
+	// Agents' polls end at once, and poll another replica meanwhile.
+	_ = dispatcher.Leases.Close()
 	var wg sync.WaitGroup
 	if srv != nil {
 		wg.Go(func() {
@@ -325,11 +371,11 @@ func applyConfig(ctx context.Context, store *state.Store, cfg *config.Config, lo
 	}
 }
 
-func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authn *auth.Authenticator, authz policies.Authorizer, dispatcher *delivery.Dispatcher, o Options) (*http.Server, error) {
+func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authn *auth.Authenticator, authz policies.Authorizer, dispatcher *delivery.Dispatcher, agents *fleet.Fleet, o Options) (*http.Server, error) {
 	in := &intake.Intake{Client: asynq.NewClientFromRedisClient(o.Redis), Store: store, Authz: authz, Log: o.Log}
 	router, err := handlers.NewRouter(handlers.Deps{
 		Redis: o.Redis, Store: store, TrustedProxies: o.TrustedProxies, Log: o.Log,
-		Auth: authn, Authz: authz, Hub: hub, Dispatcher: dispatcher,
+		Auth: authn, Authz: authz, Hub: hub, Dispatcher: dispatcher, Fleet: agents, PollWait: o.AgentPollWait,
 		Hooks: handlers.NewHooks(set, in, handlers.HooksOptions{MaxBody: o.MaxBody, Budget: o.BodyBudget, Now: o.Now}),
 	})
 	if err != nil {
@@ -339,8 +385,17 @@ func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authn *
 	if addr == "" {
 		addr = ":8080"
 	}
+	var tlsConfig *tls.Config
+	if o.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(o.TLSCertFile, o.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("TLS certificate: %w", err)
+		}
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
 	return &http.Server{
 		Addr:              addr,
+		TLSConfig:         tlsConfig,
 		Handler:           router,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -353,10 +408,11 @@ func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authn *
 
 // newDispatcher returns the delivery dispatcher, with the signing key and
 // the GitHub reporter of the configuration when it has them.
-func newDispatcher(store *state.Store, o Options) (*delivery.Dispatcher, error) {
+func newDispatcher(store *state.Store, authz policies.Authorizer, o Options) (*delivery.Dispatcher, error) {
 	d := &delivery.Dispatcher{
-		Store: store, Redis: o.Redis, Log: o.Log, Retention: o.Deliveries, Now: o.Now,
-		Client: asynq.NewClientFromRedisClient(o.Redis), Inspector: asynq.NewInspectorFromRedisClient(o.Redis),
+		Store: store, Redis: o.Redis, Log: o.Log, Retention: o.Deliveries, Now: o.Now, Authz: authz,
+		Client: asynq.NewClientFromRedisClient(o.Redis),
+		Leases: &leases.Queue{Redis: o.Redis, Now: o.Now, LeaseTTL: o.AgentLeaseTTL, Log: o.Log},
 	}
 	if o.Config == nil {
 		return d, nil
@@ -382,6 +438,23 @@ func newDispatcher(store *state.Store, o Options) (*delivery.Dispatcher, error) 
 		d.Reporters = map[string]delivery.StatusReporter{github.Name: reporter}
 	}
 	return d, nil
+}
+
+// reapAgents marks lost the agents not heard of, every interval until ctx
+// ends.
+func reapAgents(ctx context.Context, agents *fleet.Fleet, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if _, err := agents.Reap(ctx); err != nil && ctx.Err() == nil {
+				agents.Log.Warn("cannot look for lost agents", "error", err)
+			}
+		}
+	}
 }
 
 // stopWorker stops fetching new jobs and waits for running ones (up to the

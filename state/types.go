@@ -39,6 +39,7 @@ const (
 	TypeSource   = "source"
 	TypeTrigger  = "trigger"
 	TypeDeploy   = "deployment"
+	TypeAgent    = "agent"
 )
 
 // listFilters are the fields of each type a list may be filtered on, by
@@ -50,6 +51,7 @@ var listFilters = map[string][]string{
 	TypeBuild:    {"application", "branch", "commit", "state"},
 	TypeRelease:  {"service"},
 	TypeSource:   {"connector"},
+	TypeAgent:    {"status", "zone"},
 }
 
 // ListFilters returns the fields a list of type typ may be filtered on.

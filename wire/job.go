@@ -1,5 +1,5 @@
-// Package wire holds what crosses between Reflex and its agents: the task
-// types and queues, the signed jobs and the reports.
+// Package wire holds what crosses between Reflex and its agents: the agent
+// API's paths and messages, the signed jobs, and the reports.
 package wire
 
 import (
@@ -14,19 +14,6 @@ import (
 	"strings"
 	"time"
 )
-
-// Task types and queues.
-const (
-	// TypeRun is a delivery job, consumed by agents.
-	TypeRun = "delivery:run"
-	// TypeReport is an agent's report, consumed by Reflex's worker.
-	TypeReport = "delivery:report"
-	// QueueReports is the queue of reports.
-	QueueReports = "reports"
-)
-
-// Queue returns the queue of a zone's delivery jobs.
-func Queue(zone string) string { return "deliveries:" + zone }
 
 // Job is what a delivery asks an agent to do. It names an action and its
 // parameters, never a command line: the agent runs only actions it defines
@@ -91,7 +78,7 @@ func ID(trigger, source, eventID string) string {
 	return "d-" + hex.EncodeToString(sum[:10])
 }
 
-// envelope is a signed job on the queue: the signature covers the exact
+// envelope is a signed job as offered to agents: the signature covers the exact
 // bytes of body.
 type envelope struct {
 	Key  string          `json:"key"`
@@ -119,7 +106,7 @@ func (s *Signer) PublicKey() string {
 	return base64.StdEncoding.EncodeToString(s.key.Public().(ed25519.PublicKey))
 }
 
-// Sign returns the signed task payload of a job.
+// Sign returns a job signed, as agents are offered it.
 func (s *Signer) Sign(j *Job) ([]byte, error) {
 	body, err := json.Marshal(j)
 	if err != nil {
@@ -160,7 +147,7 @@ func (v Verifier) ParsePublicKey(spec string) error {
 	return nil
 }
 
-// Verify checks a task payload and returns its job. The job's id, when it
+// Verify checks a signed job and returns it. The job's id, when it
 // can be read, is returned even with an error, so a refusal can be
 // recorded against it.
 func (v Verifier) Verify(payload []byte) (*Job, error) {

@@ -4,7 +4,9 @@ import "time"
 
 // Report kinds.
 const (
-	// ReportStarted says an attempt started.
+	// ReportStarted says an attempt is about to start. It is also the
+	// agent's claim on the job: an agent runs nothing until Reflex has
+	// accepted it.
 	ReportStarted = "started"
 	// ReportFinished says an attempt ended, with its outcome.
 	ReportFinished = "finished"
@@ -12,29 +14,29 @@ const (
 	ReportRefused = "refused"
 )
 
-// Report is what an agent tells Reflex about a job.
+// Report is what an agent tells Reflex about the job it holds a lease on.
+// Reflex takes who sent it from the agent's credential and which job it
+// is about from the lease; nothing in a report can name another agent,
+// zone or delivery.
 type Report struct {
-	// ID is the delivery id ("" when a refused job could not be read).
-	ID    string `json:"id"`
+	// Lease is the lease id the job was offered with.
+	Lease string `json:"lease"`
 	Kind  string `json:"kind"`
-	Agent string `json:"agent"`
-	Zone  string `json:"zone"`
-	// TaskID is the queue's id of the job, for refusals of unreadable jobs.
-	TaskID string `json:"task_id,omitempty"`
-	// Verified is true when the refused job's signature checked (it was
-	// refused for its zone, age or action).
+	// Verified is true when a refused job's signature checked (it was
+	// refused for its zone, age, action, parameters or the ledger).
 	Verified bool `json:"verified,omitempty"`
-	// Run identifies one attempt: its started and finished reports carry
-	// the same run.
-	Run string `json:"run,omitempty"`
 	// StartedAt is when a finished attempt started.
 	StartedAt time.Time `json:"started_at,omitzero"`
-	// Succeeded is set on a finished report.
+	// Succeeded is set on a finished report whose action succeeded.
 	Succeeded bool `json:"succeeded,omitempty"`
-	// Final is true when no further attempt will follow.
-	Final    bool      `json:"final,omitempty"`
-	ExitCode int       `json:"exit_code,omitempty"`
-	Output   string    `json:"output,omitempty"`
-	Error    string    `json:"error,omitempty"`
-	At       time.Time `json:"at"`
+	// Permanent marks a failure another attempt cannot fix (an undefined
+	// variable in the agent's own actions file, say).
+	Permanent bool `json:"permanent,omitempty"`
+	// Cancelled marks an attempt stopped because Reflex cancelled the job.
+	Cancelled bool   `json:"cancelled,omitempty"`
+	ExitCode  int    `json:"exit_code,omitempty"`
+	Output    string `json:"output,omitempty"`
+	Error     string `json:"error,omitempty"`
+	// At is when it happened, by the agent's clock.
+	At time.Time `json:"at"`
 }

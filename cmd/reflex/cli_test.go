@@ -176,7 +176,7 @@ func TestPolicyTestCLI(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown action", []string{"--event", image, "--action", "deploy"}, `--action "deploy": want receive, deliver, read or write`},
+		{"unknown action", []string{"--event", image, "--action", "deploy"}, `--action "deploy": want receive, deliver, read, write or take`},
 		{"admin is no action", []string{"--type", "service", "--name", "x", "--action", "admin"}, `--action "admin"`},
 		{"unknown output", []string{"--event", image, "-o", "xml"}, `--output "xml": want text, json, yaml or table`},
 		{"json and table", []string{"--event", image, "--json", "-o", "table"}, "--json is -o json"},
@@ -561,7 +561,7 @@ func TestShortFlagsOneMeaning(t *testing.T) {
 func TestStateHelpListsTypes(t *testing.T) {
 	out, _, code := reflexCmd(t, nil, "state", "--help")
 	types := state.Types()
-	if code != 0 || len(types) != 13 {
+	if code != 0 || len(types) != 14 {
 		t.Fatalf("state --help: exit %d, %d types known", code, len(types))
 	}
 	words := map[string]bool{}

@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -12,9 +15,9 @@ func newDeliveryCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delivery",
 		Short: "Watch and steer deliveries on a running Reflex",
-		Long: `List and inspect deliveries (their deployment records), run a failed one again,
-or cancel one that has not started. The server is --url (REFLEX_URL), the
-key REFLEX_APIKEY.
+		Long: `List and inspect deliveries (their deployment records), follow the output of
+one that runs, run a failed one again, or cancel one. The server is --url
+(REFLEX_URL), the key REFLEX_APIKEY.
 
 -o json, yaml or table prints any answer in that form: list, retry and
 cancel default to a table, get to JSON.`,
@@ -77,8 +80,66 @@ cancel default to a table, get to JSON.`,
 			},
 		}
 	}
-	cmd.AddCommand(list, get,
+	var follow bool
+	outputCmd := &cobra.Command{
+		Use: "output ID", Short: "Print the output of a delivery's last attempt, as its agent sends it", Args: cobra.ExactArgs(1),
+		Example: "  reflex delivery output d-4f1c… --follow",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return printOutput(cmd, c, args[0], follow)
+		},
+	}
+	outputCmd.Flags().BoolVar(&follow, "follow", false, "keep printing the output as it comes, until the delivery ends")
+	cmd.AddCommand(list, get, outputCmd,
 		operate("retry", "Run a failed, refused or cancelled delivery again"),
-		operate("cancel", "Cancel a delivery that has not started"))
+		operate("cancel", "Cancel a delivery: one not started ends at once, a running one is stopped by its agent"))
 	return cmd
+}
+
+// printOutput prints a delivery's output; with follow, what comes after
+// too, once a second, until the delivery ends.
+func printOutput(cmd *cobra.Command, c *apiClient, id string, follow bool) error {
+	printed := 0
+	for {
+		resp, err := c.send(cmd.Context(), http.MethodGet, "/api/v1/deliveries/"+url.PathEscape(id)+"/output", nil, nil)
+		if err != nil {
+			return err
+		}
+		raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+		resp.Body.Close()
+		if err != nil {
+			return fmt.Errorf("read the output: %w", err)
+		}
+		if resp.StatusCode >= 400 {
+			var e struct {
+				Message string `json:"message"`
+			}
+			_ = json.Unmarshal(raw, &e)
+			return &apiError{status: resp.StatusCode, message: e.Message}
+		}
+		if len(raw) < printed {
+			printed = 0 // a new attempt
+		}
+		if _, err := cmd.OutOrStdout().Write(raw[printed:]); err != nil {
+			return err
+		}
+		printed = len(raw)
+		if !follow {
+			return nil
+		}
+		var rec struct {
+			Status string `json:"status"`
+		}
+		if _, err := c.do(cmd.Context(), http.MethodGet, objectPath("deployment", id), nil, nil, &rec); err != nil {
+			return err
+		}
+		switch rec.Status {
+		case "succeeded", "failed", "refused", "cancelled", "superseded":
+			return nil
+		}
+		select {
+		case <-cmd.Context().Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+	}
 }

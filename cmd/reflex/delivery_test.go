@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,24 +20,46 @@ import (
 )
 
 // securedDelivery is a Reflex with delivery configured, run as processes:
-// `reflex serve`, and agents started on demand.
+// `reflex serve`, and agents started on demand, each with its own key and
+// nothing else of Reflex's: no Redis address, no Redis credential.
 type securedDelivery struct {
-	serve    *process
+	serve *process
+	pub   string
+	dir   string
+	// redisAddr is where the Redis of serve listens, which no agent may
+	// reach.
+	redisAddr string
+	// agentURL is the broker URL agents are given; agentEnv and agentArgs
+	// what else they get (a proxy, a CA bundle).
+	agentURL  string
+	agentEnv  []string
+	agentArgs []string
+	proxy     *connectProxy
+
+	mu     sync.Mutex
+	github []string
+}
+
+// deliverySetup says how to start a securedDelivery.
+type deliverySetup struct {
+	// redisURL is the Redis serve uses; "" picks the test's (embedded, or
+	// a database of REDIS_URL).
 	redisURL string
-	pub      string
-	dir      string
-	mu       sync.Mutex
-	github   []string
+	// deploy is the shell command of the agents' deploy action.
+	deploy string
+	// proxied serves HTTPS, which agents reach as brokerName through a
+	// CONNECT proxy, trusting the test's CA by --ca-file.
+	proxied bool
+	// serveArgs are further arguments of reflex serve.
+	serveArgs []string
 }
 
 func startSecuredDelivery(t *testing.T, deploy string) *securedDelivery {
 	t.Helper()
-	return startSecuredDeliveryOn(t, "", deploy)
+	return startSecuredDeliveryWith(t, deliverySetup{deploy: deploy})
 }
 
-// startSecuredDeliveryOn is startSecuredDelivery on the Redis at redisURL;
-// "" picks the test's Redis (embedded, or a database of REDIS_URL).
-func startSecuredDeliveryOn(t *testing.T, redisURL, deploy string) *securedDelivery {
+func startSecuredDeliveryWith(t *testing.T, set deliverySetup) *securedDelivery {
 	t.Helper()
 	s := &securedDelivery{dir: t.TempDir()}
 	gh := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -72,23 +95,42 @@ func startSecuredDeliveryOn(t *testing.T, redisURL, deploy string) *securedDeliv
     token: gh-token
     api_url: `+gh.URL+`
 `)
-	writeFile(t, filepath.Join(s.dir, "actions.json"), `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", `+deploy+`], "params": {"COMMIT": {"pattern": "[0-9a-f]{40}", "env": "COMMIT"}}}}}`)
-	var extra []string
+	writeFile(t, filepath.Join(s.dir, "actions.json"), `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c", `+set.deploy+`], "params": {"COMMIT": {"pattern": "[0-9a-f]{40}", "env": "COMMIT"}}}}}`)
+	redisURL := set.redisURL
+	args := append([]string{"--config", cfg, "--shutdown-timeout", "5s"}, set.serveArgs...)
 	switch {
 	case redisURL != "":
-		s.redisURL = redisURL
 	case os.Getenv("REDIS_URL") != "":
-		s.redisURL = redistest.New(t).URL
+		redisURL = redistest.New(t).URL
 	default:
-		addr := freeAddr(t)
-		s.redisURL = "redis://" + addr + "/0"
-		extra = []string{"--embedded-redis-addr", addr}
+		s.redisAddr = freeAddr(t)
+		args = append(args, "--embedded-redis-addr", s.redisAddr)
 	}
-	redisForServe := s.redisURL
-	if len(extra) > 0 {
-		redisForServe = ""
+	if redisURL != "" {
+		s.redisAddr = redisHostPort(t, redisURL)
 	}
-	s.serve = serveWith(t, redisForServe, cfg, []string{"E2E_SIGNING_KEY=" + seed}, extra...)
+	addr := freeAddr(t)
+	env := []string{"REFLEX_ADMIN_KEY=" + e2eAdminKey, "REFLEX_ADDR=" + addr, "E2E_SIGNING_KEY=" + seed}
+	if redisURL != "" {
+		env = append(env, "REDIS_URL="+redisURL)
+	}
+	var client *http.Client
+	if set.proxied {
+		caFile, certFile, keyFile := testCA(t)
+		args = append(args, "--tls-cert", certFile, "--tls-key", keyFile)
+		client = clientFor(t, caFile)
+		t.Setenv("SSL_CERT_FILE", caFile) // for the CLI this test runs
+		s.proxy = startConnectProxy(t)
+		s.agentURL = "https://" + brokerName + ":" + strings.Split(addr, ":")[1]
+		s.agentEnv = []string{"HTTPS_PROXY=" + s.proxy.URL}
+		s.agentArgs = []string{"--ca-file", caFile}
+	}
+	s.serve = startRaw(t, env, args...)
+	s.serve.client = client
+	waitReady(t, s.serve, addr)
+	if s.agentURL == "" {
+		s.agentURL = s.serve.url
+	}
 	for _, args := range [][]string{
 		{"create", "pipeline", "-c", `{"name":"web"}`},
 		{"create", "service", "-c", `{"name":"web-prod","pipeline":"web","zone":"production"}`},
@@ -100,6 +142,17 @@ func startSecuredDeliveryOn(t *testing.T, redisURL, deploy string) *securedDeliv
 	return s
 }
 
+// redisHostPort returns the host:port of a redis:// URL.
+func redisHostPort(t *testing.T, rawURL string) string {
+	t.Helper()
+	u := strings.TrimPrefix(strings.TrimPrefix(rawURL, "redis://"), "rediss://")
+	if i := strings.LastIndex(u, "@"); i >= 0 {
+		u = u[i+1:]
+	}
+	host, _, _ := strings.Cut(u, "/")
+	return host
+}
+
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
@@ -107,12 +160,31 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-// agent starts `reflex agent` for zone production.
-func (s *securedDelivery) agent(t *testing.T, name string) *exec.Cmd {
+// newAgentKey creates the key of an agent of zone production, as an operator
+// does, and returns it.
+func newAgentKey(t *testing.T, p *process, name string) string {
 	t.Helper()
-	cmd := exec.Command(binary, "agent", "--zone", "production", "--actions", filepath.Join(s.dir, "actions.json"),
-		"--public-key", s.pub, "--name", name, "--poll-interval", "20ms", "--shutdown-timeout", "2s", "--state-dir", s.dir)
-	cmd.Env = append(withoutEnv(os.Environ(), "REDIS_URL"), "REDIS_URL="+s.redisURL)
+	out, errOut, code := reflexCmd(t, []string{"REFLEX_URL=" + p.url, "REFLEX_APIKEY=" + e2eAdminKey}, "agents", "add", name, "--zone", "production")
+	key, ok := strings.CutPrefix(strings.TrimSpace(out), "REFLEX_APIKEY=")
+	if code != 0 || !ok || !strings.HasPrefix(key, name+".") {
+		t.Fatalf("reflex agents add %s = %d %q %q", name, code, out, errOut)
+	}
+	return key
+}
+
+// agent starts `reflex agent` for zone production, with its own key, the
+// broker's URL, and nothing of Redis in its environment.
+func (s *securedDelivery) agent(t *testing.T, name string, extra ...string) *exec.Cmd {
+	t.Helper()
+	key := newAgentKey(t, s.serve, name)
+	args := append([]string{"agent", "--url", s.agentURL, "--zone", "production", "--actions", filepath.Join(s.dir, "actions.json"),
+		"--public-key", s.pub, "--shutdown-timeout", "2s", "--state-dir", filepath.Join(s.dir, name)}, s.agentArgs...)
+	cmd := exec.Command(binary, append(args, extra...)...)
+	env := os.Environ()
+	for _, v := range []string{"REDIS_URL", "REFLEX_APIKEY", "REFLEX_URL", "REFLEX_ADMIN_KEY", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE"} {
+		env = withoutEnv(env, v)
+	}
+	cmd.Env = append(append(env, "REFLEX_APIKEY="+key), s.agentEnv...)
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
@@ -126,6 +198,32 @@ func (s *securedDelivery) agent(t *testing.T, name string) *exec.Cmd {
 		}
 	})
 	return cmd
+}
+
+// checkNoRedis fails unless the agent's process has nothing of Redis in its
+// environment and no connection to Redis; when the agent goes through the
+// proxy, its only connections are to the proxy.
+func (s *securedDelivery) checkNoRedis(t *testing.T, agent *exec.Cmd) {
+	t.Helper()
+	pid := agent.Process.Pid
+	for _, kv := range environOf(t, pid) {
+		if strings.Contains(strings.ToUpper(kv), "REDIS") || strings.Contains(kv, s.redisAddr) {
+			t.Errorf("the agent's environment holds %q", kv)
+		}
+	}
+	ports := remotePorts(t, pid)
+	if len(ports) == 0 {
+		t.Error("the agent holds no connection: it should be polling Reflex")
+	}
+	redisPort := portOf(t, s.redisAddr)
+	for _, port := range ports {
+		switch {
+		case port == redisPort:
+			t.Errorf("the agent is connected to Redis (port %d)", port)
+		case s.proxy != nil && port != portOf(t, strings.TrimPrefix(s.proxy.URL, "http://")):
+			t.Errorf("the agent is connected to port %d, not only to the proxy", port)
+		}
+	}
 }
 
 // record waits until the delivery's record reaches one of statuses.
@@ -145,6 +243,22 @@ func (s *securedDelivery) record(t *testing.T, id string, patience time.Duration
 	}
 }
 
+// waitAgent waits until the agent object says the agent is connected.
+func (s *securedDelivery) waitAgent(t *testing.T, name string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out, _, code := stateCLI(t, s.serve, "", "get", "agent", name)
+		if code == 0 && strings.Contains(out, `"status": "connected"`) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("agent %s not connected within 20s: %s", name, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func (s *securedDelivery) send(t *testing.T, delivery string) {
 	t.Helper()
 	_, errOut, code := reflexCmd(t, nil, "send", "--url", s.serve.url, "--source", "acme-github", "--secret", e2eSecret,
@@ -154,14 +268,22 @@ func (s *securedDelivery) send(t *testing.T, delivery string) {
 	}
 }
 
+// deployed returns the lines the deploy action wrote to name.
+func (s *securedDelivery) lines(name string) []string {
+	raw, _ := os.ReadFile(filepath.Join(s.dir, name))
+	return strings.Fields(string(raw))
+}
+
 // TestSecuredDeliveryProcesses runs the whole path with real processes: a
-// signed webhook → trigger → signed job → `reflex agent` runs a real
-// command that writes a file → the record shows it succeeded with its
-// output, the service's release moved, and GitHub received the deployment
-// and its statuses.
+// signed webhook → trigger → signed job → `reflex agent`, holding only the
+// broker's URL and its own key, takes it over HTTP, runs a real command
+// that writes a file → the record shows it succeeded with its output, the
+// service's release moved, GitHub received the deployment and its
+// statuses, and the agent object says who ran it.
 func TestSecuredDeliveryProcesses(t *testing.T) {
 	s := startSecuredDelivery(t, `"echo deploying $COMMIT; echo $COMMIT > deployed.txt"`)
-	s.agent(t, "agent-1")
+	agent := s.agent(t, "agent-1")
+	s.waitAgent(t, "agent-1")
 	s.send(t, "e2e-1")
 	id := wire.ID("push-web", "acme-github", "e2e-1")
 	rec := s.record(t, id, 30*time.Second, "succeeded", "failed", "refused")
@@ -177,7 +299,6 @@ func TestSecuredDeliveryProcesses(t *testing.T) {
 		t.Fatalf("service = %s", out)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	want := []string{
 		"POST /repos/Codertocat/Hello-World/deployments",
 		"POST /repos/Codertocat/Hello-World/deployments/77/statuses queued",
@@ -185,25 +306,64 @@ func TestSecuredDeliveryProcesses(t *testing.T) {
 		"POST /repos/Codertocat/Hello-World/deployments/77/statuses success",
 	}
 	if !slices.Equal(s.github, want) {
-		t.Fatalf("GitHub received %v, want %v", s.github, want)
+		t.Errorf("GitHub received %v, want %v", s.github, want)
+	}
+	s.mu.Unlock()
+	s.checkNoRedis(t, agent)
+	list, _, code := reflexCmd(t, []string{"REFLEX_URL=" + s.serve.url, "REFLEX_APIKEY=" + e2eAdminKey}, "agents")
+	if code != 0 || !strings.Contains(list, "agent-1") || !strings.Contains(list, "production") || !strings.Contains(list, "connected") {
+		t.Errorf("reflex agents = %d\n%s", code, list)
+	}
+	// A stopped agent says so.
+	if err := agent.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	_ = agent.Wait()
+	if out, _, _ := stateCLI(t, s.serve, "", "get", "agent", "agent-1"); !strings.Contains(out, `"status": "disconnected"`) {
+		t.Errorf("agent after SIGTERM = %s", out)
 	}
 }
 
+// TestAgentThroughProxy: the agent reaches Reflex over HTTPS through the
+// network's CONNECT proxy, by a name only the proxy resolves, trusting the
+// network's CA; a delivery runs end to end, and the agent's only
+// connections go to the proxy.
+func TestAgentThroughProxy(t *testing.T) {
+	s := startSecuredDeliveryWith(t, deliverySetup{proxied: true, deploy: `"echo deploying $COMMIT; echo $COMMIT > deployed.txt"`})
+	agent := s.agent(t, "agent-1")
+	s.waitAgent(t, "agent-1")
+	s.send(t, "e2e-proxy")
+	rec := s.record(t, wire.ID("push-web", "acme-github", "e2e-proxy"), 30*time.Second, "succeeded", "failed", "refused")
+	if rec["status"] != "succeeded" || rec["agent"] != "agent-1" {
+		t.Fatalf("record = %v", rec)
+	}
+	if got := s.lines("deployed.txt"); len(got) != 1 {
+		t.Fatalf("deployed %v", got)
+	}
+	tunnels, refused := s.proxy.stats()
+	if tunnels == 0 || len(refused) > 0 {
+		t.Errorf("the proxy opened %d tunnels and refused %v", tunnels, refused)
+	}
+	s.checkNoRedis(t, agent)
+}
+
 // TestAgentKilledMidJob: an agent killed with SIGKILL while a job runs;
-// when an agent starts again, the job runs again, and the record shows
-// both attempts.
+// its lease runs out (here after 3 s), another agent takes the job and
+// runs it again, and the record shows both attempts. It logs how long the
+// job waited after the kill.
 func TestAgentKilledMidJob(t *testing.T) {
-	s := startSecuredDelivery(t, `"echo started >> started.txt; sleep 3; echo $COMMIT >> deployed.txt"`)
+	s := startSecuredDeliveryWith(t, deliverySetup{
+		deploy:    `"date +%s%N >> started.txt; sleep 3; echo $COMMIT >> deployed.txt"`,
+		serveArgs: []string{"--agent-lease-ttl", "3s"},
+	})
 	first := s.agent(t, "agent-1")
+	s.waitAgent(t, "agent-1")
 	s.send(t, "e2e-kill")
 	id := wire.ID("push-web", "acme-github", "e2e-kill")
 	s.record(t, id, 30*time.Second, "running")
 	// The agent reports "running" just before it starts the command: kill
 	// it once the command is under way.
-	for i := 0; ; i++ {
-		if b, _ := os.ReadFile(filepath.Join(s.dir, "started.txt")); strings.Contains(string(b), "started") {
-			break
-		}
+	for i := 0; len(s.lines("started.txt")) == 0; i++ {
 		if i == 500 {
 			t.Fatal("the action did not start within 10s")
 		}
@@ -212,13 +372,10 @@ func TestAgentKilledMidJob(t *testing.T) {
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
+	killed := time.Now()
 	_ = first.Wait()
-	// asynq returns a job to the queue once its lease (30 s) has been
-	// expired for 30 s more; an agent starting after that recovers it at
-	// once.
-	time.Sleep(61 * time.Second)
 	s.agent(t, "agent-2")
-	rec := s.record(t, id, 90*time.Second, "succeeded", "failed")
+	rec := s.record(t, id, 60*time.Second, "succeeded", "failed")
 	attempts := rec["attempts"].([]any)
 	if rec["status"] != "succeeded" || len(attempts) != 2 {
 		t.Fatalf("record = %v, want success after 2 attempts", rec)
@@ -227,9 +384,47 @@ func TestAgentKilledMidJob(t *testing.T) {
 	if a1["agent"] != "agent-1" || a1["status"] != "interrupted" || a2["agent"] != "agent-2" || a2["status"] != "succeeded" {
 		t.Fatalf("attempts = %v", attempts)
 	}
-	started, _ := os.ReadFile(filepath.Join(s.dir, "started.txt"))
-	deployed, _ := os.ReadFile(filepath.Join(s.dir, "deployed.txt"))
-	if strings.Count(string(started), "started") != 2 || strings.Count(string(deployed), "\n") != 1 {
-		t.Fatalf("started %q, deployed %q: want two starts and one finish", started, deployed)
+	started := s.lines("started.txt")
+	if len(started) != 2 || len(s.lines("deployed.txt")) != 1 {
+		t.Fatalf("started %v, deployed %v: want two starts and one finish", started, s.lines("deployed.txt"))
+	}
+	ns, err := strconv.ParseInt(started[1], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := time.Unix(0, ns)
+	t.Logf("after the kill, the job started again on another agent after %s (lease TTL 3s)", again.Sub(killed).Round(time.Millisecond))
+	if wait := again.Sub(killed); wait > 10*time.Second {
+		t.Errorf("the job waited %s after its agent died, with a 3s lease", wait)
+	}
+}
+
+// TestBrokerRestart: Reflex is killed while an agent long-polls, and
+// started again on the same address and Redis (a private redis-server that
+// keeps its data); the agent reconnects by itself and takes the next job.
+func TestBrokerRestart(t *testing.T) {
+	srv := redistest.StartServer(t)
+	s := startSecuredDeliveryWith(t, deliverySetup{redisURL: srv.URL, deploy: `"echo $COMMIT >> deployed.txt"`})
+	s.agent(t, "agent-1")
+	s.waitAgent(t, "agent-1")
+	time.Sleep(500 * time.Millisecond) // the agent is now in a long poll
+	if err := s.serve.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-s.serve.done
+	addr := strings.TrimPrefix(s.serve.url, "http://")
+	time.Sleep(time.Second) // the agent finds the broker gone
+	env := []string{"REFLEX_ADMIN_KEY=" + e2eAdminKey, "REFLEX_ADDR=" + addr, "REDIS_URL=" + srv.URL}
+	for _, kv := range s.serve.cmd.Env {
+		if strings.HasPrefix(kv, "E2E_SIGNING_KEY=") {
+			env = append(env, kv)
+		}
+	}
+	s.serve = startRaw(t, env, "--config", filepath.Join(s.dir, "reflex.yaml"), "--shutdown-timeout", "5s")
+	waitReady(t, s.serve, addr)
+	s.send(t, "e2e-after-restart")
+	rec := s.record(t, wire.ID("push-web", "acme-github", "e2e-after-restart"), 60*time.Second, "succeeded", "failed", "refused")
+	if rec["status"] != "succeeded" || rec["agent"] != "agent-1" {
+		t.Fatalf("record = %v", rec)
 	}
 }

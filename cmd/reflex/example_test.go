@@ -28,18 +28,12 @@ func TestSecuredDeliveryExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	redisURL, extra := "", []string(nil)
-	agentRedis := ""
+	redisURL := ""
 	if os.Getenv("REDIS_URL") != "" {
 		redisURL = redistest.New(t).URL
-		agentRedis = redisURL
-	} else {
-		addr := freeAddr(t)
-		extra = []string{"--embedded-redis-addr", addr}
-		agentRedis = "redis://" + addr + "/0"
 	}
 	p := serveWith(t, redisURL, filepath.Join(dir, "reflex.yaml"),
-		[]string{"ACME_GITHUB_SECRET=" + e2eSecret, "REFLEX_SIGNING_KEY_K1=" + seed}, extra...)
+		[]string{"ACME_GITHUB_SECRET=" + e2eSecret, "REFLEX_SIGNING_KEY_K1=" + seed})
 	for _, args := range [][]string{
 		{"create", "pipeline", "-c", `{"name":"hello","services":["hello-prod"]}`},
 		{"create", "service", "-c", `{"name":"hello-prod","pipeline":"hello","zone":"production"}`},
@@ -48,7 +42,7 @@ func TestSecuredDeliveryExample(t *testing.T) {
 			t.Fatalf("state %v: %s", args, errOut)
 		}
 	}
-	s := &securedDelivery{serve: p, redisURL: agentRedis, pub: "k1=" + pub, dir: dir}
+	s := &securedDelivery{serve: p, agentURL: p.url, pub: "k1=" + pub, dir: dir}
 	s.agent(t, "agent-1")
 
 	send := func(fixture, id string) {

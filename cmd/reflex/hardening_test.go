@@ -77,7 +77,7 @@ func TestCommandsNameWhatTheyNeed(t *testing.T) {
 		want string
 	}{
 		{[]string{"worker"}, "REDIS_URL is required"},
-		{[]string{"agent"}, `required flag(s) "actions", "public-key", "zone" not set`},
+		{[]string{"agent"}, `required flag(s) "actions", "public-key", "url", "zone" not set`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args[0], func(t *testing.T) {

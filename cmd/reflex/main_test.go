@@ -55,6 +55,16 @@ type process struct {
 	url  string
 	logs *syncBuffer
 	done chan error
+	// client reaches url (default http.DefaultClient): one that trusts
+	// the test's CA when serve speaks HTTPS.
+	client *http.Client
+}
+
+func (p *process) httpClient() *http.Client {
+	if p.client != nil {
+		return p.client
+	}
+	return http.DefaultClient
 }
 
 type syncBuffer struct {
@@ -146,13 +156,17 @@ func startRaw(t *testing.T, env []string, args ...string) *process {
 	return p
 }
 
-// waitReady waits until a process answers /readyz at addr.
+// waitReady waits until a process answers /readyz at addr, over HTTP, or
+// HTTPS when it has a client of its own.
 func waitReady(t *testing.T, p *process, addr string) {
 	t.Helper()
 	p.url = "http://" + addr
+	if p.client != nil {
+		p.url = "https://" + addr
+	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		if resp, err := http.Get(p.url + "/readyz"); err == nil {
+		if resp, err := p.httpClient().Get(p.url + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return
@@ -238,7 +252,7 @@ func waitEvent(t *testing.T, p *process, id string) *event.Event {
 	for {
 		req, _ := http.NewRequest(http.MethodGet, p.url+"/api/v1/events/"+id, nil)
 		req.Header.Set("Authorization", "Bearer "+e2eAdminKey)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := p.httpClient().Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

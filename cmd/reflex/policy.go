@@ -28,7 +28,13 @@ func newPolicyCmd() *cobra.Command {
 }
 
 // actions are the actions a decision can be about.
-var actions = []string{string(policies.ActionReceive), string(policies.ActionDeliver), string(policies.ActionRead), string(policies.ActionWrite)}
+var actions = func() []string {
+	var out []string
+	for _, a := range policies.Actions() {
+		out = append(out, string(a))
+	}
+	return out
+}()
 
 // errDenied ends policy test with status 1 when the decision is DENY; the
 // decision itself is already printed.

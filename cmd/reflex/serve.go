@@ -17,7 +17,9 @@ import (
 
 	"github.com/reflexops/reflex/config"
 	"github.com/reflexops/reflex/delivery"
+	"github.com/reflexops/reflex/fleet"
 	"github.com/reflexops/reflex/handlers"
+	"github.com/reflexops/reflex/leases"
 	"github.com/reflexops/reflex/redisconn"
 	"github.com/reflexops/reflex/server"
 	"github.com/reflexops/reflex/sources"
@@ -36,6 +38,8 @@ type runFlags struct {
 	deliveryKeep    int
 	deliveryMaxAge  time.Duration
 	allowEviction   bool
+	agentLeaseTTL   time.Duration
+	agentLostAfter  time.Duration
 }
 
 func (f *runFlags) register(cmd *cobra.Command) {
@@ -50,10 +54,13 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.deliveryMaxAge, "delivery-max-age", 0, "also remove ended delivery records older than this, e.g. 2160h (0: no age limit)")
 	fl.StringVar(&f.embeddedAddr, "embedded-redis-addr", "", "without REDIS_URL: where the embedded Redis listens (default: a free port on 127.0.0.1), e.g. for a trial agent")
 	fl.BoolVar(&f.allowEviction, "allow-redis-eviction", false, "start even when Redis may evict keys (maxmemory-policy other than noeviction), which loses queued jobs")
+	fl.DurationVar(&f.agentLeaseTTL, "agent-lease-ttl", leases.DefaultLeaseTTL, "how long an agent's lease on a job lasts without renewal: a lost agent's job is offered again after this (the same on every replica)")
+	fl.DurationVar(&f.agentLostAfter, "agent-lost-after", fleet.DefaultLostAfter, "how long an agent goes unheard of before its agent object says lost")
 	for flag, env := range map[string]string{
 		"config": "REFLEX_CONFIG", "concurrency": "REFLEX_CONCURRENCY", "event-history": "REFLEX_EVENT_HISTORY",
 		"dedupe-window": "REFLEX_DEDUPE_WINDOW", "shutdown-timeout": "REFLEX_SHUTDOWN_TIMEOUT", "object-history": "REFLEX_OBJECT_HISTORY",
 		"delivery-history": "REFLEX_DELIVERY_HISTORY", "delivery-max-age": "REFLEX_DELIVERY_MAX_AGE",
+		"agent-lease-ttl": "REFLEX_AGENT_LEASE_TTL", "agent-lost-after": "REFLEX_AGENT_LOST_AFTER",
 	} {
 		envFlag(fl, flag, env)
 	}
@@ -64,6 +71,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 func (f *runFlags) options() (server.Options, error) {
 	o := server.Options{
 		Concurrency: f.concurrency, ShutdownTimeout: f.shutdownTimeout,
+		AgentLeaseTTL: f.agentLeaseTTL, AgentLostAfter: f.agentLostAfter,
 		Deliveries: delivery.Retention{Keep: f.deliveryKeep, MaxAge: f.deliveryMaxAge},
 		Store:      state.Options{History: f.history, DedupeWindow: f.dedupeWindow, ObjectHistory: f.objectHistory},
 	}
@@ -92,6 +100,9 @@ func newServeCmd(g *globals, logOut io.Writer) *cobra.Command {
 		secretPrefix  string
 		secretDir     string
 		masterKeyFile string
+		pollWait      time.Duration
+		tlsCert       string
+		tlsKey        string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -126,6 +137,7 @@ changed in any way.`,
 			o.HTTP, o.Worker, o.Addr, o.TrustedProxies = true, worker, addr, proxies
 			o.MaxBody, o.BodyBudget = int64(maxBody), int64(budget)
 			o.SecretRefs = sources.SecretRefs{EnvPrefix: secretPrefix, Dir: secretDir}
+			o.AgentPollWait, o.TLSCertFile, o.TLSKeyFile = pollWait, tlsCert, tlsKey
 			o.AdminKey = os.Getenv("REFLEX_ADMIN_KEY")
 			o.OnMasterKey = masterKeyShower(g, log, logOut, masterKeyFile)
 			if err := o.Validate(); err != nil {
@@ -151,10 +163,14 @@ changed in any way.`,
 	fl.StringVar(&secretPrefix, "secret-env-prefix", sources.DefaultSecretEnvPrefix, "env: secret references of sources not declared in --config must name a variable with this prefix")
 	fl.StringVar(&secretDir, "secret-dir", sources.DefaultSecretDir, "file: secret references of sources not declared in --config must name a file in this folder")
 	fl.StringVar(&masterKeyFile, "master-key-file", "", "write a master key created at this start to this file (mode 0600) instead of the log")
+	fl.StringVar(&tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM, with its chain); needs --tls-key")
+	fl.StringVar(&tlsKey, "tls-key", "", "the key of --tls-cert (PEM)")
+	fl.DurationVar(&pollWait, "agent-poll-wait", handlers.DefaultPollWait, "how long an agent's poll for its next job is held open (at most 60s; keep it under your proxies' idle timeout)")
 	for flag, env := range map[string]string{
 		"addr": "REFLEX_ADDR", "worker": "REFLEX_WORKER", "max-body": "REFLEX_MAX_BODY", "max-body-in-flight": "REFLEX_MAX_BODY_IN_FLIGHT",
 		"trusted-proxies": "REFLEX_TRUSTED_PROXIES", "secret-env-prefix": "REFLEX_SECRET_ENV_PREFIX", "secret-dir": "REFLEX_SECRET_DIR",
-		"master-key-file": "REFLEX_MASTER_KEY_FILE",
+		"master-key-file": "REFLEX_MASTER_KEY_FILE", "tls-cert": "REFLEX_TLS_CERT", "tls-key": "REFLEX_TLS_KEY",
+		"agent-poll-wait": "REFLEX_AGENT_POLL_WAIT",
 	} {
 		envFlag(fl, flag, env)
 	}

@@ -24,8 +24,9 @@ var tiers = map[string]int{
 	// live state and what it delivers.
 	"auth": 2, "config": 2, "connectors": 2, "connectors/github": 2, "connectors/registry": 2,
 	"connectors/github/deployments": 2, "delivery": 2, "plan": 2, "policies": 2, "projection": 2, "sources": 2, "triggers": 2,
-	// Delivery jobs offered and leased to the agents of a zone.
-	"leases": 2,
+	// Delivery jobs offered and leased to the agents of a zone, and the
+	// record of those agents.
+	"leases": 2, "fleet": 2,
 	// The agent, which runs inside the secured network.
 	"agent": 2,
 	// Services on the queue.

@@ -36,6 +36,8 @@
 //	  report-lock:<id>       string: a delivery's reports are being applied (expires)
 //	  job:<id>               string: a delivery's unsigned job, for dispatches and re-runs (expires)
 //	  sequence:<service>     integer: the last job number given to a service's jobs (agents refuse older ones)
+//	  output:<run>           string: one attempt's output as its agent sends it (bounded, expires)
+//	  output-length:<run>    integer: how many bytes of it the agent sent (expires)
 //
 //	reflex:{agents:<zone>}: one zone's delivery jobs for its agents, a tag per
 //	                     zone (package leases: offer, take, renew, finish,
@@ -152,6 +154,14 @@ func DeliveryJob(id string) string { return delivery + "job:" + id }
 // DeliverySequence counts the jobs queued for a service: each job carries
 // the next number, so agents can refuse an older one (a rollback).
 func DeliverySequence(service string) string { return delivery + "sequence:" + service }
+
+// DeliveryOutput holds the output of one attempt of a delivery (its run:
+// the leased job and the attempt), as the agent sends it while it runs.
+func DeliveryOutput(run string) string { return delivery + "output:" + run }
+
+// DeliveryOutputLength counts the bytes of an attempt's output its agent
+// sent, kept or not.
+func DeliveryOutputLength(run string) string { return delivery + "output-length:" + run }
 
 // AgentOffers is the stream a zone's jobs are offered on, whose consumer
 // group leases each entry to one agent at a time.

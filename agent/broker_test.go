@@ -1,0 +1,106 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestBrokerURL(t *testing.T) {
+	tests := []struct {
+		url, key, wantErr string
+	}{
+		{"https://reflex.example.com", "agent-1.s3cret", ""},
+		{"https://reflex.example.com:8443/", "agent-1.s3cret", ""},
+		{"http://127.0.0.1:8080", "agent-1.s3cret", ""},
+		{"http://localhost:8080", "agent-1.s3cret", ""},
+		{"http://[::1]:8080", "agent-1.s3cret", ""},
+		{"http://reflex.example.com", "agent-1.s3cret", "in clear"},
+		{"http://10.0.0.5:8080", "agent-1.s3cret", "in clear"},
+		{"ftp://reflex.example.com", "agent-1.s3cret", "want https://"},
+		{"reflex.example.com", "agent-1.s3cret", "want https://"},
+		{"https://user:pw@reflex.example.com", "agent-1.s3cret", "no credentials"},
+		{"https://reflex.example.com", "no-secret", "name.secret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			_, err := newBroker(tt.url, tt.key, "v1", http.DefaultClient)
+			if tt.wantErr == "" && err != nil {
+				t.Fatalf("newBroker = %v", err)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("newBroker = %v, want an error about %q", err, tt.wantErr)
+			}
+			if err != nil && strings.Contains(err.Error(), "s3cret") {
+				t.Fatalf("the error shows the key: %v", err)
+			}
+		})
+	}
+}
+
+func TestTransient(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{&statusError{status: http.StatusServiceUnavailable}, true},
+		{&statusError{status: http.StatusBadGateway}, true},
+		{&statusError{status: http.StatusTooManyRequests}, true},
+		{&statusError{status: http.StatusUnauthorized}, false},
+		{&statusError{status: http.StatusBadRequest}, false},
+		{fmt.Errorf("%w: %w", errLeaseLost, &statusError{status: http.StatusConflict}), false},
+		{errors.New("dial tcp: connection refused"), true},
+		{context.Canceled, false},
+		{context.DeadlineExceeded, true},
+	}
+	for _, tt := range tests {
+		if got := transient(tt.err); got != tt.want {
+			t.Errorf("transient(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
+
+// TestBackoff: waits grow from a quarter second to 30 s, each between half
+// and all of its step (so agents spread out), and a Retry-After wins.
+func TestBackoff(t *testing.T) {
+	var b backoff
+	err := errors.New("connection refused")
+	distinct := map[time.Duration]bool{}
+	for n := range 12 {
+		step := min(backoffMin<<n, backoffMax)
+		d := b.next(err)
+		if d < step/2 || d > step {
+			t.Fatalf("wait %d = %s, want between %s and %s", n, d, step/2, step)
+		}
+		distinct[d] = true
+	}
+	if len(distinct) < 6 {
+		t.Errorf("%d distinct waits out of 12: not jittered", len(distinct))
+	}
+	b.reset()
+	if d := b.next(err); d > backoffMin {
+		t.Errorf("after a reset the wait is %s, want at most %s", d, backoffMin)
+	}
+	if d := b.next(&statusError{status: 503, retryAfter: 7 * time.Second}); d != 7*time.Second {
+		t.Errorf("with Retry-After: 7 the wait is %s", d)
+	}
+}
+
+// TestOutputStreamBound: output beyond the streamed bound is dropped, and
+// a write never fails.
+func TestOutputStreamBound(t *testing.T) {
+	s := &outputStream{}
+	chunk := make([]byte, 300<<10)
+	for range 5 {
+		if n, err := s.Write(chunk); n != len(chunk) || err != nil {
+			t.Fatalf("Write = %d, %v", n, err)
+		}
+	}
+	if len(s.pending) != maxStreamed || !s.dropped {
+		t.Fatalf("%d bytes pending (dropped %v), want %d and dropped", len(s.pending), s.dropped, maxStreamed)
+	}
+}
