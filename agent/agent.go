@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -140,6 +141,9 @@ func Run(ctx context.Context, o Options) error {
 	}
 	a := &agent{o: o, broker: b, runner: &Runner{File: o.Actions, OutputLimit: o.OutputLimit, HTTP: &http.Client{}}, jobs: map[string]bool{}}
 	if err := a.connect(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before Reflex could be reached
+		}
 		return err
 	}
 	o.Log.Info("agent connected", "agent", a.name, "zone", o.Zone, "broker", b.base, "actions", len(o.Actions.Actions),
@@ -333,7 +337,7 @@ func (a *agent) serveHealth(addr string) (*http.Server, error) {
 			fmt.Fprintf(w, `{"status":"failed","message":"Reflex has not answered for %s"}`, since.Round(time.Second))
 			return
 		}
-		fmt.Fprintf(w, `{"status":"ok","agent":%q,"zone":%q}`, a.name, a.o.Zone)
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "agent": a.name, "zone": a.o.Zone})
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()

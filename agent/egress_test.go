@@ -10,16 +10,16 @@ import (
 	"encoding/pem"
 	"io"
 	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/reflexops/reflex/internal/nettest"
 )
 
 // writePEM writes blocks of type typ to a file and returns its path.
@@ -148,29 +148,7 @@ func TestEgressClientCertificate(t *testing.T) {
 func TestEgressProxy(t *testing.T) {
 	broker := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	defer broker.Close()
-	var tunnels atomic.Int32
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodConnect {
-			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
-			return
-		}
-		target, err := net.DialTimeout("tcp", r.Host, 5*time.Second)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		tunnels.Add(1)
-		w.WriteHeader(http.StatusOK)
-		conn, rw, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			target.Close()
-			return
-		}
-		go func() { _, _ = io.Copy(target, rw); target.Close() }()
-		_, _ = io.Copy(conn, target)
-		conn.Close()
-	}))
-	defer proxy.Close()
+	proxy := nettest.StartConnectProxy(t, nil)
 	proxyURL, _ := url.Parse(proxy.URL)
 	c, err := Egress{CAFile: writePEM(t, "ca.pem", "CERTIFICATE", broker.Certificate().Raw), Proxy: http.ProxyURL(proxyURL)}.Client()
 	if err != nil {
@@ -182,7 +160,7 @@ func TestEgressProxy(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if string(body) != "ok" || tunnels.Load() != 1 {
-		t.Errorf("answer %q through %d tunnels, want ok through 1", body, tunnels.Load())
+	if tunnels, _ := proxy.Stats(); string(body) != "ok" || tunnels != 1 {
+		t.Errorf("answer %q through %d tunnels, want ok through 1", body, tunnels)
 	}
 }

@@ -56,10 +56,9 @@ func (a *agent) handle(jobs context.Context, offer wire.Offer) {
 	// The claim: nothing runs before Reflex accepted it.
 	startedAt := now.UTC()
 	var claim wire.Renewal
-	until := offer.LeaseExpiresAt
-	if until.IsZero() {
-		until = time.Now().Add(a.cadence.leaseTTL)
-	}
+	// Tried again while the lease can last (by this machine's clock, not
+	// the deadline Reflex's clock stamped).
+	until := time.Now().Add(a.cadence.leaseTTL)
 	err = a.broker.callAgain(a.talk, until, wire.JobPath(offer.Job, wire.OpReport),
 		wire.Report{Lease: offer.Lease, Kind: wire.ReportStarted, At: startedAt}, &claim)
 	if err != nil {

@@ -89,18 +89,8 @@ func (d *Dispatcher) reapOne(ctx context.Context, service, id string, grace time
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
 		return err
 	}
-	if q != nil && status == StatusQueued && !q.ExpiresAt.IsZero() && d.now().After(q.ExpiresAt) {
-		// Offered, and no agent took it before it expired: no agent of
-		// the zone will ever get it.
-		leased, err := d.Leases.Cancel(ctx, r.Zone, q.offered())
-		if leased || errors.Is(err, leases.ErrFinished) {
-			return nil // taken meanwhile: its reports follow
-		}
-		if err != nil && !errors.Is(err, leases.ErrUnknownJob) {
-			return err
-		}
-		reason := fmt.Sprintf("no agent of zone %s took the job before it expired at %s", r.Zone, stamp(q.ExpiresAt))
-		return d.lose(ctx, rec, r, reason)
+	if q != nil && !q.ExpiresAt.IsZero() && d.now().After(q.ExpiresAt) {
+		return d.reapExpired(ctx, rec, r, q)
 	}
 	if d.now().Sub(rec.UpdatedAt) < grace {
 		return nil // reports may still be on their way
@@ -121,6 +111,27 @@ func (d *Dispatcher) reapOne(ctx context.Context, service, id string, grace time
 		return nil
 	}
 	return d.lose(ctx, rec, r, "the job was lost: its agent stopped and no agent took it again before it expired, or its job was removed")
+}
+
+// reapExpired ends a delivery whose job expired while no agent held it:
+// offered and never taken, or taken by an agent that stopped and not taken
+// again. No agent will ever run it now.
+func (d *Dispatcher) reapExpired(ctx context.Context, rec *state.Object, r *Record, q *queued) error {
+	j, err := d.Leases.Lookup(ctx, r.Zone, q.offered())
+	switch {
+	case err == nil && (j.State == leases.StateLeased || j.State == leases.StateFinished):
+		return nil // an agent runs it, or its reports are on their way
+	case err != nil && !errors.Is(err, leases.ErrUnknownJob):
+		return err
+	}
+	if _, err := d.Leases.Cancel(ctx, r.Zone, q.offered()); err != nil && !errors.Is(err, leases.ErrUnknownJob) && !errors.Is(err, leases.ErrFinished) {
+		return err
+	}
+	reason := fmt.Sprintf("no agent of zone %s took the job before it expired at %s", r.Zone, stamp(q.ExpiresAt))
+	if r.Status != StatusQueued {
+		reason = fmt.Sprintf("its agent stopped, and no agent of zone %s took the job again before it expired at %s", r.Zone, stamp(q.ExpiresAt))
+	}
+	return d.lose(ctx, rec, r, reason)
 }
 
 // lose ends a delivery that can no longer end by itself as failed, with

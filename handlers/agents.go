@@ -130,6 +130,7 @@ func (h agentAPI) heartbeat(c *gin.Context) {
 		agentError(c, err)
 		return
 	}
+	c.Set(routineKey, true)
 	c.Status(http.StatusNoContent)
 }
 
@@ -162,6 +163,7 @@ func (h agentAPI) next(c *gin.Context) {
 		return
 	}
 	if l == nil {
+		c.Set(routineKey, true)
 		c.Status(http.StatusNoContent)
 		return
 	}
@@ -185,6 +187,7 @@ func (h agentAPI) job(c *gin.Context) {
 			agentError(c, err)
 			return
 		}
+		c.Set(routineKey, !ren.Cancel)
 		writeJSON(c, http.StatusOK, wire.Renewal{Cancel: ren.Cancel, LeaseExpiresAt: ren.ExpiresAt})
 	case wire.OpReport:
 		var r wire.Report
@@ -216,6 +219,7 @@ func (h agentAPI) job(c *gin.Context) {
 			agentError(c, err)
 			return
 		}
+		c.Set(routineKey, true)
 		writeJSON(c, http.StatusOK, wire.OutputAck{Length: n})
 	case wire.OpRelease:
 		var ref wire.LeaseRef

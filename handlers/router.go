@@ -149,6 +149,11 @@ func validRequestID(id string) bool {
 	return true
 }
 
+// routineKey marks a request that succeeded at what agents do all the time
+// (a poll that found nothing, a heartbeat, a renewal): logged at debug
+// level, as probes are, so the access log shows what happened.
+const routineKey = "reflex.routine"
+
 // logAttrsKey holds the attributes a handler adds to its request's log line.
 const logAttrsKey = "reflex.logattrs"
 
@@ -169,7 +174,7 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 		start := time.Now()
 		c.Next()
 		level := slog.LevelInfo
-		if p := c.FullPath(); p == "/healthz" || p == "/readyz" {
+		if p := c.FullPath(); p == "/healthz" || p == "/readyz" || c.GetBool(routineKey) {
 			level = slog.LevelDebug
 		}
 		status := c.Writer.Status()

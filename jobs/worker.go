@@ -26,11 +26,16 @@ type WorkerOptions struct {
 	ShutdownTimeout time.Duration
 	// PollInterval is how long the worker waits before looking again when
 	// its queues are empty: the worst-case pickup delay of a new job.
-	// Default 250ms.
+	// Default DefaultPollInterval.
 	PollInterval time.Duration
 	// Log receives the worker's logs. Required.
 	Log *slog.Logger
 }
+
+// DefaultPollInterval is the worker's default wait between looks at
+// empty queues: short enough that a webhook reaches a waiting agent within
+// a tenth of a second, at one cheap script per look when idle.
+const DefaultPollInterval = 25 * time.Millisecond
 
 // DefaultConcurrency is how many tasks a worker runs at once by default:
 // four per CPU, and at least 8. A task spends most of its time waiting for
@@ -64,7 +69,7 @@ func NewServer(rdb redis.UniversalClient, events *EventProcessor, opts WorkerOpt
 		opts.ShutdownTimeout = 10 * time.Second
 	}
 	if opts.PollInterval <= 0 {
-		opts.PollInterval = 250 * time.Millisecond
+		opts.PollInterval = DefaultPollInterval
 	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency()

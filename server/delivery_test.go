@@ -125,12 +125,20 @@ func startDelivery(t testing.TB, rdb redis.UniversalClient, decl string, tweaks 
 // name) and returns it.
 func (r *deliveryRig) agentKey(t testing.TB, name string) string {
 	t.Helper()
+	return r.zoneKey(t, name, "production")
+}
+
+// zoneKey creates the API key of an agent of a zone (once per name), with
+// the given extra fields, and returns it.
+func (r *deliveryRig) zoneKey(t testing.TB, name, zone string, extra ...string) string {
+	t.Helper()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if key, ok := r.keys[name]; ok {
 		return key
 	}
-	resp, _ := master(t, r.instance, "POST", "/api/v1/apikey", `{"name":"`+name+`","kind":"agent","zone":"production"}`)
+	doc := `{"name":"` + name + `","kind":"agent","zone":"` + zone + `"` + strings.Join(extra, "") + `}`
+	resp, _ := master(t, r.instance, "POST", "/api/v1/apikey", doc)
 	var answer struct{ Key string }
 	decode(t, resp, &answer)
 	if resp.Code != http.StatusCreated || answer.Key == "" {
@@ -172,7 +180,7 @@ func (r *deliveryRig) runAgent(t testing.TB, name, actions string) context.Cance
 			ShutdownTimeout: 5 * time.Second, Log: testLogger(),
 		})
 	}()
-	stop := func() {
+	stop := sync.OnceFunc(func() {
 		cancel()
 		select {
 		case err := <-done:
@@ -182,7 +190,7 @@ func (r *deliveryRig) runAgent(t testing.TB, name, actions string) context.Cance
 		case <-time.After(15 * time.Second):
 			t.Error("agent did not stop")
 		}
-	}
+	})
 	t.Cleanup(stop)
 	return stop
 }

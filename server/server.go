@@ -84,7 +84,7 @@ type Options struct {
 	// jobs.DefaultConcurrency().
 	Concurrency int
 	// PollInterval is the worker's wait between looks at empty queues.
-	// Default 250ms.
+	// Default jobs.DefaultPollInterval.
 	PollInterval time.Duration
 
 	// TLSCertFile and TLSKeyFile, when set, serve HTTPS with this

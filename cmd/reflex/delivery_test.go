@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reflexops/reflex/internal/nettest"
 	"github.com/reflexops/reflex/internal/redistest"
 	"github.com/reflexops/reflex/wire"
 )
@@ -34,7 +35,7 @@ type securedDelivery struct {
 	agentURL  string
 	agentEnv  []string
 	agentArgs []string
-	proxy     *connectProxy
+	proxy     *nettest.ConnectProxy
 
 	mu     sync.Mutex
 	github []string
@@ -282,8 +283,19 @@ func (s *securedDelivery) lines(name string) []string {
 // statuses, and the agent object says who ran it.
 func TestSecuredDeliveryProcesses(t *testing.T) {
 	s := startSecuredDelivery(t, `"echo deploying $COMMIT; echo $COMMIT > deployed.txt"`)
-	agent := s.agent(t, "agent-1")
+	health := freeAddr(t)
+	agent := s.agent(t, "agent-1", "--health-addr", health)
 	s.waitAgent(t, "agent-1")
+	resp, err := http.Get("http://" + health + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h map[string]string
+	_ = json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || h["agent"] != "agent-1" || h["zone"] != "production" {
+		t.Fatalf("the agent's /healthz = %d %v", resp.StatusCode, h)
+	}
 	s.send(t, "e2e-1")
 	id := wire.ID("push-web", "acme-github", "e2e-1")
 	rec := s.record(t, id, 30*time.Second, "succeeded", "failed", "refused")
@@ -340,7 +352,7 @@ func TestAgentThroughProxy(t *testing.T) {
 	if got := s.lines("deployed.txt"); len(got) != 1 {
 		t.Fatalf("deployed %v", got)
 	}
-	tunnels, refused := s.proxy.stats()
+	tunnels, refused := s.proxy.Stats()
 	if tunnels == 0 || len(refused) > 0 {
 		t.Errorf("the proxy opened %d tunnels and refused %v", tunnels, refused)
 	}

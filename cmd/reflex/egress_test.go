@@ -10,18 +10,17 @@ import (
 	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/pem"
-	"io"
 	"math/big"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/reflexops/reflex/internal/nettest"
 )
 
 // brokerName is the name agents reach the broker by in the proxy tests:
@@ -83,53 +82,12 @@ func clientFor(t *testing.T, caFile string) *http.Client {
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 }
 
-// connectProxy is an HTTP CONNECT proxy, as secured networks run them:
-// it tunnels to brokerName (which it alone resolves, to 127.0.0.1) and to
-// nothing else.
-type connectProxy struct {
-	*httptest.Server
-	mu      sync.Mutex
-	tunnels int
-	refused []string
-}
-
-func startConnectProxy(t *testing.T) *connectProxy {
-	p := &connectProxy{}
-	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, port, err := net.SplitHostPort(r.Host)
-		if r.Method != http.MethodConnect || err != nil || host != brokerName {
-			p.mu.Lock()
-			p.refused = append(p.refused, r.Method+" "+r.Host)
-			p.mu.Unlock()
-			http.Error(w, "this proxy tunnels to "+brokerName+" only", http.StatusForbidden)
-			return
-		}
-		target, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", port), 5*time.Second)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		p.mu.Lock()
-		p.tunnels++
-		p.mu.Unlock()
-		w.WriteHeader(http.StatusOK)
-		conn, rw, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			target.Close()
-			return
-		}
-		go func() { _, _ = io.Copy(target, rw); target.Close() }()
-		_, _ = io.Copy(conn, target)
-		conn.Close()
-	}))
-	t.Cleanup(p.Close)
-	return p
-}
-
-func (p *connectProxy) stats() (tunnels int, refused []string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.tunnels, append([]string(nil), p.refused...)
+// startConnectProxy starts the network's CONNECT proxy: it tunnels to
+// brokerName, which it alone resolves (to 127.0.0.1), and to nothing else.
+func startConnectProxy(t *testing.T) *nettest.ConnectProxy {
+	return nettest.StartConnectProxy(t, func(host, port string) (string, bool) {
+		return net.JoinHostPort("127.0.0.1", port), host == brokerName
+	})
 }
 
 // remotePorts returns the remote TCP ports of the sockets process pid
