@@ -345,3 +345,30 @@ func writeActions(t *testing.T, dir, content string) *agent.ActionsFile {
 	}
 	return file
 }
+
+// TestTwoReplicas: an agent long-polls one replica (HTTP only); the
+// webhook goes to another, whose worker offers the job; the waiting poll
+// on the first replica takes it at once.
+func TestTwoReplicas(t *testing.T) {
+	rdb := newRedis(t)
+	rig := startDelivery(t, rdb, deliveryDecl)
+	front := start(t, rdb, func(o *server.Options) { o.Worker = false; o.Config = nil })
+	key := rig.agentKey(t, "agent-1")
+	polled := make(chan reply, 1)
+	go func() {
+		r, _ := call(t, front, key, "POST", wire.PathNext+"?wait=10s", "")
+		polled <- r
+	}()
+	time.Sleep(200 * time.Millisecond) // the poll waits on the front replica
+	id := sendPush(t, rig)
+	select {
+	case r := <-polled:
+		var o wire.Offer
+		decode(t, r, &o)
+		if r.Code != http.StatusOK || o.Job != delivery.JobKey(id, 1) {
+			t.Fatalf("the front replica's poll: %d %s", r.Code, r.Body)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the poll on the other replica did not get the job within 5s")
+	}
+}

@@ -411,21 +411,31 @@ func TestAgentKilledMidJob(t *testing.T) {
 	}
 }
 
-// TestBrokerRestart: Reflex is killed while an agent long-polls, and
+// TestBrokerRestart: Reflex is killed while an agent runs a job, and
 // started again on the same address and Redis (a private redis-server that
-// keeps its data); the agent reconnects by itself and takes the next job.
+// keeps its data) before the job's lease runs out; the agent keeps its
+// lease, reports the job's end to the new process, and then, reconnected
+// by itself, takes the next job from its long poll.
 func TestBrokerRestart(t *testing.T) {
 	srv := redistest.StartServer(t)
-	s := startSecuredDeliveryWith(t, deliverySetup{redisURL: srv.URL, deploy: `"echo $COMMIT >> deployed.txt"`})
+	s := startSecuredDeliveryWith(t, deliverySetup{redisURL: srv.URL,
+		deploy: `"touch started; while [ ! -f go ]; do sleep 0.05; done; rm go; echo $COMMIT >> deployed.txt"`})
 	s.agent(t, "agent-1")
 	s.waitAgent(t, "agent-1")
-	time.Sleep(500 * time.Millisecond) // the agent is now in a long poll
+	s.send(t, "e2e-during-restart")
+	during := wire.ID("push-web", "acme-github", "e2e-during-restart")
+	s.record(t, during, 30*time.Second, "running")
+	for i := 0; len(s.lines("started")) == 0 && i < 500; i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if err := s.serve.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	<-s.serve.done
 	addr := strings.TrimPrefix(s.serve.url, "http://")
-	time.Sleep(time.Second) // the agent finds the broker gone
+	// The job ends while Reflex is down: its report waits.
+	writeFile(t, filepath.Join(s.dir, "go"), "")
+	time.Sleep(time.Second)
 	env := []string{"REFLEX_ADMIN_KEY=" + e2eAdminKey, "REFLEX_ADDR=" + addr, "REDIS_URL=" + srv.URL}
 	for _, kv := range s.serve.cmd.Env {
 		if strings.HasPrefix(kv, "E2E_SIGNING_KEY=") {
@@ -434,9 +444,17 @@ func TestBrokerRestart(t *testing.T) {
 	}
 	s.serve = startRaw(t, env, "--config", filepath.Join(s.dir, "reflex.yaml"), "--shutdown-timeout", "5s")
 	waitReady(t, s.serve, addr)
+	rec := s.record(t, during, 60*time.Second, "succeeded", "failed", "refused")
+	if rec["status"] != "succeeded" || len(rec["attempts"].([]any)) != 1 {
+		t.Fatalf("the job that ran across the restart: %v", rec)
+	}
+	writeFile(t, filepath.Join(s.dir, "go"), "")
 	s.send(t, "e2e-after-restart")
-	rec := s.record(t, wire.ID("push-web", "acme-github", "e2e-after-restart"), 60*time.Second, "succeeded", "failed", "refused")
+	rec = s.record(t, wire.ID("push-web", "acme-github", "e2e-after-restart"), 60*time.Second, "succeeded", "failed", "refused")
 	if rec["status"] != "succeeded" || rec["agent"] != "agent-1" {
 		t.Fatalf("record = %v", rec)
+	}
+	if got := s.lines("deployed.txt"); len(got) != 2 {
+		t.Fatalf("deployed %v, want each job once", got)
 	}
 }
