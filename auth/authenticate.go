@@ -176,13 +176,20 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 	if !matches(secret, secretsOf(o)) {
 		return nil, fmt.Errorf("%w: invalid API key", ErrUnauthenticated)
 	}
-	c := &Caller{Name: name, Master: name == MasterKey, Groups: o.Strings("groups")}
+	c := CallerOf(o)
+	a.remember(digest, c, generation)
+	return c, nil
+}
+
+// CallerOf returns the caller an API key object makes: its name, groups,
+// and, for an agent's key, its kind and zone.
+func CallerOf(o *state.Object) *Caller {
+	c := &Caller{Name: o.Name, Master: o.Name == MasterKey, Groups: o.Strings("groups")}
 	if kind, _ := o.Content["kind"].(string); kind == KindAgent {
 		c.Kind = KindAgent
 		c.Zone, _ = o.Content["zone"].(string)
 	}
-	a.remember(digest, c, generation)
-	return c, nil
+	return c
 }
 
 func (a *Authenticator) cached(digest [32]byte) *Caller {

@@ -82,12 +82,22 @@ func (d *Dispatcher) reapOne(ctx context.Context, service, id string, grace time
 		d.Log.Warn("delivery handed its service but never queued; queuing it", "service", service, "delivery", id)
 		return d.enqueue(ctx, q)
 	}
-	if status == StatusRetrying {
-		return nil // its next attempt is a task of Reflex's own queue
-	}
 	q, err := d.job(ctx, id)
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
 		return err
+	}
+	if status == StatusRetrying {
+		switch {
+		case d.now().Sub(rec.UpdatedAt) < grace:
+			return nil
+		case q == nil:
+			return d.lose(ctx, rec, r, "the job was lost: it is no longer kept, so it cannot be offered again")
+		}
+		// Its next attempt is a task of Reflex's own queue; one that went
+		// missing (a release before Reflex offered retries itself left
+		// none) is scheduled again. The task is once per offer, and runs
+		// only while the delivery still waits for it.
+		return d.scheduleRetry(ctx, q, len(r.Attempts))
 	}
 	if q != nil && !q.ExpiresAt.IsZero() && d.now().After(q.ExpiresAt) {
 		return d.reapExpired(ctx, rec, r, q)

@@ -146,5 +146,32 @@ func (h decisions) test(c *gin.Context) {
 		fail(c, Errorf(http.StatusBadRequest, `caller is required for an object target, e.g. {"name":"ci"}`))
 		return
 	}
+	if err := h.resolveCaller(c, &r); err != nil {
+		fail(c, err)
+		return
+	}
 	writeJSON(c, http.StatusOK, h.authz.Authorize(ctx, r))
+}
+
+// resolveCaller makes the caller of a test the one its API key makes, so
+// the decision is the real one: an existing key's kind, zone and groups,
+// when the asker may read the key. A caller named after no key the asker
+// may read is taken as stated, but is never the master key.
+func (h decisions) resolveCaller(c *gin.Context, r *policies.Request) error {
+	given := r.Caller
+	if given.Kind == policies.KindSource {
+		return nil
+	}
+	o, err := h.store.Object(c.Request.Context(), state.TypeAPIKey, given.Name, 0)
+	switch {
+	case err == nil && h.allow(c, policies.ActionRead, o, false) == nil:
+		r.Caller = auth.CallerOf(o)
+		return nil
+	case err != nil && !errors.Is(err, state.ErrNotFound):
+		return err
+	}
+	stated := *given
+	stated.Master = false
+	r.Caller = &stated
+	return nil
 }

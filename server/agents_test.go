@@ -372,3 +372,34 @@ func TestTwoReplicas(t *testing.T) {
 		t.Fatal("the poll on the other replica did not get the job within 5s")
 	}
 }
+
+// TestPolicyTestTake: the policy test decides take as a real take is
+// decided: the caller is the stored agent key it names (its kind and zone),
+// and a caller it cannot find is never taken for the master key.
+func TestPolicyTestTake(t *testing.T) {
+	rig := startDelivery(t, newRedis(t), deliveryDecl)
+	rig.agentKey(t, "agent-1")
+	rig.zoneKey(t, "agent-s", "staging")
+	id := sendPush(t, rig)
+	rig.record(t, id, "queued")
+	for _, tt := range []struct {
+		caller string
+		want   bool
+	}{
+		{`{"name":"agent-1"}`, true},
+		{`{"name":"agent-s"}`, false},
+		{`{"name":"ghost","master":true,"kind":"agent","zone":"production"}`, true}, // as stated, never master
+		{`{"name":"ghost","master":true}`, false},
+	} {
+		r, _ := master(t, rig.instance, "POST", "/api/v1/decisions/test",
+			`{"action":"take","type":"deployment","name":"`+id+`","caller":`+tt.caller+`}`)
+		var d struct {
+			Allowed bool
+			Reason  string
+		}
+		decode(t, r, &d)
+		if r.Code != http.StatusOK || d.Allowed != tt.want {
+			t.Errorf("take by %s: %d %s, want allowed %v", tt.caller, r.Code, r.Body, tt.want)
+		}
+	}
+}

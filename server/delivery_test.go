@@ -664,3 +664,33 @@ func TestReaperFreesLostDeliveries(t *testing.T) {
 		t.Fatalf("%d services left in the index of held locks", n)
 	}
 }
+
+// TestReaperSchedulesAMissingRetry: a delivery left retrying with no next
+// attempt scheduled (as a release whose agents retried by themselves
+// leaves it) gets its next attempt from the reaper, and runs.
+func TestReaperSchedulesAMissingRetry(t *testing.T) {
+	rig := startDelivery(t, newRedis(t), deliveryDecl)
+	id := sendPush(t, rig)
+	rig.record(t, id, "queued")
+	d := &delivery.Dispatcher{
+		Store: state.New(rig.Redis, state.Options{}), Redis: rig.Redis, Log: testLogger(), Leases: rig.zoneJobs(t),
+		Client: asynq.NewClientFromRedisClient(rig.Redis), ReapAfter: time.Nanosecond,
+	}
+	ctx := context.Background()
+	// The job as an older release would leave it: not offered, retrying.
+	if _, err := d.Leases.Cancel(ctx, "production", delivery.JobKey(id, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.Store.Merge(ctx, state.TypeDeploy, id, map[string]any{"status": "retrying"}, 0, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Reap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rig.runAgent(t, "agent-1", "")
+	rec := rig.record(t, id, "succeeded") // after the first backoff, 5s
+	if rec["agent"] != "agent-1" {
+		t.Fatalf("record = %v", rec)
+	}
+	rig.job(t, delivery.JobKey(id, 2), leases.StateFinished)
+}

@@ -52,7 +52,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.objectHistory, "object-history", state.DefaultObjectHistory, "how many revisions of each object are kept")
 	fl.IntVar(&f.deliveryKeep, "delivery-history", delivery.DefaultKeep, "how many delivery records are kept (ended ones beyond it are removed, oldest first)")
 	fl.DurationVar(&f.deliveryMaxAge, "delivery-max-age", 0, "also remove ended delivery records older than this, e.g. 2160h (0: no age limit)")
-	fl.StringVar(&f.embeddedAddr, "embedded-redis-addr", "", "without REDIS_URL: where the embedded Redis listens (default: a free port on 127.0.0.1), e.g. for a trial agent")
+	fl.StringVar(&f.embeddedAddr, "embedded-redis-addr", "", "without REDIS_URL: where the embedded Redis listens (default: a free port on 127.0.0.1), e.g. to look into it with redis-cli")
 	fl.BoolVar(&f.allowEviction, "allow-redis-eviction", false, "start even when Redis may evict keys (maxmemory-policy other than noeviction), which loses queued jobs")
 	fl.DurationVar(&f.agentLeaseTTL, "agent-lease-ttl", leases.DefaultLeaseTTL, "how long an agent's lease on a job lasts without renewal: a lost agent's job is offered again after this (the same on every replica)")
 	fl.DurationVar(&f.agentLostAfter, "agent-lost-after", fleet.DefaultLostAfter, "how long an agent goes unheard of before its agent object says lost")
