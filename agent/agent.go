@@ -68,10 +68,9 @@ type agent struct {
 	o      Options
 	broker *broker
 	runner *Runner
-	// name is the agent's, as Reflex knows it (its key's).
-	name string
-	// cadence is what Reflex asked for when the agent connected.
-	cadence cadence
+	// session is what Reflex said when the agent last connected: its
+	// name (its key's) and the cadence to keep.
+	session atomic.Pointer[session]
 	// jobs are the leased jobs running, for heartbeats.
 	mu   sync.Mutex
 	jobs map[string]bool
@@ -82,6 +81,15 @@ type agent struct {
 	// back.
 	talk context.Context
 }
+
+// session is what Reflex says when an agent connects.
+type session struct {
+	name string
+	cadence
+}
+
+// pace returns the cadence Reflex asked for.
+func (a *agent) pace() cadence { return a.session.Load().cadence }
 
 // cadence is the pace Reflex sets.
 type cadence struct {
@@ -146,7 +154,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 		return err
 	}
-	o.Log.Info("agent connected", "agent", a.name, "zone", o.Zone, "broker", b.base, "actions", len(o.Actions.Actions),
+	o.Log.Info("agent connected", "agent", a.session.Load().name, "zone", o.Zone, "broker", b.base, "actions", len(o.Actions.Actions),
 		"keys", len(o.Keys), "concurrency", o.Concurrency)
 	var health *http.Server
 	if o.HealthAddr != "" {
@@ -213,7 +221,7 @@ func (a *agent) connect(ctx context.Context) error {
 		cancel()
 		switch {
 		case err == nil:
-			a.name, a.cadence = w.Agent, cadenceOf(w)
+			a.session.Store(&session{name: w.Agent, cadence: cadenceOf(w)})
 			a.contact()
 			return nil
 		case !transient(err):
@@ -241,8 +249,9 @@ func (a *agent) poll(ctx, jobs context.Context) {
 	var wait backoff
 	for ctx.Err() == nil {
 		var offer wire.Offer
-		pctx, cancel := context.WithTimeout(ctx, a.cadence.pollWait+callTimeout)
-		status, err := a.broker.call(pctx, wire.PathNext+"?wait="+a.cadence.pollWait.String(), nil, &offer)
+		hold := a.pace().pollWait
+		pctx, cancel := context.WithTimeout(ctx, hold+callTimeout)
+		status, err := a.broker.call(pctx, wire.PathNext+"?wait="+hold.String(), nil, &offer)
 		cancel()
 		if ctx.Err() != nil {
 			if err == nil && status == http.StatusOK {
@@ -285,7 +294,7 @@ func (a *agent) release(offer wire.Offer) {
 // until ctx ends. After Reflex could not be reached, it says hello again:
 // Reflex may have lost what it knew of the agent.
 func (a *agent) heartbeats(ctx context.Context) {
-	tick := time.NewTicker(a.cadence.heartbeat)
+	tick := time.NewTicker(a.pace().heartbeat)
 	defer tick.Stop()
 	lost := false
 	for {
@@ -332,12 +341,13 @@ func (a *agent) serveHealth(addr string) (*http.Server, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		since := time.Since(time.Unix(0, a.lastContact.Load()))
-		if since > max(2*a.cadence.heartbeat, a.cadence.pollWait+callTimeout) {
+		c := a.pace()
+		if since > max(2*c.heartbeat, c.pollWait+callTimeout) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintf(w, `{"status":"failed","message":"Reflex has not answered for %s"}`, since.Round(time.Second))
 			return
 		}
-		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "agent": a.name, "zone": a.o.Zone})
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "agent": a.session.Load().name, "zone": a.o.Zone})
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()

@@ -77,5 +77,10 @@ func (e Egress) Client() (*http.Client, error) {
 		MaxIdleConnsPerHost: 4,
 		ForceAttemptHTTP2:   true,
 	}
-	return &http.Client{Transport: transport}, nil
+	// A redirect is never followed: it would carry the agent's key
+	// wherever it pointed, plain HTTP included. The agent takes it as the
+	// error it is.
+	return &http.Client{Transport: transport, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}, nil
 }

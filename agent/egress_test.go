@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -16,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -162,5 +164,31 @@ func TestEgressProxy(t *testing.T) {
 	resp.Body.Close()
 	if tunnels, _ := proxy.Stats(); string(body) != "ok" || tunnels != 1 {
 		t.Errorf("answer %q through %d tunnels, want ok through 1", body, tunnels)
+	}
+}
+
+// TestEgressFollowsNoRedirect: a redirect is answered as it is, never
+// followed: it would carry the agent's key elsewhere, even in clear.
+func TestEgressFollowsNoRedirect(t *testing.T) {
+	var leaked atomic.Bool
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Store(r.Header.Get("Authorization") != "")
+	}))
+	defer elsewhere.Close()
+	broker := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+"/api/v1/agents/connect", http.StatusTemporaryRedirect)
+	}))
+	defer broker.Close()
+	c, err := Egress{CAFile: writePEM(t, "ca.pem", "CERTIFICATE", broker.Certificate().Raw)}.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := newBroker(broker.URL, "agent-1.s3cret", "test", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, err := b.call(context.Background(), "/api/v1/agents/connect", struct{}{}, nil)
+	if status != http.StatusTemporaryRedirect || err == nil || leaked.Load() {
+		t.Fatalf("call = %d, %v; the key went elsewhere: %v", status, err, leaked.Load())
 	}
 }

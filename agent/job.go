@@ -58,7 +58,8 @@ func (a *agent) handle(jobs context.Context, offer wire.Offer) {
 	var claim wire.Renewal
 	// Tried again while the lease can last (by this machine's clock, not
 	// the deadline Reflex's clock stamped).
-	until := time.Now().Add(a.cadence.leaseTTL)
+	claimed := time.Now()
+	until := claimed.Add(a.pace().leaseTTL)
 	err = a.broker.callAgain(a.talk, until, wire.JobPath(offer.Job, wire.OpReport),
 		wire.Report{Lease: offer.Lease, Kind: wire.ReportStarted, At: startedAt}, &claim)
 	if err != nil {
@@ -79,7 +80,7 @@ func (a *agent) handle(jobs context.Context, offer wire.Offer) {
 	defer stop(nil)
 	stream := &outputStream{a: a, job: offer.Job, lease: offer.Lease, log: log}
 	var loops sync.WaitGroup
-	loops.Go(func() { a.renewals(run, stop, offer, log) })
+	loops.Go(func() { a.renewals(run, stop, offer, claimed, log) })
 	loops.Go(func() { stream.run(run) })
 
 	log.Info("running")
@@ -165,20 +166,28 @@ func (a *agent) report(offer wire.Offer, r wire.Report, log *slog.Logger) {
 // renewals renews the lease of a running job every RenewEvery, apart from
 // the action. It stops the job when Reflex says it was cancelled, when
 // Reflex refuses the renewal (the lease is no longer the agent's), or when
-// no renewal went through for a whole lease: Reflex may have given the
-// job to another agent by then.
-func (a *agent) renewals(ctx context.Context, stop context.CancelCauseFunc, offer wire.Offer, log *slog.Logger) {
-	tick := time.NewTicker(a.cadence.renewEvery)
+// the lease may have run out: a little before a lease's length after the
+// last renewal that went through was sent (by this machine's clock), since
+// Reflex may give the job to another agent after that.
+func (a *agent) renewals(ctx context.Context, stop context.CancelCauseFunc, offer wire.Offer, since time.Time, log *slog.Logger) {
+	pace := a.pace()
+	tick := time.NewTicker(pace.renewEvery)
 	defer tick.Stop()
-	renewed := time.Now()
+	margin := min(pace.leaseTTL/10, 2*time.Second)
+	deadline := time.NewTimer(time.Until(since.Add(pace.leaseTTL - margin)))
+	defer deadline.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-deadline.C:
+			stop(fmt.Errorf("%w: no renewal went through for %s", errLeaseLost, pace.leaseTTL-margin))
+			return
 		case <-tick.C:
 		}
 		var ren wire.Renewal
-		cctx, cancel := context.WithTimeout(ctx, min(callTimeout, a.cadence.renewEvery))
+		sent := time.Now()
+		cctx, cancel := context.WithTimeout(ctx, min(callTimeout, pace.renewEvery))
 		_, err := a.broker.call(cctx, wire.JobPath(offer.Job, wire.OpRenew), wire.LeaseRef{Lease: offer.Lease}, &ren)
 		cancel()
 		switch {
@@ -188,17 +197,13 @@ func (a *agent) renewals(ctx context.Context, stop context.CancelCauseFunc, offe
 			stop(err)
 			return
 		case err != nil:
-			if time.Since(renewed) >= a.cadence.leaseTTL {
-				stop(fmt.Errorf("%w: no renewal went through for %s: %w", errLeaseLost, a.cadence.leaseTTL, err))
-				return
-			}
 			log.Warn("cannot renew the lease; trying again", "error", err)
 		case ren.Cancel:
 			log.Info("the job was cancelled: stopping it")
 			stop(errCancelled)
 			return
 		default:
-			renewed = time.Now()
+			deadline.Reset(time.Until(sent.Add(pace.leaseTTL - margin)))
 			a.contact()
 		}
 	}

@@ -9,3 +9,6 @@ import "syscall"
 func procAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
+
+// Conceal does nothing where the process cannot be made non-dumpable.
+func Conceal() error { return nil }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -46,6 +47,19 @@ var ErrOutputGap = errors.New("the output chunk does not follow what Reflex hold
 // agent's final report carries its own excerpt.
 const MaxLiveOutput = 1 << 20
 
+// MaxReportText bounds the output and the error a report records: the
+// record keeps them for each attempt.
+const MaxReportText = 64 << 10
+
+// truncate cuts s to at most n bytes, on a rune boundary, and says so.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const more = "\n… (cut: the report held more)"
+	return strings.ToValidUTF8(s[:n-len(more)], "") + more
+}
+
 // liveOutputTTL is how long a running attempt's output is kept.
 const liveOutputTTL = 24 * time.Hour
 
@@ -58,27 +72,33 @@ func checkAgent(caller *auth.Caller) error {
 
 // Take leases the next job of the agent's zone to it, waiting up to wait
 // for one, and returns nil when none came. A job the policies do not let
-// it take is given back at once for another agent, and the refusal
-// returned; a job whose agents stopped before finishing it as many times
-// as its trigger allows is ended as lost, and the wait goes on.
+// it take is given back at once for another agent, and passed over for
+// the rest of the wait, so that it never keeps this agent from the jobs it
+// may take; a job whose agents stopped before finishing it as many times
+// as its trigger allows is ended as lost. Either way the wait goes on.
 func (d *Dispatcher) Take(ctx context.Context, caller *auth.Caller, wait time.Duration) (*leases.Lease, error) {
 	if err := checkAgent(caller); err != nil {
 		return nil, err
 	}
 	deadline := time.Now().Add(wait)
+	var denied []string
 	for {
-		l, err := d.Leases.Next(ctx, caller.Zone, caller.Name, time.Until(deadline))
+		l, err := d.Leases.Next(ctx, caller.Zone, caller.Name, time.Until(deadline), denied...)
 		if l == nil || err != nil {
 			return nil, err
 		}
 		keep, err := d.admit(ctx, caller, l)
-		if keep && ctx.Err() != nil {
+		switch {
+		case errors.Is(err, ErrTakeDenied):
+			denied = append(denied, l.JobID)
+		case err != nil:
+			return nil, err
+		case keep && ctx.Err() != nil:
 			// The agent went away while the job was leased to it.
 			d.giveBack(ctx, l)
 			return nil, ctx.Err()
-		}
-		if keep || err != nil {
-			return pick(keep, l, nil), err
+		case keep:
+			return l, nil
 		}
 		if time.Until(deadline) <= 0 {
 			return nil, nil
@@ -107,7 +127,7 @@ func (d *Dispatcher) admit(ctx context.Context, caller *auth.Caller, l *leases.L
 	dec := authz.Authorize(ctx, policies.Request{Caller: caller, Action: policies.ActionTake, Type: state.TypeDeploy, Name: obj.Name, Object: obj})
 	if !dec.Allowed {
 		d.giveBack(ctx, l)
-		d.Log.Warn("an agent may not take a job; given back", "agent", caller.Name, "zone", caller.Zone, "job", l.JobID, "reason", dec.Reason)
+		d.Log.Info("an agent may not take a job; given back for another", "agent", caller.Name, "zone", caller.Zone, "job", l.JobID, "reason", dec.Reason)
 		return false, fmt.Errorf("%w %s: %s", ErrTakeDenied, l.JobID, dec.Reason)
 	}
 	if l.Attempt == 1 || !isDelivery || obj.Version == 0 {
@@ -155,7 +175,8 @@ func (d *Dispatcher) giveBack(ctx context.Context, l *leases.Lease) {
 }
 
 // holding checks that caller holds the lease lease on job: leased, or,
-// when ended is set, finished under that lease (a report sent again).
+// when ended is set, finished under that lease (a report sent again) or
+// run out with no other agent holding the job since.
 func (d *Dispatcher) holding(ctx context.Context, caller *auth.Caller, job, lease string, ended bool) (leases.Job, error) {
 	if err := checkAgent(caller); err != nil {
 		return leases.Job{}, err
@@ -171,7 +192,11 @@ func (d *Dispatcher) holding(ctx context.Context, caller *auth.Caller, job, leas
 	switch {
 	case j.Agent != "" && j.Agent != caller.Name:
 		return leases.Job{}, fmt.Errorf("job %s: %w", job, ErrNotYours)
-	case same && (j.State == leases.StateLeased || ended && j.State == leases.StateFinished):
+	case same && j.State == leases.StateLeased:
+		return j, nil
+	case same && ended && (j.State == leases.StateFinished || j.State == leases.StateOffered):
+		// An end sent again, or one that comes after the lease ran out
+		// while no other agent took the job: the work is done.
 		return j, nil
 	}
 	return leases.Job{}, fmt.Errorf("job %s: %w", job, leases.ErrLeaseLost)
@@ -222,6 +247,7 @@ func (d *Dispatcher) Report(ctx context.Context, caller *auth.Caller, job string
 	if r.At.IsZero() {
 		r.At = d.now()
 	}
+	r.Output, r.Error = truncate(r.Output, MaxReportText), truncate(r.Error, MaxReportText)
 	task, err := reportTask(AgentReport{Report: r, Job: job, Attempt: j.Attempt, Agent: caller.Name, Zone: caller.Zone})
 	if err != nil {
 		return leases.Renewal{}, err

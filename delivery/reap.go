@@ -58,6 +58,12 @@ return redis.call("SREM", KEYS[2], ARGV[1])
 `)
 
 func (d *Dispatcher) reapOne(ctx context.Context, service, id string, grace time.Duration) error {
+	// Under the delivery's lock: no report is applied meanwhile.
+	unlock, err := d.lock(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	rec, err := d.Store.Object(ctx, state.TypeDeploy, id, 0)
 	if errors.Is(err, state.ErrNotFound) {
 		return d.next(ctx, service, id)
@@ -99,42 +105,47 @@ func (d *Dispatcher) reapOne(ctx context.Context, service, id string, grace time
 		// only while the delivery still waits for it.
 		return d.scheduleRetry(ctx, q, len(r.Attempts))
 	}
-	if q != nil && !q.ExpiresAt.IsZero() && d.now().After(q.ExpiresAt) {
-		return d.reapExpired(ctx, rec, r, q)
-	}
-	if d.now().Sub(rec.UpdatedAt) < grace {
-		return nil // reports may still be on their way
-	}
-	lost := q == nil
-	if q != nil {
-		j, err := d.Leases.Lookup(ctx, r.Zone, q.offered())
-		switch {
-		case errors.Is(err, leases.ErrUnknownJob):
-			lost = true // expired after its lease ran out, and dropped
-		case err != nil:
-			return err
-		default:
-			lost = j.State == leases.StateWithdrawn || j.State == leases.StateFinished
+	if q == nil {
+		if d.now().Sub(rec.UpdatedAt) < grace {
+			return nil
 		}
+		return d.lose(ctx, rec, r, "the job was lost: it is no longer kept")
 	}
-	if !lost {
-		return nil
+	j, err := d.Leases.Lookup(ctx, r.Zone, q.offered())
+	if err != nil && !errors.Is(err, leases.ErrUnknownJob) {
+		return err
 	}
-	return d.lose(ctx, rec, r, "the job was lost: its agent stopped and no agent took it again before it expired, or its job was removed")
+	unknown := err != nil
+	switch {
+	case !unknown && j.State == leases.StateLeased:
+		return nil // an agent runs it
+	case !unknown && (j.State == leases.StateFinished || j.State == leases.StateWithdrawn):
+		// Its end is reported through Reflex's own queue: lost only when
+		// no report came long after the job ended.
+		if d.now().Sub(j.EndedAt) < grace {
+			return nil
+		}
+		if j.State == leases.StateWithdrawn {
+			return d.lose(ctx, rec, r, "the job was lost: it was withdrawn from the zone's agents")
+		}
+		return d.lose(ctx, rec, r, "the job was lost: it ended on its agent, and no report of its end came")
+	case !q.ExpiresAt.IsZero() && d.now().After(q.ExpiresAt):
+		return d.reapExpired(ctx, rec, r, q)
+	case unknown && d.now().Sub(rec.UpdatedAt) >= grace:
+		return d.lose(ctx, rec, r, "the job was lost: it is no longer offered to the zone's agents")
+	}
+	return nil // offered, waiting for an agent
 }
 
 // reapExpired ends a delivery whose job expired while no agent held it:
 // offered and never taken, or taken by an agent that stopped and not taken
 // again. No agent will ever run it now.
 func (d *Dispatcher) reapExpired(ctx context.Context, rec *state.Object, r *Record, q *queued) error {
-	j, err := d.Leases.Lookup(ctx, r.Zone, q.offered())
+	leased, err := d.Leases.Cancel(ctx, r.Zone, q.offered())
 	switch {
-	case err == nil && (j.State == leases.StateLeased || j.State == leases.StateFinished):
-		return nil // an agent runs it, or its reports are on their way
+	case leased || errors.Is(err, leases.ErrFinished):
+		return nil // taken meanwhile: its reports follow
 	case err != nil && !errors.Is(err, leases.ErrUnknownJob):
-		return err
-	}
-	if _, err := d.Leases.Cancel(ctx, r.Zone, q.offered()); err != nil && !errors.Is(err, leases.ErrUnknownJob) && !errors.Is(err, leases.ErrFinished) {
 		return err
 	}
 	reason := fmt.Sprintf("no agent of zone %s took the job before it expired at %s", r.Zone, stamp(q.ExpiresAt))
@@ -145,8 +156,12 @@ func (d *Dispatcher) reapExpired(ctx context.Context, rec *state.Object, r *Reco
 }
 
 // lose ends a delivery that can no longer end by itself as failed, with
-// the reason, and hands its service on.
+// the reason, and hands its service on. The caller holds the delivery's
+// lock and read rec under it, so no report moved it meanwhile.
 func (d *Dispatcher) lose(ctx context.Context, rec *state.Object, r *Record, reason string) error {
+	if !moveLose.allows(r.Status) {
+		return nil
+	}
 	d.Log.Error("delivery lost; recording it as failed", "service", r.Service, "delivery", r.Name, "reason", reason)
 	if err := d.ended(ctx, r.Service, r.Release); err != nil {
 		return err

@@ -114,10 +114,40 @@ func (d *Dispatcher) HandleReport(ctx context.Context, t *asynq.Task) error {
 	switch {
 	case i >= 0 && (r.Kind == wire.ReportStarted || rec.Attempts[i].Status != attemptRunning):
 		return nil // applied already, or its end came first
+	case rec.Status.Ended():
+		return d.lateEnd(ctx, rec, r, i >= 0)
 	case r.Kind == wire.ReportStarted:
 		return d.started(ctx, cur, rec, r)
 	}
 	return d.finished(ctx, cur, rec, q, r, i >= 0)
+}
+
+// lateEnd records the end of an attempt whose delivery ended without it
+// (lost, or cancelled): on the attempt only. Nothing else moves: the
+// service has been handed on, and may run another delivery by now.
+func (d *Dispatcher) lateEnd(ctx context.Context, rec *Record, r AgentReport, known bool) error {
+	if r.Kind != wire.ReportFinished {
+		return nil
+	}
+	d.Log.Warn("report on a delivery that ended without it; recorded on its attempt only", "delivery", rec.Name, "status", rec.Status, "agent", r.Agent)
+	_, _, err := d.Store.Update(ctx, state.TypeDeploy, rec.Name, 0, writer, editRecord(func(next *Record) error {
+		if !known {
+			next.Attempts = append(next.Attempts, Attempt{Attempt: len(next.Attempts) + 1, Run: r.run(), Agent: r.Agent,
+				StartedAt: stamp(cmp.Or(r.StartedAt, r.At))})
+		}
+		for i := range next.Attempts {
+			if a := &next.Attempts[i]; a.Run == r.run() {
+				code := r.ExitCode
+				a.Status, a.FinishedAt, a.ExitCode, a.Output = pick(r.Succeeded, attemptSucceeded, attemptFailed), stamp(r.At), &code, r.Output
+				a.Error = cmp.Or(r.Error, "reported after the delivery ended")
+			}
+		}
+		return nil
+	}))
+	if err != nil {
+		return fmt.Errorf("record a late end on %s: %w", rec.Name, err)
+	}
+	return nil
 }
 
 // started records an attempt's start: the provider hears of it, the

@@ -245,8 +245,9 @@ func (q *Queue) Offer(ctx context.Context, zone, jobID string, payload []byte, e
 // It returns nil, nil when none came within wait, and returns at once when
 // a job is offered on any replica meanwhile. A cancelled ctx ends it with
 // ctx's error; a take already sent to Redis is completed first, so that a
-// job is not left leased to nobody.
-func (q *Queue) Next(ctx context.Context, zone, agent string, wait time.Duration) (*Lease, error) {
+// job is not left leased to nobody. Jobs named in exclude are passed over
+// (another agent may take them), as if they were not there.
+func (q *Queue) Next(ctx context.Context, zone, agent string, wait time.Duration, exclude ...string) (*Lease, error) {
 	if err := checkZone(zone); err != nil {
 		return nil, fmt.Errorf("next job: %w", err)
 	}
@@ -260,13 +261,17 @@ func (q *Queue) Next(ctx context.Context, zone, agent string, wait time.Duration
 	defer q.leave(w)
 	deadline := time.Now().Add(wait)
 	look := true
+	skip := make([]any, len(exclude))
+	for i, job := range exclude {
+		skip[i] = job
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("next job of zone %s: %w", zone, err)
 		}
 		if look {
 			q.looked(w)
-			l, err := q.take(ctx, zone, agent)
+			l, err := q.take(ctx, zone, agent, skip)
 			if l != nil || err != nil {
 				return l, err
 			}
@@ -282,12 +287,12 @@ func (q *Queue) Next(ctx context.Context, zone, agent string, wait time.Duration
 }
 
 // take leases the zone's next job to agent now, if there is one.
-func (q *Queue) take(ctx context.Context, zone, agent string) (*Lease, error) {
+func (q *Queue) take(ctx context.Context, zone, agent string, exclude []any) (*Lease, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), scriptTimeout)
 	defer cancel()
 	keys := zoneKeys(zone)
 	// A lease that ran out first.
-	l, err := q.grant(ctx, keys, zone, agent, "")
+	l, err := q.grant(ctx, keys, zone, agent, "", exclude)
 	if l != nil || err != nil {
 		return l, err
 	}
@@ -308,7 +313,7 @@ func (q *Queue) take(ctx context.Context, zone, agent string) (*Lease, error) {
 		// job, or drops it when it expired or was withdrawn meanwhile. A
 		// replica that stops in between leaves the entry to be claimed as
 		// a lease that ran out.
-		l, err := q.grant(ctx, keys, zone, agent, streams[0].Messages[0].ID)
+		l, err := q.grant(ctx, keys, zone, agent, streams[0].Messages[0].ID, exclude)
 		if l != nil || err != nil {
 			return l, err
 		}
@@ -324,14 +329,14 @@ func isNoGroup(err error) bool {
 
 // grant runs the take script: on the entry just read, or, when entry is
 // empty, on the entries whose lease ran out.
-func (q *Queue) grant(ctx context.Context, keys []string, zone, agent, entry string) (*Lease, error) {
+func (q *Queue) grant(ctx context.Context, keys []string, zone, agent, entry string, exclude []any) (*Lease, error) {
 	leaseID, err := newLeaseID()
 	if err != nil {
 		return nil, err
 	}
 	now := q.now()
-	res, err := takeScript.Run(ctx, q.Redis, keys, group, consumer, durMS(q.ttl()), ms(now),
-		leaseID, agent, entry).Slice()
+	args := append([]any{group, consumer, durMS(q.ttl()), ms(now), leaseID, agent, entry}, exclude...)
+	res, err := takeScript.Run(ctx, q.Redis, keys, args...).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("lease a job of zone %s: %w", zone, err)
 	}
@@ -417,14 +422,15 @@ func (q *Queue) Renew(ctx context.Context, zone, jobID, leaseID string) (Renewal
 }
 
 // Finish ends the job leaseID holds: it is acknowledged and removed, and
-// never offered again. A retried Finish of the same lease succeeds (within
-// Remember); any other lease id gets ErrLeaseLost.
+// never offered again. A lease that ran out still finishes its job while
+// no other agent took it. A retried Finish of the same lease succeeds
+// (within Remember); any other lease id gets ErrLeaseLost.
 func (q *Queue) Finish(ctx context.Context, zone, jobID, leaseID string) error {
 	if err := checkJob(zone, jobID); err != nil {
 		return fmt.Errorf("finish a job: %w", err)
 	}
 	now := q.now()
-	ok, err := finishScript.Run(ctx, q.Redis, zoneKeys(zone), group, jobID, leaseID, durMS(q.ttl()), ms(now)).Int()
+	ok, err := finishScript.Run(ctx, q.Redis, zoneKeys(zone), group, jobID, leaseID, ms(now)).Int()
 	if err != nil {
 		return fmt.Errorf("finish job %s in zone %s: %w", jobID, zone, err)
 	}
@@ -434,16 +440,16 @@ func (q *Queue) Finish(ctx context.Context, zone, jobID, leaseID string) error {
 	return nil
 }
 
-// Cancel withdraws a job that is not leased, so it is never offered
-// (leased false), or flags a leased one so that its holder's next Renew
-// says to cancel (leased true). Cancelling a withdrawn job again changes
+// Cancel withdraws a job no agent holds (offered, given back, or whose
+// lease ran out), so it is never offered again (leased false), or flags a
+// held one so that its holder's next Renew says to cancel (leased true). Cancelling a withdrawn job again changes
 // nothing; a finished one gets ErrFinished, an unknown one ErrUnknownJob.
 func (q *Queue) Cancel(ctx context.Context, zone, jobID string) (leased bool, err error) {
 	if err := checkJob(zone, jobID); err != nil {
 		return false, fmt.Errorf("cancel a job: %w", err)
 	}
 	now := q.now()
-	state, err := cancelScript.Run(ctx, q.Redis, zoneKeys(zone), group, jobID, ms(now)).Text()
+	state, err := cancelScript.Run(ctx, q.Redis, zoneKeys(zone), group, jobID, ms(now), durMS(q.ttl())).Text()
 	if err != nil {
 		return false, fmt.Errorf("cancel job %s in zone %s: %w", jobID, zone, err)
 	}
@@ -480,11 +486,15 @@ const (
 // Job is where a job stands, as Lookup tells.
 type Job struct {
 	State State
-	// Agent and LeaseID name the lease that holds the job (StateLeased) or
-	// finished it (StateFinished); empty otherwise.
+	// Agent and LeaseID name the lease that holds the job (StateLeased),
+	// finished it (StateFinished), or held it until it ran out while no
+	// other agent took the job again (StateOffered); empty otherwise.
 	Agent, LeaseID string
 	// Attempt is the number of leases the job was granted.
 	Attempt int
+	// EndedAt is when the job was finished or withdrawn, by the Queue's
+	// clock; zero before.
+	EndedAt time.Time
 }
 
 // Lookup tells where a job stands; ErrUnknownJob when the zone knows no
@@ -494,18 +504,26 @@ func (q *Queue) Lookup(ctx context.Context, zone, jobID string) (Job, error) {
 	if err := checkJob(zone, jobID); err != nil {
 		return Job{}, fmt.Errorf("look up a job: %w", err)
 	}
-	res, err := lookupScript.Run(ctx, q.Redis, zoneKeys(zone)[:2], group, jobID, durMS(q.ttl())).StringSlice()
+	res, err := lookupScript.Run(ctx, q.Redis, zoneKeys(zone), group, jobID, durMS(q.ttl())).StringSlice()
 	if err != nil {
 		return Job{}, fmt.Errorf("look up job %s in zone %s: %w", jobID, zone, err)
 	}
-	if len(res) != 4 {
+	if len(res) != 5 {
 		return Job{}, fmt.Errorf("look up job %s in zone %s: %w", jobID, zone, ErrUnknownJob)
 	}
 	n, err := strconv.Atoi(res[3])
 	if err != nil {
 		return Job{}, fmt.Errorf("look up job %s in zone %s: attempt %q: %w", jobID, zone, res[3], err)
 	}
-	return Job{State: State(res[0]), Agent: res[1], LeaseID: res[2], Attempt: n}, nil
+	j := Job{State: State(res[0]), Agent: res[1], LeaseID: res[2], Attempt: n}
+	if res[4] != "" {
+		endMS, err := strconv.ParseFloat(res[4], 64)
+		if err != nil {
+			return Job{}, fmt.Errorf("look up job %s in zone %s: end %q: %w", jobID, zone, res[4], err)
+		}
+		j.EndedAt = time.UnixMilli(int64(endMS))
+	}
+	return j, nil
 }
 
 // Release gives back a lease its holder will not use (the agent stops, or

@@ -50,8 +50,12 @@ return 1
 // ended job, is removed. An entry another agent leased meanwhile (the
 // caller paused longer than the TTL) is left alone.
 //
+// A job the caller excludes (ARGV 8 on) is not leased to it: its entry is
+// made as idle as a lease that ran out, for any other agent, and the look
+// goes on.
+//
 // KEYS: offers, jobs, ended. ARGV: group, consumer, lease TTL (ms), now
-// (ms), lease id, agent, entry id or "". Returns {job
+// (ms), lease id, agent, entry id or "", excluded jobs... Returns {job
 // or "", attempt, payload, number of expired jobs, expired jobs...,
 // withdrawn jobs...}.
 var takeScript = redis.NewScript(`
@@ -59,6 +63,8 @@ local offers, jobs, ended = KEYS[1], KEYS[2], KEYS[3]
 local grp, consumer, ttl, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local lease, agent, entry = ARGV[5], ARGV[6], ARGV[7]
 local expired, withdrawn = {}, {}
+local excluded = {}
+for i = 8, #ARGV do excluded[ARGV[i]] = true end
 
 local function remove(id)
   redis.call("XACK", offers, grp, id)
@@ -90,6 +96,10 @@ local function judge(id, fields, reclaimed)
     remove(id)
     redis.call("HDEL", jobs, f.job)
     table.insert(expired, f.job)
+    return nil
+  end
+  if excluded[f.job] then
+    redis.call("XCLAIM", offers, grp, consumer, 0, id, "IDLE", ttl, "JUSTID")
     return nil
   end
   local n = (rec.n or 0) + 1
@@ -137,12 +147,14 @@ if rec.c then return 1 end
 return 0
 `)
 
-// finishScript acknowledges and removes a held lease's entry, and keeps the
-// job's record as finished by that lease, which finishes it again.
+// finishScript acknowledges and removes the entry of the lease that holds
+// the job, and keeps the job's record as finished by that lease, which
+// finishes it again. A lease that ran out still finishes its job while no
+// other agent took it: the work is done, and running it again would be
+// worse.
 //
-// KEYS: offers, jobs, ended. ARGV: group, job, lease id, lease TTL (ms),
-// now (ms). Returns 1 if finished, 0 if the lease is
-// not held.
+// KEYS: offers, jobs, ended. ARGV: group, job, lease id, now (ms). Returns
+// 1 if finished, 0 if the lease is not held.
 var finishScript = redis.NewScript(`
 local offers, jobs, ended = KEYS[1], KEYS[2], KEYS[3]
 local raw = redis.call("HGET", jobs, ARGV[2])
@@ -150,31 +162,34 @@ if not raw then return 0 end
 local rec = cjson.decode(raw)
 if rec.s == "finished" and rec.l == ARGV[3] then return 1 end
 if rec.s ~= "leased" or rec.l ~= ARGV[3] then return 0 end
-local p = redis.call("XPENDING", offers, ARGV[1], rec.e, rec.e, 1)
-if #p == 0 or tonumber(p[1][3]) >= tonumber(ARGV[4]) then return 0 end
 redis.call("XACK", offers, ARGV[1], rec.e)
 redis.call("XDEL", offers, rec.e)
 redis.call("HSET", jobs, ARGV[2], cjson.encode({s = "finished", l = rec.l, a = rec.a, n = rec.n}))
-redis.call("ZADD", ended, ARGV[5], ARGV[2])
+redis.call("ZADD", ended, ARGV[4], ARGV[2])
 return 1
 `)
 
-// cancelScript withdraws an offered job (its entry removed, its record
-// kept as withdrawn) or flags a leased one.
+// cancelScript withdraws a job no agent holds (its entry removed, its
+// record kept as withdrawn): offered, given back, or leased by a lease
+// that ran out; or flags a held one.
 //
-// KEYS: offers, jobs, ended. ARGV: group, job, now (ms). Returns the job's state after: "withdrawn", "leased", "finished",
-// or "" for an unknown job.
+// KEYS: offers, jobs, ended. ARGV: group, job, now (ms), lease TTL (ms).
+// Returns the job's state after: "withdrawn", "leased", "finished", or ""
+// for an unknown job.
 var cancelScript = redis.NewScript(`
 local offers, jobs, ended = KEYS[1], KEYS[2], KEYS[3]
 local raw = redis.call("HGET", jobs, ARGV[2])
 if not raw then return "" end
 local rec = cjson.decode(raw)
-if rec.s == "leased" then
-  rec.c = true
-  redis.call("HSET", jobs, ARGV[2], cjson.encode(rec))
-  return "leased"
+if rec.s == "leased" and rec.l then
+  local p = redis.call("XPENDING", offers, ARGV[1], rec.e, rec.e, 1)
+  if #p > 0 and tonumber(p[1][3]) < tonumber(ARGV[4]) then
+    rec.c = true
+    redis.call("HSET", jobs, ARGV[2], cjson.encode(rec))
+    return "leased"
+  end
 end
-if rec.s ~= "offered" then return rec.s end
+if rec.s ~= "offered" and rec.s ~= "leased" then return rec.s end
 redis.call("XACK", offers, ARGV[1], rec.e)
 redis.call("XDEL", offers, rec.e)
 redis.call("HSET", jobs, ARGV[2], cjson.encode({s = "withdrawn"}))
@@ -184,20 +199,21 @@ return "withdrawn"
 
 // lookupScript tells where a job stands.
 //
-// KEYS: offers, jobs. ARGV: group, job, lease TTL (ms). Returns {} for an
-// unknown job, else {state, agent, lease id, attempt}; a lease that ran out
-// reads as "offered", with no agent or lease id.
+// KEYS: offers, jobs, ended. ARGV: group, job, lease TTL (ms). Returns {}
+// for an unknown job, else {state, agent, lease id, attempt, end time (ms)
+// or ""}; a lease that ran out reads as "offered", with the agent and
+// lease id that held it until another agent takes it.
 var lookupScript = redis.NewScript(`
 local raw = redis.call("HGET", KEYS[2], ARGV[2])
 if not raw then return {} end
 local rec = cjson.decode(raw)
-if rec.s == "leased" then
+local state = rec.s
+if state == "leased" then
   local p = redis.call("XPENDING", KEYS[1], ARGV[1], rec.e, rec.e, 1)
-  if #p == 0 or tonumber(p[1][3]) >= tonumber(ARGV[3]) then
-    return {"offered", "", "", tostring(rec.n or 0)}
-  end
+  if #p == 0 or tonumber(p[1][3]) >= tonumber(ARGV[3]) then state = "offered" end
 end
-return {rec.s, rec.a or "", rec.l or "", tostring(rec.n or 0)}
+local ended = redis.call("ZSCORE", KEYS[3], ARGV[2]) or ""
+return {state, rec.a or "", rec.l or "", tostring(rec.n or 0), ended}
 `)
 
 // releaseScript gives a held lease back: its entry becomes as idle as a

@@ -10,10 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/reflexops/reflex/agent"
 	"github.com/reflexops/reflex/delivery"
+	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/leases"
 	"github.com/reflexops/reflex/server"
+	"github.com/reflexops/reflex/state"
 	"github.com/reflexops/reflex/wire"
 )
 
@@ -262,26 +266,145 @@ func liveOutput(t *testing.T, rig *deliveryRig, id string) string {
 }
 
 // TestTakePolicy: which agents may take which jobs is a policy decision.
-// An agent the policies refuse gets 403 and the job goes back at once for
-// another; the built-in take-own-zone policy gives way to a declared one.
+// A job an agent may not take is given back at once for another, and
+// passed over for the jobs it may take; the built-in take-own-zone policy
+// gives way to a declared one.
 func TestTakePolicy(t *testing.T) {
 	decl := strings.Replace(deliveryDecl, "scopes:\n", "scopes:\n  - {name: take, actions: [take], types: [deployment], mode: global, policies: [deployers]}\n", 1)
-	decl = strings.Replace(decl, "policies:\n", "policies:\n  - {name: deployers, expression: '\"deployers\" in caller.groups'}\n", 1)
+	decl = strings.Replace(decl, "policies:\n", "policies:\n  - {name: deployers, expression: '\"deployers\" in caller.groups || object.service == \"web-test\"'}\n", 1)
+	decl += `
+  - name: push-web-test
+    on: 'event.kind == "code.pushed"'
+    service: web-test
+    action: deploy
+    params: {COMMIT: event.commit}
+`
 	rig := startDelivery(t, newRedis(t), decl)
+	master(t, rig.instance, "POST", "/api/v1/service", `{"name":"web-test","pipeline":"web","zone":"production"}`)
 	outsider := rawAgent{t, rig.instance, rig.agentKey(t, "agent-out")}
 	insider := rawAgent{t, rig.instance, rig.zoneKey(t, "agent-in", "production", `,"groups":["deployers"]`)}
 	if r, _ := master(t, rig.instance, "GET", "/api/v1/policy/take-own-zone", ""); r.Code != http.StatusNotFound {
 		t.Fatalf("the built-in take policy exists beside a declared one: %d", r.Code)
 	}
+	f := withDelivery(fixture(t, "push.branch"))
+	if r := deliver(t, rig.instance, f); r.Code != http.StatusAccepted {
+		t.Fatalf("webhook: %d %s", r.Code, r.Body)
+	}
+	prod := wire.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+	test := wire.ID("push-web-test", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+	rig.record(t, prod, "queued")
+	rig.record(t, test, "queued")
+	// The outsider may take the test job only: it gets it, whichever of
+	// the two comes first, and then nothing more.
+	if o := outsider.next(); o.Job != delivery.JobKey(test, 1) {
+		t.Fatalf("the outsider got %+v, want the web-test job", o)
+	}
+	if r := outsider.post(wire.PathNext+"?wait=1s", nil); r.Code != http.StatusNoContent {
+		t.Fatalf("the outsider's second poll: %d %s, want nothing", r.Code, r.Body)
+	}
+	if o := insider.next(); o.Job != delivery.JobKey(prod, 1) || o.Attempt == 0 {
+		t.Fatalf("the insider got %+v", o)
+	}
+}
+
+// TestCancelAGivenBackJob: a job its agent gave back, held by nobody, is
+// cancelled at once.
+func TestCancelAGivenBackJob(t *testing.T) {
+	rig := startDelivery(t, newRedis(t), deliveryDecl)
+	a := rawAgent{t, rig.instance, rig.agentKey(t, "agent-1")}
 	id := sendPush(t, rig)
 	rig.record(t, id, "queued")
-	r := outsider.post(wire.PathNext+"?wait=5s", nil)
-	if r.Code != http.StatusForbidden || !strings.Contains(r.Message, "the policies do not let this agent take the job") {
-		t.Fatalf("the outsider's poll: %d %s", r.Code, r.Body)
+	o := a.next()
+	if r := a.post(wire.JobPath(o.Job, wire.OpRelease), wire.LeaseRef{Lease: o.Lease}); r.Code != http.StatusNoContent {
+		t.Fatalf("release: %d %s", r.Code, r.Body)
 	}
-	o := insider.next()
-	if o.Job != delivery.JobKey(id, 1) {
-		t.Fatalf("the insider got %+v", o)
+	r, _ := master(t, rig.instance, "POST", "/api/v1/deliveries/"+id+"/cancel", "{}")
+	if r.Code != http.StatusOK || r.Status != "cancelled" {
+		t.Fatalf("cancel: %d %s, want cancelled at once", r.Code, r.Body)
+	}
+	rig.record(t, id, "cancelled")
+	rig.job(t, o.Job, leases.StateWithdrawn)
+}
+
+// TestLateReportAfterReaping: a job ends on its agent, but its report is
+// applied only after the reaper gave up on it: the record keeps what the
+// reaper decided (the service has moved on), the attempt shows how it
+// really ended, and no new attempt is offered.
+func TestLateReportAfterReaping(t *testing.T) {
+	rig := startDelivery(t, newRedis(t), deliveryDecl)
+	a := rawAgent{t, rig.instance, rig.agentKey(t, "agent-1")}
+	id := sendPush(t, rig)
+	rig.record(t, id, "queued")
+	o := a.next()
+	if r := a.report(o, wire.Report{Kind: wire.ReportStarted}); r.Code != http.StatusAccepted {
+		t.Fatalf("started: %d %s", r.Code, r.Body)
+	}
+	rig.record(t, id, "running")
+	// The lease is finished, as the report's call does first; the report
+	// itself is not applied yet.
+	q := rig.zoneJobs(t)
+	ctx := context.Background()
+	if err := q.Finish(ctx, "production", o.Job, o.Lease); err != nil {
+		t.Fatal(err)
+	}
+	d := &delivery.Dispatcher{
+		Store: state.New(rig.Redis, state.Options{}), Redis: rig.Redis, Log: testLogger(), Leases: q,
+		Client: asynq.NewClientFromRedisClient(rig.Redis), ReapAfter: time.Hour,
+	}
+	if err := d.Reap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rec := rig.record(t, id, "running", "failed"); rec["status"] != "running" {
+		t.Fatalf("the reaper gave up on a job that just ended: %v", rec)
+	}
+	d.ReapAfter = time.Nanosecond
+	if err := d.Reap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rec := rig.record(t, id, "failed"); !strings.Contains(rec["reason"].(string), "no report of its end came") {
+		t.Fatalf("record = %v", rec)
+	}
+	if r := a.report(o, wire.Report{Kind: wire.ReportFinished, Succeeded: true, Output: "done after all"}); r.Code != http.StatusAccepted {
+		t.Fatalf("the late report: %d %s", r.Code, r.Body)
+	}
+	waitFor(t, func() bool {
+		rec := rig.record(t, id, "failed")
+		at := rec["attempts"].([]any)[0].(map[string]any)
+		return at["status"] == "succeeded"
+	})
+	rec := rig.record(t, id, "failed")
+	if len(rec["attempts"].([]any)) != 1 {
+		t.Fatalf("record = %v", rec)
+	}
+	if n, err := rig.Redis.HLen(ctx, keyspace.AgentJobs("production")).Result(); err != nil || n != 1 {
+		t.Fatalf("%d jobs in the zone (%v): a new attempt was offered", n, err)
+	}
+}
+
+// TestAgentStopsWhenItsLeaseIsLost: a running job whose lease Reflex no
+// longer grants (finished, here, as if another agent's) is stopped at the
+// agent's next renewal, and nothing of it is reported.
+func TestAgentStopsWhenItsLeaseIsLost(t *testing.T) {
+	rig := startDelivery(t, newRedis(t), deliveryDecl, func(o *server.Options) { o.AgentLeaseTTL = 1500 * time.Millisecond })
+	rig.runAgent(t, "agent-1", `{"actions": {"deploy": {"type": "system", "exec": ["sh", "-c",
+		"echo started > started.txt; sleep 2; echo deployed >> deployed.txt"], "params": {"COMMIT": {}}}}}`)
+	id := sendPush(t, rig)
+	rig.record(t, id, "running")
+	waitFor(t, func() bool { _, err := os.Stat(filepath.Join(rig.dir, "started.txt")); return err == nil })
+	q := rig.zoneJobs(t)
+	j, err := q.Lookup(context.Background(), "production", delivery.JobKey(id, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Finish(context.Background(), "production", delivery.JobKey(id, 1), j.LeaseID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond) // past the action's end, had it gone on
+	if got := rig.deployed(t); len(got) != 0 {
+		t.Fatalf("the action went on after its lease was lost: %v", got)
+	}
+	if rec := rig.record(t, id, "running", "succeeded", "failed"); rec["status"] != "running" {
+		t.Fatalf("the agent reported a job whose lease it lost: %v", rec)
 	}
 }
 

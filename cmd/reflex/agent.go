@@ -55,6 +55,9 @@ Reflex cancels it; a job it cannot finish before it stops is given back.`,
 			if o.APIKey, err = agentKey(keyFile); err != nil {
 				return err
 			}
+			if err := agent.Conceal(); err != nil {
+				log.Warn("the agent's key may be readable by its actions through /proc", "error", err)
+			}
 			o.Keys = wire.Verifier{}
 			for _, spec := range publicKeys {
 				if err := o.Keys.ParsePublicKey(spec); err != nil {
@@ -105,8 +108,9 @@ Reflex cancels it; a job it cannot finish before it stops is given back.`,
 }
 
 // agentKey reads the agent's API key from a file, or else from
-// REFLEX_APIKEY, which it then removes from the process's environment:
-// nothing the agent runs can read it there.
+// REFLEX_APIKEY, which it then removes from the process's environment, so
+// that no action inherits it (Conceal keeps actions from reading it back
+// through /proc).
 func agentKey(file string) (string, error) {
 	var key string
 	if file != "" {

@@ -186,6 +186,14 @@ func (s *securedDelivery) agent(t *testing.T, name string, extra ...string) *exe
 		env = withoutEnv(env, v)
 	}
 	cmd.Env = append(append(env, "REFLEX_APIKEY="+key), s.agentEnv...)
+	startAgent(t, cmd, name)
+	return cmd
+}
+
+// startAgent starts an agent's command, kills it when the test ends, and
+// shows its output when the test failed.
+func startAgent(t *testing.T, cmd *exec.Cmd, name string) {
+	t.Helper()
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
@@ -198,7 +206,6 @@ func (s *securedDelivery) agent(t *testing.T, name string, extra ...string) *exe
 			t.Logf("%s output:\n%s", name, logs)
 		}
 	})
-	return cmd
 }
 
 // checkNoRedis fails unless the agent's process has nothing of Redis in its
@@ -456,5 +463,51 @@ func TestBrokerRestart(t *testing.T) {
 	}
 	if got := s.lines("deployed.txt"); len(got) != 2 {
 		t.Fatalf("deployed %v, want each job once", got)
+	}
+}
+
+// TestActionsCannotReadTheAgentsKey: an action, running as the agent's
+// user, finds the agent's key neither in its own environment nor in the
+// agent's, through /proc. The agent runs as an unprivileged user (nobody
+// when the tests run as root, which may read any process's).
+func TestActionsCannotReadTheAgentsKey(t *testing.T) {
+	open, err := os.MkdirTemp("", "reflex-agent-open")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(open) })
+	for _, dir := range []string{open, filepath.Dir(binary)} {
+		if err := os.Chmod(dir, 0o777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startSecuredDelivery(t, `"env > `+open+`/own.txt; cat /proc/$PPID/environ > `+open+`/parent.txt 2>&1; echo read $? >> `+open+`/parent.txt"`)
+	actions, err := os.ReadFile(filepath.Join(s.dir, "actions.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(open, "actions.json"), string(actions))
+	key := newAgentKey(t, s.serve, "agent-1")
+	cmd := exec.Command(binary, "agent", "--url", s.agentURL, "--zone", "production", "--actions", filepath.Join(open, "actions.json"),
+		"--public-key", s.pub, "--state-dir", filepath.Join(open, "state"))
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "REFLEX_APIKEY=" + key}
+	if os.Getuid() == 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	}
+	startAgent(t, cmd, "agent-1")
+	s.waitAgent(t, "agent-1")
+	s.send(t, "e2e-key")
+	s.record(t, wire.ID("push-web", "acme-github", "e2e-key"), 30*time.Second, "succeeded")
+	_, secret, _ := strings.Cut(key, ".")
+	own, _ := os.ReadFile(filepath.Join(open, "own.txt"))
+	parent, _ := os.ReadFile(filepath.Join(open, "parent.txt"))
+	if len(own) == 0 || !strings.Contains(string(parent), "read ") {
+		t.Fatalf("the action did not run as expected: own %q, parent %q", own, parent)
+	}
+	if strings.Contains(string(own), secret) || strings.Contains(string(parent), secret) {
+		t.Fatalf("an action read the agent's key:\nown: %s\nparent: %s", own, parent)
+	}
+	if strings.Contains(string(parent), "read 0") {
+		t.Errorf("an action could read the agent's environment: %s", parent)
 	}
 }
