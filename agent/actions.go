@@ -1,7 +1,7 @@
-// Package agent runs deliveries inside the secured network: it takes
-// signed jobs from its zone's queue (connecting out to Redis, listening on
-// nothing), checks them, and runs only the actions its own local actions
-// file defines.
+// Package agent runs deliveries inside the secured network: it long-polls
+// Reflex's agent API for its zone's signed jobs (outbound HTTPS only,
+// through the network's proxy, listening on nothing), checks them, and
+// runs only the actions its own local actions file defines.
 package agent
 
 import (
@@ -54,8 +54,9 @@ type Action struct {
 	Body    string            `yaml:"body"`
 	Expect  []int             `yaml:"expect"`
 	// Sign is how a forward action signs what it hands on: github (as
-	// GitHub does) or hmac (X-Reflex-Signature-256); Secret is the local
-	// secret it signs with, from config or the agent's environment.
+	// GitHub does), gitlab (X-Gitlab-Token, as GitLab does) or hmac
+	// (X-Reflex-Signature-256); Secret is the local secret it signs with,
+	// from config or the agent's environment.
 	Sign   string `yaml:"sign"`
 	Secret string `yaml:"secret"`
 	// Actions are a group action's actions, run in order.
@@ -241,7 +242,7 @@ func (f *ActionsFile) checkAction(name string, a *Action) error {
 			return errors.New("a forward action needs a url")
 		}
 		if _, ok := forwardSigners[a.Sign]; !ok {
-			return fmt.Errorf("sign %q: want github or hmac", a.Sign)
+			return fmt.Errorf("sign %q: want github, gitlab or hmac", a.Sign)
 		}
 		if a.Secret == "" {
 			return errors.New("a forward action needs a secret to sign with, e.g. ${receiver-secret}")

@@ -22,6 +22,17 @@ var forwardSigners = map[string]func(h http.Header, d deliveryHeaders, body, sec
 		h.Set("X-GitHub-Delivery", d.id)
 		h.Set("X-Hub-Signature-256", "sha256="+hmacHex(secret, body))
 	},
+	// gitlab authenticates as GitLab does, with the secret token in
+	// X-Gitlab-Token (a token, not a signature: the secret travels in the
+	// header, inside the network), so a GitLab receiver (Flux, Argo Events,
+	// Jenkins) checks it with its own secret token.
+	"gitlab": func(h http.Header, d deliveryHeaders, _, secret []byte) {
+		h.Set("User-Agent", "GitLab/reflex-forward")
+		h.Set("X-Gitlab-Event", d.typ)
+		h.Set("X-Gitlab-Event-UUID", d.id)
+		h.Set("Idempotency-Key", d.id)
+		h.Set("X-Gitlab-Token", string(secret))
+	},
 	// hmac signs with a plain HMAC-SHA256 of the body.
 	"hmac": func(h http.Header, d deliveryHeaders, body, secret []byte) {
 		h.Set("X-Reflex-Event", d.typ)

@@ -45,6 +45,14 @@ func TestForward(t *testing.T) {
 	if got.Header.Get("X-Reflex-Delivery") != "d-42" || got.Header.Get("X-Reflex-Event") != "push" || string(body) != string(payload) {
 		t.Errorf("received %v %q", got.Header, body)
 	}
+	f.Actions["fwd"].Sign = "gitlab"
+	if res := r.Run(context.Background(), "fwd", map[string]string{"secret": "attacker"}); !res.OK {
+		t.Fatalf("forward as GitLab: %+v", res)
+	}
+	if got.Header.Get("X-Gitlab-Token") != "local" || got.Header.Get("X-Gitlab-Event") != "push" ||
+		got.Header.Get("Idempotency-Key") != "d-42" || got.Header.Get("X-Gitlab-Event-UUID") != "d-42" || string(body) != string(payload) {
+		t.Errorf("forwarded as GitLab: %v %q", got.Header, body)
+	}
 	r.Delivery = nil
 	if res := r.Run(context.Background(), "fwd", nil); res.OK || !res.Permanent || !strings.Contains(res.Err.Error(), "forward: true") {
 		t.Errorf("a job without a delivery: %+v, want a permanent failure", res)

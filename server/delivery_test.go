@@ -670,8 +670,10 @@ func TestReaperFreesLostDeliveries(t *testing.T) {
 // leaves it) gets its next attempt from the reaper, and runs.
 func TestReaperSchedulesAMissingRetry(t *testing.T) {
 	rig := startDelivery(t, newRedis(t), deliveryDecl)
-	id := sendPush(t, rig)
-	rig.record(t, id, "queued")
+	f := withDelivery(fixture(t, "push.branch"))
+	deliver(t, rig.instance, f)
+	id := wire.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
+	waitProcessed(t, rig.instance, f.Header.Get("X-GitHub-Delivery")) // its delivery dispatched, to the end
 	d := &delivery.Dispatcher{
 		Store: state.New(rig.Redis, state.Options{}), Redis: rig.Redis, Log: testLogger(), Leases: rig.zoneJobs(t),
 		Client: asynq.NewClientFromRedisClient(rig.Redis), ReapAfter: time.Nanosecond,
