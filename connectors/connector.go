@@ -63,4 +63,7 @@ type Simulator interface {
 	// DeliveryHeaders returns the headers the provider sends with a JSON
 	// delivery of event type typ and delivery id id.
 	DeliveryHeaders(typ, id string) http.Header
+	// EventType returns the event type recorded headers name ("" when
+	// they name none), so a recorded delivery can be sent again.
+	EventType(header http.Header) string
 }

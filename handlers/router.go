@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/auth"
@@ -20,7 +21,7 @@ import (
 
 // Deps is what the HTTP surface needs.
 type Deps struct {
-	// Redis backs the readiness probe.
+	// Redis backs the readiness probe and the queues' figures.
 	Redis redis.UniversalClient
 	// Store serves the API's reads.
 	Store *state.Store
@@ -78,6 +79,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 	api.GET("/events", readEvents, ev.list)
 	api.GET("/events/:id", readEvents, ev.get)
 	api.GET("/events/:id/payload", readEvents, ev.payload)
+	api.GET("/queues", readEvents, queues{inspector: inspectorOf(d.Redis)}.list)
 
 	obj := objects{store: d.Store, authz: d.Authz, keys: d.Auth}
 	dec := decisions{obj}
@@ -107,6 +109,14 @@ func NewRouter(d Deps) (http.Handler, error) {
 	api.POST("/:type/:name/secrets", obj.addSecret)
 	api.DELETE("/:type/:name/secrets/:id", obj.removeSecret)
 	return r, nil
+}
+
+// inspectorOf returns the job queues' inspector on rdb, or nil.
+func inspectorOf(rdb redis.UniversalClient) *asynq.Inspector {
+	if rdb == nil {
+		return nil
+	}
+	return asynq.NewInspectorFromRedisClient(rdb)
 }
 
 // recovery turns a panic into a logged 500 with the usual JSON body.

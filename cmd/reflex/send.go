@@ -97,7 +97,7 @@ func send(ctx context.Context, f sendFlags, file string, out io.Writer) error {
 	}
 	typ := f.event
 	if typ == "" {
-		if typ, err = recordedEventType(file); err != nil {
+		if typ, err = recordedEventType(sim, file); err != nil {
 			return err
 		}
 	}
@@ -115,18 +115,21 @@ func send(ctx context.Context, f sendFlags, file string, out io.Writer) error {
 }
 
 // recordedEventType returns the event type in the headers file recorded
-// next to a payload, or else the payload file's name up to its first dot.
-func recordedEventType(file string) (string, error) {
+// next to a payload, as the connector reads it, or else the payload file's
+// name up to its first dot.
+func recordedEventType(sim connectors.Simulator, file string) (string, error) {
 	headersFile := strings.TrimSuffix(file, ".json") + ".headers.json"
 	if raw, err := os.ReadFile(headersFile); err == nil {
-		var headers map[string]string
-		if err := json.Unmarshal(raw, &headers); err != nil {
+		var recorded map[string]string
+		if err := json.Unmarshal(raw, &recorded); err != nil {
 			return "", fmt.Errorf("read %s: %w", headersFile, err)
 		}
-		for k, v := range headers {
-			if http.CanonicalHeaderKey(k) == "X-Github-Event" && v != "" {
-				return v, nil
-			}
+		h := http.Header{}
+		for k, v := range recorded {
+			h.Set(k, v)
+		}
+		if typ := sim.EventType(h); typ != "" {
+			return typ, nil
 		}
 	}
 	typ, _, _ := strings.Cut(filepath.Base(file), ".")

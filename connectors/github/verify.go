@@ -56,4 +56,7 @@ func (*Connector) DeliveryHeaders(typ, id string) http.Header {
 	return h
 }
 
+// EventType returns the event type of recorded GitHub headers.
+func (*Connector) EventType(h http.Header) string { return h.Get(HeaderEvent) }
+
 var _ connectors.Simulator = (*Connector)(nil)

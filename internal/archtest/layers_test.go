@@ -31,6 +31,8 @@ var tiers = map[string]int{
 	"agent": 2,
 	// Services on the queue.
 	"jobs": 3, "intake": 3,
+	// The load tool, and the baseline it compares Reflex with.
+	"loadgen": 3,
 	// The HTTP API.
 	"handlers": 4,
 	// The server, which wires everything.
