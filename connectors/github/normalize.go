@@ -2,11 +2,11 @@ package github
 
 import (
 	"encoding/json"
+
+	gojson "github.com/goccy/go-json"
 	"strconv"
 	"strings"
 	"time"
-
-	gh "github.com/google/go-github/v60/github"
 
 	"github.com/reflexops/reflex/event"
 )
@@ -30,6 +30,9 @@ var normalizers = map[string]normalizer{
 	"registry_package":  normalizePackage("registry_package"),
 }
 
+// decode decodes a payload, or a part of one, into v.
+func decode(data []byte, v any) error { return gojson.Unmarshal(data, v) }
+
 // normalize decodes payload as an event of type typ into ev.
 func normalize(typ string, payload []byte, ev *event.Event) error {
 	if fn, ok := normalizers[typ]; ok {
@@ -41,35 +44,32 @@ func normalize(typ string, payload []byte, ev *event.Event) error {
 const zeroSHA = "0000000000000000000000000000000000000000"
 
 func normalizePush(payload []byte, ev *event.Event) error {
-	var p gh.PushEvent
-	if err := json.Unmarshal(payload, &p); err != nil {
+	var p pushPayload
+	if err := decode(payload, &p); err != nil {
 		return malformed("push", err)
 	}
-	if p.Repo != nil {
-		ev.Repository = &event.Repository{Name: p.Repo.GetFullName(), URL: p.Repo.GetHTMLURL(), DefaultBranch: p.Repo.GetDefaultBranch()}
-	}
-	ev.Ref = p.GetRef()
-	ev.Before = nonZero(p.GetBefore())
-	ev.URL = p.GetCompare()
-	ev.Actor = p.GetSender().GetLogin()
-	if ev.Actor == "" {
-		ev.Actor = p.GetPusher().GetName()
-	}
-	if !p.GetDeleted() {
+	setRepo(ev, p.Repository)
+	ev.Ref = p.Ref
+	ev.Before = nonZero(p.Before)
+	ev.URL = p.Compare
+	ev.Actor = firstNonEmpty(p.Sender.Login, p.Pusher.Name)
+	if !p.Deleted {
 		// For an annotated tag, after is the tag object; head_commit is the
 		// commit it points at.
-		ev.Commit = p.GetHeadCommit().GetID()
+		if p.HeadCommit != nil {
+			ev.Commit = p.HeadCommit.ID
+		}
 		if ev.Commit == "" {
-			ev.Commit = nonZero(p.GetAfter())
+			ev.Commit = nonZero(p.After)
 		}
 	}
 	switch {
 	case strings.HasPrefix(ev.Ref, "refs/heads/"):
 		ev.Branch = strings.TrimPrefix(ev.Ref, "refs/heads/")
-		ev.Kind = pick(p.GetDeleted(), event.KindBranchDeleted, pick(p.GetCreated(), event.KindBranchCreated, event.KindCodePushed))
+		ev.Kind = pick(p.Deleted, event.KindBranchDeleted, pick(p.Created, event.KindBranchCreated, event.KindCodePushed))
 	case strings.HasPrefix(ev.Ref, "refs/tags/"):
 		ev.Tag = strings.TrimPrefix(ev.Ref, "refs/tags/")
-		ev.Kind = pick(p.GetDeleted(), event.KindTagDeleted, event.KindTagCreated)
+		ev.Kind = pick(p.Deleted, event.KindTagDeleted, event.KindTagCreated)
 	default:
 		ev.Kind = event.KindOther
 	}
@@ -77,73 +77,66 @@ func normalizePush(payload []byte, ev *event.Event) error {
 }
 
 func normalizeCreate(payload []byte, ev *event.Event) error {
-	var p gh.CreateEvent
-	if err := json.Unmarshal(payload, &p); err != nil {
-		return malformed("create", err)
-	}
-	setRepo(ev, p.Repo)
-	ev.Actor = p.GetSender().GetLogin()
-	setRefByType(ev, p.GetRefType(), p.GetRef(), event.KindBranchCreated, event.KindTagCreated)
-	return nil
+	return normalizeRef("create", payload, ev, event.KindBranchCreated, event.KindTagCreated)
 }
 
 func normalizeDelete(payload []byte, ev *event.Event) error {
-	var p gh.DeleteEvent
-	if err := json.Unmarshal(payload, &p); err != nil {
-		return malformed("delete", err)
-	}
-	setRepo(ev, p.Repo)
-	ev.Actor = p.GetSender().GetLogin()
-	setRefByType(ev, p.GetRefType(), p.GetRef(), event.KindBranchDeleted, event.KindTagDeleted)
-	return nil
+	return normalizeRef("delete", payload, ev, event.KindBranchDeleted, event.KindTagDeleted)
 }
 
-// setRefByType fills the ref fields of a create or delete event, whose ref
-// is a short name qualified by ref_type.
-func setRefByType(ev *event.Event, refType, ref string, branchKind, tagKind event.Kind) {
-	switch refType {
+// normalizeRef reads a create or delete event, whose ref is a short name
+// qualified by ref_type.
+func normalizeRef(typ string, payload []byte, ev *event.Event, branchKind, tagKind event.Kind) error {
+	var p refPayload
+	if err := decode(payload, &p); err != nil {
+		return malformed(typ, err)
+	}
+	setRepo(ev, p.Repository)
+	ev.Actor = p.Sender.Login
+	switch p.RefType {
 	case "branch":
-		ev.Branch, ev.Ref, ev.Kind = ref, "refs/heads/"+ref, branchKind
+		ev.Branch, ev.Ref, ev.Kind = p.Ref, "refs/heads/"+p.Ref, branchKind
 	case "tag":
-		ev.Tag, ev.Ref, ev.Kind = ref, "refs/tags/"+ref, tagKind
+		ev.Tag, ev.Ref, ev.Kind = p.Ref, "refs/tags/"+p.Ref, tagKind
 	default:
 		ev.Kind = event.KindOther
 	}
+	return nil
 }
 
 func normalizePullRequest(payload []byte, ev *event.Event) error {
-	var p gh.PullRequestEvent
-	if err := json.Unmarshal(payload, &p); err != nil {
+	var p pullRequestPayload
+	if err := decode(payload, &p); err != nil {
 		return malformed("pull_request", err)
 	}
-	setRepo(ev, p.Repo)
-	pr := p.GetPullRequest()
-	ev.Action = p.GetAction()
-	ev.Actor = p.GetSender().GetLogin()
-	ev.URL = pr.GetHTMLURL()
-	number := p.GetNumber()
+	setRepo(ev, p.Repository)
+	pr := &p.PullRequest
+	ev.Action = p.Action
+	ev.Actor = p.Sender.Login
+	ev.URL = pr.HTMLURL
+	number := p.Number
 	if number == 0 {
-		number = pr.GetNumber()
+		number = pr.Number
 	}
 	ev.Change = &event.Change{
 		Number:       number,
-		Title:        pr.GetTitle(),
-		SourceBranch: pr.GetHead().GetRef(),
-		TargetBranch: pr.GetBase().GetRef(),
-		Merged:       pr.GetMerged(),
+		Title:        pr.Title,
+		SourceBranch: pr.Head.Ref,
+		TargetBranch: pr.Base.Ref,
+		Merged:       pr.Merged,
 	}
 	// Branch and Commit name what the event changed: the merge commit on the
 	// target branch once merged, the head of the source branch before.
-	ev.Branch, ev.Commit = ev.Change.SourceBranch, pr.GetHead().GetSHA()
+	ev.Branch, ev.Commit = ev.Change.SourceBranch, pr.Head.SHA
 	switch ev.Action {
 	case "opened", "reopened":
 		ev.Kind = event.KindChangeCreated
 	case "synchronize":
 		ev.Kind = event.KindChangeUpdated
 	case "closed":
-		if pr.GetMerged() {
+		if pr.Merged {
 			ev.Kind = event.KindChangeMerged
-			ev.Branch, ev.Commit = ev.Change.TargetBranch, pr.GetMergeCommitSHA()
+			ev.Branch, ev.Commit = ev.Change.TargetBranch, pr.MergeCommitSHA
 		} else {
 			ev.Kind = event.KindChangeAbandoned
 		}
@@ -157,56 +150,52 @@ func normalizePullRequest(payload []byte, ev *event.Event) error {
 }
 
 func normalizeRelease(payload []byte, ev *event.Event) error {
-	var p gh.ReleaseEvent
-	if err := json.Unmarshal(payload, &p); err != nil {
+	var p releasePayload
+	if err := decode(payload, &p); err != nil {
 		return malformed("release", err)
 	}
-	setRepo(ev, p.Repo)
-	r := p.GetRelease()
-	ev.Action = p.GetAction()
-	ev.Actor = p.GetSender().GetLogin()
-	ev.URL = r.GetHTMLURL()
-	ev.Tag = r.GetTagName()
+	setRepo(ev, p.Repository)
+	r := &p.Release
+	ev.Action = p.Action
+	ev.Actor = p.Sender.Login
+	ev.URL = r.HTMLURL
+	ev.Tag = r.TagName
 	if ev.Tag != "" {
 		ev.Ref = "refs/tags/" + ev.Tag
 	}
-	if target := r.GetTargetCommitish(); isSHA(target) {
-		ev.Commit = target
+	if isSHA(r.TargetCommitish) {
+		ev.Commit = r.TargetCommitish
 	} else {
-		ev.Branch = target
+		ev.Branch = r.TargetCommitish
 	}
-	if r.GetName() != "" || r.GetPrerelease() {
-		ev.Release = &event.Release{Name: r.GetName(), Prerelease: r.GetPrerelease()}
+	if r.Name != "" || r.Prerelease {
+		ev.Release = &event.Release{Name: r.Name, Prerelease: r.Prerelease}
 	}
 	ev.Kind = pick(ev.Action == "published", event.KindReleasePublished, event.KindOther)
 	return nil
 }
 
 func normalizeWorkflowRun(payload []byte, ev *event.Event) error {
-	var p gh.WorkflowRunEvent
-	if err := json.Unmarshal(payload, &p); err != nil {
+	var p workflowRunPayload
+	if err := decode(payload, &p); err != nil {
 		return malformed("workflow_run", err)
 	}
-	setRepo(ev, p.Repo)
-	run := p.GetWorkflowRun()
-	ev.Action = p.GetAction()
-	ev.Branch = run.GetHeadBranch()
-	ev.Commit = run.GetHeadSHA()
-	ev.URL = run.GetHTMLURL()
-	ev.Actor = firstNonEmpty(run.GetTriggeringActor().GetLogin(), run.GetActor().GetLogin(), p.GetSender().GetLogin())
-	name := run.GetName()
-	if name == "" {
-		name = p.GetWorkflow().GetName()
-	}
+	setRepo(ev, p.Repository)
+	run := &p.WorkflowRun
+	ev.Action = p.Action
+	ev.Branch = run.HeadBranch
+	ev.Commit = run.HeadSHA
+	ev.URL = run.HTMLURL
+	ev.Actor = firstNonEmpty(run.TriggeringActor.Login, run.Actor.Login, p.Sender.Login)
 	ev.Build = &event.Build{
-		ID:        id64(run.GetID()),
-		Name:      name,
-		Number:    run.GetRunNumber(),
-		Attempt:   run.GetRunAttempt(),
-		Status:    buildStatus(run.GetStatus()),
-		Outcome:   outcome(run.GetConclusion()),
-		Trigger:   run.GetEvent(),
-		URL:       run.GetHTMLURL(),
+		ID:        id64(run.ID),
+		Name:      firstNonEmpty(run.Name, p.Workflow.Name),
+		Number:    run.RunNumber,
+		Attempt:   run.RunAttempt,
+		Status:    buildStatus(run.Status),
+		Outcome:   outcome(run.Conclusion),
+		Trigger:   run.Event,
+		URL:       run.HTMLURL,
 		StartedAt: timeOf(run.RunStartedAt),
 		UpdatedAt: timeOf(run.UpdatedAt),
 	}
@@ -215,26 +204,26 @@ func normalizeWorkflowRun(payload []byte, ev *event.Event) error {
 }
 
 func normalizeWorkflowJob(payload []byte, ev *event.Event) error {
-	var p gh.WorkflowJobEvent
-	if err := json.Unmarshal(payload, &p); err != nil {
+	var p workflowJobPayload
+	if err := decode(payload, &p); err != nil {
 		return malformed("workflow_job", err)
 	}
-	setRepo(ev, p.Repo)
-	job := p.GetWorkflowJob()
-	ev.Action = p.GetAction()
-	ev.Branch = job.GetHeadBranch()
-	ev.Commit = job.GetHeadSHA()
-	ev.URL = job.GetHTMLURL()
-	ev.Actor = p.GetSender().GetLogin()
+	setRepo(ev, p.Repository)
+	job := &p.WorkflowJob
+	ev.Action = p.Action
+	ev.Branch = job.HeadBranch
+	ev.Commit = job.HeadSHA
+	ev.URL = job.HTMLURL
+	ev.Actor = p.Sender.Login
 	ev.Build = &event.Build{
-		ID:        id64(job.GetID()),
-		Name:      job.GetName(),
-		Pipeline:  job.GetWorkflowName(),
-		RunID:     id64(job.GetRunID()),
-		Attempt:   int(job.GetRunAttempt()),
-		Status:    buildStatus(job.GetStatus()),
-		Outcome:   outcome(job.GetConclusion()),
-		URL:       job.GetHTMLURL(),
+		ID:        id64(job.ID),
+		Name:      job.Name,
+		Pipeline:  job.WorkflowName,
+		RunID:     id64(job.RunID),
+		Attempt:   job.RunAttempt,
+		Status:    buildStatus(job.Status),
+		Outcome:   outcome(job.Conclusion),
+		URL:       job.HTMLURL,
 		StartedAt: timeOf(job.StartedAt),
 	}
 	ev.Kind = progressKind(ev.Action, event.KindTaskQueued, event.KindTaskStarted, event.KindTaskFinished)
@@ -242,22 +231,22 @@ func normalizeWorkflowJob(payload []byte, ev *event.Event) error {
 }
 
 func normalizeCheckSuite(payload []byte, ev *event.Event) error {
-	var p gh.CheckSuiteEvent
-	if err := json.Unmarshal(payload, &p); err != nil {
+	var p checkSuitePayload
+	if err := decode(payload, &p); err != nil {
 		return malformed("check_suite", err)
 	}
-	setRepo(ev, p.Repo)
-	cs := p.GetCheckSuite()
-	ev.Action = p.GetAction()
-	ev.Branch = cs.GetHeadBranch()
-	ev.Commit = cs.GetHeadSHA()
-	ev.Before = nonZero(cs.GetBeforeSHA())
-	ev.Actor = p.GetSender().GetLogin()
+	setRepo(ev, p.Repository)
+	cs := &p.CheckSuite
+	ev.Action = p.Action
+	ev.Branch = cs.HeadBranch
+	ev.Commit = cs.HeadSHA
+	ev.Before = nonZero(cs.Before)
+	ev.Actor = p.Sender.Login
 	ev.Build = &event.Build{
-		ID:        id64(cs.GetID()),
-		Name:      firstNonEmpty(cs.GetApp().GetSlug(), cs.GetApp().GetName()),
-		Status:    buildStatus(cs.GetStatus()),
-		Outcome:   outcome(cs.GetConclusion()),
+		ID:        id64(cs.ID),
+		Name:      firstNonEmpty(cs.App.Slug, cs.App.Name),
+		Status:    buildStatus(cs.Status),
+		Outcome:   outcome(cs.Conclusion),
 		UpdatedAt: timeOf(cs.UpdatedAt),
 	}
 	switch ev.Action {
@@ -272,31 +261,24 @@ func normalizeCheckSuite(payload []byte, ev *event.Event) error {
 }
 
 func normalizeDeploymentStatus(payload []byte, ev *event.Event) error {
-	var p struct {
-		gh.DeploymentStatusEvent
-		Action string `json:"action"`
-	}
-	if err := json.Unmarshal(payload, &p); err != nil {
+	var p deploymentStatusPayload
+	if err := decode(payload, &p); err != nil {
 		return malformed("deployment_status", err)
 	}
-	setRepo(ev, p.Repo)
-	d, st := p.GetDeployment(), p.GetDeploymentStatus()
+	setRepo(ev, p.Repository)
+	d, st := &p.Deployment, &p.DeploymentStatus
 	ev.Action = p.Action
-	ev.Commit = d.GetSHA()
-	ev.Actor = p.GetSender().GetLogin()
-	ev.URL = firstNonEmpty(st.GetLogURL(), st.GetTargetURL())
-	env := st.GetEnvironment()
-	if env == "" {
-		env = d.GetEnvironment()
-	}
+	ev.Commit = d.SHA
+	ev.Actor = p.Sender.Login
+	ev.URL = firstNonEmpty(st.LogURL, st.TargetURL)
 	ev.Deployment = &event.Deployment{
-		ID:          id64(d.GetID()),
-		Environment: env,
-		Ref:         d.GetRef(),
-		State:       st.GetState(),
-		URL:         st.GetEnvironmentURL(),
+		ID:          id64(d.ID),
+		Environment: firstNonEmpty(st.Environment, d.Environment),
+		Ref:         d.Ref,
+		State:       st.State,
+		URL:         st.EnvironmentURL,
 	}
-	switch st.GetState() {
+	switch st.State {
 	case "success", "failure", "error", "inactive":
 		ev.Kind = event.KindDeploymentFinished
 	case "pending", "queued", "in_progress":
@@ -312,34 +294,28 @@ func normalizeDeploymentStatus(payload []byte, ev *event.Event) error {
 // JSON object is accepted, whatever shape its fields have.
 func normalizeOther(typ string, payload []byte, ev *event.Event) error {
 	var p map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &p); err != nil {
+	if err := decode(payload, &p); err != nil {
 		return malformed(typ, err)
 	}
 	ev.Kind = event.KindUnnormalized
-	_ = json.Unmarshal(p["action"], &ev.Action)
-	var repo struct {
-		FullName      string `json:"full_name"`
-		HTMLURL       string `json:"html_url"`
-		DefaultBranch string `json:"default_branch"`
-	}
-	if json.Unmarshal(p["repository"], &repo) == nil && repo.FullName != "" {
+	_ = decode(p["action"], &ev.Action)
+	var repo repository
+	if decode(p["repository"], &repo) == nil && repo.FullName != "" {
 		ev.Repository = &event.Repository{Name: repo.FullName, URL: repo.HTMLURL, DefaultBranch: repo.DefaultBranch}
 	}
-	var sender struct {
-		Login string `json:"login"`
-	}
-	if json.Unmarshal(p["sender"], &sender) == nil {
+	var sender account
+	if decode(p["sender"], &sender) == nil {
 		ev.Actor = sender.Login
 	}
 	return nil
 }
 
 // setRepo copies the repository block most events share.
-func setRepo(ev *event.Event, r *gh.Repository) {
+func setRepo(ev *event.Event, r *repository) {
 	if r == nil {
 		return
 	}
-	ev.Repository = &event.Repository{Name: r.GetFullName(), URL: r.GetHTMLURL(), DefaultBranch: r.GetDefaultBranch()}
+	ev.Repository = &event.Repository{Name: r.FullName, URL: r.HTMLURL, DefaultBranch: r.DefaultBranch}
 }
 
 // progressKind maps the queued / in_progress / completed actions that GitHub
@@ -429,7 +405,7 @@ func firstNonEmpty(values ...string) string {
 }
 
 // timeOf returns a GitHub timestamp as UTC, or nil when it is absent.
-func timeOf(ts *gh.Timestamp) *time.Time {
+func timeOf(ts *time.Time) *time.Time {
 	if ts == nil || ts.IsZero() {
 		return nil
 	}

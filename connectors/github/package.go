@@ -1,7 +1,6 @@
 package github
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -10,20 +9,13 @@ import (
 )
 
 // packagePayload is the part of a package or registry_package event that
-// Reflex reads. go-github v60 has no type for registry_package and its
-// PackageVersion lacks container_metadata, so the connector declares its own.
+// Reflex reads.
 type packagePayload struct {
 	Action          string        `json:"action"`
 	Package         *packageBlock `json:"package"`
 	RegistryPackage *packageBlock `json:"registry_package"`
-	Repository      *struct {
-		FullName      string `json:"full_name"`
-		HTMLURL       string `json:"html_url"`
-		DefaultBranch string `json:"default_branch"`
-	} `json:"repository"`
-	Sender *struct {
-		Login string `json:"login"`
-	} `json:"sender"`
+	Repository      *repository   `json:"repository"`
+	Sender          account       `json:"sender"`
 }
 
 type packageBlock struct {
@@ -60,7 +52,7 @@ const revisionLabel = "org.opencontainers.image.revision"
 func normalizePackage(typ string) normalizer {
 	return func(payload []byte, ev *event.Event) error {
 		var p packagePayload
-		if err := json.Unmarshal(payload, &p); err != nil {
+		if err := decode(payload, &p); err != nil {
 			return malformed(typ, err)
 		}
 		pkg := p.Package
@@ -70,12 +62,8 @@ func normalizePackage(typ string) normalizer {
 		if pkg == nil {
 			return fmt.Errorf("%w: the %s payload has no %s block", connectors.ErrMalformed, typ, typ)
 		}
-		if p.Repository != nil {
-			ev.Repository = &event.Repository{Name: p.Repository.FullName, URL: p.Repository.HTMLURL, DefaultBranch: p.Repository.DefaultBranch}
-		}
-		if p.Sender != nil {
-			ev.Actor = p.Sender.Login
-		}
+		setRepo(ev, p.Repository)
+		ev.Actor = p.Sender.Login
 		ev.Action = p.Action
 		ev.Artifact = artifactOf(pkg)
 		if v := pkg.PackageVersion; v != nil {
