@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/hibiken/asynq"
-
 	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/github"
 	"github.com/reflexops/reflex/fixtures"
@@ -46,7 +44,7 @@ func BenchmarkIntake(b *testing.B) {
 	if err := errors.Join(set.Reload(ctx), engine.Reload(ctx)); err != nil {
 		b.Fatal(err)
 	}
-	in := &intake.Intake{Client: asynq.NewClientFromRedisClient(r.Client), Store: store, Authz: engine, Log: log}
+	in := &intake.Intake{Redis: r.Client, Store: store, Authz: engine, Log: log}
 	hooks := handlers.NewHooks(set, in, handlers.HooksOptions{})
 	router, err := handlers.NewRouter(handlers.Deps{Redis: r.Client, Store: store, Hooks: hooks, Log: log})
 	if err != nil {

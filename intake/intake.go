@@ -12,10 +12,13 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/hibiken/asynq"
+	"sync/atomic"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/auth"
 	"github.com/reflexops/reflex/event"
+	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/jobs"
 	"github.com/reflexops/reflex/policies"
 	"github.com/reflexops/reflex/state"
@@ -68,29 +71,33 @@ type Result struct {
 
 // Intake queues accepted events exactly once per source and delivery id.
 type Intake struct {
-	Client   *asynq.Client
+	// Redis is the Redis the store and the job queue share.
+	Redis    redis.UniversalClient
 	Store    *state.Store
 	Authz    policies.Authorizer
 	Log      *slog.Logger
 	MaxRetry int
+
+	// published is set once the events queue is known to asynq.
+	published atomic.Bool
 }
 
-// Accept decides a delivery and returns only once its outcome is durable:
-// a duplicate of a delivery accepted within the dedupe window is answered
-// as such whatever the policies say now (a replay must never turn into a
-// denial); otherwise the receive decision is taken, a refusal is recorded
-// on the event, and an accepted delivery is queued. Errors wrap
+// Accept decides a delivery and returns only once its outcome is durable,
+// in one round trip to Redis: the receive decision is taken, then one
+// script answers a delivery accepted within the dedupe window as a
+// duplicate whatever the policies say now (a replay must never turn into a
+// denial), or records a refusal on the event, or queues the accepted
+// delivery's job and records the event, together. Errors wrap
 // ErrUnavailable when Redis could not be reached: nothing was decided for
 // good, and the sender should retry.
+//
+// Exactly-once rests on two records the script checks and writes
+// atomically: while a job exists, its key (source and delivery id) makes a
+// second copy a duplicate, even one arriving at the same moment; once it
+// has run, the dedupe record written with it (kept for the dedupe window)
+// does. The event is encoded once, for its record and its job.
 func (in *Intake) Accept(ctx context.Context, d Delivery) (Result, error) {
 	ev := d.Event
-	seen, err := in.Store.Accepted(ctx, ev.Source, ev.ID)
-	if err != nil {
-		return Result{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	if seen {
-		return Result{Outcome: Duplicate}, nil
-	}
 	dec := in.Authz.Authorize(ctx, policies.Request{
 		Caller: &auth.Caller{Kind: policies.KindSource, Name: ev.Source, Source: ev.Source, Connector: d.Connector},
 		Action: policies.ActionReceive, Type: policies.TypeEvent, Name: ev.ID, Event: ev,
@@ -100,45 +107,45 @@ func (in *Intake) Accept(ctx context.Context, d Delivery) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("encode the decision on %s: %w", ev.ID, err)
 	}
+	ev.Status = event.StatusQueued
 	if !dec.Allowed {
 		ev.Status = event.StatusDenied
-		if err := in.Store.SaveEvent(ctx, ev, nil, state.Refused, trail); err != nil {
-			return Result{}, fmt.Errorf("%w: record the refusal of %s: %v", ErrUnavailable, ev.ID, err)
+	}
+	meta, err := json.Marshal(ev)
+	if err != nil {
+		return Result{}, fmt.Errorf("encode event %s: %w", ev.ID, err)
+	}
+	var job *state.Job
+	if dec.Allowed {
+		if err := in.publish(ctx); err != nil {
+			return Result{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
+		job = jobs.ProcessEventJob(ev.Source, ev.ID, meta, d.Payload, in.maxRetry())
+	}
+	dup, err := in.Store.AcceptEvent(ctx, ev, meta, job, trail)
+	switch {
+	case err != nil:
+		return Result{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	case dup:
+		return Result{Outcome: Duplicate}, nil
+	case !dec.Allowed:
 		return Result{Outcome: Refused, Decision: dec}, nil
 	}
-	outcome, err := in.enqueue(ctx, ev, d.Payload, trail)
-	return Result{Outcome: outcome, Decision: dec}, err
+	return Result{Outcome: Accepted, Decision: dec}, nil
 }
 
-// enqueue queues ev, whose delivery was not seen, and returns only once
-// the job is in Redis. decisions (JSON) are recorded on the event.
-//
-// Exactly-once rests on two records: while a job exists, its task id
-// (source/delivery id) makes a second enqueue conflict, atomically, even for
-// copies arriving at the same moment; once it has run, the small dedupe
-// record written with the event (kept for the dedupe window) answers the
-// next Accept. Writing that record after the enqueue, never before, means a
-// failure half-way can only let a redelivery through, never lose an event;
-// the worker's writes are idempotent, so that is harmless.
-func (in *Intake) enqueue(ctx context.Context, ev *event.Event, payload []byte, decisions ...[]byte) (Outcome, error) {
-	ev.Status = event.StatusQueued
-	task, err := jobs.NewProcessEventTask(ev, payload, in.maxRetry())
-	if err != nil {
-		return 0, err
+// publish names the events queue in asynq's set of queues, as asynq's
+// client does before its first job: its inspector and servers find queues
+// there. Once per Intake.
+func (in *Intake) publish(ctx context.Context) error {
+	if in.published.Load() {
+		return nil
 	}
-	if _, err := in.Client.EnqueueContext(ctx, task); err != nil {
-		if errors.Is(err, asynq.ErrTaskIDConflict) {
-			return Duplicate, nil
-		}
-		return 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	if err := in.Redis.SAdd(ctx, keyspace.AsynqQueues(), jobs.QueueEvents).Err(); err != nil {
+		return fmt.Errorf("publish the events queue: %w", err)
 	}
-	// The job is durable from here on: a failure to write the first record
-	// is logged, not returned; the worker writes the record again.
-	if err := in.Store.SaveEvent(ctx, ev, nil, state.IfAbsent, decisions...); err != nil {
-		in.Log.Warn("job queued, but its event record could not be written yet", "source", ev.Source, "delivery_id", ev.ID, "error", err)
-	}
-	return Accepted, nil
+	in.published.Store(true)
+	return nil
 }
 
 func (in *Intake) maxRetry() int {

@@ -30,7 +30,7 @@ const processEventVersion = 1
 
 // taskID is the asynq task id of an event: a second copy of a delivery that
 // arrives while the first is still queued conflicts on it.
-func taskID(ev *event.Event) string { return ev.Source + "/" + ev.ID }
+func taskID(source, id string) string { return source + "/" + id }
 
 // NewProcessEventTask returns the task for an accepted event and its raw
 // provider payload. The payload is framed, not re-encoded as JSON, so a
@@ -40,13 +40,17 @@ func NewProcessEventTask(ev *event.Event, payload []byte, maxRetry int) (*asynq.
 	if err != nil {
 		return nil, fmt.Errorf("encode event %s: %w", ev.ID, err)
 	}
+	return asynq.NewTask(TypeProcessEvent, frame(meta, payload),
+		asynq.Queue(QueueEvents), asynq.TaskID(taskID(ev.Source, ev.ID)), asynq.MaxRetry(maxRetry), asynq.Timeout(processEventTimeout)), nil
+}
+
+// frame puts an event's JSON and its payload in one task payload.
+func frame(meta, payload []byte) []byte {
 	buf := make([]byte, 0, 1+binary.MaxVarintLen64+len(meta)+len(payload))
 	buf = append(buf, processEventVersion)
 	buf = binary.AppendUvarint(buf, uint64(len(meta)))
 	buf = append(buf, meta...)
-	buf = append(buf, payload...)
-	return asynq.NewTask(TypeProcessEvent, buf,
-		asynq.Queue(QueueEvents), asynq.TaskID(taskID(ev)), asynq.MaxRetry(maxRetry), asynq.Timeout(time.Minute)), nil
+	return append(buf, payload...)
 }
 
 // errBadTask marks a task payload that can never be processed.

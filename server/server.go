@@ -372,7 +372,7 @@ func applyConfig(ctx context.Context, store *state.Store, cfg *config.Config, lo
 }
 
 func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authn *auth.Authenticator, authz policies.Authorizer, dispatcher *delivery.Dispatcher, agents *fleet.Fleet, o Options) (*http.Server, error) {
-	in := &intake.Intake{Client: asynq.NewClientFromRedisClient(o.Redis), Store: store, Authz: authz, Log: o.Log}
+	in := &intake.Intake{Redis: o.Redis, Store: store, Authz: authz, Log: o.Log}
 	router, err := handlers.NewRouter(handlers.Deps{
 		Redis: o.Redis, Store: store, TrustedProxies: o.TrustedProxies, Log: o.Log,
 		Auth: authn, Authz: authz, Hub: hub, Dispatcher: dispatcher, Fleet: agents, PollWait: o.AgentPollWait,

@@ -26,24 +26,24 @@ var ErrAmbiguous = errors.New("ambiguous event id")
 // more between two trims.
 const DefaultHistory = 10000
 
-// saveEvent stores an event, indexes it by time and source, (re)writes
+// saveEventBody stores an event, indexes it by time and source, (re)writes
 // the delivery's de-duplication record, so the record exists as long as
 // the event is known to be accepted, and appends the authorization
-// decisions made about it, all atomically. It returns whether it stored
-// the event and how many events the history then holds, so that SaveEvent
+// decisions made about it (ARGV[first] on). It returns whether it stored
+// the event and how many events the history then holds, so that the caller
 // can trim it.
 //
 // KEYS: event, payload, all-events index, source index, id index, dedupe
 // record, decisions. ARGV: saveEventArgs.
 // Returns {0, 0} when only-if-absent was set and the event existed, else
 // {1, events in the history}.
-var saveEvent = redis.NewScript(`
+const saveEventBody = `
 local event, payload, member, score = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local id, source, onlyIfAbsent, window = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 if tonumber(window) > 0 then
   redis.call("SET", KEYS[6], "1", "PX", window)
 end
-for i = 9, #ARGV do
+for i = first, #ARGV do
   redis.call("RPUSH", KEYS[7], ARGV[i])
 end
 if onlyIfAbsent == "1" and redis.call("EXISTS", KEYS[1]) == 1 then
@@ -57,7 +57,31 @@ redis.call("ZADD", KEYS[3], score, member)
 redis.call("ZADD", KEYS[4], score, member)
 redis.call("HSET", KEYS[5], id, source)
 return {1, redis.call("ZCARD", KEYS[3])}
-`)
+`
+
+// saveEvent is saveEventBody on its own: the worker's writes.
+var saveEvent = redis.NewScript("local first = 9\n" + saveEventBody)
+
+// acceptEvent records a verified delivery in one step: a delivery whose
+// dedupe record exists is a duplicate, and nothing is written; otherwise
+// its job, when it has one (KEYS 8 and 9), is queued as asynq queues a
+// pending task, unless the job exists already (a duplicate too), and the
+// event is recorded by saveEventBody. So a webhook costs the intake one
+// round trip to Redis, and its job is queued exactly once.
+//
+// KEYS: saveEventBody's, then the job's hash and its queue's pending list.
+// ARGV: saveEventArgs's first eight, the job's message, its id, the time
+// (ns), then the decisions. Returns {2, 0} for a duplicate, else what
+// saveEventBody returns.
+var acceptEvent = redis.NewScript(`
+if redis.call("EXISTS", KEYS[6]) == 1 then return {2, 0} end
+if #KEYS >= 9 then
+  if redis.call("EXISTS", KEYS[8]) == 1 then return {2, 0} end
+  redis.call("HSET", KEYS[8], "msg", ARGV[9], "state", "pending", "pending_since", ARGV[11])
+  redis.call("LPUSH", KEYS[9], ARGV[10])
+end
+local first = 12
+` + saveEventBody)
 
 // saveEventArgs are saveEvent's ARGV, in order; the script names them in
 // its first lines.
@@ -138,6 +162,65 @@ const (
 	Refused
 )
 
+// Job is a job to queue with an event: its encoded message, stored under
+// Key, and its ID pushed on the Pending list, as the job queue expects
+// them. The store knows nothing of the queue but these keys and bytes,
+// which must share the event keys' hash tag.
+type Job struct {
+	Key, Pending, ID string
+	Message          []byte
+}
+
+// AcceptEvent records a verified delivery in one round trip, unless it is
+// a duplicate (its delivery id accepted within the dedupe window, or its
+// job queued already): with a job, the job is queued, the delivery id
+// recorded for the dedupe window, and the event stored unless it is
+// already; without one (refused by policy), the event is stored unless it
+// is already, with no dedupe record. eventJSON is ev encoded once, which
+// the job may carry too; decisions are appended to the event's trail. It
+// reports whether the delivery was a duplicate; then nothing was written.
+func (s *Store) AcceptEvent(ctx context.Context, ev *event.Event, eventJSON []byte, job *Job, decisions ...[]byte) (duplicate bool, err error) {
+	if ev.ID == "" || ev.Source == "" || strings.Contains(ev.ID, "/") || strings.Contains(ev.Source, "/") {
+		return false, fmt.Errorf("accept event: invalid id %q or source %q", ev.ID, ev.Source)
+	}
+	m := keyspace.EventMember(ev.Source, ev.ID)
+	args := saveEventArgs{Event: eventJSON, Member: m, Score: ev.ReceivedAt.UnixMilli(), ID: ev.ID, Source: ev.Source, OnlyIfAbsent: true}
+	keys := []string{keyspace.Event(m), keyspace.Payload(m), keyspace.Events(), keyspace.SourceEvents(ev.Source), keyspace.EventIDs(), keyspace.Dedupe(ev.Source, ev.ID), keyspace.Decisions(m)}
+	argv := args.argv()
+	var jobMsg, jobID any = "", ""
+	if job != nil {
+		args.DedupeWindow = s.dedupeWindow.Milliseconds()
+		argv = args.argv()
+		keys = append(keys, job.Key, job.Pending)
+		jobMsg, jobID = job.Message, job.ID
+	}
+	argv = append(argv, jobMsg, jobID, s.now().UnixNano())
+	for _, d := range decisions {
+		argv = append(argv, d)
+	}
+	res, err := acceptEvent.Run(ctx, s.rdb, keys, argv...).Int64Slice()
+	if err != nil {
+		return false, fmt.Errorf("accept event %s: %w", m, err)
+	}
+	if res[0] == 2 {
+		return true, nil
+	}
+	s.trimIfOver(ctx, m, res[1])
+	return false, nil
+}
+
+// trimIfOver trims the history when n events make it over its bound by a
+// tenth. The event is stored: a failed trim is not the save's failure, and
+// the next save over the bound trims again.
+func (s *Store) trimIfOver(ctx context.Context, member string, n int64) {
+	if n <= int64(s.history+max(1, s.history/10)) {
+		return
+	}
+	if err := s.trim(ctx, n); err != nil {
+		s.log.Warn("event stored, but the history could not be trimmed; the next save tries again", "event", member, "error", err)
+	}
+}
+
 // SaveEvent stores an event and, when payload is not nil, its raw payload,
 // records its delivery id as accepted for the de-duplication window, and
 // appends decisions (JSON documents) to the event's decision trail.
@@ -163,13 +246,7 @@ func (s *Store) SaveEvent(ctx context.Context, ev *event.Event, payload []byte, 
 	if err != nil {
 		return fmt.Errorf("save event %s: %w", m, err)
 	}
-	if n := res[1]; n > int64(s.history+max(1, s.history/10)) {
-		// The event is stored: a failed trim is not the save's failure,
-		// and the next save over the bound trims again.
-		if err := s.trim(ctx, n); err != nil {
-			s.log.Warn("event stored, but the history could not be trimmed; the next save tries again", "event", m, "error", err)
-		}
-	}
+	s.trimIfOver(ctx, m, res[1])
 	return nil
 }
 

@@ -179,6 +179,20 @@ func AgentEnded(zone string) string { return agents(zone) + "ended" }
 // job names its zone, to wake the polls of that zone on every replica.
 func AgentWake() string { return "reflex:agents:offered" }
 
+// asynq's keys, as asynq v0.26 lays them out: the intake queues an
+// event's job in the same script that records the event (the events queue's
+// keys share the {events} tag), so it writes these itself. A test holds
+// them to asynq's own.
+
+// AsynqTask is the hash of one task of an asynq queue.
+func AsynqTask(queue, id string) string { return "asynq:{" + queue + "}:t:" + id }
+
+// AsynqPending is the list of an asynq queue's pending task ids.
+func AsynqPending(queue string) string { return "asynq:{" + queue + "}:pending" }
+
+// AsynqQueues is the set of asynq's queue names.
+func AsynqQueues() string { return "asynq:queues" }
+
 // Legacy builds the keys of the layout before hash tags, which only the
 // migration reads.
 var Legacy legacy

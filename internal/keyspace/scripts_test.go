@@ -145,17 +145,12 @@ func moduleScripts(t *testing.T) []script {
 				return true
 			}
 			pos := fset.Position(call.Pos())
-			lit, ok := call.Args[0].(*ast.BasicLit)
-			if !ok || lit.Kind != token.STRING {
-				inspectErr = fmt.Errorf("%s:%d: the script's source is not a string literal, so it cannot be checked", rel, pos.Line)
+			src, ok := constString(f, call.Args[0])
+			if !ok {
+				inspectErr = fmt.Errorf("%s:%d: the script's source is not string literals and constants of its file, so it cannot be checked", rel, pos.Line)
 				return false
 			}
-			src, err := strconv.Unquote(lit.Value)
-			if err != nil {
-				inspectErr = err
-				return false
-			}
-			out = append(out, script{file: rel, line: fset.Position(lit.Pos()).Line, name: scriptName(f, call), source: src})
+			out = append(out, script{file: rel, line: fset.Position(call.Args[0].Pos()).Line, name: scriptName(f, call), source: src})
 			return true
 		})
 		return inspectErr
@@ -164,6 +159,44 @@ func moduleScripts(t *testing.T) []script {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// constString returns the value of a string made of literals and string
+// constants declared in f, joined by +.
+func constString(f *ast.File, e ast.Expr) (string, bool) {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		if e.Kind != token.STRING {
+			return "", false
+		}
+		s, err := strconv.Unquote(e.Value)
+		return s, err == nil
+	case *ast.BinaryExpr:
+		if e.Op != token.ADD {
+			return "", false
+		}
+		a, ok1 := constString(f, e.X)
+		b, ok2 := constString(f, e.Y)
+		return a + b, ok1 && ok2
+	case *ast.ParenExpr:
+		return constString(f, e.X)
+	case *ast.Ident:
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, name := range vs.Names {
+					if name.Name == e.Name && i < len(vs.Values) {
+						return constString(f, vs.Values[i])
+					}
+				}
+			}
+		}
+	}
+	return "", false
 }
 
 // scriptName returns the variable a script is assigned to, for messages.

@@ -1,0 +1,68 @@
+package jobs
+
+import (
+	"time"
+
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/reflexops/reflex/internal/keyspace"
+	"github.com/reflexops/reflex/state"
+)
+
+// The intake queues an event's job in the same Redis script that records
+// the event, so it encodes the job as asynq's client would: asynq's task
+// message (its protocol buffer, asynq v0.26's field numbers), under asynq's
+// keys. TestTaskMessageIsAsynqs holds the bytes to what asynq's own client
+// stores for the same task.
+const (
+	fieldType      = 1
+	fieldPayload   = 2
+	fieldID        = 3
+	fieldQueue     = 4
+	fieldRetry     = 5
+	fieldTimeout   = 8
+	fieldRetention = 12
+)
+
+// processEventTimeout bounds one processing of an event.
+const processEventTimeout = time.Minute
+
+// taskMessage encodes a pending task as asynq stores it: fields in number
+// order, zero values left out (proto3).
+func taskMessage(typ, id, queue string, payload []byte, retry int, timeout, retention time.Duration) []byte {
+	b := make([]byte, 0, len(payload)+len(typ)+len(id)+len(queue)+32)
+	b = protowire.AppendTag(b, fieldType, protowire.BytesType)
+	b = protowire.AppendString(b, typ)
+	if len(payload) > 0 {
+		b = protowire.AppendTag(b, fieldPayload, protowire.BytesType)
+		b = protowire.AppendBytes(b, payload)
+	}
+	b = protowire.AppendTag(b, fieldID, protowire.BytesType)
+	b = protowire.AppendString(b, id)
+	b = protowire.AppendTag(b, fieldQueue, protowire.BytesType)
+	b = protowire.AppendString(b, queue)
+	if retry != 0 {
+		b = protowire.AppendTag(b, fieldRetry, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(int64(int32(retry))))
+	}
+	if s := int64(timeout.Seconds()); s != 0 {
+		b = protowire.AppendTag(b, fieldTimeout, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(s))
+	}
+	if s := int64(retention.Seconds()); s != 0 {
+		b = protowire.AppendTag(b, fieldRetention, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(s))
+	}
+	return b
+}
+
+// ProcessEventJob returns the job of an accepted event, ready to queue in
+// the script that records it: eventJSON is the event as encoded once (the
+// record and the job share it), payload the provider's document.
+func ProcessEventJob(source, id string, eventJSON, payload []byte, maxRetry int) *state.Job {
+	task := taskID(source, id)
+	return &state.Job{
+		Key: keyspace.AsynqTask(QueueEvents, task), Pending: keyspace.AsynqPending(QueueEvents), ID: task,
+		Message: taskMessage(TypeProcessEvent, task, QueueEvents, frame(eventJSON, payload), maxRetry, processEventTimeout, 0),
+	}
+}
