@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/metrics"
 	"syscall"
 	"time"
 
@@ -143,7 +144,7 @@ changed in any way.`,
 			if err := o.Validate(); err != nil {
 				return err
 			}
-			softMemoryLimit(o.BodyBudget, os.Getenv("REDIS_URL") == "")
+			softMemoryLimit(cmdContext(cmd), o.BodyBudget, os.Getenv("REDIS_URL") == "")
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("--addr %s: %w", addr, err)
@@ -277,11 +278,37 @@ const memoryHeadroom = 128 << 20
 // garbage of the buffers it outgrew) plus memoryHeadroom: the collector
 // then works harder as memory nears it, instead of letting garbage from
 // a burst of large bodies double the process's size. With the embedded
-// Redis it sets none: everything Redis holds is on the same heap, and a
-// limit it outgrew would keep the collector running without end.
-func softMemoryLimit(budget int64, embedded bool) {
-	if os.Getenv("GOMEMLIMIT") != "" || budget <= 0 || embedded {
+// Redis, whose data lives on the same heap, the limit follows that heap:
+// once a second it is set to the heap that survived the last collection
+// plus the same margin, so that the data can grow and the garbage of large
+// bodies still cannot pile up; it stops when ctx ends.
+func softMemoryLimit(ctx context.Context, budget int64, embedded bool) {
+	if os.Getenv("GOMEMLIMIT") != "" || budget <= 0 {
 		return
 	}
-	debug.SetMemoryLimit(2*budget + memoryHeadroom)
+	margin := 2*budget + memoryHeadroom
+	if !embedded {
+		debug.SetMemoryLimit(margin)
+		return
+	}
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	follow := func() {
+		metrics.Read(sample)
+		if sample[0].Value.Kind() == metrics.KindUint64 {
+			debug.SetMemoryLimit(int64(sample[0].Value.Uint64()) + margin)
+		}
+	}
+	follow()
+	go func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				follow()
+			}
+		}
+	}()
 }
