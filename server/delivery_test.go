@@ -384,7 +384,7 @@ func TestAgentRefusesReplayAndRollback(t *testing.T) {
 	f := withDelivery(fixture(t, "push.branch"))
 	deliver(t, rig.instance, f)
 	id := wire.ID("push-web", "acme-github", f.Header.Get("X-GitHub-Delivery"))
-	rig.record(t, id, "queued")
+	rig.job(t, delivery.JobKey(id, 1), leases.StateOffered)
 	ran := rig.offered(t, delivery.JobKey(id, 1))
 	rig.runAgent(t, "agent-1", "")
 	rig.record(t, id, "succeeded")
