@@ -73,6 +73,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 		r.POST("/hooks/:source", d.Hooks.Receive)
 	}
 
+	profiles(r, authenticate(d.Auth))
 	api := r.Group("/api/v1", authenticate(d.Auth))
 	ev := events{store: d.Store}
 	readEvents := mayRead(d.Authz, TypeEvent)

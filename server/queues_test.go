@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/reflexops/reflex/server"
@@ -34,5 +35,21 @@ func TestQueues(t *testing.T) {
 	key := newKey(t, in, "reader")
 	if r, _ := call(t, in, key, "GET", "/api/v1/queues", ""); r.Code != http.StatusForbidden {
 		t.Fatalf("a key without read on events: %d %s", r.Code, r.Body)
+	}
+}
+
+// TestProfiles: Go's runtime profiles are served to the master key, and to
+// nobody else.
+func TestProfiles(t *testing.T) {
+	in := start(t, newRedis(t))
+	if r, _ := master(t, in, "GET", "/debug/pprof/heap?debug=1", ""); r.Code != http.StatusOK || !strings.Contains(string(r.Body), "heap profile") {
+		t.Fatalf("the master key's heap profile: %d %.200s", r.Code, r.Body)
+	}
+	key := newKey(t, in, "ops")
+	if r, _ := call(t, in, key, "GET", "/debug/pprof/heap", ""); r.Code != http.StatusForbidden {
+		t.Fatalf("another key: %d", r.Code)
+	}
+	if r, _ := call(t, in, "", "GET", "/debug/pprof/", ""); r.Code != http.StatusUnauthorized {
+		t.Fatalf("no key: %d", r.Code)
 	}
 }

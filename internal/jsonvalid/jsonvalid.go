@@ -23,6 +23,15 @@ func Valid(data []byte) bool {
 	return v.i == len(v.data)
 }
 
+// plain marks the bytes a string holds as they are: ASCII, not a control
+// character, a quote or a backslash.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 type validator struct {
 	data []byte
 	i    int
@@ -140,6 +149,12 @@ func (v *validator) array(depth int) bool {
 func (v *validator) str() bool {
 	v.i++ // "
 	for v.i < len(v.data) {
+		for v.i < len(v.data) && plain[v.data[v.i]] {
+			v.i++
+		}
+		if v.i >= len(v.data) {
+			return false
+		}
 		c := v.data[v.i]
 		switch {
 		case c == '"':
