@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -206,13 +207,7 @@ func Run(ctx context.Context, o Options) error {
 func (a *agent) connect(ctx context.Context) error {
 	host, _ := os.Hostname()
 	hello := wire.Hello{Zone: a.o.Zone, Version: a.o.Version, Hostname: host,
-		Actions: slices.Sorted(func(yield func(string) bool) {
-			for name := range a.o.Actions.Actions {
-				if !yield(name) {
-					return
-				}
-			}
-		}), Concurrency: a.o.Concurrency}
+		Actions: slices.Sorted(maps.Keys(a.o.Actions.Actions)), Concurrency: a.o.Concurrency}
 	var wait backoff
 	for {
 		var w wire.Welcome
@@ -310,13 +305,7 @@ func (a *agent) heartbeats(ctx context.Context) {
 			continue
 		}
 		a.mu.Lock()
-		hb := wire.Heartbeat{Jobs: slices.Sorted(func(yield func(string) bool) {
-			for j := range a.jobs {
-				if !yield(j) {
-					return
-				}
-			}
-		})}
+		hb := wire.Heartbeat{Jobs: slices.Sorted(maps.Keys(a.jobs))}
 		a.mu.Unlock()
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
 		_, err := a.broker.call(cctx, wire.PathHeartbeat, hb, nil)

@@ -130,7 +130,6 @@ func (b *broker) call(ctx context.Context, path string, in, out any) (int, error
 	}
 	var e struct {
 		Message string `json:"message"`
-		Length  int64  `json:"length"`
 	}
 	_ = json.Unmarshal(raw, &e)
 	se := &statusError{status: resp.StatusCode, message: e.Message}

@@ -2,78 +2,26 @@ package agent
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/reflexops/reflex/internal/nettest"
 )
-
-// writePEM writes blocks of type typ to a file and returns its path.
-func writePEM(t *testing.T, name, typ string, der []byte) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// clientCert returns a CA and a client certificate it signed, written as
-// PEM files: the CA's certificate, the client's certificate and key.
-func clientCert(t *testing.T) (ca *x509.Certificate, certFile, keyFile string) {
-	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "network CA"}, IsCA: true,
-		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ca, err = x509.ParseCertificate(caDER); err != nil {
-		t.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "agent-1"},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ca, writePEM(t, "agent.crt", "CERTIFICATE", der), writePEM(t, "agent.key", "EC PRIVATE KEY", keyDER)
-}
 
 // TestEgressTrust: the agent trusts the CA bundle it is given, and
 // nothing signed by another CA.
 func TestEgressTrust(t *testing.T) {
 	broker := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	defer broker.Close()
-	bundle := writePEM(t, "ca.pem", "CERTIFICATE", broker.Certificate().Raw)
+	bundle := nettest.WritePEM(t, "ca.pem", "CERTIFICATE", broker.Certificate().Raw)
 	for _, tt := range []struct {
 		name    string
 		egress  Egress
@@ -111,16 +59,17 @@ func TestEgressTrust(t *testing.T) {
 // TestEgressClientCertificate: a broker front end that requires client
 // certificates lets the agent in with its own, and refuses it without.
 func TestEgressClientCertificate(t *testing.T) {
-	ca, certFile, keyFile := clientCert(t)
+	ca := nettest.NewCA(t)
+	certFile, keyFile := ca.Issue("agent-1", true)
 	broker := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, r.TLS.PeerCertificates[0].Subject.CommonName)
 	}))
 	pool := x509.NewCertPool()
-	pool.AddCert(ca)
+	pool.AddCert(ca.Cert)
 	broker.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
 	broker.StartTLS()
 	defer broker.Close()
-	bundle := writePEM(t, "ca.pem", "CERTIFICATE", broker.Certificate().Raw)
+	bundle := nettest.WritePEM(t, "ca.pem", "CERTIFICATE", broker.Certificate().Raw)
 
 	c, err := Egress{CAFile: bundle, CertFile: certFile, KeyFile: keyFile}.Client()
 	if err != nil {
@@ -152,7 +101,7 @@ func TestEgressProxy(t *testing.T) {
 	defer broker.Close()
 	proxy := nettest.StartConnectProxy(t, nil)
 	proxyURL, _ := url.Parse(proxy.URL)
-	c, err := Egress{CAFile: writePEM(t, "ca.pem", "CERTIFICATE", broker.Certificate().Raw), Proxy: http.ProxyURL(proxyURL)}.Client()
+	c, err := Egress{CAFile: nettest.WritePEM(t, "ca.pem", "CERTIFICATE", broker.Certificate().Raw), Proxy: http.ProxyURL(proxyURL)}.Client()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +128,7 @@ func TestEgressFollowsNoRedirect(t *testing.T) {
 		http.Redirect(w, r, elsewhere.URL+"/api/v1/agents/connect", http.StatusTemporaryRedirect)
 	}))
 	defer broker.Close()
-	c, err := Egress{CAFile: writePEM(t, "ca.pem", "CERTIFICATE", broker.Certificate().Raw)}.Client()
+	c, err := Egress{CAFile: nettest.WritePEM(t, "ca.pem", "CERTIFICATE", broker.Certificate().Raw)}.Client()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,9 +29,9 @@ import (
 // on: another agent's, or no job of its zone.
 var ErrNotYours = errors.New("no lease of this agent holds the job")
 
-// ErrTakeDenied is wrapped when the policies do not let an agent take a
-// job (action take).
-var ErrTakeDenied = errors.New("the policies do not let this agent take the job")
+// errTakeDenied is wrapped when the policies do not let an agent take a
+// job (action take): Take passes the job over.
+var errTakeDenied = errors.New("the policies do not let this agent take the job")
 
 // ErrNotAgent is returned when a caller of the agent API is not an agent.
 var ErrNotAgent = errors.New("only an agent's API key (kind agent) may use the agent API")
@@ -89,7 +89,7 @@ func (d *Dispatcher) Take(ctx context.Context, caller *auth.Caller, wait time.Du
 		}
 		keep, err := d.admit(ctx, caller, l)
 		switch {
-		case errors.Is(err, ErrTakeDenied):
+		case errors.Is(err, errTakeDenied):
 			denied = append(denied, l.JobID)
 		case err != nil:
 			return nil, err
@@ -128,7 +128,7 @@ func (d *Dispatcher) admit(ctx context.Context, caller *auth.Caller, l *leases.L
 	if !dec.Allowed {
 		d.giveBack(ctx, l)
 		d.Log.Info("an agent may not take a job; given back for another", "agent", caller.Name, "zone", caller.Zone, "job", l.JobID, "reason", dec.Reason)
-		return false, fmt.Errorf("%w %s: %s", ErrTakeDenied, l.JobID, dec.Reason)
+		return false, fmt.Errorf("%w %s: %s", errTakeDenied, l.JobID, dec.Reason)
 	}
 	if l.Attempt == 1 || !isDelivery || obj.Version == 0 {
 		return true, nil
@@ -303,14 +303,11 @@ func (d *Dispatcher) Output(ctx context.Context, caller *auth.Caller, job string
 	return n, nil
 }
 
-// LiveOutput returns the output of a delivery's last attempt: as its agent
-// sends it while it runs (up to MaxLiveOutput), else as its last report
-// gave it; and how many bytes the agent sent in all.
-func (d *Dispatcher) LiveOutput(ctx context.Context, id string) (string, int64, error) {
-	cur, err := d.Store.Object(ctx, state.TypeDeploy, id, 0)
-	if err != nil {
-		return "", 0, err
-	}
+// LiveOutput returns the output of the last attempt of the delivery cur
+// records: as its agent sends it while it runs (up to MaxLiveOutput), else
+// as its last report gave it; and how many bytes the agent sent in all.
+func (d *Dispatcher) LiveOutput(ctx context.Context, cur *state.Object) (string, int64, error) {
+	id := cur.Name
 	rec, err := recordOf(cur)
 	if err != nil {
 		return "", 0, err

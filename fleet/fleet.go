@@ -126,8 +126,10 @@ func (f *Fleet) Heartbeat(ctx context.Context, caller *auth.Caller, hb wire.Hear
 		jobs = append(jobs, j)
 	}
 	return f.write(ctx, caller, func(c map[string]any) {
-		seen, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(c["last_seen"]))
-		same := c["status"] == StatusConnected && fmt.Sprint(c["jobs"]) == fmt.Sprint(jobs)
+		last, _ := c["last_seen"].(string)
+		seen, _ := time.Parse(time.RFC3339Nano, last)
+		running, _ := c["jobs"].([]any)
+		same := c["status"] == StatusConnected && slices.Equal(running, jobs)
 		if same && now.Sub(seen) < f.seenEvery() {
 			return
 		}

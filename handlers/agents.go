@@ -62,7 +62,7 @@ func (h agentAPI) onlyAgents(c *gin.Context) {
 // agentError maps the agent API's errors to their answers.
 func agentError(c *gin.Context, err error) {
 	switch {
-	case errors.Is(err, delivery.ErrNotYours), errors.Is(err, delivery.ErrTakeDenied), errors.Is(err, delivery.ErrNotAgent):
+	case errors.Is(err, delivery.ErrNotYours), errors.Is(err, delivery.ErrNotAgent):
 		fail(c, &Error{Status: http.StatusForbidden, Message: err.Error()})
 	case errors.Is(err, leases.ErrLeaseLost):
 		fail(c, &Error{Status: http.StatusConflict, Message: err.Error() + ": it ran out, or was never granted; stop the job"})

@@ -18,27 +18,36 @@ type deliveries struct {
 	dispatcher *delivery.Dispatcher
 }
 
-// operate answers POST /api/v1/deliveries/{id}/retry and …/cancel.
-func (h deliveries) operate(c *gin.Context) {
+// record loads the deployment record of the delivery in the path, for
+// action; nil when the request has been answered.
+func (h deliveries) record(c *gin.Context, action policies.Action) *state.Object {
 	if h.dispatcher == nil {
 		fail(c, Errorf(http.StatusServiceUnavailable, "this server runs no delivery dispatcher"))
-		return
+		return nil
 	}
 	c.Params = append(c.Params, gin.Param{Key: "name", Value: c.Param("id")})
-	rec := h.load(c, state.TypeDeploy, 0, policies.ActionWrite, false)
+	return h.load(c, state.TypeDeploy, 0, action, false)
+}
+
+// operate answers POST /api/v1/deliveries/{id}/retry and …/cancel.
+func (h deliveries) operate(c *gin.Context) {
+	rec := h.record(c, policies.ActionWrite)
 	if rec == nil {
 		return
 	}
 	ctx, by := c.Request.Context(), callerOf(c).Name
 	var err error
-	status := delivery.StatusQueued
+	code, status := http.StatusOK, string(delivery.StatusQueued)
 	switch c.Param("op") {
 	case "retry":
 		err = h.dispatcher.Retry(ctx, rec.Name, by)
 	case "cancel":
 		var done bool
 		done, err = h.dispatcher.Cancel(ctx, rec.Name, by)
-		status = pick(done, delivery.StatusCancelled, "cancelling")
+		status = string(delivery.StatusCancelled)
+		if !done { // its agent stops it, and then it is cancelled
+			code, status = http.StatusAccepted, "cancelling"
+		}
 	default:
 		fail(c, Errorf(http.StatusNotFound, "no operation %q: retry or cancel", c.Param("op")))
 		return
@@ -51,14 +60,7 @@ func (h deliveries) operate(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	writeJSON(c, pick(status == "cancelling", http.StatusAccepted, http.StatusOK), writeAnswer{Status: string(status), Name: rec.Name})
-}
-
-func pick[T any](c bool, a, b T) T {
-	if c {
-		return a
-	}
-	return b
+	writeJSON(c, code, writeAnswer{Status: status, Name: rec.Name})
 }
 
 // output answers GET /api/v1/deliveries/{id}/output: the output of the
@@ -66,16 +68,11 @@ func pick[T any](c bool, a, b T) T {
 // X-Reflex-Output-Length says how many bytes the agent sent in all (more
 // than the body when Reflex kept only the first part).
 func (h deliveries) output(c *gin.Context) {
-	if h.dispatcher == nil {
-		fail(c, Errorf(http.StatusServiceUnavailable, "this server runs no delivery dispatcher"))
-		return
-	}
-	c.Params = append(c.Params, gin.Param{Key: "name", Value: c.Param("id")})
-	rec := h.load(c, state.TypeDeploy, 0, policies.ActionRead, false)
+	rec := h.record(c, policies.ActionRead)
 	if rec == nil {
 		return
 	}
-	out, total, err := h.dispatcher.LiveOutput(c.Request.Context(), rec.Name)
+	out, total, err := h.dispatcher.LiveOutput(c.Request.Context(), rec)
 	if err != nil {
 		fail(c, err)
 		return

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -100,10 +99,8 @@ func (h *Hooks) Receive(c *gin.Context) {
 		writeJSON(c, http.StatusOK, answer{Status: "ok", Message: "pong"})
 		return
 	}
-	// Payloads are stored and served as JSON: bytes that are not UTF-8
-	// would be served as a document that is not valid JSON.
-	if !utf8.Valid(res.Payload) {
-		fail(c, fmt.Errorf("%w: the payload is not valid UTF-8", connectors.ErrMalformed))
+	if err := connectors.CheckPayload(res.Payload); err != nil {
+		fail(c, err)
 		return
 	}
 	ev := res.Event

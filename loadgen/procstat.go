@@ -1,13 +1,14 @@
 package loadgen
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/reflexops/reflex/internal/procnet"
 )
 
 // clockTicks is the unit of /proc/<pid>/stat's CPU times (USER_HZ), 100
@@ -43,51 +44,11 @@ func CPUTime(pid int) (time.Duration, error) {
 }
 
 // ListeningPID returns the process that listens on a TCP port of this
-// machine, found through /proc (the socket's inode among the processes'
-// descriptors); 0 when none can be seen.
+// machine, found through /proc.
 func ListeningPID(port int) (int, error) {
-	inodes := map[string]bool{}
-	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		f, err := os.Open(table)
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(f)
-		sc.Scan() // the header
-		for sc.Scan() {
-			fields := strings.Fields(sc.Text())
-			if len(fields) < 10 || fields[3] != "0A" { // LISTEN
-				continue
-			}
-			_, hexPort, _ := strings.Cut(fields[1], ":")
-			if p, err := strconv.ParseInt(hexPort, 16, 32); err == nil && int(p) == port {
-				inodes[fields[9]] = true
-			}
-		}
-		f.Close()
-	}
-	if len(inodes) == 0 {
-		return 0, fmt.Errorf("%w: no socket listens on port %d", ErrNoProcStat, port)
-	}
-	procs, err := os.ReadDir("/proc")
+	pid, err := procnet.ListeningPID(port)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrNoProcStat, err)
 	}
-	for _, p := range procs {
-		pid, err := strconv.Atoi(p.Name())
-		if err != nil {
-			continue
-		}
-		fds, err := os.ReadDir("/proc/" + p.Name() + "/fd")
-		if err != nil {
-			continue
-		}
-		for _, fd := range fds {
-			link, err := os.Readlink("/proc/" + p.Name() + "/fd/" + fd.Name())
-			if err == nil && strings.HasPrefix(link, "socket:[") && inodes[strings.Trim(link[len("socket:"):], "[]")] {
-				return pid, nil
-			}
-		}
-	}
-	return 0, fmt.Errorf("%w: the process listening on port %d cannot be seen (another user's?)", ErrNoProcStat, port)
+	return pid, nil
 }

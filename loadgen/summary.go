@@ -35,6 +35,28 @@ func (r Row) MarshalJSON() ([]byte, error) {
 	}{r.Metric, r.Unit, orNull(r.Reflex), orNull(r.Baseline), orNull(r.Ratio)})
 }
 
+// MarshalJSON writes a round's figures, without its lists of latencies
+// and delivery ids.
+func (m *Measure) MarshalJSON() ([]byte, error) {
+	r := m.Result
+	row := map[string]any{
+		"target": m.Target, "sent": r.Sent, "elapsed_s": r.Elapsed.Seconds(), "rps": r.RPS(), "status": r.Status,
+		"errors": r.Errors, "late": r.Late, "accepted": len(r.Accepted),
+		"p50_ms": ms(r.Percentile(0.5)), "p90_ms": ms(r.Percentile(0.9)), "p99_ms": ms(r.Percentile(0.99)), "max_ms": ms(r.Percentile(1)),
+		"backlog": m.Backlog, "drain_s": m.Drain.Seconds(),
+	}
+	if m.IntakeCPU >= 0 && m.TotalCPU >= 0 {
+		row["intake_cpu_s"], row["total_cpu_s"] = m.IntakeCPU.Seconds(), m.TotalCPU.Seconds()
+	}
+	if m.Commands >= 0 {
+		row["redis_commands"], row["redis_scripts"] = m.Commands, m.Scripts
+	}
+	if m.Readback != nil {
+		row["readback"] = m.Readback
+	}
+	return json.Marshal(row)
+}
+
 // metric is how one figure is read off a Measure.
 type metric struct {
 	name, unit string

@@ -62,6 +62,19 @@ func (a rawAgent) report(o wire.Offer, r wire.Report) reply {
 	return a.post(wire.JobPath(o.Job, wire.OpReport), r)
 }
 
+// claim takes the job of delivery id, which must be the next of the zone,
+// and reports it started; it returns once the record says running.
+func (a rawAgent) claim(rig *deliveryRig, id string) wire.Offer {
+	a.t.Helper()
+	rig.record(a.t, id, "queued")
+	o := a.next()
+	if r := a.report(o, wire.Report{Kind: wire.ReportStarted}); r.Code != http.StatusAccepted {
+		a.t.Fatalf("started: %d %s", r.Code, r.Body)
+	}
+	rig.record(a.t, id, "running")
+	return o
+}
+
 // sendPush sends a push to main and returns its delivery id.
 func sendPush(t *testing.T, rig *deliveryRig) string {
 	t.Helper()
@@ -224,12 +237,7 @@ func TestLiveOutput(t *testing.T) {
 	stop()
 	holder := rawAgent{t, rig.instance, rig.agentKey(t, "agent-x")}
 	next := sendPush(t, rig)
-	rig.record(t, next, "queued")
-	o := holder.next()
-	if r := holder.report(o, wire.Report{Kind: wire.ReportStarted}); r.Code != http.StatusAccepted {
-		t.Fatalf("started: %d %s", r.Code, r.Body)
-	}
-	rig.record(t, next, "running")
+	o := holder.claim(rig, next)
 	chunks := []struct {
 		offset int64
 		data   string
@@ -334,12 +342,7 @@ func TestLateReportAfterReaping(t *testing.T) {
 	rig := startDelivery(t, newRedis(t), deliveryDecl)
 	a := rawAgent{t, rig.instance, rig.agentKey(t, "agent-1")}
 	id := sendPush(t, rig)
-	rig.record(t, id, "queued")
-	o := a.next()
-	if r := a.report(o, wire.Report{Kind: wire.ReportStarted}); r.Code != http.StatusAccepted {
-		t.Fatalf("started: %d %s", r.Code, r.Body)
-	}
-	rig.record(t, id, "running")
+	o := a.claim(rig, id)
 	// The lease is finished, as the report's call does first; the report
 	// itself is not applied yet.
 	q := rig.zoneJobs(t)
@@ -415,12 +418,7 @@ func TestLostTooOften(t *testing.T) {
 	rig := startDelivery(t, newRedis(t), decl, func(o *server.Options) { o.AgentLeaseTTL = time.Second })
 	a := rawAgent{t, rig.instance, rig.agentKey(t, "agent-1")}
 	id := sendPush(t, rig)
-	rig.record(t, id, "queued")
-	o := a.next()
-	if r := a.report(o, wire.Report{Kind: wire.ReportStarted}); r.Code != http.StatusAccepted {
-		t.Fatalf("started: %d %s", r.Code, r.Body)
-	}
-	rig.record(t, id, "running")
+	a.claim(rig, id)
 	// The agent goes silent; its lease runs out; the next poll finds the
 	// job has had its one attempt.
 	time.Sleep(1200 * time.Millisecond)

@@ -215,6 +215,10 @@ func concurrentDeliveries(t *testing.T, in *instance, f fixtures.Fixture, n int)
 
 // TestUnknownSourceAndErrors: one case per error class, each with its
 // status and an actionable message that never echoes a secret.
+// notJSON is a push whose ref decodes, but whose unread field is not JSON
+// (a number with a leading zero).
+var notJSON = []byte(`{"ref":"refs/heads/main","after":"ec26c3e57ca3a959ca5aad62de7213c562f8c821","unread":01}`)
+
 // notUTF8 is a push whose ref holds bytes that are not UTF-8: Go's JSON
 // decoder would take it (as U+FFFD), but it is not valid JSON to serve.
 var notUTF8 = []byte("{\"ref\":\"refs/heads/ma\xffin\",\"repository\":{\"full_name\":\"a/b\"}}")
@@ -264,6 +268,9 @@ func TestIntakeErrors(t *testing.T) {
 			return h
 		}, body: f.Body, want: 400, message: "X-GitHub-Event header is longer than 64"},
 		{name: "payload not UTF-8", path: "/hooks/acme-github", header: func() http.Header { return signedHeaders(f, notUTF8, testSecret) }, body: notUTF8, want: 400, message: "not valid UTF-8"},
+		// A fast decoder skips fields it does not read without checking
+		// them: the payload is still refused, since it is stored as JSON.
+		{name: "payload not JSON in a skipped field", path: "/hooks/acme-github", header: func() http.Header { return signedHeaders(f, notJSON, testSecret) }, body: notJSON, want: 400, message: "not valid JSON"},
 		{name: "declared too large", path: "/hooks/acme-github", header: good, body: big, want: 413, message: "larger than the limit of 65536 bytes"},
 		{name: "chunked too large", path: "/hooks/acme-github", header: good, body: big, chunked: true, want: 413, message: "larger than the limit"},
 	}

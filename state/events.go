@@ -186,15 +186,13 @@ func (s *Store) AcceptEvent(ctx context.Context, ev *event.Event, eventJSON []by
 	m := keyspace.EventMember(ev.Source, ev.ID)
 	args := saveEventArgs{Event: eventJSON, Member: m, Score: ev.ReceivedAt.UnixMilli(), ID: ev.ID, Source: ev.Source, OnlyIfAbsent: true}
 	keys := []string{keyspace.Event(m), keyspace.Payload(m), keyspace.Events(), keyspace.SourceEvents(ev.Source), keyspace.EventIDs(), keyspace.Dedupe(ev.Source, ev.ID), keyspace.Decisions(m)}
-	argv := args.argv()
 	var jobMsg, jobID any = "", ""
 	if job != nil {
 		args.DedupeWindow = s.dedupeWindow.Milliseconds()
-		argv = args.argv()
 		keys = append(keys, job.Key, job.Pending)
 		jobMsg, jobID = job.Message, job.ID
 	}
-	argv = append(argv, jobMsg, jobID, s.now().UnixNano())
+	argv := append(args.argv(), jobMsg, jobID, s.now().UnixNano())
 	for _, d := range decisions {
 		argv = append(argv, d)
 	}

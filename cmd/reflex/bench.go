@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -180,11 +181,11 @@ func runBench(ctx context.Context, f benchFlags, out, errOut io.Writer) error {
 			}
 		}
 	}
-	rows := summarize(measures)
+	rows := loadgen.Summarize(measures)
 	if f.asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"settings": benchSettings(f), "rounds": jsonMeasures(measures), "summary": rows})
+		return enc.Encode(map[string]any{"settings": benchSettings(f), "rounds": measures, "summary": rows})
 	}
 	return printSummary(out, rows, f.baseline)
 }
@@ -239,13 +240,7 @@ func isTerminal(w io.Writer) bool {
 
 func statuses(status map[int]int, errs int) string {
 	var parts []string
-	for _, code := range slices.Sorted(func(yield func(int) bool) {
-		for c := range status {
-			if !yield(c) {
-				return
-			}
-		}
-	}) {
+	for _, code := range slices.Sorted(maps.Keys(status)) {
 		parts = append(parts, fmt.Sprintf("%d×%d", status[code], code))
 	}
 	if errs > 0 {
@@ -321,8 +316,6 @@ func newBaselineServerCmd(g *globals, logOut io.Writer) *cobra.Command {
 	}
 }
 
-func summarize(measures []*loadgen.Measure) []loadgen.Row { return loadgen.Summarize(measures) }
-
 // printSummary prints the medians as a table.
 func printSummary(out io.Writer, rows []loadgen.Row, baseline bool) error {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
@@ -368,30 +361,3 @@ func ratio(v float64) string {
 	}
 	return strconv.FormatFloat(v, 'f', 2, 64) + "×"
 }
-
-// jsonMeasures are the rounds as JSON, without the per-request lists.
-func jsonMeasures(measures []*loadgen.Measure) []map[string]any {
-	out := make([]map[string]any, 0, len(measures))
-	for _, m := range measures {
-		r := m.Result
-		row := map[string]any{
-			"target": m.Target, "sent": r.Sent, "elapsed_s": r.Elapsed.Seconds(), "rps": r.RPS(), "status": r.Status,
-			"errors": r.Errors, "late": r.Late, "accepted": len(r.Accepted),
-			"p50_ms": ms(r.Percentile(0.5)), "p90_ms": ms(r.Percentile(0.9)), "p99_ms": ms(r.Percentile(0.99)), "max_ms": ms(r.Percentile(1)),
-			"backlog": m.Backlog, "drain_s": m.Drain.Seconds(),
-		}
-		if m.IntakeCPU >= 0 {
-			row["intake_cpu_s"], row["total_cpu_s"] = m.IntakeCPU.Seconds(), m.TotalCPU.Seconds()
-		}
-		if m.Commands >= 0 {
-			row["redis_commands"], row["redis_scripts"] = m.Commands, m.Scripts
-		}
-		if m.Readback != nil {
-			row["readback"] = m.Readback
-		}
-		out = append(out, row)
-	}
-	return out
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -117,9 +117,11 @@ func startSecuredDeliveryWith(t *testing.T, set deliverySetup) *securedDelivery 
 	}
 	var client *http.Client
 	if set.proxied {
-		caFile, certFile, keyFile := testCA(t)
+		ca := nettest.NewCA(t)
+		caFile := ca.File
+		certFile, keyFile := ca.Issue(brokerName, false, brokerName, "127.0.0.1")
 		args = append(args, "--tls-cert", certFile, "--tls-key", keyFile)
-		client = clientFor(t, caFile)
+		client = ca.Client()
 		t.Setenv("SSL_CERT_FILE", caFile) // for the CLI this test runs
 		s.proxy = startConnectProxy(t)
 		s.agentURL = "https://" + brokerName + ":" + strings.Split(addr, ":")[1]

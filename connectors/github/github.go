@@ -6,11 +6,9 @@ import (
 	"mime"
 	"net/url"
 	"time"
-	"unicode/utf8"
 
 	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/event"
-	"github.com/reflexops/reflex/internal/jsonvalid"
 )
 
 // Name is the connector's name in the configuration.
@@ -66,15 +64,6 @@ func (*Connector) Parse(req *connectors.Request) (*connectors.Result, error) {
 	payload, err := payloadOf(req)
 	if err != nil {
 		return nil, err
-	}
-	// The decoder below skips what it does not decode without checking
-	// it; the payload is stored and served as JSON, so all of it is
-	// checked here, in one pass.
-	if !jsonvalid.Valid(payload) {
-		if !utf8.Valid(payload) {
-			return nil, fmt.Errorf("%w: the %s payload is not valid UTF-8", connectors.ErrMalformed, typ)
-		}
-		return nil, fmt.Errorf("%w: the %s payload is not valid JSON", connectors.ErrMalformed, typ)
 	}
 	if typ == "ping" {
 		var ping struct {

@@ -79,14 +79,38 @@ func (v *validator) word(w string) bool {
 	return true
 }
 
-func (v *validator) object(depth int) bool {
-	v.i++ // {
+// container checks an object or an array from its opening bracket to
+// close: members separated by commas, each checked by member.
+func (v *validator) container(close byte, member func() bool) bool {
+	v.i++ // { or [
 	v.space()
-	if v.i < len(v.data) && v.data[v.i] == '}' {
+	if v.i < len(v.data) && v.data[v.i] == close {
 		v.i++
 		return true
 	}
 	for {
+		if !member() {
+			return false
+		}
+		v.space()
+		if v.i >= len(v.data) {
+			return false
+		}
+		switch v.data[v.i] {
+		case ',':
+			v.i++
+			v.space()
+		case close:
+			v.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func (v *validator) object(depth int) bool {
+	return v.container('}', func() bool {
 		if v.i >= len(v.data) || v.data[v.i] != '"' || !v.str() {
 			return false
 		}
@@ -96,52 +120,12 @@ func (v *validator) object(depth int) bool {
 		}
 		v.i++
 		v.space()
-		if !v.value(depth) {
-			return false
-		}
-		v.space()
-		if v.i >= len(v.data) {
-			return false
-		}
-		switch v.data[v.i] {
-		case ',':
-			v.i++
-			v.space()
-		case '}':
-			v.i++
-			return true
-		default:
-			return false
-		}
-	}
+		return v.value(depth)
+	})
 }
 
 func (v *validator) array(depth int) bool {
-	v.i++ // [
-	v.space()
-	if v.i < len(v.data) && v.data[v.i] == ']' {
-		v.i++
-		return true
-	}
-	for {
-		if !v.value(depth) {
-			return false
-		}
-		v.space()
-		if v.i >= len(v.data) {
-			return false
-		}
-		switch v.data[v.i] {
-		case ',':
-			v.i++
-			v.space()
-		case ']':
-			v.i++
-			return true
-		default:
-			return false
-		}
-	}
+	return v.container(']', func() bool { return v.value(depth) })
 }
 
 // str checks a string, its quotes included: no control character, known
