@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/internal/keyspace"
+	"github.com/reflexops/reflex/internal/periodic"
 	"github.com/reflexops/reflex/leases"
 	"github.com/reflexops/reflex/state"
 )
@@ -173,21 +174,14 @@ func (d *Dispatcher) lose(ctx context.Context, rec *state.Object, r *Record, rea
 
 // RunReaper reaps, and prunes old records, every interval until ctx ends.
 func (d *Dispatcher) RunReaper(ctx context.Context, interval time.Duration) {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			if err := d.Reap(ctx); err != nil && ctx.Err() == nil {
-				d.Log.Warn("cannot reap deliveries", "error", err)
-			}
-			if n, err := d.Prune(ctx); err != nil && ctx.Err() == nil {
-				d.Log.Warn("cannot prune delivery records", "error", err)
-			} else if n > 0 {
-				d.Log.Info("old delivery records removed", "count", n)
-			}
+	periodic.Run(ctx, interval, func(ctx context.Context) {
+		if err := d.Reap(ctx); err != nil && ctx.Err() == nil {
+			d.Log.Warn("cannot reap deliveries", "error", err)
 		}
-	}
+		if n, err := d.Prune(ctx); err != nil && ctx.Err() == nil {
+			d.Log.Warn("cannot prune delivery records", "error", err)
+		} else if n > 0 {
+			d.Log.Info("old delivery records removed", "count", n)
+		}
+	})
 }

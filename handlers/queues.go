@@ -6,11 +6,15 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/reflexops/reflex/jobs"
 )
 
 // queues serves the job queues' figures.
 type queues struct {
 	inspector *asynq.Inspector
+	redis     redis.UniversalClient
 }
 
 // queueInfo is one queue as GET /api/v1/queues shows it.
@@ -18,7 +22,8 @@ type queueInfo struct {
 	Queue string `json:"queue"`
 	// Size is every job the queue holds but the completed: pending,
 	// active, scheduled, retrying and archived.
-	Size      int  `json:"size"`
+	Size int `json:"size"`
+	// Pending counts the spilled jobs too (jobs.Refill).
 	Pending   int  `json:"pending"`
 	Active    int  `json:"active"`
 	Scheduled int  `json:"scheduled"`
@@ -53,8 +58,13 @@ func (h queues) list(c *gin.Context) {
 			fail(c, err)
 			return
 		}
+		spilled, err := jobs.Spilled(c.Request.Context(), h.redis, name)
+		if err != nil {
+			fail(c, err)
+			return
+		}
 		out = append(out, queueInfo{
-			Queue: name, Size: q.Size, Pending: q.Pending, Active: q.Active, Scheduled: q.Scheduled, Retry: q.Retry,
+			Queue: name, Size: q.Size + spilled, Pending: q.Pending + spilled, Active: q.Active, Scheduled: q.Scheduled, Retry: q.Retry,
 			Archived: q.Archived, Completed: q.Completed, Paused: q.Paused, Processed: q.Processed, Failed: q.Failed,
 			LatencyMS: q.Latency.Milliseconds(),
 		})

@@ -80,7 +80,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 	api.GET("/events", readEvents, ev.list)
 	api.GET("/events/:id", readEvents, ev.get)
 	api.GET("/events/:id/payload", readEvents, ev.payload)
-	api.GET("/queues", readEvents, queues{inspector: inspectorOf(d.Redis)}.list)
+	api.GET("/queues", readEvents, queues{inspector: inspectorOf(d.Redis), redis: d.Redis}.list)
 
 	obj := objects{store: d.Store, authz: d.Authz, keys: d.Auth}
 	dec := decisions{obj}

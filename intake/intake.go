@@ -77,6 +77,9 @@ type Intake struct {
 	Authz    policies.Authorizer
 	Log      *slog.Logger
 	MaxRetry int
+	// SpillAt bounds the events queue's pending list (jobs.Refill); 0
+	// leaves it unbounded.
+	SpillAt int
 
 	// published is set once the events queue is known to asynq.
 	published atomic.Bool
@@ -120,7 +123,7 @@ func (in *Intake) Accept(ctx context.Context, d Delivery) (Result, error) {
 		if err := in.publish(ctx); err != nil {
 			return Result{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
-		job = jobs.ProcessEventJob(ev.Source, ev.ID, meta, d.Payload, in.maxRetry())
+		job = jobs.ProcessEventJob(ev.Source, ev.ID, meta, d.Payload, in.maxRetry(), in.SpillAt)
 	}
 	dup, err := in.Store.AcceptEvent(ctx, ev, meta, job, trail)
 	switch {

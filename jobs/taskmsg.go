@@ -58,11 +58,16 @@ func taskMessage(typ, id, queue string, payload []byte, retry int, timeout, rete
 
 // ProcessEventJob returns the job of an accepted event, ready to queue in
 // the script that records it: eventJSON is the event as encoded once (the
-// record and the job share it), payload the provider's document.
-func ProcessEventJob(source, id string, eventJSON, payload []byte, maxRetry int) *state.Job {
+// record and the job share it), payload the provider's document. spillAt,
+// when over 0, bounds the events queue's pending list (see Refill).
+func ProcessEventJob(source, id string, eventJSON, payload []byte, maxRetry, spillAt int) *state.Job {
 	task := taskID(source, id)
-	return &state.Job{
+	job := &state.Job{
 		Key: keyspace.AsynqTask(QueueEvents, task), Pending: keyspace.AsynqPending(QueueEvents), ID: task,
 		Message: taskMessage(TypeProcessEvent, task, QueueEvents, frame(eventJSON, payload), maxRetry, processEventTimeout, 0),
 	}
+	if spillAt > 0 {
+		job.Spill, job.SpillAt = keyspace.AsynqSpill(QueueEvents), spillAt
+	}
+	return job
 }

@@ -30,7 +30,7 @@ func TestTaskMessageIsAsynqs(t *testing.T) {
 			t.Fatal(err)
 		}
 		meta, _ := json.Marshal(ev)
-		job := ProcessEventJob(ev.Source, ev.ID, meta, payload, retry)
+		job := ProcessEventJob(ev.Source, ev.ID, meta, payload, retry, 0)
 		stored, err := r.Client.HGet(ctx, job.Key, "msg").Bytes()
 		if err != nil {
 			t.Fatalf("asynq stored no task under %s: %v", job.Key, err)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+	lua "github.com/yuin/gopher-lua"
 )
 
 // Embedded is an in-memory Redis server on a local port, for trials and
@@ -63,4 +64,20 @@ func (e *Embedded) Close() {
 		e.wg.Wait()
 		e.mini.Close()
 	})
+}
+
+// The embedded server runs each script in a new Lua state, whose value
+// stack and call stack gopher-lua allocates whole: 5,120 values and 256
+// frames by default, some 100 KB for every script run and the larger
+// part of the garbage a webhook leaves. Reflex's scripts and asynq's need
+// far less (the longest unpack is 100 values, calls nest a few deep), so
+// the states start small: set before any state exists.
+const (
+	luaValueStack = 1024
+	luaCallStack  = 64
+)
+
+func init() {
+	lua.RegistrySize = luaValueStack
+	lua.CallStackSize = luaCallStack
 }

@@ -131,3 +131,27 @@ func TestStartEmbeddedRefusesABusyAddress(t *testing.T) {
 		t.Fatalf("a failed start left %d expiry loops, want %d", got, before)
 	}
 }
+
+// TestEmbeddedScriptStacks: the embedded server's small Lua stacks still
+// hold what scripts there need, with room to spare: a command of 900
+// unpacked arguments, and calls nested a few deep.
+func TestEmbeddedScriptStacks(t *testing.T) {
+	e, err := redisconn.StartEmbedded("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	c := e.NewClient()
+	defer c.Close()
+	args := make([]any, 900)
+	for i := range args {
+		args[i] = i
+	}
+	script := redis.NewScript(`
+local function depth(n) if n == 0 then return redis.call("RPUSH", KEYS[1], unpack(ARGV)) end local r = depth(n - 1) return r end
+return depth(20)`)
+	n, err := script.Run(context.Background(), c, []string{"l"}, args...).Int()
+	if err != nil || n != len(args) {
+		t.Fatalf("script = %d, %v; want %d", n, err, len(args))
+	}
+}

@@ -9,12 +9,15 @@ import (
 )
 
 // TestQueues: GET /api/v1/queues shows each job queue's figures to whoever
-// may read the event history; a webhook accepted while no worker runs is
-// pending on the events queue.
+// may read the event history; webhooks accepted while no worker runs are
+// pending on the events queue, those beyond the pending list's bound (as
+// on the embedded Redis) included.
 func TestQueues(t *testing.T) {
-	in := start(t, newRedis(t), func(o *server.Options) { o.Worker = false })
-	if r := deliver(t, in, withDelivery(fixture(t, "push.branch"))); r.Code != http.StatusAccepted {
-		t.Fatalf("webhook: %d %s", r.Code, r.Body)
+	in := start(t, newRedis(t), func(o *server.Options) { o.Worker, o.SpillAt = false, 1 })
+	for range 3 {
+		if r := deliver(t, in, withDelivery(fixture(t, "push.branch"))); r.Code != http.StatusAccepted {
+			t.Fatalf("webhook: %d %s", r.Code, r.Body)
+		}
 	}
 	r, _ := master(t, in, "GET", "/api/v1/queues", "")
 	var queues []struct {
@@ -26,15 +29,32 @@ func TestQueues(t *testing.T) {
 	found := false
 	for _, q := range queues {
 		if q.Queue == "events" {
-			found = q.Pending == 1 && q.Size == 1
+			found = q.Pending == 3 && q.Size == 3
 		}
 	}
 	if r.Code != http.StatusOK || !found {
-		t.Fatalf("queues = %d %s, want events with one pending job", r.Code, r.Body)
+		t.Fatalf("queues = %d %s, want events with three pending jobs", r.Code, r.Body)
 	}
 	key := newKey(t, in, "reader")
 	if r, _ := call(t, in, key, "GET", "/api/v1/queues", ""); r.Code != http.StatusForbidden {
 		t.Fatalf("a key without read on events: %d %s", r.Code, r.Body)
+	}
+}
+
+// TestSpilledJobsRun: with the pending list bounded, as on the embedded
+// Redis, every accepted webhook is still processed.
+func TestSpilledJobsRun(t *testing.T) {
+	in := start(t, newRedis(t), func(o *server.Options) { o.SpillAt = 2 })
+	var ids []string
+	for range 12 {
+		f := withDelivery(fixture(t, "push.branch"))
+		if r := deliver(t, in, f); r.Code != http.StatusAccepted {
+			t.Fatalf("webhook: %d %s", r.Code, r.Body)
+		}
+		ids = append(ids, f.Header.Get("X-GitHub-Delivery"))
+	}
+	for _, id := range ids {
+		waitProcessed(t, in, id)
 	}
 }
 

@@ -28,6 +28,7 @@ import (
 	"github.com/reflexops/reflex/fleet"
 	"github.com/reflexops/reflex/handlers"
 	"github.com/reflexops/reflex/intake"
+	"github.com/reflexops/reflex/internal/periodic"
 	"github.com/reflexops/reflex/jobs"
 	"github.com/reflexops/reflex/leases"
 	"github.com/reflexops/reflex/plan"
@@ -86,6 +87,10 @@ type Options struct {
 	// PollInterval is the worker's wait between looks at empty queues.
 	// Default jobs.DefaultPollInterval.
 	PollInterval time.Duration
+	// SpillAt bounds the events queue's pending list; the worker moves the
+	// jobs beyond it back in order (jobs.Refill). 0: no bound, as a real
+	// Redis needs; the embedded one needs jobs.EmbeddedSpillAt.
+	SpillAt int
 
 	// TLSCertFile and TLSKeyFile, when set, serve HTTPS with this
 	// certificate (PEM, with its chain) and key, on the same address.
@@ -263,6 +268,9 @@ func Run(ctx context.Context, o Options) error {
 		processor.Deliveries = &delivery.Decider{Triggers: set, Authz: authz, Dispatcher: dispatcher, Store: store, Log: o.Log}
 		bgWG.Go(func() { dispatcher.RunReaper(bg, o.ReapInterval) })
 		bgWG.Go(func() { reapAgents(bg, agents, o.ReapInterval) })
+		if o.SpillAt > 0 {
+			bgWG.Go(func() { jobs.RunRefill(bg, o.Redis, o.SpillAt, o.Log) })
+		}
 		worker = jobs.NewServer(o.Redis, processor, jobs.WorkerOptions{
 			Concurrency: o.Concurrency, PollInterval: o.PollInterval, ShutdownTimeout: o.ShutdownTimeout, Log: o.Log,
 		})
@@ -372,7 +380,7 @@ func applyConfig(ctx context.Context, store *state.Store, cfg *config.Config, lo
 }
 
 func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authn *auth.Authenticator, authz policies.Authorizer, dispatcher *delivery.Dispatcher, agents *fleet.Fleet, o Options) (*http.Server, error) {
-	in := &intake.Intake{Redis: o.Redis, Store: store, Authz: authz, Log: o.Log}
+	in := &intake.Intake{Redis: o.Redis, Store: store, Authz: authz, Log: o.Log, SpillAt: o.SpillAt}
 	router, err := handlers.NewRouter(handlers.Deps{
 		Redis: o.Redis, Store: store, TrustedProxies: o.TrustedProxies, Log: o.Log,
 		Auth: authn, Authz: authz, Hub: hub, Dispatcher: dispatcher, Fleet: agents, PollWait: o.AgentPollWait,
@@ -443,18 +451,11 @@ func newDispatcher(store *state.Store, authz policies.Authorizer, o Options) (*d
 // reapAgents marks lost the agents not heard of, every interval until ctx
 // ends.
 func reapAgents(ctx context.Context, agents *fleet.Fleet, interval time.Duration) {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			if _, err := agents.Reap(ctx); err != nil && ctx.Err() == nil {
-				agents.Log.Warn("cannot look for lost agents", "error", err)
-			}
+	periodic.Run(ctx, interval, func(ctx context.Context) {
+		if _, err := agents.Reap(ctx); err != nil && ctx.Err() == nil {
+			agents.Log.Warn("cannot look for lost agents", "error", err)
 		}
-	}
+	})
 }
 
 // stopWorker stops fetching new jobs and waits for running ones (up to the

@@ -43,13 +43,14 @@ local id, source, onlyIfAbsent, window = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 if tonumber(window) > 0 then
   redis.call("SET", KEYS[6], "1", "PX", window)
 end
-for i = first, #ARGV do
-  redis.call("RPUSH", KEYS[7], ARGV[i])
+if #ARGV >= first then
+  redis.call("RPUSH", KEYS[7], unpack(ARGV, first))
 end
-if onlyIfAbsent == "1" and redis.call("EXISTS", KEYS[1]) == 1 then
+if onlyIfAbsent ~= "1" then
+  redis.call("SET", KEYS[1], event)
+elseif not redis.call("SET", KEYS[1], event, "NX") then
   return {0, 0}
 end
-redis.call("SET", KEYS[1], event)
 if payload ~= "" then
   redis.call("SET", KEYS[2], payload)
 end
@@ -67,20 +68,28 @@ var saveEvent = redis.NewScript("local first = 9\n" + saveEventBody)
 // its job, when it has one (KEYS 8 and 9), is queued as asynq queues a
 // pending task, unless the job exists already (a duplicate too), and the
 // event is recorded by saveEventBody. So a webhook costs the intake one
-// round trip to Redis, and its job is queued exactly once.
+// round trip to Redis, and its job is queued exactly once. With a spill
+// list (KEYS 10), the job's id goes there instead of the pending list
+// while the pending list holds the spill bound (ARGV 12) or the spill list
+// holds any, so the queue stays in order.
 //
-// KEYS: saveEventBody's, then the job's hash and its queue's pending list.
-// ARGV: saveEventArgs's first eight, the job's message, its id, the time
-// (ns), then the decisions. Returns {2, 0} for a duplicate, else what
-// saveEventBody returns.
+// KEYS: saveEventBody's, then the job's hash, its queue's pending list and
+// its spill list. ARGV: saveEventArgs's first eight, the job's message,
+// its id, the time (ns), the spill bound, then the decisions. Returns
+// {2, 0} for a duplicate, else what saveEventBody returns.
 var acceptEvent = redis.NewScript(`
-if redis.call("EXISTS", KEYS[6]) == 1 then return {2, 0} end
-if #KEYS >= 9 then
-  if redis.call("EXISTS", KEYS[8]) == 1 then return {2, 0} end
+if #KEYS < 9 then
+  if redis.call("EXISTS", KEYS[6]) == 1 then return {2, 0} end
+else
+  if redis.call("EXISTS", KEYS[6], KEYS[8]) > 0 then return {2, 0} end
   redis.call("HSET", KEYS[8], "msg", ARGV[9], "state", "pending", "pending_since", ARGV[11])
-  redis.call("LPUSH", KEYS[9], ARGV[10])
+  if #KEYS >= 10 and (redis.call("LLEN", KEYS[10]) > 0 or redis.call("LLEN", KEYS[9]) >= tonumber(ARGV[12])) then
+    redis.call("RPUSH", KEYS[10], ARGV[10])
+  else
+    redis.call("LPUSH", KEYS[9], ARGV[10])
+  end
 end
-local first = 12
+local first = 13
 ` + saveEventBody)
 
 // saveEventArgs are saveEvent's ARGV, in order; the script names them in
@@ -114,35 +123,43 @@ func (a saveEventArgs) argv() []any {
 // index still holds it at the receive time that was read (one trimmed by
 // another replica meanwhile, or saved again at another time, is left), and
 // never below the bound, so trims that race together still leave the
-// bound.
+// bound. The indexes lose the whole batch in a few commands.
 //
 // KEYS: all-events index, id index, then for each event: event, payload,
 // decisions, source index. ARGV: history bound, then for each event:
 // member, score read, source, id. Returns how many it deleted.
 var trimEvents = redis.NewScript(`
 local excess = redis.call("ZCARD", KEYS[1]) - tonumber(ARGV[1])
-local deleted = 0
-for i = 0, (#KEYS - 2) / 4 - 1 do
-  if excess <= 0 then break end
-  local k, a = 2 + i*4, 1 + i*4
-  local member, score, source, id = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
-  local cur = redis.call("ZSCORE", KEYS[1], member)
-  if cur and tonumber(cur) == tonumber(score) then
-    redis.call("DEL", KEYS[k + 1], KEYS[k + 2], KEYS[k + 3])
-    redis.call("ZREM", KEYS[k + 4], member)
-    redis.call("ZREM", KEYS[1], member)
-    if redis.call("HGET", KEYS[2], id) == source then
-      redis.call("HDEL", KEYS[2], id)
-    end
-    excess = excess - 1
-    deleted = deleted + 1
+if excess <= 0 then return 0 end
+local n = (#KEYS - 2) / 4
+local members = {}
+for i = 1, n do members[i] = ARGV[i*4 - 2] end
+local scores = redis.call("ZMSCORE", KEYS[1], unpack(members))
+local gone, ids, sources = {}, {}, {}
+for i = 1, n do
+  if #gone >= excess then break end
+  local b = i*4 - 2 -- its member is ARGV[b], its event key KEYS[b + 1]
+  if scores[i] and tonumber(scores[i]) == tonumber(ARGV[b + 1]) then
+    redis.call("DEL", KEYS[b + 1], KEYS[b + 2], KEYS[b + 3])
+    redis.call("ZREM", KEYS[b + 4], members[i])
+    gone[#gone + 1] = members[i]
+    ids[#ids + 1], sources[#ids + 1] = ARGV[b + 3], ARGV[b + 2]
   end
 end
-return deleted
+if #gone == 0 then return 0 end
+redis.call("ZREM", KEYS[1], unpack(gone))
+local owners = redis.call("HMGET", KEYS[2], unpack(ids))
+local drop = {}
+for j = 1, #ids do
+  if owners[j] == sources[j] then drop[#drop + 1] = ids[j] end
+end
+if #drop > 0 then redis.call("HDEL", KEYS[2], unpack(drop)) end
+return #gone
 `)
 
 // trimBatch bounds how many events one run of trimEvents deletes, so a
-// large trim does not hold Redis in one long script.
+// large trim does not hold Redis in one long script, and the members it
+// removes at once fit the embedded Redis's script stack.
 const trimBatch = 500
 
 // SaveMode says whether SaveEvent may overwrite an existing event.
@@ -169,6 +186,11 @@ const (
 type Job struct {
 	Key, Pending, ID string
 	Message          []byte
+	// Spill, when set, bounds the pending list at SpillAt ids: beyond it,
+	// and for as long as Spill holds any, the ID is appended to Spill
+	// instead, for the job queue to move back in order.
+	Spill   string
+	SpillAt int
 }
 
 // AcceptEvent records a verified delivery in one round trip, unless it is
@@ -187,12 +209,16 @@ func (s *Store) AcceptEvent(ctx context.Context, ev *event.Event, eventJSON []by
 	args := saveEventArgs{Event: eventJSON, Member: m, Score: ev.ReceivedAt.UnixMilli(), ID: ev.ID, Source: ev.Source, OnlyIfAbsent: true}
 	keys := []string{keyspace.Event(m), keyspace.Payload(m), keyspace.Events(), keyspace.SourceEvents(ev.Source), keyspace.EventIDs(), keyspace.Dedupe(ev.Source, ev.ID), keyspace.Decisions(m)}
 	var jobMsg, jobID any = "", ""
+	spillAt := 0
 	if job != nil {
 		args.DedupeWindow = s.dedupeWindow.Milliseconds()
 		keys = append(keys, job.Key, job.Pending)
 		jobMsg, jobID = job.Message, job.ID
+		if job.Spill != "" {
+			keys, spillAt = append(keys, job.Spill), max(job.SpillAt, 1)
+		}
 	}
-	argv := append(args.argv(), jobMsg, jobID, s.now().UnixNano())
+	argv := append(args.argv(), jobMsg, jobID, s.now().UnixNano(), spillAt)
 	for _, d := range decisions {
 		argv = append(argv, d)
 	}

@@ -117,6 +117,10 @@ func TestHistoryIsBounded(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Errorf("source index holds %d members, want 2 (trimmed ones removed)", n)
 	}
+	kept, err := r.Client.HKeys(ctx, keyspace.EventIDs()).Result()
+	if slices.Sort(kept); err != nil || !cmp.Equal(kept, []string{"d-2", "d-3", "d-4", "d-5", "d-6"}) {
+		t.Errorf("id index holds %v (%v), want the ids of the 5 kept", kept, err)
+	}
 	// One more is kept without a trim; the next goes over the slack.
 	for i := 7; i < 9; i++ {
 		if err := s.SaveEvent(ctx, newEvent("a", fmt.Sprintf("d-%d", i), t0.Add(time.Duration(i)*time.Second)), []byte("{}"), state.Overwrite); err != nil {
@@ -125,6 +129,36 @@ func TestHistoryIsBounded(t *testing.T) {
 		if n, _ := r.Client.ZCard(ctx, keyspace.Events()).Result(); n != []int64{6, 5}[i-7] {
 			t.Fatalf("after event %d the history holds %d", i, n)
 		}
+	}
+}
+
+// TestHistoryTrimsInBatches: a history far over a lowered bound is
+// trimmed back to it in one save, batch after batch, oldest first.
+func TestHistoryTrimsInBatches(t *testing.T) {
+	ctx := context.Background()
+	r := redistest.New(t)
+	saveEvents(t, state.New(r.Client, state.Options{History: 1000}), 700, 700) // 1 ms apart
+	s := state.New(r.Client, state.Options{History: 100})
+	newest := newEvent("a", "newest", t0.Add(time.Hour))
+	if err := s.SaveEvent(ctx, newest, []byte("{}"), state.Overwrite); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.Client.ZCard(ctx, keyspace.Events()).Result(); err != nil || n != 100 {
+		t.Fatalf("the history holds %d events (%v), want 100", n, err)
+	}
+	if n, err := r.Client.HLen(ctx, keyspace.EventIDs()).Result(); err != nil || n != 100 {
+		t.Fatalf("the id index holds %d ids (%v), want 100", n, err)
+	}
+	page, err := s.Events(ctx, state.EventFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"newest"}
+	for i := 699; i > 699-99; i-- {
+		want = append(want, fmt.Sprintf("d-%05d", i))
+	}
+	if got := ids(page.Events); !cmp.Equal(got, want) {
+		t.Fatalf("events after the trim = %v, want the 100 newest", got)
 	}
 }
 

@@ -20,6 +20,8 @@ import (
 	"github.com/reflexops/reflex/delivery"
 	"github.com/reflexops/reflex/fleet"
 	"github.com/reflexops/reflex/handlers"
+	"github.com/reflexops/reflex/internal/periodic"
+	"github.com/reflexops/reflex/jobs"
 	"github.com/reflexops/reflex/leases"
 	"github.com/reflexops/reflex/redisconn"
 	"github.com/reflexops/reflex/server"
@@ -247,6 +249,9 @@ func runServer(parent context.Context, log *slog.Logger, rf runFlags, o server.O
 		return err
 	}
 	o.Redis, o.Log = conn.Client, log
+	if conn.Embedded {
+		o.SpillAt = jobs.EmbeddedSpillAt
+	}
 	if err := server.Run(ctx, o); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -299,16 +304,5 @@ func softMemoryLimit(ctx context.Context, budget int64, embedded bool) {
 		}
 	}
 	follow()
-	go func() {
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				follow()
-			}
-		}
-	}()
+	go periodic.Run(ctx, time.Second, func(context.Context) { follow() })
 }

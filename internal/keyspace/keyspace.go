@@ -190,6 +190,10 @@ func AsynqTask(queue, id string) string { return "asynq:{" + queue + "}:t:" + id
 // AsynqPending is the list of an asynq queue's pending task ids.
 func AsynqPending(queue string) string { return "asynq:{" + queue + "}:pending" }
 
+// AsynqSpill is the list of an asynq queue's pending task ids beyond its
+// pending list's bound, oldest first (jobs.Refill).
+func AsynqSpill(queue string) string { return "asynq:{" + queue + "}:spill" }
+
 // AsynqQueues is the set of asynq's queue names.
 func AsynqQueues() string { return "asynq:queues" }
 
