@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/reflexops/reflex/server"
 )
@@ -71,5 +72,33 @@ func TestProfiles(t *testing.T) {
 	}
 	if r, _ := call(t, in, "", "GET", "/debug/pprof/", ""); r.Code != http.StatusUnauthorized {
 		t.Fatalf("no key: %d", r.Code)
+	}
+}
+
+// TestHistoryTrimmedInBackground: the webhooks' answers never wait for a
+// trim, and the server brings the history back to its bound soon after.
+func TestHistoryTrimmedInBackground(t *testing.T) {
+	in := start(t, newRedis(t), func(o *server.Options) { o.Store.History = 3 })
+	var last string
+	for range 6 {
+		f := withDelivery(fixture(t, "push.branch"))
+		if r := deliver(t, in, f); r.Code != http.StatusAccepted {
+			t.Fatalf("webhook: %d %s", r.Code, r.Body)
+		}
+		last = f.Header.Get("X-GitHub-Delivery")
+	}
+	waitProcessed(t, in, last)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, _ := master(t, in, "GET", "/api/v1/events?limit=100", "")
+		var page []struct{ ID string }
+		decode(t, r, &page)
+		if len(page) == 3 && page[0].ID == last {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the history holds %d events 10s after the last webhook, want the 3 newest", len(page))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -249,6 +249,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	bgWG.Go(func() { hub.Run(bg) })
+	bgWG.Go(func() { store.RunTrimmer(bg) })
 	if engine != nil {
 		if err := engine.Reload(ctx); err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/reflexops/reflex/event"
 	"github.com/reflexops/reflex/internal/keyspace"
+	"github.com/reflexops/reflex/internal/periodic"
 )
 
 // ErrNotFound is returned when a stored item does not exist (any more).
@@ -22,21 +23,19 @@ var ErrNotFound = errors.New("not found")
 // the caller did not say which.
 var ErrAmbiguous = errors.New("ambiguous event id")
 
-// DefaultHistory is how many events are kept by default: up to a tenth
-// more between two trims.
+// DefaultHistory is how many events are kept by default, give or take
+// those received since the last trim (TrimHistory).
 const DefaultHistory = 10000
 
 // saveEventBody stores an event, indexes it by time and source, (re)writes
 // the delivery's de-duplication record, so the record exists as long as
 // the event is known to be accepted, and appends the authorization
 // decisions made about it (ARGV[first] on). It returns whether it stored
-// the event and how many events the history then holds, so that the caller
-// can trim it.
+// the event; TrimHistory keeps the history to its bound.
 //
 // KEYS: event, payload, all-events index, source index, id index, dedupe
 // record, decisions. ARGV: saveEventArgs.
-// Returns {0, 0} when only-if-absent was set and the event existed, else
-// {1, events in the history}.
+// Returns 0 when only-if-absent was set and the event existed, else 1.
 const saveEventBody = `
 local event, payload, member, score = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local id, source, onlyIfAbsent, window = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
@@ -47,9 +46,17 @@ if #ARGV >= first then
   redis.call("RPUSH", KEYS[7], unpack(ARGV, first))
 end
 if onlyIfAbsent ~= "1" then
+  if redis.call("SET", KEYS[1], event, "XX") then
+    -- Stored before, so indexed: only a new receive time moves it.
+    if redis.call("ZADD", KEYS[3], "XX", "CH", score, member) == 1 then
+      redis.call("ZADD", KEYS[4], score, member)
+    end
+    if payload ~= "" then redis.call("SET", KEYS[2], payload) end
+    return 1
+  end
   redis.call("SET", KEYS[1], event)
 elseif not redis.call("SET", KEYS[1], event, "NX") then
-  return {0, 0}
+  return 0
 end
 if payload ~= "" then
   redis.call("SET", KEYS[2], payload)
@@ -57,7 +64,7 @@ end
 redis.call("ZADD", KEYS[3], score, member)
 redis.call("ZADD", KEYS[4], score, member)
 redis.call("HSET", KEYS[5], id, source)
-return {1, redis.call("ZCARD", KEYS[3])}
+return 1
 `
 
 // saveEvent is saveEventBody on its own: the worker's writes.
@@ -75,13 +82,13 @@ var saveEvent = redis.NewScript("local first = 9\n" + saveEventBody)
 //
 // KEYS: saveEventBody's, then the job's hash, its queue's pending list and
 // its spill list. ARGV: saveEventArgs's first eight, the job's message,
-// its id, the time (ns), the spill bound, then the decisions. Returns
-// {2, 0} for a duplicate, else what saveEventBody returns.
+// its id, the time (ns), the spill bound, then the decisions. Returns 2
+// for a duplicate, else what saveEventBody returns.
 var acceptEvent = redis.NewScript(`
 if #KEYS < 9 then
-  if redis.call("EXISTS", KEYS[6]) == 1 then return {2, 0} end
+  if redis.call("EXISTS", KEYS[6]) == 1 then return 2 end
 else
-  if redis.call("EXISTS", KEYS[6], KEYS[8]) > 0 then return {2, 0} end
+  if redis.call("EXISTS", KEYS[6], KEYS[8]) > 0 then return 2 end
   redis.call("HSET", KEYS[8], "msg", ARGV[9], "state", "pending", "pending_since", ARGV[11])
   if #KEYS >= 10 and (redis.call("LLEN", KEYS[10]) > 0 or redis.call("LLEN", KEYS[9]) >= tonumber(ARGV[12])) then
     redis.call("RPUSH", KEYS[10], ARGV[10])
@@ -222,27 +229,11 @@ func (s *Store) AcceptEvent(ctx context.Context, ev *event.Event, eventJSON []by
 	for _, d := range decisions {
 		argv = append(argv, d)
 	}
-	res, err := acceptEvent.Run(ctx, s.rdb, keys, argv...).Int64Slice()
+	res, err := acceptEvent.Run(ctx, s.rdb, keys, argv...).Int()
 	if err != nil {
 		return false, fmt.Errorf("accept event %s: %w", m, err)
 	}
-	if res[0] == 2 {
-		return true, nil
-	}
-	s.trimIfOver(ctx, m, res[1])
-	return false, nil
-}
-
-// trimIfOver trims the history when n events make it over its bound by a
-// tenth. The event is stored: a failed trim is not the save's failure, and
-// the next save over the bound trims again.
-func (s *Store) trimIfOver(ctx context.Context, member string, n int64) {
-	if n <= int64(s.history+max(1, s.history/10)) {
-		return
-	}
-	if err := s.trim(ctx, n); err != nil {
-		s.log.Warn("event stored, but the history could not be trimmed; the next save tries again", "event", member, "error", err)
-	}
+	return res == 2, nil
 }
 
 // SaveEvent stores an event and, when payload is not nil, its raw payload,
@@ -266,42 +257,62 @@ func (s *Store) SaveEvent(ctx context.Context, ev *event.Event, payload []byte, 
 		args.OnlyIfAbsent, args.DedupeWindow = true, 0
 	}
 	keys := []string{keyspace.Event(m), keyspace.Payload(m), keyspace.Events(), keyspace.SourceEvents(ev.Source), keyspace.EventIDs(), keyspace.Dedupe(ev.Source, ev.ID), keyspace.Decisions(m)}
-	res, err := saveEvent.Run(ctx, s.rdb, keys, args.argv()...).Int64Slice()
-	if err != nil {
+	if err := saveEvent.Run(ctx, s.rdb, keys, args.argv()...).Err(); err != nil {
 		return fmt.Errorf("save event %s: %w", m, err)
 	}
-	s.trimIfOver(ctx, m, res[1])
 	return nil
 }
 
-// trim deletes the oldest events beyond the history bound from a history
-// of n events. SaveEvent trims once the history is over the bound by a
-// tenth (at least one event), back to the bound in one go: every trim
-// reads the index's oldest end, a cost that one trim per save would pay on
-// every save.
-func (s *Store) trim(ctx context.Context, n int64) error {
-	oldest, err := s.rdb.ZRangeWithScores(ctx, keyspace.Events(), 0, n-int64(s.history)-1).Result()
-	if err != nil {
-		return fmt.Errorf("trim the history: %w", err)
-	}
-	for len(oldest) > 0 {
-		batch := oldest[:min(len(oldest), trimBatch)]
-		oldest = oldest[len(batch):]
-		keys := make([]string, 0, 2+4*len(batch))
+// TrimHistory deletes the oldest events beyond the history bound, each
+// with its payload, decisions and index entries, in batches, and returns
+// how many it deleted. Saves never trim, so a burst of webhooks never
+// waits for one: the server calls it in the background (RunTrimmer), and
+// the history may hold more than its bound until the next call.
+func (s *Store) TrimHistory(ctx context.Context) (int, error) {
+	deleted := 0
+	for {
+		n, err := s.rdb.ZCard(ctx, keyspace.Events()).Result()
+		if err != nil {
+			return deleted, fmt.Errorf("trim the history: %w", err)
+		}
+		excess := n - int64(s.history)
+		if excess <= 0 {
+			return deleted, nil
+		}
+		oldest, err := s.rdb.ZRangeWithScores(ctx, keyspace.Events(), 0, min(excess, trimBatch)-1).Result()
+		if err != nil {
+			return deleted, fmt.Errorf("trim the history: %w", err)
+		}
+		keys := make([]string, 0, 2+4*len(oldest))
 		keys = append(keys, keyspace.Events(), keyspace.EventIDs())
-		args := make([]any, 0, 1+4*len(batch))
+		args := make([]any, 0, 1+4*len(oldest))
 		args = append(args, s.history)
-		for _, z := range batch {
+		for _, z := range oldest {
 			m, _ := z.Member.(string)
 			source, id := keyspace.SplitEventMember(m)
 			keys = append(keys, keyspace.Event(m), keyspace.Payload(m), keyspace.Decisions(m), keyspace.SourceEvents(source))
 			args = append(args, m, z.Score, source, id)
 		}
-		if err := trimEvents.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
-			return fmt.Errorf("trim the history: %w", err)
+		done, err := trimEvents.Run(ctx, s.rdb, keys, args...).Int()
+		if err != nil {
+			return deleted, fmt.Errorf("trim the history: %w", err)
+		}
+		if deleted += done; done == 0 {
+			return deleted, nil // another replica trims the same events
 		}
 	}
-	return nil
+}
+
+// trimEvery is how often RunTrimmer trims the history.
+const trimEvery = time.Second
+
+// RunTrimmer trims the history every second until ctx ends.
+func (s *Store) RunTrimmer(ctx context.Context) {
+	periodic.Run(ctx, trimEvery, func(ctx context.Context) {
+		if _, err := s.TrimHistory(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("the event history could not be trimmed; trying again", "error", err)
+		}
+	})
 }
 
 // AddDecisions appends decisions (JSON documents) to an event's trail.

@@ -82,16 +82,59 @@ func TestIfAbsentNeverOverwrites(t *testing.T) {
 	}
 }
 
+// TestOverwriteMovesToItsReceiveTime: an event refused, then delivered
+// again and accepted, is listed at the time it was accepted once the
+// worker saves it, in the history and in its source's, and only once.
+func TestOverwriteMovesToItsReceiveTime(t *testing.T) {
+	ctx := context.Background()
+	s := state.New(redistest.New(t).Client, state.Options{})
+	refused := newEvent("a", "d-1", t0)
+	if err := s.SaveEvent(ctx, refused, []byte("{}"), state.Refused); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveEvent(ctx, newEvent("a", "d-2", t0.Add(time.Minute)), nil, state.Overwrite); err != nil {
+		t.Fatal(err)
+	}
+	accepted := newEvent("a", "d-1", t0.Add(time.Hour))
+	accepted.Status = event.StatusProcessed
+	if err := s.SaveEvent(ctx, accepted, []byte("{}"), state.Overwrite); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []state.EventFilter{{}, {Source: "a"}} {
+		page, err := s.Events(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(page.Events); !cmp.Equal(got, []string{"d-1", "d-2"}) {
+			t.Errorf("events of %+v = %v, want d-1 (accepted last) before d-2", f, got)
+		}
+		before, err := s.Events(ctx, state.EventFilter{Source: f.Source, Before: t0.Add(30 * time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(before.Events); !cmp.Equal(got, []string{"d-2"}) {
+			t.Errorf("events of %+v received before d-1's acceptance = %v, want d-2 alone", f, got)
+		}
+	}
+}
+
+// TestHistoryIsBounded: saves never trim; TrimHistory deletes the oldest
+// events beyond the bound, with their payloads and index entries.
 func TestHistoryIsBounded(t *testing.T) {
 	ctx := context.Background()
 	r := redistest.New(t)
 	s := state.New(r.Client, state.Options{History: 5})
-	// With a bound of 5, the history trims back to 5 once it holds 7.
 	for i := range 7 {
 		src := []string{"a", "b"}[i%2]
 		if err := s.SaveEvent(ctx, newEvent(src, fmt.Sprintf("d-%d", i), t0.Add(time.Duration(i)*time.Second)), []byte("{}"), state.Overwrite); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if n, err := r.Client.ZCard(ctx, keyspace.Events()).Result(); err != nil || n != 7 {
+		t.Fatalf("before a trim the history holds %d (%v), want all 7", n, err)
+	}
+	if n, err := s.TrimHistory(ctx); err != nil || n != 2 {
+		t.Fatalf("TrimHistory deleted %d (%v), want 2", n, err)
 	}
 	all, err := s.Events(ctx, state.EventFilter{Limit: 100})
 	if err != nil {
@@ -121,27 +164,24 @@ func TestHistoryIsBounded(t *testing.T) {
 	if slices.Sort(kept); err != nil || !cmp.Equal(kept, []string{"d-2", "d-3", "d-4", "d-5", "d-6"}) {
 		t.Errorf("id index holds %v (%v), want the ids of the 5 kept", kept, err)
 	}
-	// One more is kept without a trim; the next goes over the slack.
-	for i := 7; i < 9; i++ {
-		if err := s.SaveEvent(ctx, newEvent("a", fmt.Sprintf("d-%d", i), t0.Add(time.Duration(i)*time.Second)), []byte("{}"), state.Overwrite); err != nil {
-			t.Fatal(err)
-		}
-		if n, _ := r.Client.ZCard(ctx, keyspace.Events()).Result(); n != []int64{6, 5}[i-7] {
-			t.Fatalf("after event %d the history holds %d", i, n)
-		}
+	if n, err := s.TrimHistory(ctx); err != nil || n != 0 {
+		t.Errorf("a second trim deleted %d (%v), want 0", n, err)
 	}
 }
 
-// TestHistoryTrimsInBatches: a history far over a lowered bound is
-// trimmed back to it in one save, batch after batch, oldest first.
+// TestHistoryTrimsInBatches: a history far over its bound is trimmed back
+// to it in one call, batch after batch, oldest first.
 func TestHistoryTrimsInBatches(t *testing.T) {
 	ctx := context.Background()
 	r := redistest.New(t)
-	saveEvents(t, state.New(r.Client, state.Options{History: 1000}), 700, 700) // 1 ms apart
 	s := state.New(r.Client, state.Options{History: 100})
+	saveEvents(t, s, 700, 700) // 1 ms apart
 	newest := newEvent("a", "newest", t0.Add(time.Hour))
 	if err := s.SaveEvent(ctx, newest, []byte("{}"), state.Overwrite); err != nil {
 		t.Fatal(err)
+	}
+	if n, err := s.TrimHistory(ctx); err != nil || n != 601 {
+		t.Fatalf("TrimHistory deleted %d (%v), want 601", n, err)
 	}
 	if n, err := r.Client.ZCard(ctx, keyspace.Events()).Result(); err != nil || n != 100 {
 		t.Fatalf("the history holds %d events (%v), want 100", n, err)

@@ -22,8 +22,9 @@ type Op struct {
 // writeObjects is the only way objects change. It checks every object's
 // revision first and writes nothing unless all match, so a set of changes
 // lands whole or not at all; then, for each, it writes the new version,
-// keeps it in the bounded history, indexes the name (by name, and by
-// creation time) and appends the change to the stream watchers follow.
+// keeps it in the bounded history, indexes a new object's name (by name,
+// and by creation time) and appends the change to the stream watchers
+// follow.
 //
 // KEYS: for each op its current hash, versions hash, name index and time
 // index; then the change stream. ARGV: writeObjectsArgs.
@@ -59,10 +60,12 @@ for i = 1, n do
     redis.call("HSET", versions, o.revision, o.doc)
     local drop = tonumber(o.revision) - kept
     if drop > 0 then redis.call("HDEL", versions, tostring(drop)) end
-    redis.call("ZADD", names, 0, o.name)
-    redis.call("ZADD", times, "NX", o.created, o.name)
     local change = "updated"
-    if o.kind == "create" then change = "created" end
+    if o.kind == "create" then
+      change = "created"
+      redis.call("ZADD", names, 0, o.name)
+      redis.call("ZADD", times, o.created, o.name)
+    end
     redis.call("XADD", stream, "MAXLEN", "~", streamLength, "*", "op", change, "type", o.typ, "name", o.name, "version", o.revision, "doc", o.doc)
   end
 end
