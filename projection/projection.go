@@ -37,21 +37,31 @@ type Projector struct {
 
 // Apply updates the objects an event concerns; other events change nothing.
 func (l Projector) Apply(ctx context.Context, ev *event.Event) error {
+	changes := changes(ev)
+	if len(changes) == 0 {
+		return nil
+	}
+	if _, err := l.Store.UpsertAll(ctx, Writer, changes...); err != nil {
+		return fmt.Errorf("apply %s event %s to live state: %w", ev.Kind, ev.ID, err)
+	}
+	return nil
+}
+
+// changes returns the objects an event changes, and how, to be written
+// together.
+func changes(ev *event.Event) []state.Upsertion {
 	if ev.Repository == nil || ev.Repository.Name == "" {
 		return nil
 	}
 	switch {
 	case movesBranchHead(ev):
-		return l.repository(ctx, ev, "branches", ev.Branch, branchRecord(ev), newerByTime)
+		return []state.Upsertion{repository(ev, "branches", ev.Branch, branchRecord(ev), newerByTime)}
 	case ev.Build != nil && ev.Build.Name != "" && isBuildKind(ev.Kind):
-		if err := l.repository(ctx, ev, "workflows", ev.Build.Name, runRecord(ev), newerRun); err != nil {
-			return err
-		}
-		return l.build(ctx, ev, ev.Build.Name)
+		return append([]state.Upsertion{repository(ev, "workflows", ev.Build.Name, runRecord(ev), newerRun)}, build(ev, ev.Build.Name)...)
 	case ev.Build != nil && ev.Build.Name != "" && isTaskKind(ev.Kind):
-		return l.build(ctx, ev, ev.Build.Pipeline+"/"+ev.Build.Name)
+		return build(ev, ev.Build.Pipeline+"/"+ev.Build.Name)
 	case ev.Kind == event.KindArtifactPublished && ev.Artifact != nil && ev.Commit != "":
-		return l.artifact(ctx, ev)
+		return []state.Upsertion{artifact(ev)}
 	}
 	return nil
 }
@@ -81,9 +91,9 @@ func isTaskKind(k event.Kind) bool {
 
 // repository sets one entry of a repository state object's section
 // (branches or workflows) unless the stored entry is newer.
-func (l Projector) repository(ctx context.Context, ev *event.Event, section, key string, rec map[string]any, newer func(old, cur map[string]any) bool) error {
+func repository(ev *event.Event, section, key string, rec map[string]any, newer func(old, cur map[string]any) bool) state.Upsertion {
 	name := state.ObjectName(ev.Source, ev.Repository.Name)
-	_, _, err := l.Store.Upsert(ctx, state.TypeState, name, Writer, func(cur *state.Object) (*state.Object, error) {
+	return state.Upsertion{Type: state.TypeState, Name: name, Edit: func(cur *state.Object) (*state.Object, error) {
 		next := cur.Copy()
 		next.Content["kind"] = "repository"
 		next.Content["source"] = ev.Source
@@ -94,15 +104,12 @@ func (l Projector) repository(ctx context.Context, ev *event.Event, section, key
 			return nil, state.ErrNoChange
 		}
 		return next, nil
-	})
-	if err != nil {
-		return fmt.Errorf("update repository %s: %w", name, err)
-	}
-	return nil
+	}}
 }
 
-// build sets one step of the build object of the event's commit.
-func (l Projector) build(ctx context.Context, ev *event.Event, step string) error {
+// build sets one step of the build object of the event's commit, if it
+// names one.
+func build(ev *event.Event, step string) []state.Upsertion {
 	if ev.Commit == "" {
 		return nil
 	}
@@ -110,7 +117,7 @@ func (l Projector) build(ctx context.Context, ev *event.Event, step string) erro
 	rec := map[string]any{"status": string(b.Status), "updated_at": stamp(ev)}
 	setIf(rec, "outcome", string(b.Outcome))
 	setIf(rec, "url", b.URL)
-	return l.upsertBuild(ctx, ev, func(content map[string]any) bool {
+	return []state.Upsertion{buildChange(ev, func(content map[string]any) bool {
 		changed := setEntry(content, "steps", step, rec, newerByTimeAndProgress)
 		if changed && b.URL != "" && !isTaskKind(ev.Kind) {
 			content["link"] = b.URL
@@ -118,24 +125,26 @@ func (l Projector) build(ctx context.Context, ev *event.Event, step string) erro
 		setIf(content, "branch", ev.Branch)
 		content["state"] = buildState(content["steps"])
 		return changed
-	})
+	})}
 }
 
 // artifact records the image or package built from the event's commit.
-func (l Projector) artifact(ctx context.Context, ev *event.Event) error {
+func artifact(ev *event.Event) state.Upsertion {
 	a := map[string]any{"repository": ev.Artifact.Repository}
 	setIf(a, "tag", ev.Artifact.Tag)
 	setIf(a, "digest", ev.Artifact.Digest)
 	setIf(a, "reference", ev.Artifact.Reference)
-	return l.upsertBuild(ctx, ev, func(content map[string]any) bool {
+	return buildChange(ev, func(content map[string]any) bool {
 		content["artifact"] = a
 		return true
 	})
 }
 
-func (l Projector) upsertBuild(ctx context.Context, ev *event.Event, apply func(content map[string]any) bool) error {
+// buildChange changes the build object of the event's commit with apply,
+// which reports whether it changed anything.
+func buildChange(ev *event.Event, apply func(content map[string]any) bool) state.Upsertion {
 	name := state.BuildName(ev.Source, ev.Repository.Name, ev.Commit)
-	_, _, err := l.Store.Upsert(ctx, state.TypeBuild, name, Writer, func(cur *state.Object) (*state.Object, error) {
+	return state.Upsertion{Type: state.TypeBuild, Name: name, Edit: func(cur *state.Object) (*state.Object, error) {
 		next := cur.Copy()
 		next.Content["application"] = ev.Repository.Name
 		next.Content["version"] = ev.Commit
@@ -144,11 +153,7 @@ func (l Projector) upsertBuild(ctx context.Context, ev *event.Event, apply func(
 			return nil, state.ErrNoChange
 		}
 		return next, nil
-	})
-	if err != nil {
-		return fmt.Errorf("update build %s: %w", name, err)
-	}
-	return nil
+	}}
 }
 
 // setEntry sets content[section][key] = rec unless the stored entry is

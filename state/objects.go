@@ -445,25 +445,10 @@ func (s *Store) Update(ctx context.Context, typ, name string, ifVersion int64, b
 		if ifVersion != 0 && cur.Version != ifVersion {
 			return nil, false, &StaleError{Type: typ, Name: name, Current: cur.Version, Expected: ifVersion}
 		}
-		next, err := edit(cur)
-		if errors.Is(err, ErrNoChange) {
-			return cur, false, nil
+		next, err := s.edited(cur, edit)
+		if err != nil || next == nil {
+			return cur, false, err
 		}
-		if err != nil {
-			return nil, false, err
-		}
-		next.Type, next.Name = typ, name
-		if next.Content["name"] != nil && next.Content["name"] != name {
-			return nil, false, fmt.Errorf("%w: field name: %q cannot be renamed to %v", ErrInvalid, name, next.Content["name"])
-		}
-		same, err := s.sameAs(cur, next)
-		if err != nil {
-			return nil, false, err
-		}
-		if same {
-			return cur, false, nil
-		}
-		next.ID, next.CreatedAt = cur.ID, cur.CreatedAt
 		next.Version, next.UpdatedAt, next.UpdatedBy = cur.Version+1, s.now(), by
 		doc, err := s.prepare(next)
 		if err != nil {
@@ -479,6 +464,28 @@ func (s *Store) Update(ctx context.Context, typ, name string, ifVersion int64, b
 		return next, true, nil
 	}
 	return nil, false, fmt.Errorf("%s %q changes too often to update: gave up after %d attempts", typ, name, maxWriteRetries)
+}
+
+// edited returns what edit makes of the stored object cur, with cur's
+// identity, or nil when it changes nothing.
+func (s *Store) edited(cur *Object, edit Edit) (*Object, error) {
+	next, err := edit(cur)
+	if errors.Is(err, ErrNoChange) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	next.Type, next.Name = cur.Type, cur.Name
+	if next.Content["name"] != nil && next.Content["name"] != cur.Name {
+		return nil, fmt.Errorf("%w: field name: %q cannot be renamed to %v", ErrInvalid, cur.Name, next.Content["name"])
+	}
+	same, err := s.sameAs(cur, next)
+	if err != nil || same {
+		return nil, err
+	}
+	next.ID, next.CreatedAt = cur.ID, cur.CreatedAt
+	return next, nil
 }
 
 // Replace writes o's content as the next version of the object. A masked
@@ -640,6 +647,77 @@ func (s *Store) Upsert(ctx context.Context, typ, name, by string, edit Edit) (*O
 		return o, err == nil, err
 	}
 	return nil, false, fmt.Errorf("%s %q: upsert gave up after %d attempts", typ, name, maxWriteRetries)
+}
+
+// Upsertion is one object UpsertAll edits.
+type Upsertion struct {
+	Type, Name string
+	Edit       Edit
+}
+
+// UpsertAll is Upsert for several objects at once, in one read and one
+// write to Redis: each edit is applied to its object's current version,
+// or to a new object with only its name, and the objects that changed are
+// written together, all or none. A write that loses a race with another
+// writer is recomputed, so no change is lost. It reports whether anything
+// changed.
+func (s *Store) UpsertAll(ctx context.Context, by string, changes ...Upsertion) (bool, error) {
+	for range maxWriteRetries {
+		curs, err := s.current(ctx, changes)
+		if err != nil {
+			return false, err
+		}
+		var ops []Op
+		for i, c := range changes {
+			op := Op{Kind: "update", Object: curs[i]}
+			if op.Object == nil {
+				op = Op{Kind: "create", Object: &Object{Type: c.Type, Name: c.Name, Content: map[string]any{"name": c.Name}}}
+			}
+			next, err := s.edited(op.Object, c.Edit)
+			if err != nil {
+				return false, fmt.Errorf("%s %q: %w", c.Type, c.Name, err)
+			}
+			if next != nil {
+				op.Expected, op.Object = op.Object.Version, next
+				ops = append(ops, op)
+			}
+		}
+		err = s.Transact(ctx, ops, by)
+		if errors.Is(err, ErrStale) || errors.Is(err, ErrExists) || errors.Is(err, ErrNotFound) {
+			continue
+		}
+		return len(ops) > 0 && err == nil, err
+	}
+	return false, fmt.Errorf("upsert %d objects: gave up after %d attempts", len(changes), maxWriteRetries)
+}
+
+// current reads the current version of each changed object in one round
+// trip: nil where it does not exist.
+func (s *Store) current(ctx context.Context, changes []Upsertion) ([]*Object, error) {
+	cmds := make([]*redis.StringCmd, len(changes))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, c := range changes {
+			cmds[i] = p.HGet(ctx, keyspace.Object(c.Type, c.Name), "doc")
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("read %d objects: %w", len(changes), err)
+	}
+	out := make([]*Object, len(changes))
+	for i, c := range changes {
+		raw, err := cmds[i].Bytes()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s/%s: %w", c.Type, c.Name, err)
+		}
+		if out[i], err = decodeStored(c.Type, raw); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Copy returns a copy of the object to edit: its content map is new (its

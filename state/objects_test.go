@@ -192,6 +192,69 @@ func TestUpsertRace(t *testing.T) {
 	}
 }
 
+// TestUpsertAll: objects edited together are created or updated in one
+// write, an edit that changes nothing leaves its object, and concurrent
+// writers of the same objects lose no update.
+func TestUpsertAll(t *testing.T) {
+	ctx := context.Background()
+	s := state.New(redistest.New(t).Client, state.Options{})
+	if _, err := s.Create(ctx, state.NewObject("state", doc(t, `{"name":"old","n":1}`)), "t"); err != nil {
+		t.Fatal(err)
+	}
+	set := func(field string) state.Edit {
+		return func(cur *state.Object) (*state.Object, error) {
+			next := cur.Copy()
+			next.Content[field] = true
+			return next, nil
+		}
+	}
+	unchanged := func(*state.Object) (*state.Object, error) { return nil, state.ErrNoChange }
+	changed, err := s.UpsertAll(ctx, "t",
+		state.Upsertion{Type: "state", Name: "old", Edit: set("a")},
+		state.Upsertion{Type: "state", Name: "new", Edit: set("b")},
+		state.Upsertion{Type: "state", Name: "untouched", Edit: unchanged})
+	if err != nil || !changed {
+		t.Fatalf("UpsertAll = %v, %v; want a change", changed, err)
+	}
+	for _, w := range []struct {
+		typ, name string
+		version   int64
+		field     string
+	}{{"state", "old", 2, "a"}, {"state", "new", 1, "b"}} {
+		o, err := s.Object(ctx, w.typ, w.name, 0)
+		if err != nil || o.Version != w.version || o.Content[w.field] != true {
+			t.Fatalf("%s/%s = %+v, %v; want revision %d with %s set", w.typ, w.name, o, err, w.version, w.field)
+		}
+	}
+	if _, err := s.Object(ctx, "state", "untouched", 0); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("an edit that changed nothing created its object: %v", err)
+	}
+	if changed, err := s.UpsertAll(ctx, "t", state.Upsertion{Type: "state", Name: "old", Edit: set("a")}); err != nil || changed {
+		t.Fatalf("setting what is set = %v, %v; want no change", changed, err)
+	}
+
+	errs := make(chan error, 10)
+	for i := range 10 {
+		go func() {
+			_, err := s.UpsertAll(ctx, "t",
+				state.Upsertion{Type: "state", Name: "race-1", Edit: set(fmt.Sprintf("w%d", i))},
+				state.Upsertion{Type: "state", Name: "race-2", Edit: set(fmt.Sprintf("w%d", i))})
+			errs <- err
+		}()
+	}
+	for range 10 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"race-1", "race-2"} {
+		o, err := s.Object(ctx, "state", name, 0)
+		if err != nil || len(o.Content) != 11 || o.Version != 10 {
+			t.Fatalf("state/%s after 10 concurrent writers: %v, %v; want 11 fields at revision 10", name, o, err)
+		}
+	}
+}
+
 // TestTransactIsAtomic: when one object of a transaction is not at its
 // expected revision, nothing of it is written.
 func TestTransactIsAtomic(t *testing.T) {
