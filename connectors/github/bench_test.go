@@ -1,48 +1,23 @@
 package github_test
 
 import (
-	"crypto/sha256"
 	"testing"
 
+	"github.com/reflexops/reflex/connectors/connectortest"
 	"github.com/reflexops/reflex/connectors/github"
 	"github.com/reflexops/reflex/fixtures"
 )
 
 // BenchmarkConnector measures Verify + Parse of a push and a workflow_run
-// delivery. BenchmarkBaselineSHA256 hashes the same push body once, as the
-// yardstick for ratios on a noisy machine.
+// delivery, as a multiple of an HMAC of the same body (x-hmac).
 func BenchmarkConnector(b *testing.B) {
-	c := github.New()
+	var deliveries []connectortest.Delivery
 	for _, name := range []string{"push.branch", "workflow_run.completed"} {
 		f, err := fixtures.Get(github.Name, name)
 		if err != nil {
 			b.Fatal(err)
 		}
-		req := request(b, f)
-		secrets := [][]byte{testSecret}
-		b.Run(name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(f.Body)))
-			for b.Loop() {
-				if err := c.Verify(req, secrets); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := c.Parse(req); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		deliveries = append(deliveries, connectortest.Delivery{Name: name, Request: request(b, f), Secrets: [][]byte{testSecret}})
 	}
-}
-
-func BenchmarkBaselineSHA256(b *testing.B) {
-	f, err := fixtures.Get(github.Name, "push.branch")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(f.Body)))
-	for b.Loop() {
-		sha256.Sum256(f.Body)
-	}
+	connectortest.BenchmarkCost(b, github.New(), deliveries...)
 }

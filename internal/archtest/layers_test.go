@@ -22,7 +22,7 @@ var tiers = map[string]int{
 	"state": 1,
 	// The domain: who may do what, what an event means, how it changes
 	// live state and what it delivers.
-	"auth": 2, "config": 2, "connectors": 2, "connectors/github": 2, "connectors/registry": 2,
+	"auth": 2, "config": 2, "connectors": 2, "connectors/connectortest": 2, "connectors/github": 2, "connectors/registry": 2,
 	"connectors/github/deployments": 2, "delivery": 2, "plan": 2, "policies": 2, "projection": 2, "sources": 2, "triggers": 2,
 	// Delivery jobs offered and leased to the agents of a zone, and the
 	// record of those agents.

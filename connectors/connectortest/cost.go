@@ -1,0 +1,56 @@
+// Package connectortest holds what every connector's tests share: the
+// benchmark of a connector's cost on the intake path.
+package connectortest
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"testing"
+	"time"
+
+	"github.com/reflexops/reflex/connectors"
+)
+
+// Delivery is one recorded delivery a cost benchmark replays.
+type Delivery struct {
+	// Name names the sub-benchmark, e.g. the fixture's name.
+	Name string
+	// Request is the delivery as the intake hands it to the connector.
+	Request *connectors.Request
+	// Secrets are what Verify checks it against.
+	Secrets [][]byte
+}
+
+// BenchmarkCost measures what a connector costs the intake for each
+// delivery: Verify, then Parse (decoding and normalizing), with
+// allocations. Beside it, in the same loop, it times an HMAC-SHA256 of the
+// same body, and reports the connector's time as a multiple of it
+// ("x-hmac"): the floor any signed delivery costs, measured on the same
+// machine at the same moment, so the ratio holds on a noisy one. ns/op
+// and the allocations count the HMAC too; connector-ns/op does not.
+// docs/connectors.md gives the budget.
+func BenchmarkCost(b *testing.B, c connectors.Connector, deliveries ...Delivery) {
+	for _, d := range deliveries {
+		b.Run(d.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(d.Request.Body)))
+			var spent, floor time.Duration
+			for b.Loop() {
+				start := time.Now()
+				if err := c.Verify(d.Request, d.Secrets); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := c.Parse(d.Request); err != nil {
+					b.Fatal(err)
+				}
+				mid := time.Now()
+				mac := hmac.New(sha256.New, d.Secrets[0])
+				mac.Write(d.Request.Body)
+				mac.Sum(nil)
+				spent, floor = spent+mid.Sub(start), floor+time.Since(mid)
+			}
+			b.ReportMetric(float64(spent.Nanoseconds())/float64(b.N), "connector-ns/op")
+			b.ReportMetric(float64(spent)/float64(floor), "x-hmac")
+		})
+	}
+}
