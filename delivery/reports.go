@@ -471,7 +471,7 @@ func releaseOf(version string, e wire.EventRef) map[string]any {
 // next, when it is still this version: the delivery ended without
 // installing it.
 func (d *Dispatcher) moveRelease(ctx context.Context, service, slot string, version map[string]any, at time.Time) error {
-	_, _, err := d.Store.Upsert(ctx, state.TypeRelease, service, writer, func(cur *state.Object) (*state.Object, error) {
+	_, err := d.Store.Upsert(ctx, state.TypeRelease, service, writer, func(cur *state.Object) (*state.Object, error) {
 		next := cur.Copy()
 		next.Content["service"] = service
 		v := make(map[string]any, len(version)+1)

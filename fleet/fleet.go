@@ -150,7 +150,7 @@ func (f *Fleet) Disconnect(ctx context.Context, caller *auth.Caller) error {
 // write changes an agent's object through change, creating it when it is
 // new; a change that changes nothing writes nothing.
 func (f *Fleet) write(ctx context.Context, caller *auth.Caller, change func(content map[string]any)) error {
-	_, _, err := f.Store.Upsert(ctx, state.TypeAgent, caller.Name, writer, func(cur *state.Object) (*state.Object, error) {
+	_, err := f.Store.Upsert(ctx, state.TypeAgent, caller.Name, writer, func(cur *state.Object) (*state.Object, error) {
 		next := cur.Copy()
 		next.Content["name"], next.Content["zone"] = caller.Name, caller.Zone
 		if _, ok := next.Content["status"]; !ok {

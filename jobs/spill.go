@@ -51,6 +51,8 @@ return #ids
 // not empty, so every spilled job is newer than every pending one and the
 // queue keeps its order.
 func Refill(ctx context.Context, rdb redis.UniversalClient, at int) (int, error) {
+	// A plain read first: the embedded Redis, where refills run, starts an
+	// interpreter for every script, and the spill list is mostly empty.
 	spill := keyspace.AsynqSpill(QueueEvents)
 	n, err := rdb.LLen(ctx, spill).Result()
 	if err != nil {

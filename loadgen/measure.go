@@ -13,6 +13,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/reflexops/reflex/internal/periodic"
 )
 
 // Target is a server under load, and how to watch it.
@@ -114,25 +116,13 @@ func (m *Measure) sample(ctx context.Context, t Target) func() {
 	if t.Backlog == nil {
 		return func() {}
 	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				if n, err := t.Backlog(ctx); err == nil {
-					m.Backlog = append(m.Backlog, n)
-					m.MaxBacklog = max(m.MaxBacklog, n)
-				}
-			}
+	// A read in progress at the stop finishes on ctx, and counts.
+	return periodic.Start(ctx, time.Second, func(context.Context) {
+		if n, err := t.Backlog(ctx); err == nil {
+			m.Backlog = append(m.Backlog, n)
+			m.MaxBacklog = max(m.MaxBacklog, n)
 		}
-	}()
-	return func() { close(done); <-finished }
+	})
 }
 
 // cpu returns the CPU time of the target's server and Redis.

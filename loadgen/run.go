@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/reflexops/reflex/internal/periodic"
 )
 
 // Load is one run of deliveries posted to a URL.
@@ -202,22 +204,10 @@ func (l *Load) report(start time.Time, failed *atomic.Int64, mu *sync.Mutex, sam
 	if l.Progress == nil {
 		return func() {}
 	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				mu.Lock()
-				n := len(*samples)
-				mu.Unlock()
-				l.Progress(Progress{Elapsed: time.Since(start), Sent: n, Failed: int(failed.Load())})
-			}
-		}
+	return periodic.Start(context.Background(), time.Second, func(context.Context) {
+		mu.Lock()
+		n := len(*samples)
+		mu.Unlock()
+		l.Progress(Progress{Elapsed: time.Since(start), Sent: n, Failed: int(failed.Load())})
 	})
-	return func() { close(done); wg.Wait() }
 }

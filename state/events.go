@@ -297,7 +297,8 @@ func (s *Store) TrimHistory(ctx context.Context) (int, error) {
 		if err != nil {
 			return deleted, fmt.Errorf("trim the history: %w", err)
 		}
-		if deleted += done; done == 0 {
+		deleted += done
+		if done == 0 {
 			return deleted, nil // another replica trims the same events
 		}
 	}

@@ -410,7 +410,7 @@ func (s *Store) Create(ctx context.Context, o *Object, by string) (*Object, erro
 		UpdatedBy: by,
 	}
 	if isMasked(o.Sensitive) {
-		return nil, fmt.Errorf("%w: field sensitive: the masked placeholder cannot create a sensitive part", ErrInvalid)
+		return nil, errMaskedCreate
 	}
 	next.CreatedAt = s.now()
 	next.UpdatedAt = next.CreatedAt
@@ -423,6 +423,10 @@ func (s *Store) Create(ctx context.Context, o *Object, by string) (*Object, erro
 	}
 	return next, nil
 }
+
+// errMaskedCreate refuses a new object whose sensitive part is the
+// placeholder reads show: there is no stored part for it to stand for.
+var errMaskedCreate = fmt.Errorf("%w: field sensitive: the masked placeholder cannot create a sensitive part", ErrInvalid)
 
 // Edit computes the next content of an object from its current version.
 // Returning the current object unchanged (or ErrNoChange) writes nothing.
@@ -624,29 +628,11 @@ func isMasked(v any) bool {
 }
 
 // Upsert updates an object through edit, or creates it from edit applied
-// to an empty object when it does not exist yet. Concurrent upserts of a
-// new object end as one create and updates.
-func (s *Store) Upsert(ctx context.Context, typ, name, by string, edit Edit) (*Object, bool, error) {
-	for range maxWriteRetries {
-		o, changed, err := s.Update(ctx, typ, name, 0, by, edit)
-		if !errors.Is(err, ErrNotFound) {
-			return o, changed, err
-		}
-		next, err := edit(&Object{Type: typ, Name: name, Content: map[string]any{"name": name}})
-		if errors.Is(err, ErrNoChange) {
-			return nil, false, nil
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		next.Type, next.Name = typ, name
-		o, err = s.Create(ctx, next, by)
-		if errors.Is(err, ErrExists) {
-			continue
-		}
-		return o, err == nil, err
-	}
-	return nil, false, fmt.Errorf("%s %q: upsert gave up after %d attempts", typ, name, maxWriteRetries)
+// to an empty object when it does not exist yet: UpsertAll for one
+// object. Concurrent upserts of a new object end as one create and
+// updates. It reports whether anything changed.
+func (s *Store) Upsert(ctx context.Context, typ, name, by string, edit Edit) (bool, error) {
+	return s.UpsertAll(ctx, by, Upsertion{Type: typ, Name: name, Edit: edit})
 }
 
 // Upsertion is one object UpsertAll edits.
@@ -674,6 +660,9 @@ func (s *Store) UpsertAll(ctx context.Context, by string, changes ...Upsertion) 
 				op = Op{Kind: "create", Object: &Object{Type: c.Type, Name: c.Name, Content: map[string]any{"name": c.Name}}}
 			}
 			next, err := s.edited(op.Object, c.Edit)
+			if err == nil && next != nil && op.Kind == "create" && isMasked(next.Sensitive) {
+				err = errMaskedCreate
+			}
 			if err != nil {
 				return false, fmt.Errorf("%s %q: %w", c.Type, c.Name, err)
 			}

@@ -170,7 +170,7 @@ func TestUpsertRace(t *testing.T) {
 	errs := make(chan error, 20)
 	for i := range 20 {
 		go func() {
-			_, _, err := s.Upsert(ctx, "state", "shared", "t", func(cur *state.Object) (*state.Object, error) {
+			_, err := s.Upsert(ctx, "state", "shared", "t", func(cur *state.Object) (*state.Object, error) {
 				next := state.NewObject("state", cur.Content)
 				next.Content[fmt.Sprintf("w%d", i)] = true
 				return next, nil

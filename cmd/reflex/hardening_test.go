@@ -181,14 +181,18 @@ func TestJSONLogs(t *testing.T) {
 	if !strings.Contains(stderr, "503") {
 		t.Fatalf("a delivery with Redis down: %q, want 503", stderr)
 	}
+	// The access line is written once the answer has gone out: wait for it.
 	var mine, down []map[string]any
-	for _, rec := range jsonLines(t, p.logs.String()) {
-		switch rec["request_id"] {
-		case "trace-0042":
-			mine = append(mine, rec)
-		}
-		if rec["delivery_id"] == "down-1" || (rec["path"] == "/hooks/acme-github" && rec["status"] == float64(503)) {
-			down = append(down, rec)
+	for deadline := time.Now().Add(5 * time.Second); len(down) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		mine, down = nil, nil
+		for _, rec := range jsonLines(t, p.logs.String()) {
+			switch rec["request_id"] {
+			case "trace-0042":
+				mine = append(mine, rec)
+			}
+			if rec["delivery_id"] == "down-1" || (rec["path"] == "/hooks/acme-github" && rec["status"] == float64(503)) {
+				down = append(down, rec)
+			}
 		}
 	}
 	if len(mine) != 1 || mine[0]["apikey"] != "master" || mine[0]["msg"] != "http request" {

@@ -21,3 +21,15 @@ func Run(ctx context.Context, interval time.Duration, f func(context.Context)) {
 		}
 	}
 }
+
+// Start runs Run in the background and returns its stop, which ends it
+// and waits until a call in progress has returned.
+func Start(ctx context.Context, interval time.Duration, f func(context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Run(ctx, interval, f)
+	}()
+	return func() { cancel(); <-done }
+}

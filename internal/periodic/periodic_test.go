@@ -36,3 +36,31 @@ func TestRun(t *testing.T) {
 		t.Fatalf("%d calls after Run returned", n-after)
 	}
 }
+
+// TestStart: the chore runs in the background until stop, which returns
+// only once no call is in progress.
+func TestStart(t *testing.T) {
+	var calls, running atomic.Int32
+	stop := periodic.Start(context.Background(), time.Millisecond, func(context.Context) {
+		running.Add(1)
+		defer running.Add(-1)
+		calls.Add(1)
+		time.Sleep(5 * time.Millisecond)
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for calls.Load() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls in 10s", calls.Load())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	stop()
+	if n := running.Load(); n != 0 {
+		t.Fatalf("stop returned with %d calls in progress", n)
+	}
+	after := calls.Load()
+	time.Sleep(20 * time.Millisecond)
+	if n := calls.Load(); n != after {
+		t.Fatalf("%d calls after stop", n-after)
+	}
+}
