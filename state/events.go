@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -130,31 +131,45 @@ func (a saveEventArgs) argv() []any {
 // index still holds it at the receive time that was read (one trimmed by
 // another replica meanwhile, or saved again at another time, is left), and
 // never below the bound, so trims that race together still leave the
-// bound. The indexes lose the whole batch in a few commands.
+// bound. A batch costs a few commands, not a few per event: its keys are
+// deleted in runs of declared keys, and each index loses its members at
+// once.
 //
 // KEYS: all-events index, id index, then for each event: event, payload,
-// decisions, source index. ARGV: history bound, then for each event:
-// member, score read, source, id. Returns how many it deleted.
+// decisions; then the source indexes the batch names. ARGV: history bound,
+// then for each event: member, score read, id, source, and the position
+// of its source index in KEYS. Returns how many it deleted.
 var trimEvents = redis.NewScript(`
 local excess = redis.call("ZCARD", KEYS[1]) - tonumber(ARGV[1])
 if excess <= 0 then return 0 end
-local n = (#KEYS - 2) / 4
+local n = math.min((#ARGV - 1) / 5, excess)
 local members = {}
-for i = 1, n do members[i] = ARGV[i*4 - 2] end
+for i = 1, n do members[i] = ARGV[i*5 - 3] end
 local scores = redis.call("ZMSCORE", KEYS[1], unpack(members))
-local gone, ids, sources = {}, {}, {}
-for i = 1, n do
-  if #gone >= excess then break end
-  local b = i*4 - 2 -- its member is ARGV[b], its event key KEYS[b + 1]
-  if scores[i] and tonumber(scores[i]) == tonumber(ARGV[b + 1]) then
-    redis.call("DEL", KEYS[b + 1], KEYS[b + 2], KEYS[b + 3])
-    redis.call("ZREM", KEYS[b + 4], members[i])
-    gone[#gone + 1] = members[i]
-    ids[#ids + 1], sources[#ids + 1] = ARGV[b + 3], ARGV[b + 2]
+local function delete(from, to) -- KEYS[from..to], in runs the stack holds
+  for first = from, to, 240 do
+    redis.call("DEL", unpack(KEYS, first, math.min(first + 239, to)))
   end
 end
+local gone, ids, sources, bySource = {}, {}, {}, {}
+local run = true -- every event so far goes: their keys are deleted as a run
+for i = 1, n do
+  local a = i*5 - 3 -- its member is ARGV[a], its event key KEYS[i*3]
+  if scores[i] and tonumber(scores[i]) == tonumber(ARGV[a + 1]) then
+    gone[#gone + 1], ids[#gone + 1], sources[#gone + 1] = ARGV[a], ARGV[a + 2], ARGV[a + 3]
+    local at = tonumber(ARGV[a + 4])
+    bySource[at] = bySource[at] or {}
+    table.insert(bySource[at], ARGV[a])
+    if not run then redis.call("DEL", KEYS[i*3], KEYS[i*3 + 1], KEYS[i*3 + 2]) end
+  elseif run then
+    if i > 1 then delete(3, i*3 - 1) end
+    run = false
+  end
+end
+if run then delete(3, n*3 + 2) end
 if #gone == 0 then return 0 end
 redis.call("ZREM", KEYS[1], unpack(gone))
+for at, list in pairs(bySource) do redis.call("ZREM", KEYS[at], unpack(list)) end
 local owners = redis.call("HMGET", KEYS[2], unpack(ids))
 local drop = {}
 for j = 1, #ids do
@@ -283,25 +298,45 @@ func (s *Store) TrimHistory(ctx context.Context) (int, error) {
 		if err != nil {
 			return deleted, fmt.Errorf("trim the history: %w", err)
 		}
-		keys := make([]string, 0, 2+4*len(oldest))
-		keys = append(keys, keyspace.Events(), keyspace.EventIDs())
-		args := make([]any, 0, 1+4*len(oldest))
-		args = append(args, s.history)
-		for _, z := range oldest {
-			m, _ := z.Member.(string)
-			source, id := keyspace.SplitEventMember(m)
-			keys = append(keys, keyspace.Event(m), keyspace.Payload(m), keyspace.Decisions(m), keyspace.SourceEvents(source))
-			args = append(args, m, z.Score, source, id)
-		}
-		done, err := trimEvents.Run(ctx, s.rdb, keys, args...).Int()
+		done, err := s.trimOldest(ctx, oldest)
 		if err != nil {
-			return deleted, fmt.Errorf("trim the history: %w", err)
+			return deleted, err
 		}
 		deleted += done
 		if done == 0 {
 			return deleted, nil // another replica trims the same events
 		}
 	}
+}
+
+// trimOldest runs trimEvents on the oldest events as read from the
+// all-events index, and returns how many it deleted.
+func (s *Store) trimOldest(ctx context.Context, oldest []redis.Z) (int, error) {
+	keys := make([]string, 0, 2+3*len(oldest)+2)
+	keys = append(keys, keyspace.Events(), keyspace.EventIDs())
+	var indexes []string // the batch's source indexes, after its events' keys
+	at := make([]int, len(oldest))
+	for i, z := range oldest {
+		m, _ := z.Member.(string)
+		source, _ := keyspace.SplitEventMember(m)
+		keys = append(keys, keyspace.Event(m), keyspace.Payload(m), keyspace.Decisions(m))
+		if at[i] = slices.Index(indexes, keyspace.SourceEvents(source)); at[i] < 0 {
+			at[i], indexes = len(indexes), append(indexes, keyspace.SourceEvents(source))
+		}
+	}
+	args := make([]any, 0, 1+5*len(oldest))
+	args = append(args, s.history)
+	for i, z := range oldest {
+		m, _ := z.Member.(string)
+		source, id := keyspace.SplitEventMember(m)
+		args = append(args, m, z.Score, id, source, len(keys)+at[i]+1) // KEYS are 1-based
+	}
+	keys = append(keys, indexes...)
+	done, err := trimEvents.Run(ctx, s.rdb, keys, args...).Int()
+	if err != nil {
+		return 0, fmt.Errorf("trim the history: %w", err)
+	}
+	return done, nil
 }
 
 // trimEvery is how often RunTrimmer trims the history.
