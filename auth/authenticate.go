@@ -93,7 +93,7 @@ func (a *Authenticator) Forget(name string) {
 // as the change reaches the replica, not when its cache entry expires.
 func (a *Authenticator) Run(ctx context.Context, hub *state.Hub) {
 	for ctx.Err() == nil {
-		sub := hub.Subscribe()
+		sub := hub.SubscribeTypes(state.TypeAPIKey)
 		a.mu.Lock()
 		clear(a.cache) // changes may have been missed while unsubscribed
 		a.mu.Unlock()
@@ -111,9 +111,7 @@ func (a *Authenticator) follow(ctx context.Context, sub *state.Subscription) {
 			if !ok {
 				return
 			}
-			if ch.Type == state.TypeAPIKey {
-				a.Forget(ch.Name)
-			}
+			a.Forget(ch.Name)
 		}
 	}
 }

@@ -7,13 +7,12 @@ package intake
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-
 	"sync/atomic"
 
+	json "github.com/goccy/go-json"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/auth"
@@ -125,7 +124,7 @@ func (in *Intake) Accept(ctx context.Context, d Delivery) (Result, error) {
 		}
 		job = jobs.ProcessEventJob(ev.Source, ev.ID, meta, d.Payload, in.maxRetry(), in.SpillAt)
 	}
-	dup, err := in.Store.AcceptEvent(ctx, ev, meta, job, trail)
+	dup, err := in.Store.AcceptEvent(ctx, ev, meta, d.Payload, job, trail)
 	switch {
 	case err != nil:
 		return Result{}, fmt.Errorf("%w: %v", ErrUnavailable, err)

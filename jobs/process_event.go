@@ -3,12 +3,13 @@ package jobs
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
+	json "github.com/goccy/go-json"
 	"github.com/hibiken/asynq"
 
 	"github.com/reflexops/reflex/delivery"
@@ -24,9 +25,17 @@ const TypeProcessEvent = "event:process"
 // QueueEvents is the queue of TypeProcessEvent tasks.
 const QueueEvents = "events"
 
-// processEventVersion is the first byte of a task payload; it changes when
-// the encoding does.
-const processEventVersion = 1
+// The first byte of a task payload says how it was made; it changes when
+// the encoding or its meaning does.
+const (
+	// framedPayload frames the event and its payload; the worker stores
+	// the payload when it has processed the event.
+	framedPayload = 1
+	// payloadStored frames them too, for a job the intake queued with the
+	// event's record and its payload (ProcessEventJob), which the worker
+	// overwrites in place (state.Store.SaveProcessed).
+	payloadStored = 2
+)
 
 // taskID is the asynq task id of an event: a second copy of a delivery that
 // arrives while the first is still queued conflicts on it.
@@ -40,37 +49,51 @@ func NewProcessEventTask(ev *event.Event, payload []byte, maxRetry int) (*asynq.
 	if err != nil {
 		return nil, fmt.Errorf("encode event %s: %w", ev.ID, err)
 	}
-	return asynq.NewTask(TypeProcessEvent, frame(meta, payload),
-		asynq.Queue(QueueEvents), asynq.TaskID(taskID(ev.Source, ev.ID)), asynq.MaxRetry(maxRetry), asynq.Timeout(processEventTimeout)), nil
+	return processEventTask(ev.Source, ev.ID, frame(framedPayload, meta, payload), maxRetry), nil
+}
+
+// processEventTask is the asynq task of a framed event.
+func processEventTask(source, id string, framed []byte, maxRetry int) *asynq.Task {
+	return asynq.NewTask(TypeProcessEvent, framed,
+		asynq.Queue(QueueEvents), asynq.TaskID(taskID(source, id)), asynq.MaxRetry(maxRetry), asynq.Timeout(processEventTimeout))
 }
 
 // frame puts an event's JSON and its payload in one task payload.
-func frame(meta, payload []byte) []byte {
-	buf := make([]byte, 0, 1+binary.MaxVarintLen64+len(meta)+len(payload))
-	buf = append(buf, processEventVersion)
-	buf = binary.AppendUvarint(buf, uint64(len(meta)))
-	buf = append(buf, meta...)
-	return append(buf, payload...)
+func frame(version byte, meta, payload []byte) []byte {
+	return slices.Concat(frameHeader(version, len(meta)), meta, payload)
+}
+
+// frameHeader is what precedes an event's JSON of metaLen bytes in a frame.
+func frameHeader(version byte, metaLen int) []byte {
+	return binary.AppendUvarint([]byte{version}, uint64(metaLen))
 }
 
 // errBadTask marks a task payload that can never be processed.
 var errBadTask = errors.New("undecodable task payload")
 
-// decodeProcessEvent reverses NewProcessEventTask.
-func decodeProcessEvent(b []byte) (*event.Event, []byte, error) {
-	if len(b) == 0 || b[0] != processEventVersion {
-		return nil, nil, fmt.Errorf("%w: unknown version", errBadTask)
+// processEvent is a decoded TypeProcessEvent task.
+type processEvent struct {
+	event   *event.Event
+	payload []byte
+	// stored is set when the intake stored the payload with the event.
+	stored bool
+}
+
+// decodeProcessEvent reverses frame.
+func decodeProcessEvent(b []byte) (processEvent, error) {
+	if len(b) == 0 || (b[0] != framedPayload && b[0] != payloadStored) {
+		return processEvent{}, fmt.Errorf("%w: unknown version", errBadTask)
 	}
 	n, size := binary.Uvarint(b[1:])
 	if size <= 0 || uint64(len(b)-1-size) < n {
-		return nil, nil, fmt.Errorf("%w: truncated", errBadTask)
+		return processEvent{}, fmt.Errorf("%w: truncated", errBadTask)
 	}
 	meta := b[1+size : 1+size+int(n)]
 	var ev event.Event
 	if err := json.Unmarshal(meta, &ev); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", errBadTask, err)
+		return processEvent{}, fmt.Errorf("%w: %v", errBadTask, err)
 	}
-	return &ev, b[1+size+int(n):], nil
+	return processEvent{event: &ev, payload: b[1+size+int(n):], stored: b[0] == payloadStored}, nil
 }
 
 // EventProcessor handles TypeProcessEvent tasks.
@@ -89,10 +112,11 @@ type EventProcessor struct {
 // idempotent, so a retry after a failure half-way is safe. An undecodable
 // payload fails for good.
 func (p *EventProcessor) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	ev, payload, err := decodeProcessEvent(t.Payload())
+	job, err := decodeProcessEvent(t.Payload())
 	if err != nil {
 		return permanent(err)
 	}
+	ev, payload := job.event, job.payload
 	err = untilReachable(ctx, func(ctx context.Context) error { return projection.Projector{Store: p.Store}.Apply(ctx, ev) })
 	if err != nil {
 		return permanent(err)
@@ -103,7 +127,12 @@ func (p *EventProcessor) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	now := p.now()
 	ev.Status, ev.Error, ev.ProcessedAt = event.StatusProcessed, "", &now
 	ev.Attempts, _ = asynq.GetRetryCount(ctx)
-	err = untilReachable(ctx, func(ctx context.Context) error { return p.Store.SaveEvent(ctx, ev, payload, state.Overwrite) })
+	err = untilReachable(ctx, func(ctx context.Context) error {
+		if job.stored {
+			return p.Store.SaveProcessed(ctx, ev, payload)
+		}
+		return p.Store.SaveEvent(ctx, ev, payload, state.Overwrite)
+	})
 	if err != nil {
 		return err
 	}
@@ -115,11 +144,12 @@ func (p *EventProcessor) ProcessTask(ctx context.Context, t *asynq.Task) error {
 // attempts remain, failed after the last one or a permanent error. It is
 // the worker's asynq ErrorHandler.
 func (p *EventProcessor) RecordFailure(ctx context.Context, t *asynq.Task, procErr error) {
-	ev, _, err := decodeProcessEvent(t.Payload())
+	job, err := decodeProcessEvent(t.Payload())
 	if err != nil {
 		p.Log.Error("task failed for good: its payload cannot be decoded", "task_type", t.Type(), "error", procErr)
 		return
 	}
+	ev := job.event
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
 	ev.Attempts, ev.Error = retried+1, procErr.Error()

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -11,22 +12,38 @@ import (
 	"github.com/reflexops/reflex/event"
 )
 
+// TestProcessEventTaskRoundTrip: both ways of making the job decode to
+// the event and payload they were made of, and say whether the intake
+// stored the payload.
 func TestProcessEventTaskRoundTrip(t *testing.T) {
 	ev := &event.Event{ID: "d-1", Source: "acme", Kind: event.KindCodePushed, ReceivedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	payload := []byte(`{"big":"payload"}`)
+	meta, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
 	task, err := NewProcessEventTask(ev, payload, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, gotPayload, err := decodeProcessEvent(task.Payload())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(ev, got); diff != "" {
-		t.Errorf("event (-want +got):\n%s", diff)
-	}
-	if !bytes.Equal(gotPayload, payload) {
-		t.Errorf("payload = %q", gotPayload)
+	for _, tt := range []struct {
+		name   string
+		frame  []byte
+		stored bool
+	}{
+		{"NewProcessEventTask", task.Payload(), false},
+		{"the intake's job", frame(payloadStored, meta, payload), true},
+	} {
+		got, err := decodeProcessEvent(tt.frame)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if diff := cmp.Diff(ev, got.event); diff != "" {
+			t.Errorf("%s: event (-want +got):\n%s", tt.name, diff)
+		}
+		if !bytes.Equal(got.payload, payload) || got.stored != tt.stored {
+			t.Errorf("%s: payload %q, stored by the intake %v; want %q, %v", tt.name, got.payload, got.stored, payload, tt.stored)
+		}
 	}
 }
 
@@ -39,11 +56,11 @@ func TestDecodeProcessEventRejects(t *testing.T) {
 		"empty":           nil,
 		"unknown version": append([]byte{9}, good.Payload()[1:]...),
 		"truncated":       good.Payload()[:5],
-		"bad json":        {processEventVersion, 3, '{', '{', '{'},
+		"bad json":        {framedPayload, 3, '{', '{', '{'},
 	}
 	for name, b := range tests {
 		t.Run(name, func(t *testing.T) {
-			if _, _, err := decodeProcessEvent(b); !errors.Is(err, errBadTask) {
+			if _, err := decodeProcessEvent(b); !errors.Is(err, errBadTask) {
 				t.Fatalf("decode = %v, want errBadTask", err)
 			}
 		})

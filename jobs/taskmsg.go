@@ -28,14 +28,22 @@ const (
 const processEventTimeout = time.Minute
 
 // taskMessage encodes a pending task as asynq stores it: fields in number
-// order, zero values left out (proto3).
-func taskMessage(typ, id, queue string, payload []byte, retry int, timeout, retention time.Duration) []byte {
-	b := make([]byte, 0, len(payload)+len(typ)+len(id)+len(queue)+32)
+// order, zero values left out (proto3). Its payload is the parts given,
+// one after the other, copied once.
+func taskMessage(typ, id, queue string, retry int, timeout, retention time.Duration, payload ...[]byte) []byte {
+	size := 0
+	for _, p := range payload {
+		size += len(p)
+	}
+	b := make([]byte, 0, size+len(typ)+len(id)+len(queue)+40)
 	b = protowire.AppendTag(b, fieldType, protowire.BytesType)
 	b = protowire.AppendString(b, typ)
-	if len(payload) > 0 {
+	if size > 0 {
 		b = protowire.AppendTag(b, fieldPayload, protowire.BytesType)
-		b = protowire.AppendBytes(b, payload)
+		b = protowire.AppendVarint(b, uint64(size))
+		for _, p := range payload {
+			b = append(b, p...)
+		}
 	}
 	b = protowire.AppendTag(b, fieldID, protowire.BytesType)
 	b = protowire.AppendString(b, id)
@@ -64,7 +72,8 @@ func ProcessEventJob(source, id string, eventJSON, payload []byte, maxRetry, spi
 	task := taskID(source, id)
 	job := &state.Job{
 		Key: keyspace.AsynqTask(QueueEvents, task), Pending: keyspace.AsynqPending(QueueEvents), ID: task,
-		Message: taskMessage(TypeProcessEvent, task, QueueEvents, frame(eventJSON, payload), maxRetry, processEventTimeout, 0),
+		Message: taskMessage(TypeProcessEvent, task, QueueEvents, maxRetry, processEventTimeout, 0,
+			frameHeader(payloadStored, len(eventJSON)), eventJSON, payload),
 	}
 	if spillAt > 0 {
 		job.Spill, job.SpillAt = keyspace.AsynqSpill(QueueEvents), spillAt

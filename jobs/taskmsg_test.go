@@ -21,15 +21,12 @@ func TestTaskMessageIsAsynqs(t *testing.T) {
 	ctx := context.Background()
 	ev := &event.Event{ID: "d-1", Source: "acme", Connector: "github", Type: "push", Status: event.StatusQueued, ReceivedAt: time.Now().UTC()}
 	payload := []byte(`{"ref":"refs/heads/main"}`)
+	meta, _ := json.Marshal(ev)
 	for _, retry := range []int{0, 12} {
-		task, err := NewProcessEventTask(ev, payload, retry)
-		if err != nil {
-			t.Fatal(err)
-		}
+		task := processEventTask(ev.Source, ev.ID, frame(payloadStored, meta, payload), retry)
 		if _, err := asynq.NewClientFromRedisClient(r.Client).Enqueue(task); err != nil {
 			t.Fatal(err)
 		}
-		meta, _ := json.Marshal(ev)
 		job := ProcessEventJob(ev.Source, ev.ID, meta, payload, retry, 0)
 		stored, err := r.Client.HGet(ctx, job.Key, "msg").Bytes()
 		if err != nil {

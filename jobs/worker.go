@@ -2,9 +2,12 @@ package jobs
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -18,9 +21,13 @@ import (
 // WorkerOptions configures the worker. Zero values take the documented
 // defaults.
 type WorkerOptions struct {
-	// Concurrency is how many tasks run at once. Default
+	// Concurrency is how many events are processed at once. Default
 	// DefaultConcurrency().
 	Concurrency int
+	// DeliveryConcurrency is how many delivery tasks (agents' reports,
+	// retries) run at once, beside the events. Default a quarter of
+	// Concurrency, at least 2.
+	DeliveryConcurrency int
 	// ShutdownTimeout bounds how long a shutdown waits for running tasks
 	// before they are returned to the queue. Default 10s.
 	ShutdownTimeout time.Duration
@@ -34,13 +41,13 @@ type WorkerOptions struct {
 
 // DefaultPollInterval is the worker's default wait between looks at
 // empty queues: short enough that a webhook reaches a waiting agent within
-// a tenth of a second, at one cheap script per look when idle.
+// a tenth of a second, at one cheap script per queue and look when idle.
 const DefaultPollInterval = 25 * time.Millisecond
 
-// DefaultConcurrency is how many tasks a worker runs at once by default:
-// four per CPU, and at least 8. A task spends most of its time waiting for
-// Redis round trips, not computing, so one per CPU leaves the worker idle
-// while the intake fills its queue.
+// DefaultConcurrency is how many events a worker processes at once by
+// default: four per CPU, and at least 8. A task spends most of its time
+// waiting for Redis round trips, not computing, so one per CPU leaves the
+// worker idle while the intake fills its queue.
 func DefaultConcurrency() int { return max(8, 4*runtime.NumCPU()) }
 
 // Deliveries runs the delivery tasks: agents' reports, and the next
@@ -50,21 +57,20 @@ type Deliveries interface {
 	HandleRetry(ctx context.Context, t *asynq.Task) error
 }
 
-// NewMux returns the handler of every task type Reflex runs. deliveries,
-// when set, runs the delivery tasks.
-func NewMux(events *EventProcessor, deliveries Deliveries) *asynq.ServeMux {
-	mux := asynq.NewServeMux()
-	mux.HandleFunc(TypeProcessEvent, events.ProcessTask)
-	if deliveries != nil {
-		mux.HandleFunc(delivery.TypeReport, deliveries.HandleReport)
-		mux.HandleFunc(delivery.TypeRetry, deliveries.HandleRetry)
-	}
-	return mux
+// Worker runs Reflex's jobs: the events queue and the deliveries queue,
+// each on an asynq server of its own. Apart, a look for the next event is
+// one script, never first a look at an empty deliveries queue (which one
+// server weighting both queues makes a third of the time), and a burst of
+// events never holds up agents' reports.
+type Worker struct {
+	events, deliveries *asynq.Server
+	processor          *EventProcessor
+	log                *slog.Logger
 }
 
-// NewServer returns an asynq server on rdb consuming Reflex's queues, with
-// failures recorded by events.RecordFailure.
-func NewServer(rdb redis.UniversalClient, events *EventProcessor, opts WorkerOptions) *asynq.Server {
+// NewWorker returns a worker on rdb processing events with events, whose
+// RecordFailure records their failures. Start starts it.
+func NewWorker(rdb redis.UniversalClient, events *EventProcessor, opts WorkerOptions) *Worker {
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
@@ -74,18 +80,73 @@ func NewServer(rdb redis.UniversalClient, events *EventProcessor, opts WorkerOpt
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency()
 	}
-	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency:       opts.Concurrency,
-		TaskCheckInterval: opts.PollInterval,
-		// Move due retries to their queue every second, not every five.
-		DelayedTaskCheckInterval: time.Second,
-		Queues:                   map[string]int{QueueEvents: 2, delivery.QueueDeliveries: 1},
-		RetryDelayFunc:           retryDelay,
-		ErrorHandler:             asynq.ErrorHandlerFunc(events.RecordFailure),
-		ShutdownTimeout:          opts.ShutdownTimeout,
-		Logger:                   asynqlog.New(opts.Log.With("component", "worker")),
-		LogLevel:                 asynq.WarnLevel,
-	})
+	if opts.DeliveryConcurrency <= 0 {
+		opts.DeliveryConcurrency = max(2, opts.Concurrency/4)
+	}
+	w := &Worker{processor: events, log: opts.Log}
+	server := func(queue string, concurrency int, failed asynq.ErrorHandlerFunc) *asynq.Server {
+		return asynq.NewServerFromRedisClient(rdb, asynq.Config{
+			Concurrency:       concurrency,
+			TaskCheckInterval: opts.PollInterval,
+			// Move due retries to their queue every second, not every five.
+			DelayedTaskCheckInterval: time.Second,
+			Queues:                   map[string]int{queue: 1},
+			RetryDelayFunc:           retryDelay,
+			ErrorHandler:             failed,
+			ShutdownTimeout:          opts.ShutdownTimeout,
+			Logger:                   asynqlog.New(opts.Log.With("component", "worker", "queue", queue)),
+			LogLevel:                 asynq.WarnLevel,
+		})
+	}
+	w.events = server(QueueEvents, opts.Concurrency, events.RecordFailure)
+	w.deliveries = server(delivery.QueueDeliveries, opts.DeliveryConcurrency, w.deliveryFailed)
+	return w
+}
+
+// Start starts processing events and, when deliveries is not nil, the
+// delivery tasks.
+func (w *Worker) Start(deliveries Deliveries) error {
+	events := asynq.NewServeMux()
+	events.HandleFunc(TypeProcessEvent, w.processor.ProcessTask)
+	if err := w.events.Start(events); err != nil {
+		return fmt.Errorf("start the events worker: %w", err)
+	}
+	if deliveries == nil {
+		w.deliveries = nil
+		return nil
+	}
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(delivery.TypeReport, deliveries.HandleReport)
+	mux.HandleFunc(delivery.TypeRetry, deliveries.HandleRetry)
+	if err := w.deliveries.Start(mux); err != nil {
+		w.Stop()
+		return fmt.Errorf("start the deliveries worker: %w", err)
+	}
+	return nil
+}
+
+// Stop stops fetching new jobs and waits for running ones (up to the
+// shutdown timeout), then returns: both queues at once.
+func (w *Worker) Stop() {
+	var wg sync.WaitGroup
+	for _, s := range []*asynq.Server{w.events, w.deliveries} {
+		if s != nil {
+			wg.Go(func() { s.Stop(); s.Shutdown() })
+		}
+	}
+	wg.Wait()
+}
+
+// deliveryFailed logs a failed delivery task: the delivery records its
+// own outcome, so the log is for the operator.
+func (w *Worker) deliveryFailed(ctx context.Context, t *asynq.Task, err error) {
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	if retried >= maxRetry || errors.Is(err, asynq.SkipRetry) {
+		w.log.Error("delivery task failed for good", "task_type", t.Type(), "attempt", retried+1, "error", err)
+		return
+	}
+	w.log.Warn("delivery task failed; will retry", "task_type", t.Type(), "attempt", retried+1, "error", err)
 }
 
 // NewEventProcessor returns the processor of TypeProcessEvent tasks.

@@ -257,7 +257,7 @@ func Run(ctx context.Context, o Options) error {
 		bgWG.Go(func() { engine.Run(bg, hub) })
 	}
 
-	var worker *asynq.Server
+	var worker *jobs.Worker
 	if o.Worker {
 		processor := jobs.NewEventProcessor(store, o.Log)
 		processor.Now = o.Now
@@ -272,11 +272,11 @@ func Run(ctx context.Context, o Options) error {
 		if o.SpillAt > 0 {
 			bgWG.Go(func() { jobs.RunRefill(bg, o.Redis, o.SpillAt, o.Log) })
 		}
-		worker = jobs.NewServer(o.Redis, processor, jobs.WorkerOptions{
+		worker = jobs.NewWorker(o.Redis, processor, jobs.WorkerOptions{
 			Concurrency: o.Concurrency, PollInterval: o.PollInterval, ShutdownTimeout: o.ShutdownTimeout, Log: o.Log,
 		})
-		if err := worker.Start(jobs.NewMux(processor, dispatcher)); err != nil {
-			return fmt.Errorf("start worker: %w", err)
+		if err := worker.Start(dispatcher); err != nil {
+			return err
 		}
 		o.Log.Info("worker started", "concurrency", cmp.Or(o.Concurrency, jobs.DefaultConcurrency()))
 	}
@@ -461,10 +461,8 @@ func reapAgents(ctx context.Context, agents *fleet.Fleet, interval time.Duration
 
 // stopWorker stops fetching new jobs and waits for running ones (up to the
 // shutdown timeout, after which asynq returns them to the queue).
-func stopWorker(w *asynq.Server) {
-	if w == nil {
-		return
+func stopWorker(w *jobs.Worker) {
+	if w != nil {
+		w.Stop()
 	}
-	w.Stop()
-	w.Shutdown()
 }

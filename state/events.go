@@ -2,7 +2,6 @@ package state
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	json "github.com/goccy/go-json"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/event"
@@ -31,41 +31,49 @@ const DefaultHistory = 10000
 // saveEventBody stores an event, indexes it by time and source, (re)writes
 // the delivery's de-duplication record, so the record exists as long as
 // the event is known to be accepted, and appends the authorization
-// decisions made about it (ARGV[first] on). It returns whether it stored
-// the event; TrimHistory keeps the history to its bound.
+// decisions made about it (ARGV[first] on). TrimHistory keeps the history
+// to its bound.
+//
+// Its mode (ARGV 7) says what happens to an event stored already:
+// "overwrite" replaces it; "absent" leaves it as it is; "accept" leaves
+// its record, but stores the payload and moves it to its new receive
+// time, as the job that will overwrite the record expects (SaveProcessed).
 //
 // KEYS: event, payload, all-events index, source index, id index, dedupe
 // record, decisions. ARGV: saveEventArgs.
-// Returns 0 when only-if-absent was set and the event existed, else 1.
+// Returns 1 when it stored the event's record, 0 when it left one.
 const saveEventBody = `
 local event, payload, member, score = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local id, source, onlyIfAbsent, window = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local id, source, mode, window = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 if tonumber(window) > 0 then
   redis.call("SET", KEYS[6], "1", "PX", window)
 end
 if #ARGV >= first then
   redis.call("RPUSH", KEYS[7], unpack(ARGV, first))
 end
-if onlyIfAbsent ~= "1" then
-  if redis.call("SET", KEYS[1], event, "XX") then
-    -- Stored before, so indexed: only a new receive time moves it.
-    if redis.call("ZADD", KEYS[3], "XX", "CH", score, member) == 1 then
-      redis.call("ZADD", KEYS[4], score, member)
-    end
-    if payload ~= "" then redis.call("SET", KEYS[2], payload) end
-    return 1
-  end
-  redis.call("SET", KEYS[1], event)
-elseif not redis.call("SET", KEYS[1], event, "NX") then
-  return 0
+local fresh -- new to the history, so in no index yet
+if mode == "overwrite" then
+  fresh = not redis.call("SET", KEYS[1], event, "XX")
+  if fresh then redis.call("SET", KEYS[1], event) end
+else
+  fresh = redis.call("SET", KEYS[1], event, "NX")
+  if not fresh and mode == "absent" then return 0 end
 end
 if payload ~= "" then
   redis.call("SET", KEYS[2], payload)
 end
-redis.call("ZADD", KEYS[3], score, member)
-redis.call("ZADD", KEYS[4], score, member)
-redis.call("HSET", KEYS[5], id, source)
-return 1
+if fresh then
+  redis.call("ZADD", KEYS[3], score, member)
+  redis.call("ZADD", KEYS[4], score, member)
+  redis.call("HSET", KEYS[5], id, source)
+  return 1
+end
+-- Stored before, so indexed: only a new receive time moves it.
+if redis.call("ZADD", KEYS[3], "XX", "CH", score, member) == 1 then
+  redis.call("ZADD", KEYS[4], score, member)
+end
+if mode == "overwrite" then return 1 end
+return 0
 `
 
 // saveEvent is saveEventBody on its own: the worker's writes.
@@ -108,17 +116,13 @@ type saveEventArgs struct {
 	Member       string   // 3: its index member, "source/id"
 	Score        int64    // 4: its receive time (ms)
 	ID, Source   string   // 5, 6
-	OnlyIfAbsent bool     // 7: leave an event already stored as it is
+	Mode         string   // 7: "overwrite", "absent" or "accept" (see saveEventBody)
 	DedupeWindow int64    // 8: how long the dedupe record lasts (ms); 0 writes none
 	Decisions    [][]byte // 9 on: decisions to append (JSON each)
 }
 
 func (a saveEventArgs) argv() []any {
-	only := "0"
-	if a.OnlyIfAbsent {
-		only = "1"
-	}
-	out := []any{a.Event, a.Payload, a.Member, a.Score, a.ID, a.Source, only, a.DedupeWindow}
+	out := []any{a.Event, a.Payload, a.Member, a.Score, a.ID, a.Source, a.Mode, a.DedupeWindow}
 	for _, d := range a.Decisions {
 		out = append(out, d)
 	}
@@ -218,22 +222,25 @@ type Job struct {
 // AcceptEvent records a verified delivery in one round trip, unless it is
 // a duplicate (its delivery id accepted within the dedupe window, or its
 // job queued already): with a job, the job is queued, the delivery id
-// recorded for the dedupe window, and the event stored unless it is
-// already; without one (refused by policy), the event is stored unless it
-// is already, with no dedupe record. eventJSON is ev encoded once, which
-// the job may carry too; decisions are appended to the event's trail. It
+// recorded for the dedupe window (and a slack: see SaveProcessed), and the
+// event stored with its payload, or, when it is stored already, its
+// payload stored and its record moved to this receive time; without one
+// (refused by policy), the event is stored unless it is already, with no
+// payload and no dedupe record. eventJSON is ev encoded once, which the
+// job may carry too; decisions are appended to the event's trail. It
 // reports whether the delivery was a duplicate; then nothing was written.
-func (s *Store) AcceptEvent(ctx context.Context, ev *event.Event, eventJSON []byte, job *Job, decisions ...[]byte) (duplicate bool, err error) {
-	if ev.ID == "" || ev.Source == "" || strings.Contains(ev.ID, "/") || strings.Contains(ev.Source, "/") {
-		return false, fmt.Errorf("accept event: invalid id %q or source %q", ev.ID, ev.Source)
+func (s *Store) AcceptEvent(ctx context.Context, ev *event.Event, eventJSON, payload []byte, job *Job, decisions ...[]byte) (duplicate bool, err error) {
+	if err := checkEventKey(ev); err != nil {
+		return false, fmt.Errorf("accept event: %w", err)
 	}
 	m := keyspace.EventMember(ev.Source, ev.ID)
-	args := saveEventArgs{Event: eventJSON, Member: m, Score: ev.ReceivedAt.UnixMilli(), ID: ev.ID, Source: ev.Source, OnlyIfAbsent: true}
-	keys := []string{keyspace.Event(m), keyspace.Payload(m), keyspace.Events(), keyspace.SourceEvents(ev.Source), keyspace.EventIDs(), keyspace.Dedupe(ev.Source, ev.ID), keyspace.Decisions(m)}
+	args := saveEventArgs{Event: eventJSON, Member: m, Score: ev.ReceivedAt.UnixMilli(), ID: ev.ID, Source: ev.Source, Mode: "absent"}
+	keys := eventKeys(ev)
 	var jobMsg, jobID any = "", ""
 	spillAt := 0
 	if job != nil {
-		args.DedupeWindow = s.dedupeWindow.Milliseconds()
+		args.Mode, args.Payload = "accept", payload
+		args.DedupeWindow = (s.dedupeWindow + s.dedupeSlack()).Milliseconds()
 		keys = append(keys, job.Key, job.Pending)
 		jobMsg, jobID = job.Message, job.ID
 		if job.Spill != "" {
@@ -251,28 +258,84 @@ func (s *Store) AcceptEvent(ctx context.Context, ev *event.Event, eventJSON []by
 	return res == 2, nil
 }
 
+// dedupeSlack is how much longer than the dedupe window the intake keeps a
+// delivery's dedupe record, so that an event processed within the slack
+// needs no second write to keep it for the window after processing.
+func (s *Store) dedupeSlack() time.Duration { return s.dedupeWindow / 10 }
+
+// checkEventKey refuses an event whose source or id cannot name its keys.
+func checkEventKey(ev *event.Event) error {
+	if ev.ID == "" || ev.Source == "" || strings.Contains(ev.ID, "/") || strings.Contains(ev.Source, "/") {
+		return fmt.Errorf("invalid id %q or source %q", ev.ID, ev.Source)
+	}
+	return nil
+}
+
+// encodeEvent checks an event's key and encodes it; it returns its JSON
+// and its index member.
+func encodeEvent(ev *event.Event) ([]byte, string, error) {
+	if err := checkEventKey(ev); err != nil {
+		return nil, "", fmt.Errorf("save event: %w", err)
+	}
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		return nil, "", fmt.Errorf("encode event: %w", err)
+	}
+	return raw, keyspace.EventMember(ev.Source, ev.ID), nil
+}
+
+// eventKeys are saveEventBody's KEYS for an event.
+func eventKeys(ev *event.Event) []string {
+	m := keyspace.EventMember(ev.Source, ev.ID)
+	return []string{keyspace.Event(m), keyspace.Payload(m), keyspace.Events(), keyspace.SourceEvents(ev.Source), keyspace.EventIDs(), keyspace.Dedupe(ev.Source, ev.ID), keyspace.Decisions(m)}
+}
+
 // SaveEvent stores an event and, when payload is not nil, its raw payload,
 // records its delivery id as accepted for the de-duplication window, and
 // appends decisions (JSON documents) to the event's decision trail.
 func (s *Store) SaveEvent(ctx context.Context, ev *event.Event, payload []byte, mode SaveMode, decisions ...[]byte) error {
-	if ev.ID == "" || ev.Source == "" || strings.Contains(ev.ID, "/") || strings.Contains(ev.Source, "/") {
-		return fmt.Errorf("save event: invalid id %q or source %q", ev.ID, ev.Source)
-	}
-	raw, err := json.Marshal(ev)
+	raw, m, err := encodeEvent(ev)
 	if err != nil {
-		return fmt.Errorf("encode event: %w", err)
+		return err
 	}
-	m := keyspace.EventMember(ev.Source, ev.ID)
 	args := saveEventArgs{Event: raw, Payload: payload, Member: m, Score: ev.ReceivedAt.UnixMilli(), ID: ev.ID, Source: ev.Source,
-		DedupeWindow: s.dedupeWindow.Milliseconds(), Decisions: decisions}
+		Mode: "overwrite", DedupeWindow: s.dedupeWindow.Milliseconds(), Decisions: decisions}
 	switch mode {
 	case IfAbsent:
-		args.OnlyIfAbsent = true
+		args.Mode = "absent"
 	case Refused:
-		args.OnlyIfAbsent, args.DedupeWindow = true, 0
+		args.Mode, args.DedupeWindow = "absent", 0
 	}
-	keys := []string{keyspace.Event(m), keyspace.Payload(m), keyspace.Events(), keyspace.SourceEvents(ev.Source), keyspace.EventIDs(), keyspace.Dedupe(ev.Source, ev.ID), keyspace.Decisions(m)}
-	if err := saveEvent.Run(ctx, s.rdb, keys, args.argv()...).Err(); err != nil {
+	if err := saveEvent.Run(ctx, s.rdb, eventKeys(ev), args.argv()...).Err(); err != nil {
+		return fmt.Errorf("save event %s: %w", m, err)
+	}
+	return nil
+}
+
+// SaveProcessed stores an event as its job leaves it, over the record
+// AcceptEvent made when it queued the job: that record is at the event's
+// receive time and its payload stored, so the common case is one write of
+// the record in place, and no script. The dedupe record is written again,
+// for the window from now, only when processing ends beyond the slack the
+// intake gave it. An event trimmed from the history since its intake is
+// stored again whole, as SaveEvent stores it, with payload.
+func (s *Store) SaveProcessed(ctx context.Context, ev *event.Event, payload []byte) error {
+	raw, m, err := encodeEvent(ev)
+	if err != nil {
+		return err
+	}
+	var set *redis.StatusCmd
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		set = p.SetArgs(ctx, keyspace.Event(m), raw, redis.SetArgs{Mode: "XX"})
+		if s.now().Sub(ev.ReceivedAt) > s.dedupeSlack() {
+			p.Set(ctx, keyspace.Dedupe(ev.Source, ev.ID), "1", s.dedupeWindow)
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(set.Err(), redis.Nil):
+		return s.SaveEvent(ctx, ev, payload, Overwrite)
+	case err != nil:
 		return fmt.Errorf("save event %s: %w", m, err)
 	}
 	return nil

@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/event"
 	"github.com/reflexops/reflex/internal/keyspace"
@@ -83,38 +86,153 @@ func TestIfAbsentNeverOverwrites(t *testing.T) {
 }
 
 // TestOverwriteMovesToItsReceiveTime: an event refused, then delivered
-// again and accepted, is listed at the time it was accepted once the
-// worker saves it, in the history and in its source's, and only once.
+// again and accepted, is listed at the time it was accepted, in the
+// history and in its source's, and only once: from the intake's record
+// on (AcceptEvent moves it, its record left for the job to overwrite), as
+// from the worker's save.
 func TestOverwriteMovesToItsReceiveTime(t *testing.T) {
-	ctx := context.Background()
-	s := state.New(redistest.New(t).Client, state.Options{})
-	refused := newEvent("a", "d-1", t0)
-	if err := s.SaveEvent(ctx, refused, []byte("{}"), state.Refused); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name   string
+		accept func(context.Context, *state.Store, *event.Event) error
+		status event.Status // what the record reads after the acceptance
+	}{
+		{"the worker saves it", func(ctx context.Context, s *state.Store, ev *event.Event) error {
+			ev.Status = event.StatusProcessed
+			return s.SaveEvent(ctx, ev, []byte("{}"), state.Overwrite)
+		}, event.StatusProcessed},
+		{"the intake accepts it", func(ctx context.Context, s *state.Store, ev *event.Event) error {
+			raw, _ := json.Marshal(ev)
+			_, err := s.AcceptEvent(ctx, ev, raw, []byte(`{"accepted":true}`), testJob(ev))
+			return err
+		}, event.StatusDenied},
 	}
-	if err := s.SaveEvent(ctx, newEvent("a", "d-2", t0.Add(time.Minute)), nil, state.Overwrite); err != nil {
-		t.Fatal(err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := state.New(redistest.New(t).Client, state.Options{})
+			refused := newEvent("a", "d-1", t0)
+			refused.Status = event.StatusDenied
+			if err := s.SaveEvent(ctx, refused, []byte("{}"), state.Refused); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SaveEvent(ctx, newEvent("a", "d-2", t0.Add(time.Minute)), nil, state.Overwrite); err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.accept(ctx, s, newEvent("a", "d-1", t0.Add(time.Hour))); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []state.EventFilter{{}, {Source: "a"}} {
+				page, err := s.Events(ctx, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := ids(page.Events); !cmp.Equal(got, []string{"d-1", "d-2"}) {
+					t.Errorf("events of %+v = %v, want d-1 (accepted last) before d-2", f, got)
+				}
+				before, err := s.Events(ctx, state.EventFilter{Source: f.Source, Before: t0.Add(30 * time.Minute)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := ids(before.Events); !cmp.Equal(got, []string{"d-2"}) {
+					t.Errorf("events of %+v received before d-1's acceptance = %v, want d-2 alone", f, got)
+				}
+			}
+			if got, err := s.Event(ctx, "d-1", "a"); err != nil || got.Status != tt.status {
+				t.Errorf("d-1's record reads %v (%v), want %q", got, err, tt.status)
+			}
+		})
 	}
-	accepted := newEvent("a", "d-1", t0.Add(time.Hour))
-	accepted.Status = event.StatusProcessed
-	if err := s.SaveEvent(ctx, accepted, []byte("{}"), state.Overwrite); err != nil {
-		t.Fatal(err)
+}
+
+// testJob is a job for AcceptEvent, under the keys the events queue uses.
+func testJob(ev *event.Event) *state.Job {
+	id := ev.Source + "/" + ev.ID
+	return &state.Job{Key: keyspace.AsynqTask("events", id), Pending: keyspace.AsynqPending("events"), ID: id, Message: []byte("job")}
+}
+
+// commandCounter counts the commands a client sends, pipelined or not,
+// leaving out a new connection's handshake.
+type commandCounter struct{ n atomic.Int64 }
+
+func (c *commandCounter) count(cmds ...redis.Cmder) {
+	for _, cmd := range cmds {
+		if name := cmd.Name(); name != "hello" && name != "client" && name != "select" {
+			c.n.Add(1)
+		}
 	}
-	for _, f := range []state.EventFilter{{}, {Source: "a"}} {
-		page, err := s.Events(ctx, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := ids(page.Events); !cmp.Equal(got, []string{"d-1", "d-2"}) {
-			t.Errorf("events of %+v = %v, want d-1 (accepted last) before d-2", f, got)
-		}
-		before, err := s.Events(ctx, state.EventFilter{Source: f.Source, Before: t0.Add(30 * time.Minute)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := ids(before.Events); !cmp.Equal(got, []string{"d-2"}) {
-			t.Errorf("events of %+v received before d-1's acceptance = %v, want d-2 alone", f, got)
-		}
+}
+
+func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { c.count(cmd); return next(ctx, cmd) }
+}
+
+func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { c.count(cmds...); return next(ctx, cmds) }
+}
+
+// TestSaveProcessed: the worker's save of an event the intake recorded
+// with its job is one command when processing ends within the dedupe
+// slack, two when it ends later (the dedupe record then lasts the window
+// from processing), and stores the event again whole, payload and
+// indexes, when the history trimmed it since its intake.
+func TestSaveProcessed(t *testing.T) {
+	const window = 10 * time.Hour
+	tests := []struct {
+		name      string
+		processed time.Duration // after the intake
+		trimmed   bool
+		commands  int64 // at most
+		dedupeTTL time.Duration
+	}{
+		{"within the slack", time.Minute, false, 1, window + window/10},
+		{"beyond the slack", 2 * time.Hour, false, 2, window},
+		{"trimmed since the intake", time.Minute, true, 4, window},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			r := redistest.New(t)
+			now := t0
+			s := state.New(r.Client, state.Options{History: 1, DedupeWindow: window, Now: func() time.Time { return now }})
+			ev := newEvent("acme", "d-1", t0)
+			raw, _ := json.Marshal(ev)
+			payload := []byte(`{"ref":"refs/heads/main"}`)
+			if dup, err := s.AcceptEvent(ctx, ev, raw, payload, testJob(ev)); err != nil || dup {
+				t.Fatalf("accept: duplicate %v, %v", dup, err)
+			}
+			if tt.trimmed {
+				if err := s.SaveEvent(ctx, newEvent("acme", "d-2", t0.Add(time.Second)), nil, state.Overwrite); err != nil {
+					t.Fatal(err)
+				}
+				if n, err := s.TrimHistory(ctx); err != nil || n != 1 {
+					t.Fatalf("trim deleted %d (%v), want d-1", n, err)
+				}
+			}
+			now = t0.Add(tt.processed)
+			ev.Status, ev.ProcessedAt = event.StatusProcessed, &now
+			counter := &commandCounter{}
+			r.Client.AddHook(counter)
+			err := s.SaveProcessed(ctx, ev, payload)
+			if sent := counter.n.Load(); err != nil || sent > tt.commands {
+				t.Fatalf("the save sent %d commands (%v), want at most %d", sent, err, tt.commands)
+			}
+			if got, err := s.Event(ctx, "d-1", ""); err != nil || got.Status != event.StatusProcessed {
+				t.Errorf("event reads %+v (%v), want it processed", got, err)
+			}
+			if got, err := s.Payload(ctx, "d-1", "acme"); err != nil || string(got) != string(payload) {
+				t.Errorf("payload %q (%v), want %q", got, err, payload)
+			}
+			page, err := s.Events(ctx, state.EventFilter{Source: "acme", Limit: 10})
+			if err != nil || !slices.Contains(ids(page.Events), "d-1") {
+				t.Errorf("the source's listing holds %v (%v), want d-1 in it", ids(page.Events), err)
+			}
+			ttl, err := r.Client.PTTL(ctx, keyspace.Dedupe("acme", "d-1")).Result()
+			if err != nil || ttl > tt.dedupeTTL || ttl < tt.dedupeTTL-time.Minute {
+				t.Errorf("dedupe record lasts %v more (%v), want about %v", ttl, err, tt.dedupeTTL)
+			}
+		})
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	gojson "github.com/goccy/go-json"
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
@@ -115,29 +116,45 @@ func (o *Object) storedJSON() ([]byte, error) {
 
 func decodeStored(typ string, raw []byte) (*Object, error) {
 	var doc map[string]any
-	if err := json.Unmarshal(raw, &doc); err != nil {
+	if err := gojson.Unmarshal(raw, &doc); err != nil {
 		return nil, fmt.Errorf("decode stored %s: %w", typ, err)
 	}
-	var meta struct {
-		ID        string    `json:"id"`
-		Version   int64     `json:"revision"`
-		CreatedAt time.Time `json:"created_at"`
-		UpdatedAt time.Time `json:"updated_at"`
-		UpdatedBy string    `json:"updated_by"`
-		Sensitive *struct {
-			Sealed *sealed `json:"$sealed"`
-		} `json:"sensitive"`
+	o := &Object{Type: typ, Content: doc}
+	var err error
+	o.ID, _ = doc["id"].(string)
+	o.UpdatedBy, _ = doc["updated_by"].(string)
+	if rev, ok := doc["revision"].(float64); ok {
+		o.Version = int64(rev)
 	}
-	if err := json.Unmarshal(raw, &meta); err != nil {
-		return nil, fmt.Errorf("decode stored %s: %w", typ, err)
+	if o.CreatedAt, err = storedTime(doc["created_at"]); err != nil {
+		return nil, fmt.Errorf("decode stored %s: created_at: %w", typ, err)
 	}
-	o := NewObject(typ, doc)
-	o.Sensitive = nil
-	o.ID, o.Version, o.CreatedAt, o.UpdatedAt, o.UpdatedBy = meta.ID, meta.Version, meta.CreatedAt, meta.UpdatedAt, meta.UpdatedBy
-	if meta.Sensitive != nil {
-		o.sealed = meta.Sensitive.Sealed
+	if o.UpdatedAt, err = storedTime(doc["updated_at"]); err != nil {
+		return nil, fmt.Errorf("decode stored %s: updated_at: %w", typ, err)
 	}
+	if part, ok := doc["sensitive"].(map[string]any); ok {
+		if x, ok := part["$sealed"].(map[string]any); ok {
+			o.sealed = &sealed{}
+			o.sealed.Key, _ = x["key"].(string)
+			o.sealed.Nonce, _ = x["nonce"].(string)
+			o.sealed.Data, _ = x["data"].(string)
+		}
+	}
+	for _, k := range metaFields {
+		delete(doc, k)
+	}
+	delete(doc, "sensitive")
+	o.Name, _ = doc["name"].(string)
 	return o, nil
+}
+
+// storedTime reads a time of a stored document: zero when absent.
+func storedTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, nil
+	}
+	return time.Parse(time.RFC3339Nano, s)
 }
 
 // write writes one object through writeObjects and maps its refusals to

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -135,15 +136,18 @@ func validate(typ string, content map[string]any) error {
 	if !ValidName(name) {
 		return fmt.Errorf("%w: field name: must be 1-200 letters, digits, '.', '_', ':', '@' or '-', starting with a letter or digit", ErrInvalid)
 	}
-	// The schema library wants the generic JSON form (json.Number for
-	// numbers), which a round trip gives whatever the caller built.
-	raw, err := json.Marshal(content)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(string(raw)))
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	// The schema library wants the generic JSON form, which content
+	// decoded from JSON is in; anything else a caller built gets there by
+	// a round trip.
+	var inst any = content
+	if !isGeneric(content) {
+		raw, err := json.Marshal(content)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		if inst, err = jsonschema.UnmarshalJSON(strings.NewReader(string(raw))); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
 	}
 	if err := sch.Validate(inst); err != nil {
 		var ve *jsonschema.ValidationError
@@ -153,6 +157,34 @@ func validate(typ string, content map[string]any) error {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	return nil
+}
+
+// isGeneric reports whether v holds only what decoding JSON gives: maps
+// of strings to values, slices of values, strings, booleans, nil and
+// numbers (float64, json.Number, or the integers the schema library takes
+// too), with every float finite.
+func isGeneric(v any) bool {
+	switch v := v.(type) {
+	case nil, string, bool, json.Number, int, int64:
+		return true
+	case float64:
+		return !math.IsNaN(v) && !math.IsInf(v, 0)
+	case map[string]any:
+		for _, x := range v {
+			if !isGeneric(x) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, x := range v {
+			if !isGeneric(x) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // describe turns a schema validation error into one line naming the first

@@ -31,16 +31,28 @@ type Change struct {
 }
 
 func changeOf(m redis.XMessage) (Change, error) {
+	c, doc := changeHead(m)
+	return c, c.decode(doc)
+}
+
+// changeHead reads a stream entry's change without decoding its object,
+// which it returns as stored.
+func changeHead(m redis.XMessage) (Change, string) {
 	get := func(k string) string { s, _ := m.Values[k].(string); return s }
-	c := Change{ID: m.ID, Op: get("op"), Type: get("type"), Name: get("name"), Version: parseVersion(get("version"))}
-	if doc := get("doc"); doc != "" {
-		o, err := decodeStored(c.Type, []byte(doc))
-		if err != nil {
-			return c, err
-		}
-		c.Object = o
+	return Change{ID: m.ID, Op: get("op"), Type: get("type"), Name: get("name"), Version: parseVersion(get("version"))}, get("doc")
+}
+
+// decode sets the change's object from its stored document, if any.
+func (c *Change) decode(doc string) error {
+	if doc == "" {
+		return nil
 	}
-	return c, nil
+	o, err := decodeStored(c.Type, []byte(doc))
+	if err != nil {
+		return err
+	}
+	c.Object = o
+	return nil
 }
 
 // ErrTrimmed is returned by ChangesAfter when changes after the given
@@ -146,6 +158,9 @@ type Hub struct {
 type Subscription struct {
 	C   chan Change
 	hub *Hub
+	// types, when set, are the only types it receives, and without their
+	// objects.
+	types []string
 }
 
 // hubBlock is how long one read of the change stream waits for news. A
@@ -162,8 +177,17 @@ func NewHub(store *Store, log *slog.Logger) *Hub {
 }
 
 // Subscribe registers a watcher for the changes that follow.
-func (h *Hub) Subscribe() *Subscription {
-	sub := &Subscription{C: make(chan Change, subscriptionBuffer), hub: h}
+func (h *Hub) Subscribe() *Subscription { return h.subscribe(nil) }
+
+// SubscribeTypes registers a watcher for the changes to objects of the
+// given types that follow, without the objects (Change.Object nil): a
+// change to another type, or an object nobody reads, is not decoded.
+func (h *Hub) SubscribeTypes(types ...string) *Subscription {
+	return h.subscribe(slices.Clip(types))
+}
+
+func (h *Hub) subscribe(types []string) *Subscription {
+	sub := &Subscription{C: make(chan Change, subscriptionBuffer), hub: h, types: types}
 	h.mu.Lock()
 	h.subs[sub] = struct{}{}
 	h.mu.Unlock()
@@ -222,12 +246,7 @@ func (h *Hub) Run(ctx context.Context) {
 		for _, st := range streams {
 			for _, m := range st.Messages {
 				last = m.ID
-				c, err := changeOf(m)
-				if err != nil {
-					h.log.Warn("undecodable change skipped", "id", m.ID, "error", err)
-					continue
-				}
-				h.broadcast(c)
+				h.broadcast(changeHead(m))
 			}
 		}
 	}
@@ -251,14 +270,35 @@ func (h *Hub) pause(ctx context.Context, wait *time.Duration, err error) {
 	*wait = min(*wait*2, 5*time.Second)
 }
 
-// broadcast hands a change to every watcher; one that cannot take it is
-// dropped, and resumes by itself.
-func (h *Hub) broadcast(c Change) {
+// broadcast hands a change to every watcher that takes its type; one
+// that cannot take it is dropped, and resumes by itself. The object is
+// decoded once, and only when a watcher of whole changes takes it; a
+// change whose object cannot be decoded is skipped for those watchers.
+func (h *Hub) broadcast(c Change, doc string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	full, decoded, undecodable := c, false, false
 	for sub := range h.subs {
+		send := c
+		if sub.types != nil {
+			if !slices.Contains(sub.types, c.Type) {
+				continue
+			}
+		} else {
+			if !decoded {
+				decoded = true
+				if err := full.decode(doc); err != nil {
+					undecodable = true
+					h.log.Warn("undecodable change skipped", "id", c.ID, "error", err)
+				}
+			}
+			if undecodable {
+				continue
+			}
+			send = full
+		}
 		select {
-		case sub.C <- c:
+		case sub.C <- send:
 		default:
 			delete(h.subs, sub)
 			close(sub.C)
@@ -274,27 +314,25 @@ func (h *Hub) Follow(ctx context.Context, types []string, interval time.Duration
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for ctx.Err() == nil {
-		sub := h.Subscribe()
+		sub := h.SubscribeTypes(types...)
 		reload(ctx)
-		h.follow(ctx, sub, types, tick.C, reload)
+		h.follow(ctx, sub, tick.C, reload)
 		sub.Close()
 	}
 }
 
-func (h *Hub) follow(ctx context.Context, sub *Subscription, types []string, tick <-chan time.Time, reload func(context.Context)) {
+func (h *Hub) follow(ctx context.Context, sub *Subscription, tick <-chan time.Time, reload func(context.Context)) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick:
 			reload(ctx)
-		case ch, ok := <-sub.C:
+		case _, ok := <-sub.C:
 			if !ok {
 				return
 			}
-			if slices.Contains(types, ch.Type) {
-				reload(ctx)
-			}
+			reload(ctx)
 		}
 	}
 }

@@ -5,7 +5,10 @@
 // without checking it, so a payload they accept is checked here too.
 package jsonvalid
 
-import "unicode/utf8"
+import (
+	"encoding/binary"
+	"unicode/utf8"
+)
 
 // maxDepth bounds nesting, as encoding/json does, so that a hostile
 // document cannot exhaust the stack.
@@ -133,9 +136,7 @@ func (v *validator) array(depth int) bool {
 func (v *validator) str() bool {
 	v.i++ // "
 	for v.i < len(v.data) {
-		for v.i < len(v.data) && plain[v.data[v.i]] {
-			v.i++
-		}
+		v.i = skipPlain(v.data, v.i)
 		if v.i >= len(v.data) {
 			return false
 		}
@@ -177,6 +178,29 @@ func (v *validator) str() bool {
 		}
 	}
 	return false
+}
+
+// skipPlain returns the position of the first byte from i on that is
+// not plain, or len(data): eight bytes at a time while none of them is.
+func skipPlain(data []byte, i int) int {
+	for i+8 <= len(data) && !special8(binary.LittleEndian.Uint64(data[i:])) {
+		i += 8
+	}
+	for i < len(data) && plain[data[i]] {
+		i++
+	}
+	return i
+}
+
+// special8 reports whether any of the eight bytes in x is not plain: a
+// quote, a backslash, a control byte or a byte of a multi-byte rune. The
+// byte-wise tests are the classic ones (a byte below n sets its top bit
+// in (x - n*lsb) &^ x); a borrow can only flag a byte above one truly
+// flagged, so the answer for the eight is exact.
+func special8(x uint64) bool {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	quote, backslash := x^(lsb*'"'), x^(lsb*'\\')
+	return ((x-lsb*0x20)&^x|(quote-lsb)&^quote|(backslash-lsb)&^backslash|x)&msb != 0
 }
 
 // number checks -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?

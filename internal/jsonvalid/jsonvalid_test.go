@@ -1,6 +1,8 @@
 package jsonvalid
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -74,6 +76,24 @@ func BenchmarkEncodingJSONValid(b *testing.B) {
 	for b.Loop() {
 		if !json.Valid(fx.Body) {
 			b.Fatal("invalid")
+		}
+	}
+}
+
+// TestSpecial8: an 8-byte word is special when any one byte, at any
+// position, is not plain, whatever the bytes around it; and never when
+// all are plain.
+func TestSpecial8(t *testing.T) {
+	word := func(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
+	for c := range 256 {
+		for pos := range 8 {
+			for _, fill := range []byte{' ', '!', '#', '[', ']', '~', 0x7f} {
+				b := bytes.Repeat([]byte{fill}, 8)
+				b[pos] = byte(c)
+				if got, want := special8(word(b)), !plain[c]; got != want {
+					t.Fatalf("special8(%q) = %v, want %v (byte %#x at %d)", b, got, want, c, pos)
+				}
+			}
 		}
 	}
 }
