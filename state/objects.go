@@ -665,8 +665,9 @@ type Upsertion struct {
 // writer is recomputed, so no change is lost. It reports whether anything
 // changed.
 func (s *Store) UpsertAll(ctx context.Context, by string, changes ...Upsertion) (bool, error) {
+	remembered := true
 	for range maxWriteRetries {
-		curs, err := s.current(ctx, changes)
+		curs, fromMemory, err := s.current(ctx, changes, remembered)
 		if err != nil {
 			return false, err
 		}
@@ -685,11 +686,15 @@ func (s *Store) UpsertAll(ctx context.Context, by string, changes ...Upsertion) 
 			}
 			if next != nil {
 				op.Expected, op.Object = op.Object.Version, next
+				if fromMemory[i] {
+					op.ExpectedID = next.ID
+				}
 				ops = append(ops, op)
 			}
 		}
 		err = s.Transact(ctx, ops, by)
 		if errors.Is(err, ErrStale) || errors.Is(err, ErrExists) || errors.Is(err, ErrNotFound) {
+			remembered = false // read them all afresh
 			continue
 		}
 		return len(ops) > 0 && err == nil, err
@@ -697,33 +702,53 @@ func (s *Store) UpsertAll(ctx context.Context, by string, changes ...Upsertion) 
 	return false, fmt.Errorf("upsert %d objects: gave up after %d attempts", len(changes), maxWriteRetries)
 }
 
-// current reads the current version of each changed object in one round
-// trip: nil where it does not exist.
-func (s *Store) current(ctx context.Context, changes []Upsertion) ([]*Object, error) {
-	cmds := make([]*redis.StringCmd, len(changes))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, c := range changes {
-			cmds[i] = p.HGet(ctx, keyspace.Object(c.Type, c.Name), "doc")
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("read %d objects: %w", len(changes), err)
-	}
-	out := make([]*Object, len(changes))
+// current returns the current version of each changed object: nil where
+// it does not exist. With remembered, an object this store wrote last is
+// taken from memory (fromMemory[i] set) and the others are read in one
+// round trip; without, all are read.
+func (s *Store) current(ctx context.Context, changes []Upsertion, remembered bool) (curs []*Object, fromMemory []bool, err error) {
+	curs, fromMemory = make([]*Object, len(changes)), make([]bool, len(changes))
+	raws := make([][]byte, len(changes))
+	var read []int
 	for i, c := range changes {
-		raw, err := cmds[i].Bytes()
-		if errors.Is(err, redis.Nil) {
+		if remembered {
+			raws[i] = s.recent.lookup(c.Type, c.Name)
+		}
+		if fromMemory[i] = raws[i] != nil; !fromMemory[i] {
+			read = append(read, i)
+		}
+	}
+	if len(read) > 0 {
+		cmds := make([]*redis.StringCmd, len(changes))
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, i := range read {
+				cmds[i] = p.HGet(ctx, keyspace.Object(changes[i].Type, changes[i].Name), "doc")
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, nil, fmt.Errorf("read %d objects: %w", len(read), err)
+		}
+		for _, i := range read {
+			raw, err := cmds[i].Bytes()
+			if errors.Is(err, redis.Nil) {
+				continue
+			}
+			if err != nil {
+				return nil, nil, fmt.Errorf("read %s/%s: %w", changes[i].Type, changes[i].Name, err)
+			}
+			raws[i] = raw
+		}
+	}
+	for i, c := range changes {
+		if raws[i] == nil {
 			continue
 		}
-		if err != nil {
-			return nil, fmt.Errorf("read %s/%s: %w", c.Type, c.Name, err)
-		}
-		if out[i], err = decodeStored(c.Type, raw); err != nil {
-			return nil, err
+		if curs[i], err = decodeStored(c.Type, raws[i]); err != nil {
+			return nil, nil, err
 		}
 	}
-	return out, nil
+	return curs, fromMemory, nil
 }
 
 // Copy returns a copy of the object to edit: its content map is new (its

@@ -458,3 +458,63 @@ func sortTies(names []string, group func(string) int) {
 		return strings.Compare(b, a)
 	})
 }
+
+// TestUpsertAllRemembersWhatItWrote: an edit of an object the store wrote
+// last is written without reading it back (one command: the write), and
+// still lands on what another writer made of it meanwhile: an update, or
+// a delete and a new object that reached the same revision.
+func TestUpsertAllRemembersWhatItWrote(t *testing.T) {
+	set := func(field string, value any) state.Edit {
+		return func(cur *state.Object) (*state.Object, error) {
+			next := cur.Copy()
+			next.Content[field] = value
+			return next, nil
+		}
+	}
+	tests := []struct {
+		name      string
+		meanwhile func(context.Context, *state.Store) error // by another replica
+		commands  int64                                     // at most, for the edit
+		want      map[string]any
+	}{
+		{"nothing", func(context.Context, *state.Store) error { return nil }, 1,
+			map[string]any{"name": "repo", "mine": "old", "edit": true}},
+		{"an update", func(ctx context.Context, other *state.Store) error {
+			_, err := other.Upsert(ctx, "state", "repo", "other", set("theirs", true))
+			return err
+		}, 4, map[string]any{"name": "repo", "mine": "old", "theirs": true, "edit": true}},
+		{"a delete and a new object at the same revision", func(ctx context.Context, other *state.Store) error {
+			if err := other.Delete(ctx, "state", "repo", 0); err != nil {
+				return err
+			}
+			_, err := other.Create(ctx, state.NewObject("state", map[string]any{"name": "repo", "theirs": true}), "other")
+			return err
+		}, 4, map[string]any{"name": "repo", "theirs": true, "edit": true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			r := redistest.New(t)
+			mine, other := state.New(r.Client, state.Options{}), state.New(r.Client, state.Options{})
+			if _, err := mine.Upsert(ctx, "state", "repo", "me", set("mine", "old")); err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.meanwhile(ctx, other); err != nil {
+				t.Fatal(err)
+			}
+			counter := &commandCounter{}
+			r.Client.AddHook(counter)
+			changed, err := mine.Upsert(ctx, "state", "repo", "me", set("edit", true))
+			if sent := counter.n.Load(); err != nil || !changed || sent > tt.commands {
+				t.Fatalf("edit: changed %v, %v, after %d commands; want a change after at most %d", changed, err, sent, tt.commands)
+			}
+			o, err := mine.Object(ctx, "state", "repo", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, o.Content); diff != "" {
+				t.Errorf("content after the edit (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -54,6 +54,7 @@ type Store struct {
 	check         func(*Object) error
 	log           *slog.Logger
 	cursors       cursors
+	recent        recentObjects
 }
 
 // New returns a Store on rdb.

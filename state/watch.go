@@ -168,6 +168,15 @@ type Subscription struct {
 // shutdown waits for it; idle, it costs two cheap reads a second.
 const hubBlock = 500 * time.Millisecond
 
+// hubBatch is how many changes one read of the change stream takes at
+// most; after a read of fewer, the hub waits hubGather before the next, so
+// that a stream written a thousand times a second costs a few dozen reads,
+// not a thousand, for a few milliseconds more on a change's way.
+const (
+	hubBatch  = 256
+	hubGather = 15 * time.Millisecond
+)
+
 // subscriptionBuffer is how many changes a slow watcher may lag behind.
 const subscriptionBuffer = 1024
 
@@ -233,7 +242,7 @@ func (h *Hub) Run(ctx context.Context) {
 			last = id
 		}
 		streams, err := h.store.rdb.XRead(ctx, &redis.XReadArgs{
-			Streams: []string{keyspace.Changes(), last}, Count: 256, Block: hubBlock,
+			Streams: []string{keyspace.Changes(), last}, Count: hubBatch, Block: hubBlock,
 		}).Result()
 		if errors.Is(err, redis.Nil) {
 			continue
@@ -243,10 +252,19 @@ func (h *Hub) Run(ctx context.Context) {
 			continue
 		}
 		wait = 100 * time.Millisecond
+		read := 0
 		for _, st := range streams {
 			for _, m := range st.Messages {
 				last = m.ID
 				h.broadcast(changeHead(m))
+			}
+			read += len(st.Messages)
+		}
+		if read < hubBatch {
+			// Let a busy stream gather a few changes for the next read.
+			select {
+			case <-ctx.Done():
+			case <-time.After(hubGather):
 			}
 		}
 	}
