@@ -41,7 +41,7 @@ type deliverDecision struct {
 // recorded in the event's TriggerErrors and delivers nothing; a failure to
 // read or write the live state is returned, so the event is processed
 // again.
-func (d *Decider) Process(ctx context.Context, ev *event.Event, payload []byte) error {
+func (d *Decider) Process(ctx context.Context, ev *event.Event, payload Payload) error {
 	if d == nil {
 		return nil
 	}

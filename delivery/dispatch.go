@@ -179,12 +179,22 @@ func (d *Dispatcher) Exists(ctx context.Context, id string) (bool, error) {
 	return err == nil, err
 }
 
+// Payload returns an event's provider document. It is called only when a
+// delivery forwards the document, so an event without such a trigger never
+// reads it.
+type Payload func(ctx context.Context) ([]byte, error)
+
+// PayloadOf is the Payload of a document at hand.
+func PayloadOf(doc []byte) Payload {
+	return func(context.Context) ([]byte, error) { return doc, nil }
+}
+
 // Deliver records and dispatches the delivery a trigger match asks for;
-// payload is the event's provider document, which the job carries when
+// payload gives the event's provider document, which the job carries when
 // the trigger forwards it. It is idempotent: the delivery id comes from the
 // trigger and the event, and a delivery already past dispatch is left
 // alone.
-func (d *Dispatcher) Deliver(ctx context.Context, ev *event.Event, m triggers.Match, payload []byte) (string, error) {
+func (d *Dispatcher) Deliver(ctx context.Context, ev *event.Event, m triggers.Match, payload Payload) (string, error) {
 	if d.Signer == nil {
 		return "", ErrNoSigner
 	}
@@ -208,10 +218,16 @@ func (d *Dispatcher) Deliver(ctx context.Context, ev *event.Event, m triggers.Ma
 		}
 	}
 	if t.Forward {
-		if len(payload) > wire.MaxForwarded {
-			return "", fmt.Errorf("%w: trigger %s forwards the delivery, but its payload (%d bytes) is over the %d a job carries", state.ErrInvalid, t.Name, len(payload), wire.MaxForwarded)
+		doc, err := payload(ctx)
+		switch {
+		case errors.Is(err, state.ErrNotFound):
+			return "", fmt.Errorf("%w: trigger %s forwards the delivery, but its payload is no longer stored", state.ErrInvalid, t.Name)
+		case err != nil:
+			return "", fmt.Errorf("read the payload trigger %s forwards: %w", t.Name, err)
+		case len(doc) > wire.MaxForwarded:
+			return "", fmt.Errorf("%w: trigger %s forwards the delivery, but its payload (%d bytes) is over the %d a job carries", state.ErrInvalid, t.Name, len(doc), wire.MaxForwarded)
 		}
-		job.Delivery = &wire.Forwarded{Connector: ev.Connector, Type: ev.Type, ID: ev.ID, Payload: payload}
+		job.Delivery = &wire.Forwarded{Connector: ev.Connector, Type: ev.Type, ID: ev.ID, Payload: doc}
 	}
 	q := queued{Job: job, MaxAttempts: t.MaxAttempts, Expires: t.Expires}
 	rec, err := d.Store.Object(ctx, state.TypeDeploy, job.ID, 0)

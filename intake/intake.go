@@ -122,7 +122,7 @@ func (in *Intake) Accept(ctx context.Context, d Delivery) (Result, error) {
 		if err := in.publish(ctx); err != nil {
 			return Result{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
-		job = jobs.ProcessEventJob(ev.Source, ev.ID, meta, d.Payload, in.maxRetry(), in.SpillAt)
+		job = jobs.ProcessEventJob(ev.Source, ev.ID, meta, in.maxRetry(), in.SpillAt)
 	}
 	dup, err := in.Store.AcceptEvent(ctx, ev, meta, d.Payload, job, trail)
 	switch {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/reflexops/reflex/delivery"
 	"github.com/reflexops/reflex/event"
+	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/projection"
 	"github.com/reflexops/reflex/state"
 )
@@ -23,7 +24,7 @@ import (
 const TypeProcessEvent = "event:process"
 
 // QueueEvents is the queue of TypeProcessEvent tasks.
-const QueueEvents = "events"
+const QueueEvents = keyspace.EventsQueue
 
 // The first byte of a task payload says how it was made; it changes when
 // the encoding or its meaning does.
@@ -31,15 +32,16 @@ const (
 	// framedPayload frames the event and its payload; the worker stores
 	// the payload when it has processed the event.
 	framedPayload = 1
-	// payloadStored frames them too, for a job the intake queued with the
-	// event's record and its payload (ProcessEventJob), which the worker
-	// overwrites in place (state.Store.SaveProcessed).
+	// payloadStored frames the event alone, for a job the intake queued
+	// with the event's record and its payload (ProcessEventJob): the
+	// worker reads the payload only when a delivery forwards it, and
+	// overwrites the record in place (state.Store.SaveProcessed).
 	payloadStored = 2
 )
 
 // taskID is the asynq task id of an event: a second copy of a delivery that
 // arrives while the first is still queued conflicts on it.
-func taskID(source, id string) string { return source + "/" + id }
+func taskID(source, id string) string { return keyspace.EventMember(source, id) }
 
 // NewProcessEventTask returns the task for an accepted event and its raw
 // provider payload. The payload is framed, not re-encoded as JSON, so a
@@ -107,7 +109,8 @@ type EventProcessor struct {
 }
 
 // ProcessTask applies the event to live state, delivers what it triggers,
-// and only then stores it as processed with its payload: an event that
+// and only then stores it as processed (with its payload, when the job
+// carries it): an event that
 // reads "processed" has had every effect it will have. Each step is
 // idempotent, so a retry after a failure half-way is safe. An undecodable
 // payload fails for good.
@@ -116,7 +119,11 @@ func (p *EventProcessor) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return permanent(err)
 	}
-	ev, payload := job.event, job.payload
+	ev := job.event
+	payload := delivery.PayloadOf(job.payload)
+	if job.stored {
+		payload = func(ctx context.Context) ([]byte, error) { return p.Store.Payload(ctx, ev.ID, ev.Source) }
+	}
 	err = untilReachable(ctx, func(ctx context.Context) error { return projection.Projector{Store: p.Store}.Apply(ctx, ev) })
 	if err != nil {
 		return permanent(err)
@@ -129,9 +136,9 @@ func (p *EventProcessor) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	ev.Attempts, _ = asynq.GetRetryCount(ctx)
 	err = untilReachable(ctx, func(ctx context.Context) error {
 		if job.stored {
-			return p.Store.SaveProcessed(ctx, ev, payload)
+			return p.Store.SaveProcessed(ctx, ev)
 		}
-		return p.Store.SaveEvent(ctx, ev, payload, state.Overwrite)
+		return p.Store.SaveEvent(ctx, ev, job.payload, state.Overwrite)
 	})
 	if err != nil {
 		return err

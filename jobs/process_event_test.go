@@ -13,8 +13,8 @@ import (
 )
 
 // TestProcessEventTaskRoundTrip: both ways of making the job decode to
-// the event and payload they were made of, and say whether the intake
-// stored the payload.
+// what they were made of (the event, and the payload when the job carries
+// it), and say whether the intake stored the payload.
 func TestProcessEventTaskRoundTrip(t *testing.T) {
 	ev := &event.Event{ID: "d-1", Source: "acme", Kind: event.KindCodePushed, ReceivedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	payload := []byte(`{"big":"payload"}`)
@@ -27,12 +27,13 @@ func TestProcessEventTaskRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
-		name   string
-		frame  []byte
-		stored bool
+		name    string
+		frame   []byte
+		payload []byte
+		stored  bool
 	}{
-		{"NewProcessEventTask", task.Payload(), false},
-		{"the intake's job", frame(payloadStored, meta, payload), true},
+		{"NewProcessEventTask", task.Payload(), payload, false},
+		{"the intake's job", frame(payloadStored, meta, nil), nil, true},
 	} {
 		got, err := decodeProcessEvent(tt.frame)
 		if err != nil {
@@ -41,8 +42,8 @@ func TestProcessEventTaskRoundTrip(t *testing.T) {
 		if diff := cmp.Diff(ev, got.event); diff != "" {
 			t.Errorf("%s: event (-want +got):\n%s", tt.name, diff)
 		}
-		if !bytes.Equal(got.payload, payload) || got.stored != tt.stored {
-			t.Errorf("%s: payload %q, stored by the intake %v; want %q, %v", tt.name, got.payload, got.stored, payload, tt.stored)
+		if !bytes.Equal(got.payload, tt.payload) || got.stored != tt.stored {
+			t.Errorf("%s: payload %q, stored by the intake %v; want %q, %v", tt.name, got.payload, got.stored, tt.payload, tt.stored)
 		}
 	}
 }

@@ -33,7 +33,7 @@ func TestSpill(t *testing.T) {
 	for i := range total {
 		ev := &event.Event{ID: fmt.Sprintf("d-%d", i), Source: "acme", Connector: "github", Type: "push", Status: event.StatusQueued, ReceivedAt: time.Now().UTC()}
 		meta, _ := json.Marshal(ev)
-		job := ProcessEventJob(ev.Source, ev.ID, meta, []byte(`{}`), 0, bound)
+		job := ProcessEventJob(ev.Source, ev.ID, meta, 0, bound)
 		if dup, err := store.AcceptEvent(ctx, ev, meta, []byte(`{}`), job); err != nil || dup {
 			t.Fatalf("accept %s: duplicate %v, %v", ev.ID, dup, err)
 		}

@@ -65,15 +65,16 @@ func taskMessage(typ, id, queue string, retry int, timeout, retention time.Durat
 }
 
 // ProcessEventJob returns the job of an accepted event, ready to queue in
-// the script that records it: eventJSON is the event as encoded once (the
-// record and the job share it), payload the provider's document. spillAt,
-// when over 0, bounds the events queue's pending list (see Refill).
-func ProcessEventJob(source, id string, eventJSON, payload []byte, maxRetry, spillAt int) *state.Job {
+// the script that records the event with its payload: eventJSON is the
+// event as encoded once (the record and the job share it); the payload
+// stays with the record, so the job is small. spillAt, when over 0, bounds
+// the events queue's pending list (see Refill).
+func ProcessEventJob(source, id string, eventJSON []byte, maxRetry, spillAt int) *state.Job {
 	task := taskID(source, id)
 	job := &state.Job{
 		Key: keyspace.AsynqTask(QueueEvents, task), Pending: keyspace.AsynqPending(QueueEvents), ID: task,
 		Message: taskMessage(TypeProcessEvent, task, QueueEvents, maxRetry, processEventTimeout, 0,
-			frameHeader(payloadStored, len(eventJSON)), eventJSON, payload),
+			frameHeader(payloadStored, len(eventJSON)), eventJSON),
 	}
 	if spillAt > 0 {
 		job.Spill, job.SpillAt = keyspace.AsynqSpill(QueueEvents), spillAt

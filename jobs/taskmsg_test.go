@@ -20,14 +20,13 @@ func TestTaskMessageIsAsynqs(t *testing.T) {
 	r := redistest.New(t)
 	ctx := context.Background()
 	ev := &event.Event{ID: "d-1", Source: "acme", Connector: "github", Type: "push", Status: event.StatusQueued, ReceivedAt: time.Now().UTC()}
-	payload := []byte(`{"ref":"refs/heads/main"}`)
 	meta, _ := json.Marshal(ev)
 	for _, retry := range []int{0, 12} {
-		task := processEventTask(ev.Source, ev.ID, frame(payloadStored, meta, payload), retry)
+		task := processEventTask(ev.Source, ev.ID, frame(payloadStored, meta, nil), retry)
 		if _, err := asynq.NewClientFromRedisClient(r.Client).Enqueue(task); err != nil {
 			t.Fatal(err)
 		}
-		job := ProcessEventJob(ev.Source, ev.ID, meta, payload, retry, 0)
+		job := ProcessEventJob(ev.Source, ev.ID, meta, retry, 0)
 		stored, err := r.Client.HGet(ctx, job.Key, "msg").Bytes()
 		if err != nil {
 			t.Fatalf("asynq stored no task under %s: %v", job.Key, err)

@@ -32,6 +32,12 @@ type Target struct {
 	// Check, when set, reads back the delivery ids answered 202 and says
 	// how many were processed, are still pending, and cannot be found.
 	Check func(ctx context.Context, ids []string) (Readback, error)
+	// Queue is the asynq queue the target's jobs go to. With Hold, Run
+	// pauses it during the load and resumes it after, so intake and
+	// processing are measured apart: the load's CPU is the intake's alone,
+	// and the drain's the processing's.
+	Queue string
+	Hold  bool
 }
 
 // Readback is what became of deliveries answered 202.
@@ -45,9 +51,10 @@ type Measure struct {
 	Target string
 	Result *Result
 	// IntakeCPU is the CPU the server and Redis spent during the load;
-	// TotalCPU until the backlog drained too (processing included).
-	// Negative: unknown.
-	IntakeCPU, TotalCPU time.Duration
+	// TotalCPU until the backlog drained too (processing included); the
+	// Redis ones are Redis's part of each. Negative: unknown.
+	IntakeCPU, TotalCPU           time.Duration
+	IntakeRedisCPU, TotalRedisCPU time.Duration
 	// Commands and Scripts are Redis's commands (scripts' inner commands
 	// included) and script calls until the backlog drained; -1: unknown.
 	Commands, Scripts int64
@@ -56,6 +63,8 @@ type Measure struct {
 	Backlog    []int
 	MaxBacklog int
 	Drain      time.Duration
+	// Held is set when processing was held during the load.
+	Held bool
 	Readback   *Readback
 }
 
@@ -65,8 +74,20 @@ const DrainTimeout = 5 * time.Minute
 // Run measures target under load; rdb, when set, is the Redis both use,
 // for its command counts.
 func Run(ctx context.Context, target Target, load Load, rdb redis.UniversalClient) (*Measure, error) {
-	m := &Measure{Target: target.Name, IntakeCPU: -1, TotalCPU: -1, Commands: -1, Scripts: -1}
-	cpu0, cpuErr := target.cpu()
+	m := &Measure{Target: target.Name, IntakeCPU: -1, TotalCPU: -1, IntakeRedisCPU: -1, TotalRedisCPU: -1, Commands: -1, Scripts: -1}
+	resume := func() error { return nil }
+	if target.Hold {
+		if rdb == nil || target.Queue == "" {
+			return nil, fmt.Errorf("holding %s's processing needs its Redis and its queue", target.Name)
+		}
+		var err error
+		if resume, err = hold(rdb, target.Queue); err != nil {
+			return nil, err
+		}
+		defer func() { _ = resume() }()
+		m.Held = true
+	}
+	cpu0, redis0, cpuErr := target.cpu()
 	cmds0, scripts0, statsErr := commandStats(ctx, rdb)
 	load.URL = target.HookURL
 	sampler := m.sample(ctx, target)
@@ -76,8 +97,16 @@ func Run(ctx context.Context, target Target, load Load, rdb redis.UniversalClien
 		return nil, err
 	}
 	m.Result = res
-	if cpu1, err := target.cpu(); err == nil && cpuErr == nil {
+	apart := target.RedisPID != 0 && target.RedisPID != target.PID
+	if cpu1, redis1, err := target.cpu(); err == nil && cpuErr == nil {
 		m.IntakeCPU = cpu1 - cpu0
+		if apart {
+			m.IntakeRedisCPU = redis1 - redis0
+		}
+	}
+	if err := resume(); err != nil {
+		sampler()
+		return nil, err
 	}
 	end := time.Now()
 	if target.Backlog != nil {
@@ -95,8 +124,11 @@ func Run(ctx context.Context, target Target, load Load, rdb redis.UniversalClien
 		m.Drain = time.Since(end)
 	}
 	sampler()
-	if cpu2, err := target.cpu(); err == nil && cpuErr == nil {
+	if cpu2, redis2, err := target.cpu(); err == nil && cpuErr == nil {
 		m.TotalCPU = cpu2 - cpu0
+		if apart {
+			m.TotalRedisCPU = redis2 - redis0
+		}
 	}
 	if cmds1, scripts1, err := commandStats(ctx, rdb); err == nil && statsErr == nil {
 		m.Commands, m.Scripts = cmds1-cmds0, scripts1-scripts0
@@ -109,6 +141,25 @@ func Run(ctx context.Context, target Target, load Load, rdb redis.UniversalClien
 		m.Readback = &rb
 	}
 	return m, nil
+}
+
+// hold pauses an asynq queue, and returns what resumes it (once).
+func hold(rdb redis.UniversalClient, queue string) (resume func() error, err error) {
+	in := asynq.NewInspectorFromRedisClient(rdb)
+	if err := in.PauseQueue(queue); err != nil {
+		return nil, fmt.Errorf("hold the %s queue: %w", queue, err)
+	}
+	held := true
+	return func() error {
+		if !held {
+			return nil
+		}
+		held = false
+		if err := in.UnpauseQueue(queue); err != nil {
+			return fmt.Errorf("resume the %s queue: %w", queue, err)
+		}
+		return nil
+	}, nil
 }
 
 // sample records the backlog once a second until the returned stop.
@@ -125,23 +176,21 @@ func (m *Measure) sample(ctx context.Context, t Target) func() {
 	})
 }
 
-// cpu returns the CPU time of the target's server and Redis.
-func (t Target) cpu() (time.Duration, error) {
+// cpu returns the CPU time of the target's server and Redis together, and
+// of Redis alone (0 when Redis is embedded in the server).
+func (t Target) cpu() (total, redis time.Duration, err error) {
 	if t.PID == 0 {
-		return 0, ErrNoProcStat
+		return 0, 0, ErrNoProcStat
 	}
-	total, err := CPUTime(t.PID)
-	if err != nil {
-		return 0, err
+	if total, err = CPUTime(t.PID); err != nil {
+		return 0, 0, err
 	}
 	if t.RedisPID != 0 && t.RedisPID != t.PID {
-		r, err := CPUTime(t.RedisPID)
-		if err != nil {
-			return 0, err
+		if redis, err = CPUTime(t.RedisPID); err != nil {
+			return 0, 0, err
 		}
-		total += r
 	}
-	return total, nil
+	return total + redis, redis, nil
 }
 
 // scriptCommands are the commands that run a script.

@@ -43,10 +43,13 @@ func (m *Measure) MarshalJSON() ([]byte, error) {
 		"target": m.Target, "sent": r.Sent, "elapsed_s": r.Elapsed.Seconds(), "rps": r.RPS(), "status": r.Status,
 		"errors": r.Errors, "late": r.Late, "accepted": len(r.Accepted),
 		"p50_ms": ms(r.Percentile(0.5)), "p90_ms": ms(r.Percentile(0.9)), "p99_ms": ms(r.Percentile(0.99)), "max_ms": ms(r.Percentile(1)),
-		"backlog": m.Backlog, "drain_s": m.Drain.Seconds(),
+		"backlog": m.Backlog, "drain_s": m.Drain.Seconds(), "held": m.Held,
 	}
 	if m.IntakeCPU >= 0 && m.TotalCPU >= 0 {
 		row["intake_cpu_s"], row["total_cpu_s"] = m.IntakeCPU.Seconds(), m.TotalCPU.Seconds()
+	}
+	if m.IntakeRedisCPU >= 0 && m.TotalRedisCPU >= 0 {
+		row["intake_redis_cpu_s"], row["total_redis_cpu_s"] = m.IntakeRedisCPU.Seconds(), m.TotalRedisCPU.Seconds()
 	}
 	if m.Commands >= 0 {
 		row["redis_commands"], row["redis_scripts"] = m.Commands, m.Scripts
@@ -92,6 +95,13 @@ var metrics = []metric{
 		}
 		return perAccepted(m, us(m.TotalCPU-m.IntakeCPU))
 	}},
+	{"Redis's part, intake", "µs", func(m *Measure) float64 { return perAccepted(m, us(m.IntakeRedisCPU)) }},
+	{"Redis's part, processing", "µs", func(m *Measure) float64 {
+		if m.IntakeRedisCPU < 0 || m.TotalRedisCPU < 0 {
+			return math.NaN()
+		}
+		return perAccepted(m, us(m.TotalRedisCPU-m.IntakeRedisCPU))
+	}},
 	{"Redis commands per delivery", "", func(m *Measure) float64 { return perAccepted(m, float64(m.Commands)) }},
 	{"Redis script calls per delivery", "", func(m *Measure) float64 { return perAccepted(m, float64(m.Scripts)) }},
 	{"backlog at most", "jobs", func(m *Measure) float64 {
@@ -105,6 +115,12 @@ var metrics = []metric{
 			return math.NaN()
 		}
 		return m.Drain.Seconds()
+	}},
+	{"processing rate, held jobs", "jobs/s", func(m *Measure) float64 {
+		if !m.Held || m.Backlog == nil || m.Drain <= 0 {
+			return math.NaN()
+		}
+		return float64(len(m.Result.Accepted)) / m.Drain.Seconds()
 	}},
 	{"read back: processed", "%", func(m *Measure) float64 {
 		if m.Readback == nil || m.Readback.Checked == 0 {

@@ -133,23 +133,32 @@ func (a saveEventArgs) argv() []any {
 // history, each with its payload, decisions and index entries, for as long
 // as the history is over its bound. An event is deleted only while the
 // index still holds it at the receive time that was read (one trimmed by
-// another replica meanwhile, or saved again at another time, is left), and
-// never below the bound, so trims that race together still leave the
-// bound. A batch costs a few commands, not a few per event: its keys are
-// deleted in runs of declared keys, and each index loses its members at
-// once.
+// another replica meanwhile, or saved again at another time, is left),
+// never while its processing job exists (its worker reads the record and
+// the payload), and never below the bound, so trims that race together
+// still leave the bound. A batch costs a few commands, not a few per
+// event: whether any job exists is one question for the batch, its keys
+// are deleted in runs of declared keys, and each index loses its members
+// at once.
 //
 // KEYS: all-events index, id index, then for each event: event, payload,
-// decisions; then the source indexes the batch names. ARGV: history bound,
-// then for each event: member, score read, id, source, and the position
-// of its source index in KEYS. Returns how many it deleted.
+// decisions; then each event's job; then the source indexes the batch
+// names. ARGV: history bound, then for each event: member, score read,
+// id, source, and the position of its source index in KEYS. Returns how
+// many it deleted.
 var trimEvents = redis.NewScript(`
 local excess = redis.call("ZCARD", KEYS[1]) - tonumber(ARGV[1])
 if excess <= 0 then return 0 end
-local n = math.min((#ARGV - 1) / 5, excess)
+local batch = (#ARGV - 1) / 5
+local n = math.min(batch, excess)
+local jobs = 2 + batch*3 -- the first job is KEYS[jobs + 1]
 local members = {}
 for i = 1, n do members[i] = ARGV[i*5 - 3] end
 local scores = redis.call("ZMSCORE", KEYS[1], unpack(members))
+local queued = 0
+for first = 1, n, 240 do
+  queued = queued + redis.call("EXISTS", unpack(KEYS, jobs + first, jobs + math.min(first + 239, n)))
+end
 local function delete(from, to) -- KEYS[from..to], in runs the stack holds
   for first = from, to, 240 do
     redis.call("DEL", unpack(KEYS, first, math.min(first + 239, to)))
@@ -159,7 +168,9 @@ local gone, ids, sources, bySource = {}, {}, {}, {}
 local run = true -- every event so far goes: their keys are deleted as a run
 for i = 1, n do
   local a = i*5 - 3 -- its member is ARGV[a], its event key KEYS[i*3]
-  if scores[i] and tonumber(scores[i]) == tonumber(ARGV[a + 1]) then
+  local goes = scores[i] and tonumber(scores[i]) == tonumber(ARGV[a + 1])
+  if goes and queued > 0 then goes = redis.call("EXISTS", KEYS[jobs + i]) == 0 end
+  if goes then
     gone[#gone + 1], ids[#gone + 1], sources[#gone + 1] = ARGV[a], ARGV[a + 2], ARGV[a + 3]
     local at = tonumber(ARGV[a + 4])
     bySource[at] = bySource[at] or {}
@@ -314,12 +325,12 @@ func (s *Store) SaveEvent(ctx context.Context, ev *event.Event, payload []byte, 
 
 // SaveProcessed stores an event as its job leaves it, over the record
 // AcceptEvent made when it queued the job: that record is at the event's
-// receive time and its payload stored, so the common case is one write of
-// the record in place, and no script. The dedupe record is written again,
-// for the window from now, only when processing ends beyond the slack the
-// intake gave it. An event trimmed from the history since its intake is
-// stored again whole, as SaveEvent stores it, with payload.
-func (s *Store) SaveProcessed(ctx context.Context, ev *event.Event, payload []byte) error {
+// receive time with its payload, and TrimHistory leaves it while the job
+// exists, so this is one write of the record in place, and no script. The
+// dedupe record is written again, for the window from now, only when
+// processing ends beyond the slack the intake gave it. A record gone all
+// the same (deleted by hand) is stored again, without payload.
+func (s *Store) SaveProcessed(ctx context.Context, ev *event.Event) error {
 	raw, m, err := encodeEvent(ev)
 	if err != nil {
 		return err
@@ -334,7 +345,7 @@ func (s *Store) SaveProcessed(ctx context.Context, ev *event.Event, payload []by
 	})
 	switch {
 	case errors.Is(set.Err(), redis.Nil):
-		return s.SaveEvent(ctx, ev, payload, Overwrite)
+		return s.SaveEvent(ctx, ev, nil, Overwrite)
 	case err != nil:
 		return fmt.Errorf("save event %s: %w", m, err)
 	}
@@ -375,24 +386,28 @@ func (s *Store) TrimHistory(ctx context.Context) (int, error) {
 // trimOldest runs trimEvents on the oldest events as read from the
 // all-events index, and returns how many it deleted.
 func (s *Store) trimOldest(ctx context.Context, oldest []redis.Z) (int, error) {
-	keys := make([]string, 0, 2+3*len(oldest)+2)
+	keys := make([]string, 0, 2+4*len(oldest)+2)
 	keys = append(keys, keyspace.Events(), keyspace.EventIDs())
-	var indexes []string // the batch's source indexes, after its events' keys
+	var indexes []string // the batch's source indexes, after its events' keys and jobs
 	at := make([]int, len(oldest))
+	members := make([]string, len(oldest))
 	for i, z := range oldest {
 		m, _ := z.Member.(string)
+		members[i] = m
 		source, _ := keyspace.SplitEventMember(m)
 		keys = append(keys, keyspace.Event(m), keyspace.Payload(m), keyspace.Decisions(m))
 		if at[i] = slices.Index(indexes, keyspace.SourceEvents(source)); at[i] < 0 {
 			at[i], indexes = len(indexes), append(indexes, keyspace.SourceEvents(source))
 		}
 	}
+	for _, m := range members {
+		keys = append(keys, keyspace.EventJob(m))
+	}
 	args := make([]any, 0, 1+5*len(oldest))
 	args = append(args, s.history)
 	for i, z := range oldest {
-		m, _ := z.Member.(string)
-		source, id := keyspace.SplitEventMember(m)
-		args = append(args, m, z.Score, id, source, len(keys)+at[i]+1) // KEYS are 1-based
+		source, id := keyspace.SplitEventMember(members[i])
+		args = append(args, members[i], z.Score, id, source, len(keys)+at[i]+1) // KEYS are 1-based
 	}
 	keys = append(keys, indexes...)
 	done, err := trimEvents.Run(ctx, s.rdb, keys, args...).Int()

@@ -173,22 +173,25 @@ func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) red
 }
 
 // TestSaveProcessed: the worker's save of an event the intake recorded
-// with its job is one command when processing ends within the dedupe
-// slack, two when it ends later (the dedupe record then lasts the window
-// from processing), and stores the event again whole, payload and
-// indexes, when the history trimmed it since its intake.
+// with its job and payload is one command when processing ends within the
+// dedupe slack, two when it ends later (the dedupe record then lasts the
+// window from processing), and stores the record again, without its
+// payload, when it was deleted by hand meanwhile. The history's trim
+// leaves the event while its job exists, however far over the bound.
 func TestSaveProcessed(t *testing.T) {
 	const window = 10 * time.Hour
+	payload := []byte(`{"ref":"refs/heads/main"}`)
 	tests := []struct {
 		name      string
 		processed time.Duration // after the intake
-		trimmed   bool
+		deleted   bool
 		commands  int64 // at most
 		dedupeTTL time.Duration
+		payload   []byte // nil: none left
 	}{
-		{"within the slack", time.Minute, false, 1, window + window/10},
-		{"beyond the slack", 2 * time.Hour, false, 2, window},
-		{"trimmed since the intake", time.Minute, true, 4, window},
+		{"within the slack", time.Minute, false, 1, window + window/10, payload},
+		{"beyond the slack", 2 * time.Hour, false, 2, window, payload},
+		{"deleted by hand meanwhile", time.Minute, true, 4, window, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -198,31 +201,35 @@ func TestSaveProcessed(t *testing.T) {
 			s := state.New(r.Client, state.Options{History: 1, DedupeWindow: window, Now: func() time.Time { return now }})
 			ev := newEvent("acme", "d-1", t0)
 			raw, _ := json.Marshal(ev)
-			payload := []byte(`{"ref":"refs/heads/main"}`)
 			if dup, err := s.AcceptEvent(ctx, ev, raw, payload, testJob(ev)); err != nil || dup {
 				t.Fatalf("accept: duplicate %v, %v", dup, err)
 			}
-			if tt.trimmed {
-				if err := s.SaveEvent(ctx, newEvent("acme", "d-2", t0.Add(time.Second)), nil, state.Overwrite); err != nil {
+			if err := s.SaveEvent(ctx, newEvent("acme", "d-2", t0.Add(time.Second)), nil, state.Overwrite); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := s.TrimHistory(ctx); err != nil || n != 0 {
+				t.Fatalf("trim deleted %d (%v), want none: d-1's job exists", n, err)
+			}
+			if tt.deleted {
+				m := keyspace.EventMember("acme", "d-1")
+				if err := r.Client.Del(ctx, keyspace.Event(m), keyspace.Payload(m)).Err(); err != nil {
 					t.Fatal(err)
-				}
-				if n, err := s.TrimHistory(ctx); err != nil || n != 1 {
-					t.Fatalf("trim deleted %d (%v), want d-1", n, err)
 				}
 			}
 			now = t0.Add(tt.processed)
 			ev.Status, ev.ProcessedAt = event.StatusProcessed, &now
 			counter := &commandCounter{}
 			r.Client.AddHook(counter)
-			err := s.SaveProcessed(ctx, ev, payload)
+			err := s.SaveProcessed(ctx, ev)
 			if sent := counter.n.Load(); err != nil || sent > tt.commands {
 				t.Fatalf("the save sent %d commands (%v), want at most %d", sent, err, tt.commands)
 			}
 			if got, err := s.Event(ctx, "d-1", ""); err != nil || got.Status != event.StatusProcessed {
 				t.Errorf("event reads %+v (%v), want it processed", got, err)
 			}
-			if got, err := s.Payload(ctx, "d-1", "acme"); err != nil || string(got) != string(payload) {
-				t.Errorf("payload %q (%v), want %q", got, err, payload)
+			got, err := s.Payload(ctx, "d-1", "acme")
+			if tt.payload == nil && !errors.Is(err, state.ErrNotFound) || tt.payload != nil && (err != nil || string(got) != string(tt.payload)) {
+				t.Errorf("payload %q (%v), want %q", got, err, tt.payload)
 			}
 			page, err := s.Events(ctx, state.EventFilter{Source: "acme", Limit: 10})
 			if err != nil || !slices.Contains(ids(page.Events), "d-1") {
@@ -231,6 +238,12 @@ func TestSaveProcessed(t *testing.T) {
 			ttl, err := r.Client.PTTL(ctx, keyspace.Dedupe("acme", "d-1")).Result()
 			if err != nil || ttl > tt.dedupeTTL || ttl < tt.dedupeTTL-time.Minute {
 				t.Errorf("dedupe record lasts %v more (%v), want about %v", ttl, err, tt.dedupeTTL)
+			}
+			if err := r.Client.Del(ctx, testJob(ev).Key).Err(); err != nil { // as the job's completion does
+				t.Fatal(err)
+			}
+			if n, err := s.TrimHistory(ctx); err != nil || n != 1 {
+				t.Errorf("once its job is done, the trim deleted %d (%v), want d-1", n, err)
 			}
 		})
 	}

@@ -13,8 +13,9 @@ import (
 
 // TestTrimLeavesWhatMovedSinceTheRead: a trim runs on what it read of the
 // oldest events; an event saved again at a later time in between is left,
-// with its payload, decisions and index entries, while the events before
-// and after it in the batch go, keys and index entries alike.
+// with its payload, decisions and index entries, and so is one whose job
+// still exists, while the events before and after them in the batch go,
+// keys and index entries alike.
 func TestTrimLeavesWhatMovedSinceTheRead(t *testing.T) {
 	ctx := context.Background()
 	r := redistest.New(t)
@@ -35,12 +36,15 @@ func TestTrimLeavesWhatMovedSinceTheRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	save(1, at.Add(time.Hour)) // d-1 moves after the read
+	if err := r.Client.HSet(ctx, keyspace.EventJob(keyspace.EventMember("b", "d-3")), "state", "retry").Err(); err != nil {
+		t.Fatal(err)
+	}
 
 	n, err := s.trimOldest(ctx, oldest)
-	if err != nil || n != 3 {
-		t.Fatalf("trimmed %d (%v), want 3: d-0, d-2 and d-3, not the moved d-1", n, err)
+	if err != nil || n != 2 {
+		t.Fatalf("trimmed %d (%v), want 2: d-0 and d-2, not the moved d-1 nor d-3, whose job exists", n, err)
 	}
-	for i, kept := range []bool{false, true, false, false, true, true} {
+	for i, kept := range []bool{false, true, false, true, true, true} {
 		m := keyspace.EventMember([]string{"a", "b"}[i%2], fmt.Sprintf("d-%d", i))
 		keys := []string{keyspace.Event(m), keyspace.Payload(m), keyspace.Decisions(m)}
 		exist, err := r.Client.Exists(ctx, keys...).Result()

@@ -27,6 +27,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reflexops/reflex/config"
+	"github.com/reflexops/reflex/jobs"
 	"github.com/reflexops/reflex/loadgen"
 )
 
@@ -38,6 +39,7 @@ type benchFlags struct {
 	duration                       time.Duration
 	reps                           int
 	baseline, asJSON, allowRemote  bool
+	hold                           bool
 }
 
 func newBenchCmd(g *globals, logOut io.Writer) *cobra.Command {
@@ -63,8 +65,11 @@ With --baseline it starts a naive server on the same Redis (REDIS_URL): it
 verifies the HMAC, decodes two fields, evaluates one CEL expression and
 queues a job with asynq, whose own worker runs it with a handler that does
 nothing; --reps rounds alternate Reflex and the baseline, and the table
-gives the medians and their ratios. It refuses a target that is not this
-machine unless --allow-remote.`,
+gives the medians and their ratios. With --hold, each target's job queue
+is paused while the deliveries are posted and resumed after, so the load's
+CPU is the intake's alone, the drain's is the processing's, and the drain
+gives the rate at which the worker processes a backlog. It refuses a
+target that is not this machine unless --allow-remote.`,
 		Example: `  REFLEX_APIKEY=… REDIS_URL=redis://127.0.0.1:6379 reflex bench --source acme-github \
       --secret env:ACME_GITHUB_SECRET --connections 16 --requests 20000 --baseline --reps 3
   reflex bench --source acme-github --secret env:ACME_GITHUB_SECRET --rate 500 --duration 60s --json`,
@@ -88,6 +93,7 @@ machine unless --allow-remote.`,
 	fl.BoolVar(&f.baseline, "baseline", false, "also run the naive baseline server on REDIS_URL, and print the ratios")
 	fl.BoolVar(&f.asJSON, "json", false, "print the measures as JSON")
 	fl.BoolVar(&f.allowRemote, "allow-remote", false, "allow a target that is not this machine")
+	fl.BoolVar(&f.hold, "hold", false, "pause each target's job queue during the load (through REDIS_URL) and resume it after, so intake and processing are measured apart")
 	_ = cmd.MarkFlagRequired("source")
 	_ = cmd.MarkFlagRequired("secret")
 	cmd.AddCommand(newBaselineServerCmd(g, logOut))
@@ -122,12 +128,12 @@ func runBench(ctx context.Context, f benchFlags, out, errOut io.Writer) error {
 		c := redis.NewClient(opts)
 		defer c.Close()
 		rdb = c
-	} else if f.baseline {
-		return errors.New("--baseline needs REDIS_URL, the Redis Reflex uses (for an embedded Redis: serve with --embedded-redis-addr and point REDIS_URL there)")
+	} else if f.baseline || f.hold {
+		return errors.New("--baseline and --hold need REDIS_URL, the Redis Reflex uses (for an embedded Redis: serve with --embedded-redis-addr and point REDIS_URL there)")
 	}
 	client := &http.Client{Timeout: 30 * time.Second}
 	apikey := os.Getenv("REFLEX_APIKEY")
-	reflex := loadgen.Target{Name: "reflex", HookURL: base + "/hooks/" + url.PathEscape(f.source)}
+	reflex := loadgen.Target{Name: "reflex", HookURL: base + "/hooks/" + url.PathEscape(f.source), Queue: jobs.QueueEvents, Hold: f.hold}
 	reflex.PID, _ = loadgen.ListeningPID(urlPort(u))
 	if rdb != nil {
 		reflex.RedisPID = redisPID(rdb)
@@ -144,7 +150,7 @@ func runBench(ctx context.Context, f benchFlags, out, errOut io.Writer) error {
 		}
 		defer stop()
 		baseline = loadgen.Target{Name: "baseline", HookURL: b.url + "/hooks/" + url.PathEscape(f.source), PID: b.pid,
-			RedisPID: reflex.RedisPID, Backlog: loadgen.QueueBacklog(rdb, loadgen.BaselineQueue)}
+			RedisPID: reflex.RedisPID, Backlog: loadgen.QueueBacklog(rdb, loadgen.BaselineQueue), Queue: loadgen.BaselineQueue, Hold: f.hold}
 	}
 	run := make([]byte, 4)
 	_, _ = rand.Read(run)
@@ -193,7 +199,7 @@ func runBench(ctx context.Context, f benchFlags, out, errOut io.Writer) error {
 // benchSettings records what a run was.
 func benchSettings(f benchFlags) map[string]any {
 	return map[string]any{"url": f.url, "source": f.source, "connector": f.connector, "connections": f.connections,
-		"rate": f.rate, "requests": f.requests, "duration": f.duration.String(), "reps": f.reps, "baseline": f.baseline}
+		"rate": f.rate, "requests": f.requests, "duration": f.duration.String(), "reps": f.reps, "baseline": f.baseline, "hold": f.hold}
 }
 
 func loopbackHost(host string) bool {

@@ -194,6 +194,15 @@ func AsynqPending(queue string) string { return "asynq:{" + queue + "}:pending" 
 // pending list's bound, oldest first (jobs.Refill).
 func AsynqSpill(queue string) string { return "asynq:{" + queue + "}:spill" }
 
+// EventsQueue is the asynq queue of events' processing jobs; an event's
+// job has its member (EventMember) for task id, and shares the event
+// keys' tag.
+const EventsQueue = "events"
+
+// EventJob is the task hash of an event's processing job while it exists:
+// queued, running, waiting for a retry, or archived.
+func EventJob(member string) string { return AsynqTask(EventsQueue, member) }
+
 // AsynqQueues is the set of asynq's queue names.
 func AsynqQueues() string { return "asynq:queues" }
 
