@@ -64,8 +64,8 @@ type Measure struct {
 	MaxBacklog int
 	Drain      time.Duration
 	// Held is set when processing was held during the load.
-	Held bool
-	Readback   *Readback
+	Held     bool
+	Readback *Readback
 }
 
 // DrainTimeout bounds how long a Measure waits for the backlog to drain.
@@ -124,6 +124,7 @@ func Run(ctx context.Context, target Target, load Load, rdb redis.UniversalClien
 		m.Drain = time.Since(end)
 	}
 	sampler()
+	settle(ctx, target)
 	if cpu2, redis2, err := target.cpu(); err == nil && cpuErr == nil {
 		m.TotalCPU = cpu2 - cpu0
 		if apart {
@@ -141,6 +142,35 @@ func Run(ctx context.Context, target Target, load Load, rdb redis.UniversalClien
 		m.Readback = &rb
 	}
 	return m, nil
+}
+
+// Settling: after the backlog drained, a target may still work on what the
+// load left (the history's trim runs every second, say); that is its cost
+// too, and must not fall on the next round. settle waits until the target
+// and its Redis use less than settleIdle of a core over a settleWindow, for
+// at most settleMax, and the wait counts in the round's CPU.
+const (
+	settleWindow = 500 * time.Millisecond
+	settleIdle   = 0.15
+	settleMax    = 10 * time.Second
+)
+
+func settle(ctx context.Context, t Target) {
+	last, _, err := t.cpu()
+	if err != nil {
+		return
+	}
+	for deadline := time.Now().Add(settleMax); time.Now().Before(deadline) && ctx.Err() == nil; {
+		time.Sleep(settleWindow)
+		now, _, err := t.cpu()
+		if err != nil {
+			return
+		}
+		if float64(now-last) < settleIdle*float64(settleWindow) {
+			return
+		}
+		last = now
+	}
 }
 
 // hold pauses an asynq queue, and returns what resumes it (once).

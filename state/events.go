@@ -10,6 +10,7 @@ import (
 	"time"
 
 	json "github.com/goccy/go-json"
+	"github.com/klauspost/compress/s2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/event"
@@ -55,6 +56,8 @@ local fresh -- new to the history, so in no index yet
 if mode == "overwrite" then
   fresh = not redis.call("SET", KEYS[1], event, "XX")
   if fresh then redis.call("SET", KEYS[1], event) end
+elseif payload ~= "" and redis.call("MSETNX", KEYS[1], event, KEYS[2], payload) == 1 then
+  fresh, payload = true, "" -- both stored at once, the common case
 else
   fresh = redis.call("SET", KEYS[1], event, "NX")
   if not fresh and mode == "absent" then return 0 end
@@ -250,7 +253,7 @@ func (s *Store) AcceptEvent(ctx context.Context, ev *event.Event, eventJSON, pay
 	var jobMsg, jobID any = "", ""
 	spillAt := 0
 	if job != nil {
-		args.Mode, args.Payload = "accept", payload
+		args.Mode, args.Payload = "accept", packPayload(payload)
 		args.DedupeWindow = (s.dedupeWindow + s.dedupeSlack()).Milliseconds()
 		keys = append(keys, job.Key, job.Pending)
 		jobMsg, jobID = job.Message, job.ID
@@ -267,6 +270,30 @@ func (s *Store) AcceptEvent(ctx context.Context, ev *event.Event, eventJSON, pay
 		return false, fmt.Errorf("accept event %s: %w", m, err)
 	}
 	return res == 2, nil
+}
+
+// packPayload is how a payload is stored: compressed with S2 (a provider's
+// JSON shrinks to a fifth or so, for a few microseconds), behind a zero
+// byte, which no JSON document begins with.
+func packPayload(doc []byte) []byte {
+	if len(doc) == 0 {
+		return doc
+	}
+	buf := make([]byte, 1+s2.MaxEncodedLen(len(doc)))
+	return buf[:1+len(s2.Encode(buf[1:], doc))]
+}
+
+// unpackPayload reverses packPayload; a payload stored as it came (by an
+// earlier release) is returned as it is.
+func unpackPayload(stored []byte) ([]byte, error) {
+	if len(stored) == 0 || stored[0] != 0 {
+		return stored, nil
+	}
+	doc, err := s2.Decode(nil, stored[1:])
+	if err != nil {
+		return nil, fmt.Errorf("decompress: %w", err)
+	}
+	return doc, nil
 }
 
 // dedupeSlack is how much longer than the dedupe window the intake keeps a
@@ -309,7 +336,7 @@ func (s *Store) SaveEvent(ctx context.Context, ev *event.Event, payload []byte, 
 	if err != nil {
 		return err
 	}
-	args := saveEventArgs{Event: raw, Payload: payload, Member: m, Score: ev.ReceivedAt.UnixMilli(), ID: ev.ID, Source: ev.Source,
+	args := saveEventArgs{Event: raw, Payload: packPayload(payload), Member: m, Score: ev.ReceivedAt.UnixMilli(), ID: ev.ID, Source: ev.Source,
 		Mode: "overwrite", DedupeWindow: s.dedupeWindow.Milliseconds(), Decisions: decisions}
 	switch mode {
 	case IfAbsent:
@@ -534,7 +561,11 @@ func (s *Store) Payload(ctx context.Context, id, source string) ([]byte, error) 
 	if err != nil {
 		return nil, fmt.Errorf("read payload of event %q: %w", id, err)
 	}
-	return raw, nil
+	doc, err := unpackPayload(raw)
+	if err != nil {
+		return nil, fmt.Errorf("read payload of event %q: %w", id, err)
+	}
+	return doc, nil
 }
 
 // EventFilter selects events to list.
