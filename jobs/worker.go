@@ -52,10 +52,11 @@ const DefaultPollInterval = 25 * time.Millisecond
 const deliveriesPoll = 4
 
 // DefaultConcurrency is how many events a worker processes at once by
-// default: four per CPU, and at least 8. A task spends most of its time
-// waiting for Redis round trips, not computing, so one per CPU leaves the
-// worker idle while the intake fills its queue.
-func DefaultConcurrency() int { return max(8, 4*runtime.NumCPU()) }
+// default: sixteen per CPU, and at least 32. A task spends most of its
+// time waiting for its few Redis round trips, which take longer while the
+// intake keeps Redis busy, so a handful per CPU leaves the worker waiting
+// while the intake fills its queue.
+func DefaultConcurrency() int { return max(32, 16*runtime.NumCPU()) }
 
 // Deliveries runs the delivery tasks: agents' reports, and the next
 // attempt after a failed one (delivery.Dispatcher).

@@ -23,6 +23,12 @@ const (
 	pingTimeout  = 5 * time.Second
 )
 
+// PoolSize is how many connections to Redis a process opens at most, unless
+// REDIS_URL says otherwise (pool_size=N): enough for the webhooks in
+// flight and the worker's tasks to wait for Redis side by side, not for a
+// free connection.
+const PoolSize = 128
+
 // Conn is an open Redis connection.
 type Conn struct {
 	// Client is the connection pool.
@@ -59,6 +65,9 @@ func Open(ctx context.Context, rawURL, embeddedAddr string, log *slog.Logger) (*
 		return nil, fmt.Errorf("REDIS_URL %s: %s", Redact(rawURL), msg)
 	}
 	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = dialTimeout, readTimeout, writeTimeout
+	if opts.PoolSize == 0 {
+		opts.PoolSize = PoolSize
+	}
 	c := &Conn{Client: redis.NewClient(opts), Addr: Redact(rawURL)}
 	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()

@@ -48,7 +48,7 @@ type runFlags struct {
 func (f *runFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVarP(&f.configPath, "config", "f", "", "configuration file (YAML): the sources, policies, triggers, and this server's encryption and delivery settings")
-	fl.IntVar(&f.concurrency, "concurrency", 0, "jobs run at once (0: four per CPU, at least 8)")
+	fl.IntVar(&f.concurrency, "concurrency", 0, "events processed at once (0: sixteen per CPU, at least 32)")
 	fl.IntVar(&f.history, "event-history", state.DefaultHistory, "how many events are kept; older ones are dropped")
 	fl.DurationVar(&f.dedupeWindow, "dedupe-window", state.DefaultDedupeWindow, "how long a delivery id is remembered, so a redelivery is recognised")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a shutdown waits for in-flight requests and jobs")
