@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"path"
 	"slices"
 	"strconv"
@@ -612,15 +613,19 @@ func (s *Store) sameAs(cur, next *Object) (bool, error) {
 		next.Content = map[string]any{}
 	}
 	next.Content["name"] = cur.Name
-	a, err := json.Marshal(cur.Content)
-	if err != nil {
-		return false, err
+	same, known := jsonEqual(cur.Content, next.Content)
+	if !known {
+		a, err := json.Marshal(cur.Content)
+		if err != nil {
+			return false, err
+		}
+		b, err := json.Marshal(next.Content)
+		if err != nil {
+			return false, err
+		}
+		same = bytes.Equal(a, b)
 	}
-	b, err := json.Marshal(next.Content)
-	if err != nil {
-		return false, err
-	}
-	if !bytes.Equal(a, b) {
+	if !same {
 		return false, nil
 	}
 	switch {
@@ -632,9 +637,72 @@ func (s *Store) sameAs(cur, next *Object) (bool, error) {
 	if err := s.Reveal(cur); err != nil {
 		return false, nil // cannot compare: write it
 	}
-	a, _ = json.Marshal(cur.Sensitive)
-	b, _ = json.Marshal(next.Sensitive)
+	a, _ := json.Marshal(cur.Sensitive)
+	b, _ := json.Marshal(next.Sensitive)
 	return bytes.Equal(a, b), nil
+}
+
+// jsonEqual reports whether a and b encode to the same JSON, for values
+// made of what isGeneric takes (numbers compared by value); known is
+// false when it met anything else, and cannot tell.
+func jsonEqual(a, b any) (equal, known bool) {
+	if x, ok := number(a); ok {
+		y, ok := number(b)
+		return ok && x == y, true
+	}
+	switch a := a.(type) {
+	case nil:
+		return b == nil, true
+	case string:
+		y, ok := b.(string)
+		return ok && a == y, true
+	case bool:
+		y, ok := b.(bool)
+		return ok && a == y, true
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(a) != len(y) {
+			return false, isGeneric(b)
+		}
+		for k, v := range a {
+			w, ok := y[k]
+			if !ok {
+				return false, true
+			}
+			if eq, known := jsonEqual(v, w); !eq || !known {
+				return false, known
+			}
+		}
+		return true, true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(a) != len(y) {
+			return false, isGeneric(b)
+		}
+		for i := range a {
+			if eq, known := jsonEqual(a[i], y[i]); !eq || !known {
+				return false, known
+			}
+		}
+		return true, true
+	}
+	return false, false
+}
+
+// number returns the value of a JSON number of the kinds isGeneric takes.
+func number(v any) (float64, bool) {
+	switch v := v.(type) {
+	case float64:
+		return v, !math.IsNaN(v) && !math.IsInf(v, 0)
+	case int:
+		return float64(v), true
+	case int64:
+		return float64(v), true
+	case json.Number:
+		f, err := v.Float64()
+		return f, err == nil
+	}
+	return 0, false
 }
 
 func newID() string { return uuid.NewString() }

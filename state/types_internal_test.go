@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -31,5 +32,48 @@ func TestValidateTakesBuiltContent(t *testing.T) {
 				t.Fatalf("validate = %v, want valid %v (or ErrInvalid)", err, tt.valid)
 			}
 		})
+	}
+}
+
+// TestJSONEqualAgreesWithEncoding: whenever jsonEqual can tell, it tells
+// what comparing the two values' JSON encodings tells.
+func TestJSONEqualAgreesWithEncoding(t *testing.T) {
+	decoded := func(s string) any {
+		var v any
+		if err := json.Unmarshal([]byte(s), &v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	doc := `{"name":"repo","n":3,"ok":true,"none":null,"branches":{"main":{"at":"2026-01-01T00:00:00Z","run":[1,2.5,"x"]}}}`
+	tests := []struct {
+		name string
+		a, b any
+	}{
+		{"same document", decoded(doc), decoded(doc)},
+		{"an int for a float", map[string]any{"n": float64(3)}, map[string]any{"n": 3}},
+		{"an int64 for another float", map[string]any{"n": float64(3)}, map[string]any{"n": int64(4)}},
+		{"a json.Number", map[string]any{"n": float64(2.5)}, map[string]any{"n": json.Number("2.5")}},
+		{"a field more", decoded(`{"a":1}`), decoded(`{"a":1,"b":2}`)},
+		{"another field", decoded(`{"a":1}`), decoded(`{"b":1}`)},
+		{"nested change", decoded(doc), decoded(strings.Replace(doc, `"x"`, `"y"`, 1))},
+		{"list order", decoded(`[1,2]`), decoded(`[2,1]`)},
+		{"string for number", decoded(`{"a":"1"}`), decoded(`{"a":1}`)},
+		{"null for false", decoded(`{"a":null}`), decoded(`{"a":false}`)},
+		{"built list", decoded(`{"a":["x"]}`), map[string]any{"a": []string{"x"}}},
+		{"built map", decoded(`{"a":{"b":"c"}}`), map[string]any{"a": map[string]string{"b": "c"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ja, _ := json.Marshal(tt.a)
+			jb, _ := json.Marshal(tt.b)
+			want := string(ja) == string(jb)
+			if got, known := jsonEqual(tt.a, tt.b); known && got != want {
+				t.Fatalf("jsonEqual = %v, but the encodings %s and %s say %v", got, ja, jb, want)
+			}
+		})
+	}
+	if _, known := jsonEqual(decoded(doc), decoded(doc)); !known {
+		t.Error("jsonEqual cannot tell two decoded documents apart")
 	}
 }
