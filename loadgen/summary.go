@@ -117,7 +117,7 @@ var metrics = []metric{
 		return m.Drain.Seconds()
 	}},
 	{"processing rate, held jobs", "jobs/s", func(m *Measure) float64 {
-		if !m.Held || m.Backlog == nil || m.Drain <= 0 {
+		if !m.Held || m.Drain <= 0 {
 			return math.NaN()
 		}
 		return float64(len(m.Result.Accepted)) / m.Drain.Seconds()

@@ -40,6 +40,7 @@ type benchFlags struct {
 	reps                           int
 	baseline, asJSON, allowRemote  bool
 	hold                           bool
+	sustain                        float64
 }
 
 func newBenchCmd(g *globals, logOut io.Writer) *cobra.Command {
@@ -68,11 +69,15 @@ nothing; --reps rounds alternate Reflex and the baseline, and the table
 gives the medians and their ratios. With --hold, each target's job queue
 is paused while the deliveries are posted and resumed after, so the load's
 CPU is the intake's alone, the drain's is the processing's, and the drain
-gives the rate at which the worker processes a backlog. It refuses a
-target that is not this machine unless --allow-remote.`,
+gives the rate at which the worker processes a backlog. With --sustain F
+and --duration, the baseline's burst rate is measured first, and every
+round then holds F times that rate (open loop): whether processing keeps
+up, and how long the backlog takes to drain. It refuses a target that is
+not this machine unless --allow-remote.`,
 		Example: `  REFLEX_APIKEY=… REDIS_URL=redis://127.0.0.1:6379 reflex bench --source acme-github \
       --secret env:ACME_GITHUB_SECRET --connections 16 --requests 20000 --baseline --reps 3
-  reflex bench --source acme-github --secret env:ACME_GITHUB_SECRET --rate 500 --duration 60s --json`,
+  reflex bench --source acme-github --secret env:ACME_GITHUB_SECRET --rate 500 --duration 60s --json
+  reflex bench --source acme-github --secret env:ACME_GITHUB_SECRET --baseline --sustain 0.5 --duration 60s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmdContext(cmd), os.Interrupt, syscall.SIGTERM)
@@ -93,6 +98,7 @@ target that is not this machine unless --allow-remote.`,
 	fl.BoolVar(&f.baseline, "baseline", false, "also run the naive baseline server on REDIS_URL, and print the ratios")
 	fl.BoolVar(&f.asJSON, "json", false, "print the measures as JSON")
 	fl.BoolVar(&f.allowRemote, "allow-remote", false, "allow a target that is not this machine")
+	fl.Float64Var(&f.sustain, "sustain", 0, "with --baseline and --duration: measure the baseline's burst rate first (closed loop, --requests), then hold this fraction of it in every round")
 	fl.BoolVar(&f.hold, "hold", false, "pause each target's job queue during the load (through REDIS_URL) and resume it after, so intake and processing are measured apart")
 	_ = cmd.MarkFlagRequired("source")
 	_ = cmd.MarkFlagRequired("secret")
@@ -114,6 +120,9 @@ func runBench(ctx context.Context, f benchFlags, out, errOut io.Writer) error {
 	}
 	if f.reps < 1 || f.connections < 1 || (f.requests <= 0 && f.duration <= 0) {
 		return errors.New("--reps and --connections must be at least 1, and --requests or --duration must bound a round")
+	}
+	if f.sustain < 0 || f.sustain > 0 && (!f.baseline || f.duration <= 0 || f.requests <= 0 || f.rate > 0) {
+		return errors.New("--sustain needs --baseline, --duration for its rounds and --requests for the burst that measures the baseline, and no --rate")
 	}
 	secret, err := config.ResolveSecret(f.secret)
 	if err != nil {
@@ -155,6 +164,19 @@ func runBench(ctx context.Context, f benchFlags, out, errOut io.Writer) error {
 	run := make([]byte, 4)
 	_, _ = rand.Read(run)
 	tty := isTerminal(errOut)
+	if f.sustain > 0 {
+		d, err := loadgen.NewDeliveries(f.connector, fmt.Sprintf("bench-%s-burst-", hex.EncodeToString(run)), secret)
+		if err != nil {
+			return err
+		}
+		m, err := loadgen.Run(ctx, baseline, loadgen.Load{Deliveries: d, Connections: f.connections, Requests: f.requests}, rdb)
+		if err != nil {
+			return fmt.Errorf("the baseline's burst: %w", err)
+		}
+		f.rate = f.sustain * m.Result.RPS()
+		fmt.Fprintf(errOut, "the baseline's burst: %.0f req/s; each round holds %.0f req/s (%.2f of it) for %s\n", m.Result.RPS(), f.rate, f.sustain, f.duration)
+		f.requests = 0
+	}
 	var measures []*loadgen.Measure
 	for rep := 1; rep <= f.reps; rep++ {
 		targets := []loadgen.Target{reflex}
@@ -199,7 +221,7 @@ func runBench(ctx context.Context, f benchFlags, out, errOut io.Writer) error {
 // benchSettings records what a run was.
 func benchSettings(f benchFlags) map[string]any {
 	return map[string]any{"url": f.url, "source": f.source, "connector": f.connector, "connections": f.connections,
-		"rate": f.rate, "requests": f.requests, "duration": f.duration.String(), "reps": f.reps, "baseline": f.baseline, "hold": f.hold}
+		"rate": f.rate, "requests": f.requests, "duration": f.duration.String(), "reps": f.reps, "baseline": f.baseline, "hold": f.hold, "sustain": f.sustain}
 }
 
 func loopbackHost(host string) bool {
