@@ -381,7 +381,8 @@ func (s *Store) SaveProcessed(ctx context.Context, ev *event.Event) error {
 
 // TrimHistory deletes the oldest events beyond the history bound, each
 // with its payload, decisions and index entries, in batches, and returns
-// how many it deleted. Saves never trim, so a burst of webhooks never
+// how many it deleted. An event whose processing job exists is left, and
+// with it the rest of its batch until the next call. Saves never trim, so a burst of webhooks never
 // waits for one: the server calls it in the background (RunTrimmer), and
 // the history may hold more than its bound until the next call.
 func (s *Store) TrimHistory(ctx context.Context) (int, error) {
@@ -404,8 +405,11 @@ func (s *Store) TrimHistory(ctx context.Context) (int, error) {
 			return deleted, err
 		}
 		deleted += done
-		if done == 0 {
-			return deleted, nil // another replica trims the same events
+		if done < len(oldest) {
+			// Some were left (still queued, moved, or trimmed by another
+			// replica): the next call tries again, rather than this one
+			// going over the same batch while its jobs run.
+			return deleted, nil
 		}
 	}
 }
