@@ -525,3 +525,30 @@ func TestDecisionsPage(t *testing.T) {
 		t.Fatalf("trail by pages of 2 = %v", got)
 	}
 }
+
+// TestDedupeRecordIsPayloadFree: the dedupe record of an accepted delivery
+// is the same few bytes whatever the payload's size, so the records a
+// dedupe window keeps cost memory by the count of deliveries, not their
+// bytes.
+func TestDedupeRecordIsPayloadFree(t *testing.T) {
+	ctx := context.Background()
+	r := redistest.New(t)
+	s := state.New(r.Client, state.Options{})
+	var sizes []int64
+	for i, n := range []int{10, 1 << 20} {
+		ev := newEvent("acme", fmt.Sprintf("d-%d", i), t0)
+		raw, _ := json.Marshal(ev)
+		payload := []byte(`{"pad":"` + strings.Repeat("x", n) + `"}`)
+		if dup, err := s.AcceptEvent(ctx, ev, raw, payload, testJob(ev)); err != nil || dup {
+			t.Fatalf("accept: duplicate %v, %v", dup, err)
+		}
+		size, err := r.Client.StrLen(ctx, keyspace.Dedupe("acme", ev.ID)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, size)
+	}
+	if sizes[0] != sizes[1] || sizes[0] > 8 {
+		t.Errorf("dedupe records of a 10-byte and a 1 MiB payload hold %v bytes, want the same few", sizes)
+	}
+}
