@@ -417,28 +417,22 @@ func (s *Store) TrimHistory(ctx context.Context) (int, error) {
 // trimOldest runs trimEvents on the oldest events as read from the
 // all-events index, and returns how many it deleted.
 func (s *Store) trimOldest(ctx context.Context, oldest []redis.Z) (int, error) {
-	keys := make([]string, 0, 2+4*len(oldest)+2)
-	keys = append(keys, keyspace.Events(), keyspace.EventIDs())
+	n := len(oldest)
+	keys := make([]string, 2+4*n, 2+4*n+2)
+	keys[0], keys[1] = keyspace.Events(), keyspace.EventIDs()
+	args := make([]any, 0, 1+5*n)
+	args = append(args, s.history)
 	var indexes []string // the batch's source indexes, after its events' keys and jobs
-	at := make([]int, len(oldest))
-	members := make([]string, len(oldest))
 	for i, z := range oldest {
 		m, _ := z.Member.(string)
-		members[i] = m
-		source, _ := keyspace.SplitEventMember(m)
-		keys = append(keys, keyspace.Event(m), keyspace.Payload(m), keyspace.Decisions(m))
-		if at[i] = slices.Index(indexes, keyspace.SourceEvents(source)); at[i] < 0 {
-			at[i], indexes = len(indexes), append(indexes, keyspace.SourceEvents(source))
+		source, id := keyspace.SplitEventMember(m)
+		keys[2+3*i], keys[3+3*i], keys[4+3*i] = keyspace.Event(m), keyspace.Payload(m), keyspace.Decisions(m)
+		keys[2+3*n+i] = keyspace.EventJob(m)
+		at := slices.Index(indexes, keyspace.SourceEvents(source))
+		if at < 0 {
+			at, indexes = len(indexes), append(indexes, keyspace.SourceEvents(source))
 		}
-	}
-	for _, m := range members {
-		keys = append(keys, keyspace.EventJob(m))
-	}
-	args := make([]any, 0, 1+5*len(oldest))
-	args = append(args, s.history)
-	for i, z := range oldest {
-		source, id := keyspace.SplitEventMember(members[i])
-		args = append(args, members[i], z.Score, id, source, len(keys)+at[i]+1) // KEYS are 1-based
+		args = append(args, m, z.Score, id, source, 2+4*n+at+1) // KEYS are 1-based
 	}
 	keys = append(keys, indexes...)
 	done, err := trimEvents.Run(ctx, s.rdb, keys, args...).Int()
