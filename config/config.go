@@ -98,6 +98,10 @@ type SourceSpec struct {
 	// MaxBody is the largest delivery the source accepts, e.g. "1MiB".
 	// Default: the server's --max-body, which it may only lower.
 	MaxBody string `yaml:"max_body"`
+	// Settings are the connector's own settings (header names,
+	// tolerances, public keys, normalization paths); `reflex connectors
+	// NAME` shows which a connector takes. Default: none.
+	Settings map[string]any `yaml:"settings"`
 }
 
 // Source is a validated source, ready for the intake.
@@ -174,11 +178,13 @@ func (c *Config) validate() error {
 			return fmt.Errorf("%s: declared twice", where)
 		case s.Connector == "":
 			return fmt.Errorf("%s: connector is required (known: %s)", where, strings.Join(registry.Names(), ", "))
-		case len(s.Secrets) == 0:
-			return fmt.Errorf("%s: at least one secret is required; an unsigned source would accept anyone's webhooks", where)
 		}
-		if _, err := registry.Lookup(s.Connector); err != nil {
+		conn, err := registry.Configure(s.Connector, s.Settings)
+		if err != nil {
 			return fmt.Errorf("%s: %w", where, err)
+		}
+		if len(s.Secrets) == 0 && !HoldsKeys(conn) {
+			return fmt.Errorf("%s: at least one secret is required; an unsigned source would accept anyone's webhooks", where)
 		}
 		if s.MaxBody != "" {
 			if _, err := ParseSize(s.MaxBody); err != nil {
@@ -294,7 +300,7 @@ func (c *Config) KeyRing() (*state.KeyRing, error) {
 func (c *Config) ResolveSources() ([]Source, error) {
 	out := make([]Source, 0, len(c.Sources))
 	for _, s := range c.Sources {
-		conn, err := registry.Lookup(s.Connector)
+		conn, err := registry.Configure(s.Connector, s.Settings)
 		if err != nil {
 			return nil, fmt.Errorf("source %q: %w", s.Name, err)
 		}
@@ -314,6 +320,13 @@ func (c *Config) ResolveSources() ([]Source, error) {
 		out = append(out, src)
 	}
 	return out, nil
+}
+
+// HoldsKeys reports whether a configured connector verifies with keys of
+// its own settings (public keys), so its source needs no shared secret.
+func HoldsKeys(conn connectors.Connector) bool {
+	kh, ok := conn.(connectors.KeyHolder)
+	return ok && kh.HasKeys()
 }
 
 // ResolveSecret returns the value of a secret reference: "env:NAME" reads an

@@ -6,8 +6,10 @@
 package connectors
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 	"unicode/utf8"
 
@@ -19,6 +21,13 @@ import (
 type Request struct {
 	// Source is the Reflex source the delivery was posted to.
 	Source string
+	// Method is the HTTP method: POST for a delivery, OPTIONS (or a POST
+	// a Handshaker recognises) for an endpoint confirmation. Empty means
+	// POST.
+	Method string
+	// Query holds the URL's query parameters, for providers that can only
+	// put a token there. Nil when there were none.
+	Query url.Values
 	// Header holds the request headers.
 	Header http.Header
 	// Body is the raw request body, already bounded by the intake.
@@ -45,10 +54,13 @@ type Result struct {
 type Connector interface {
 	// Name is the connector's name as used in the configuration.
 	Name() string
-	// Verify returns nil when the request was signed with one of secrets,
-	// and an error wrapping ErrUnauthorized otherwise. It must compare in
-	// constant time and must not decode the body.
-	Verify(req *Request, secrets [][]byte) error
+	// Verify returns nil when the request was signed with one of secrets
+	// (or, for a connector whose settings hold public keys, by one of
+	// them), and an error wrapping ErrUnauthorized otherwise. It must
+	// compare in constant time, must not decode the body, and judges a
+	// signed timestamp against req.ReceivedAt. ctx bounds any lookup a
+	// scheme needs (a provider's published keys).
+	Verify(ctx context.Context, req *Request, secrets [][]byte) error
 	// Parse decodes a verified request. Errors wrap ErrMalformed or
 	// ErrUnsupportedMediaType.
 	Parse(req *Request) (*Result, error)
@@ -62,15 +74,19 @@ type Signer interface {
 }
 
 // Simulator is implemented by connectors that can stand in for their
-// provider entirely: the headers of a delivery, and its signature.
+// provider entirely: the headers and body of a delivery, and its
+// signature.
 type Simulator interface {
 	Signer
-	// DeliveryHeaders returns the headers the provider sends with a JSON
-	// delivery of event type typ and delivery id id.
-	DeliveryHeaders(typ, id string) http.Header
-	// EventType returns the event type recorded headers name ("" when
-	// they name none), so a recorded delivery can be sent again.
-	EventType(header http.Header) string
+	// Delivery returns the headers and body the provider sends for a
+	// JSON delivery of payload as event type typ with delivery id id. A
+	// provider that carries the type or the id in the body gets them
+	// written there; the others return payload as it is.
+	Delivery(typ, id string, payload []byte) (http.Header, []byte)
+	// EventType returns the event type of a recorded delivery, from its
+	// headers or its payload ("" when neither names one), so it can be
+	// sent again.
+	EventType(header http.Header, payload []byte) string
 }
 
 // CheckPayload returns an error wrapping ErrMalformed unless payload is a

@@ -1,6 +1,9 @@
 package connectors
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors a connector returns, wrapped with a message a person can act on.
 // The intake maps each to an HTTP status.
@@ -12,4 +15,8 @@ var (
 	// ErrUnsupportedMediaType: the body's content type is not one the
 	// provider sends (415).
 	ErrUnsupportedMediaType = errors.New("unsupported content type")
+	// ErrStale: a signed timestamp lies outside the source's tolerance, as
+	// a replayed or long-delayed delivery's does (401). It wraps
+	// ErrUnauthorized.
+	ErrStale = fmt.Errorf("%w: the signed timestamp is outside the tolerance", ErrUnauthorized)
 )

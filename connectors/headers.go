@@ -13,15 +13,21 @@ import (
 // storage keys, URLs and CloudEvents attributes, so none is taken as sent.
 // Errors wrap ErrMalformed.
 func CheckHeader(name, value string, max int, allowed func(i int, r rune) bool, alphabet string) error {
+	return CheckValue("the "+name+" header", value, max, allowed, alphabet)
+}
+
+// CheckValue is CheckHeader for a value from anywhere: what names it in
+// the error, e.g. "the payload's id".
+func CheckValue(what, value string, max int, allowed func(i int, r rune) bool, alphabet string) error {
 	if value == "" {
-		return fmt.Errorf("%w: the %s header is missing", ErrMalformed, name)
+		return fmt.Errorf("%w: %s is missing", ErrMalformed, what)
 	}
 	if len(value) > max {
-		return fmt.Errorf("%w: the %s header is longer than %d characters", ErrMalformed, name, max)
+		return fmt.Errorf("%w: %s is longer than %d characters", ErrMalformed, what, max)
 	}
 	for i, r := range value {
 		if !allowed(i, r) {
-			return fmt.Errorf("%w: the %s header may hold only %s", ErrMalformed, name, alphabet)
+			return fmt.Errorf("%w: %s may hold only %s", ErrMalformed, what, alphabet)
 		}
 	}
 	return nil

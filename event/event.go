@@ -7,8 +7,14 @@ import "time"
 // Event is one accepted webhook delivery, normalized. Fields that a
 // provider's event does not carry stay empty and are left out of its JSON.
 type Event struct {
-	// ID is the provider's delivery id (for GitHub, X-GitHub-Delivery).
+	// ID is the provider's delivery id (for GitHub, X-GitHub-Delivery),
+	// or what stands in for one, as IDFrom says.
 	ID string `json:"id"`
+	// IDFrom says where ID came from when it is not a delivery id the
+	// provider sent: "content-hash" for the SHA-256 of the body (a resend
+	// is a duplicate only when byte for byte the same), "attributes" for
+	// a hash of a CloudEvent's source and id. Empty for a delivery id.
+	IDFrom string `json:"id_from,omitempty"`
 	// Source is the name of the Reflex source the delivery arrived on.
 	Source string `json:"source"`
 	// Connector names the connector that verified and normalized it.

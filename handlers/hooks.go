@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/intake"
@@ -22,6 +23,8 @@ type Hooks struct {
 	maxBody int64
 	budget  *BodyBudget
 	now     func() time.Time
+	// refusals counts refused deliveries by source, connector and reason.
+	refusals *prometheus.CounterVec
 }
 
 // HooksOptions configures the intake. Zero values take the documented
@@ -35,12 +38,15 @@ type HooksOptions struct {
 	Budget int64
 	// Now is the intake's clock. Default time.Now.
 	Now func() time.Time
+	// Metrics registers the intake's counters; nil registers them
+	// nowhere.
+	Metrics prometheus.Registerer
 }
 
 // NewHooks returns the HTTP intake for the sources of set, which hands
 // verified deliveries to in.
 func NewHooks(set *sources.Set, in *intake.Intake, o HooksOptions) *Hooks {
-	h := &Hooks{sources: set, intake: in, maxBody: o.MaxBody, now: o.Now}
+	h := &Hooks{sources: set, intake: in, maxBody: o.MaxBody, now: o.Now, refusals: newRefusals(o.Metrics)}
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBody
 	}
@@ -58,21 +64,26 @@ func NewHooks(set *sources.Set, in *intake.Intake, o HooksOptions) *Hooks {
 
 // Receive verifies a delivery, normalizes it and queues its job, in that
 // order: nothing is decoded before the signature is checked, and 202 is
-// answered only once the job is durably queued.
+// answered only once the job is durably queued. A connector that confirms
+// endpoints (connectors.Handshaker) sees the request first; OPTIONS
+// requests come here too and are answered only by such a connector.
+// Every refusal is logged with its reason and counted per source.
 func (h *Hooks) Receive(c *gin.Context) {
 	name := c.Param("source")
 	src, err := h.sources.Lookup(name)
 	if errors.Is(err, sources.ErrUnknown) {
-		fail(c, Errorf(http.StatusNotFound, "no source named %q is configured", name))
+		// Not counted under the name: anyone can post to any name.
+		h.refuse(c, "", "", reasonUnknownSource, Errorf(http.StatusNotFound, "no source named %q is configured", name))
 		return
 	}
 	if err != nil {
 		// The detail (which secret reference failed) is in the server's
 		// log, not in an answer to an unauthenticated sender.
-		fail(c, &Error{Status: http.StatusServiceUnavailable, RetryAfter: 60, Err: err,
+		h.refuse(c, name, "", reasonUnavailable, &Error{Status: http.StatusServiceUnavailable, RetryAfter: 60, Err: err,
 			Message: fmt.Sprintf("source %q cannot verify deliveries on this server; its operator can see why in the server log", name)})
 		return
 	}
+	connector := src.Connector.Name()
 	limit := h.maxBody
 	if src.MaxBody > 0 {
 		limit = min(limit, src.MaxBody)
@@ -81,18 +92,38 @@ func (h *Hooks) Receive(c *gin.Context) {
 	defer release()
 	if err != nil {
 		c.Header("Connection", "close")
-		fail(c, err)
+		h.refuse(c, src.Name, connector, reasonOf(err), err)
 		return
 	}
-	req := &connectors.Request{Source: src.Name, Header: c.Request.Header, Body: body, ReceivedAt: h.now()}
+	req := &connectors.Request{
+		Source: src.Name, Method: c.Request.Method, Header: c.Request.Header, Body: body, ReceivedAt: h.now(),
+	}
+	if q := c.Request.URL.RawQuery; q != "" {
+		req.Query = c.Request.URL.Query()
+	}
 	addLogAttrs(c, slog.String("source", src.Name))
-	if err := src.Connector.Verify(req, src.Secrets); err != nil {
-		fail(c, err)
+	if hs, ok := src.Connector.(connectors.Handshaker); ok {
+		reply, ok, err := hs.Handshake(c.Request.Context(), req, src.Secrets)
+		switch {
+		case err != nil:
+			h.refuse(c, src.Name, connector, reasonOf(err), err)
+			return
+		case ok:
+			h.answerHandshake(c, reply)
+			return
+		}
+	}
+	if req.Method != http.MethodPost {
+		h.refuse(c, src.Name, connector, reasonMethod, Errorf(http.StatusMethodNotAllowed, "%s is not allowed on %s: the %s connector takes deliveries by POST", req.Method, c.Request.URL.Path, connector))
+		return
+	}
+	if err := src.Connector.Verify(c.Request.Context(), req, src.Secrets); err != nil {
+		h.refuse(c, src.Name, connector, reasonOf(err), err)
 		return
 	}
 	res, err := src.Connector.Parse(req)
 	if err != nil {
-		fail(c, err)
+		h.refuse(c, src.Name, connector, reasonOf(err), err)
 		return
 	}
 	if res.Ping {
@@ -100,13 +131,13 @@ func (h *Hooks) Receive(c *gin.Context) {
 		return
 	}
 	if err := connectors.CheckPayload(res.Payload); err != nil {
-		fail(c, err)
+		h.refuse(c, src.Name, connector, reasonOf(err), err)
 		return
 	}
 	ev := res.Event
 	addLogAttrs(c, slog.String("delivery_id", ev.ID), slog.String("event", ev.Type), slog.String("kind", string(ev.Kind)))
 	out, err := h.intake.Accept(c.Request.Context(), intake.Delivery{
-		Event: ev, Payload: res.Payload, Connector: src.Connector.Name(),
+		Event: ev, Payload: res.Payload, Connector: connector,
 		IP: c.ClientIP(), Headers: connectors.PolicyHeaders(src.Connector, c.Request.Header),
 	})
 	switch {
@@ -118,9 +149,45 @@ func (h *Hooks) Receive(c *gin.Context) {
 		// The answer shows the decision: which scopes matched and which
 		// policies said what.
 		addLogAttrs(c, slog.String("decision", out.Decision.Reason))
+		h.count(src.Name, connector, reasonPolicy)
 		writeJSON(c, http.StatusForbidden, refusal{Status: "failed", Message: "refused by policy: " + out.Decision.Reason, ID: ev.ID, Decision: out.Decision})
 	default:
 		writeJSON(c, http.StatusAccepted, answer{Status: "accepted", ID: ev.ID})
+	}
+}
+
+// answerHandshake writes a connector's answer to an endpoint confirmation.
+func (h *Hooks) answerHandshake(c *gin.Context, reply *connectors.Reply) {
+	status := http.StatusOK
+	msg := "handshake answered"
+	if reply != nil {
+		for k, vs := range reply.Header {
+			for _, v := range vs {
+				c.Writer.Header().Add(k, v)
+			}
+		}
+		if reply.Status != 0 {
+			status = reply.Status
+		}
+		if reply.Message != "" {
+			msg = reply.Message
+		}
+	}
+	addLogAttrs(c, slog.String("handshake", msg))
+	writeJSON(c, status, answer{Status: "ok", Message: msg})
+}
+
+// refuse answers a delivery that is not accepted, and logs and counts
+// why.
+func (h *Hooks) refuse(c *gin.Context, source, connector, reason string, err error) {
+	addLogAttrs(c, slog.String("refused", reason))
+	h.count(source, connector, reason)
+	fail(c, err)
+}
+
+func (h *Hooks) count(source, connector, reason string) {
+	if h.refusals != nil {
+		h.refusals.WithLabelValues(source, connector, reason).Inc()
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/auth"
@@ -45,6 +47,9 @@ type Deps struct {
 	// TrustedProxies lists the addresses or CIDRs of reverse proxies whose
 	// X-Forwarded-For is believed. Default: none.
 	TrustedProxies []string
+	// Metrics is what GET /metrics exposes to authenticated callers; nil
+	// serves no /metrics.
+	Metrics prometheus.Gatherer
 	// Log receives request logs.
 	Log *slog.Logger
 }
@@ -71,6 +76,12 @@ func NewRouter(d Deps) (http.Handler, error) {
 	r.GET("/readyz", readyz(d.Redis))
 	if d.Hooks != nil {
 		r.POST("/hooks/:source", d.Hooks.Receive)
+		// Endpoint confirmations (the CloudEvents webhook validation).
+		r.OPTIONS("/hooks/:source", d.Hooks.Receive)
+	}
+	if d.Metrics != nil {
+		// Metrics name sources and their traffic: callers authenticate.
+		r.GET("/metrics", authenticate(d.Auth), gin.WrapH(promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{})))
 	}
 
 	profiles(r, authenticate(d.Auth))

@@ -56,10 +56,10 @@ func NewDeliveries(connector, prefix string, secret []byte) (*Deliveries, error)
 	}
 	d := &Deliveries{sim: sim, secret: secret, prefix: prefix}
 	for _, f := range list {
-		typ := sim.EventType(f.Header)
-		h := sim.DeliveryHeaders(typ, "probe")
-		sim.Sign(h, f.Body, secret)
-		res, err := conn.Parse(&connectors.Request{Header: h, Body: f.Body})
+		typ := sim.EventType(f.Header, f.Body)
+		h, body := sim.Delivery(typ, "probe", f.Body)
+		sim.Sign(h, body, secret)
+		res, err := conn.Parse(&connectors.Request{Header: h, Body: body})
 		if err != nil || res.Ping {
 			continue
 		}
@@ -80,7 +80,7 @@ func (d *Deliveries) Next() (id string, h http.Header, body []byte) {
 	n := d.next.Add(1)
 	t := d.templates[(n-1)%uint64(len(d.templates))]
 	id = d.prefix + strconv.FormatUint(n, 10)
-	h = d.sim.DeliveryHeaders(t.typ, id)
-	d.sim.Sign(h, t.body, d.secret)
-	return id, h, t.body
+	h, body = d.sim.Delivery(t.typ, id, t.body)
+	d.sim.Sign(h, body, d.secret)
+	return id, h, body
 }

@@ -37,10 +37,10 @@ func TestDeliveries(t *testing.T) {
 			t.Fatalf("delivery header %q, want %q", h.Get(github.HeaderDelivery), id)
 		}
 		req := &connectors.Request{Header: h, Body: body}
-		if err := conn.Verify(req, [][]byte{[]byte("s3cret")}); err != nil {
+		if err := conn.Verify(context.Background(), req, [][]byte{[]byte("s3cret")}); err != nil {
 			t.Fatalf("delivery %s does not verify: %v", id, err)
 		}
-		if err := conn.Verify(req, [][]byte{[]byte("other")}); err == nil {
+		if err := conn.Verify(context.Background(), req, [][]byte{[]byte("other")}); err == nil {
 			t.Fatalf("delivery %s verifies with another secret", id)
 		}
 		types[h.Get(github.HeaderEvent)] = true

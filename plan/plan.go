@@ -95,6 +95,9 @@ func Desired(cfg *config.Config, lit Literals) []*state.Object {
 		if s.MaxBody != "" {
 			content["max_body"] = s.MaxBody
 		}
+		if len(s.Settings) > 0 {
+			content["settings"] = jsonClean(s.Settings)
+		}
 		var refs, literals []any
 		for i, sec := range s.Secrets {
 			switch {
@@ -174,8 +177,9 @@ func Validate(desired []*state.Object, live map[string][]*state.Object, prune bo
 			problems = append(problems, key+": "+strings.TrimPrefix(err.Error(), state.ErrInvalid.Error()+": "))
 		}
 		if o.Type == state.TypeSource {
-			if _, err := registry.Lookup(fmt.Sprint(content["connector"])); err != nil {
-				problems = append(problems, key+": connector: "+err.Error())
+			settings, _ := content["settings"].(map[string]any)
+			if _, err := registry.Configure(fmt.Sprint(content["connector"]), settings); err != nil {
+				problems = append(problems, key+": "+err.Error())
 			}
 		}
 		if o.Type == state.TypePolicy {

@@ -26,7 +26,11 @@ const Writer = "reflex:worker"
 //     and the latest run of each workflow;
 //   - a build object per commit (named <source>:<owner>:<repo>:<sha12>)
 //     holds each workflow's and job's status, the overall state, and the
-//     artifact (image) built from that commit.
+//     artifact (image) built from that commit;
+//   - an event that names no repository is recorded under what it does
+//     name: an image pushed to a registry in an artifact state object
+//     (<source>:<image>, its tags), a build in a pipeline state object
+//     (<source>:<pipeline>, its latest run).
 //
 // Updates only move forward: a late or redelivered event never takes a
 // record back. Each entry is ordered by what the event model says about
@@ -51,7 +55,7 @@ func (l Projector) Apply(ctx context.Context, ev *event.Event) error {
 // together.
 func changes(ev *event.Event) []state.Upsertion {
 	if ev.Repository == nil || ev.Repository.Name == "" {
-		return nil
+		return unattached(ev)
 	}
 	switch {
 	case movesBranchHead(ev):
@@ -64,6 +68,65 @@ func changes(ev *event.Event) []state.Upsertion {
 		return []state.Upsertion{artifact(ev)}
 	}
 	return nil
+}
+
+// unattached returns the changes of an event that concerns no repository:
+// an image pushed to a registry, or a build the provider ties to no
+// repository. Each is recorded under what it does name.
+func unattached(ev *event.Event) []state.Upsertion {
+	switch {
+	case ev.Kind == event.KindArtifactPublished && ev.Artifact != nil && ev.Artifact.Repository != "":
+		return subject(ev, "artifact", ev.Artifact.Repository, "tags", artifactKey(ev.Artifact), artifactRecord(ev), newerByTime)
+	case ev.Build != nil && ev.Build.Name != "" && isBuildKind(ev.Kind):
+		return subject(ev, "pipeline", ev.Build.Name, "runs", "latest", runRecord(ev), newerRun)
+	}
+	return nil
+}
+
+// subject sets one entry of the state object of something other than a
+// repository (kind "artifact" or "pipeline", named <source>:<what>),
+// unless the stored entry is newer. A name no object may have changes
+// nothing: the event itself is kept in the history all the same.
+func subject(ev *event.Event, kind, what, section, key string, rec map[string]any, newer func(old, cur map[string]any) bool) []state.Upsertion {
+	name := state.ObjectName(ev.Source, what)
+	if !state.ValidName(name) {
+		return nil
+	}
+	return []state.Upsertion{{Type: state.TypeState, Name: name, Edit: func(cur *state.Object) (*state.Object, error) {
+		next := cur.Copy()
+		next.Content["kind"] = kind
+		next.Content["source"] = ev.Source
+		next.Content[kind] = what
+		if !setEntry(next.Content, section, key, rec, newer) {
+			return nil, state.ErrNoChange
+		}
+		return next, nil
+	}}}
+}
+
+// artifactKey is the entry of an artifact's state object a push updates:
+// its tag, else its digest, else its version.
+func artifactKey(a *event.Artifact) string {
+	switch {
+	case a.Tag != "":
+		return a.Tag
+	case a.Digest != "":
+		return a.Digest
+	case a.Version != "":
+		return a.Version
+	}
+	return "latest"
+}
+
+func artifactRecord(ev *event.Event) map[string]any {
+	a := ev.Artifact
+	rec := map[string]any{"event": ev.ID, "at": ev.ReceivedAt.UTC().Format(time.RFC3339Nano)}
+	setIf(rec, "digest", a.Digest)
+	setIf(rec, "reference", a.Reference)
+	setIf(rec, "version", a.Version)
+	setIf(rec, "type", a.Type)
+	setIf(rec, "actor", ev.Actor)
+	return rec
 }
 
 // movesBranchHead reports whether an event moves a branch's head: a push

@@ -212,3 +212,46 @@ func permutations(n int) [][]int {
 	}
 	return out
 }
+
+// TestEventsWithoutRepository: a registry push and a build that name no
+// repository still reach live state, under the image and the pipeline,
+// and a late event does not take them back.
+func TestEventsWithoutRepository(t *testing.T) {
+	store := state.New(redistest.New(t).Client, state.Options{})
+	ctx := context.Background()
+	p := projection.Projector{Store: store}
+	image := func(id, tag, digest string, sec int) *event.Event {
+		return &event.Event{ID: id, Source: "hub", Kind: event.KindArtifactPublished, ReceivedAt: at(sec),
+			Artifact: &event.Artifact{Type: "container", Repository: "docker.io/acme/api", Tag: tag, Digest: digest}}
+	}
+	for _, ev := range []*event.Event{
+		image("p2", "1.2", "sha256:"+fmt.Sprintf("%064d", 2), 20),
+		image("p1", "1.2", "sha256:"+fmt.Sprintf("%064d", 1), 10), // late: ignored
+		image("p3", "latest", "sha256:"+fmt.Sprintf("%064d", 3), 30),
+		{ID: "b1", Source: "hub", Kind: event.KindBuildFinished, ReceivedAt: at(40),
+			Build: &event.Build{ID: "7", Name: "nightly", Number: 7, Status: event.BuildFinished, Outcome: event.OutcomeFailure}},
+	} {
+		if err := p.Apply(ctx, ev); err != nil {
+			t.Fatalf("apply %s: %v", ev.ID, err)
+		}
+	}
+	o, err := store.Object(ctx, state.TypeState, "hub:docker.io:acme:api", 0)
+	if err != nil {
+		t.Fatalf("the artifact's state object: %v", err)
+	}
+	tags, _ := o.Content["tags"].(map[string]any)
+	if got := tags["1.2"].(map[string]any)["event"]; got != "p2" {
+		t.Errorf("tag 1.2 recorded by %v, want p2 (p1 arrived late)", got)
+	}
+	if _, ok := tags["latest"]; !ok || o.Content["kind"] != "artifact" || o.Content["artifact"] != "docker.io/acme/api" {
+		t.Errorf("artifact object = %v", o.Content)
+	}
+	o, err = store.Object(ctx, state.TypeState, "hub:nightly", 0)
+	if err != nil {
+		t.Fatalf("the pipeline's state object: %v", err)
+	}
+	runs, _ := o.Content["runs"].(map[string]any)
+	if latest, _ := runs["latest"].(map[string]any); latest["outcome"] != "failure" || o.Content["kind"] != "pipeline" {
+		t.Errorf("pipeline object = %v", o.Content)
+	}
+}

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -33,9 +34,9 @@ func TestForwardInward(t *testing.T) {
 		body, _ := io.ReadAll(r.Body)
 		req := &connectors.Request{Source: "flux", Header: r.Header, Body: body}
 		rec := received{
-			err:   github.New().Verify(req, [][]byte{[]byte(localSecret)}),
+			err:   github.New().Verify(context.Background(), req, [][]byte{[]byte(localSecret)}),
 			event: r.Header.Get(github.HeaderEvent), id: r.Header.Get(github.HeaderDelivery), body: body,
-			fromInternet: github.New().Verify(req, [][]byte{[]byte(testSecret)}) == nil,
+			fromInternet: github.New().Verify(context.Background(), req, [][]byte{[]byte(testSecret)}) == nil,
 		}
 		mu.Lock()
 		got = append(got, rec)

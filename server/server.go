@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
@@ -190,7 +192,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if o.Store.Check == nil {
 		o.Store.Check = func(obj *state.Object) error {
-			return errors.Join(policies.Check(obj), triggers.Check(obj))
+			return errors.Join(policies.Check(obj), triggers.Check(obj), sources.Check(obj))
 		}
 	}
 	if o.Store.Log == nil {
@@ -382,10 +384,12 @@ func applyConfig(ctx context.Context, store *state.Store, cfg *config.Config, lo
 
 func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authn *auth.Authenticator, authz policies.Authorizer, dispatcher *delivery.Dispatcher, agents *fleet.Fleet, o Options) (*http.Server, error) {
 	in := &intake.Intake{Redis: o.Redis, Store: store, Authz: authz, Log: o.Log, SpillAt: o.SpillAt}
+	metrics := prometheus.NewRegistry()
 	router, err := handlers.NewRouter(handlers.Deps{
 		Redis: o.Redis, Store: store, TrustedProxies: o.TrustedProxies, Log: o.Log,
 		Auth: authn, Authz: authz, Hub: hub, Dispatcher: dispatcher, Fleet: agents, PollWait: o.AgentPollWait,
-		Hooks: handlers.NewHooks(set, in, handlers.HooksOptions{MaxBody: o.MaxBody, Budget: o.BodyBudget, Now: o.Now}),
+		Hooks:   handlers.NewHooks(set, in, handlers.HooksOptions{MaxBody: o.MaxBody, Budget: o.BodyBudget, Now: o.Now, Metrics: metrics}),
+		Metrics: metrics,
 	})
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/reflexops/reflex/config"
+	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/registry"
 	"github.com/reflexops/reflex/state"
 )
@@ -82,10 +83,41 @@ func (s *Set) Reload(ctx context.Context) error {
 	return nil
 }
 
+// Check checks what a source object's schema cannot: that its connector
+// exists and its settings are valid for that connector. It runs before
+// every write (state.Options.Check); errors wrap state.ErrInvalid and name
+// the field.
+func Check(o *state.Object) error {
+	if o.Type != state.TypeSource {
+		return nil
+	}
+	if _, err := configure(o); err != nil {
+		return fmt.Errorf("%w: %v", state.ErrInvalid, err)
+	}
+	return nil
+}
+
+// configure returns the connector of a source object, configured with its
+// settings.
+func configure(o *state.Object) (connectors.Connector, error) {
+	name, _ := o.Content["connector"].(string)
+	settings, _ := o.Content["settings"].(map[string]any)
+	conn, err := registry.Configure(name, settings)
+	switch {
+	case err == nil:
+		return conn, nil
+	case !slices.Contains(registry.Names(), name):
+		return nil, fmt.Errorf("field connector: %w", err)
+	case strings.HasPrefix(err.Error(), "field "):
+		return nil, err
+	}
+	// A connector's own check says "settings.<field>: …".
+	return nil, fmt.Errorf("field %w", err)
+}
+
 func (s *Set) resolve(o *state.Object) (config.Source, error) {
 	src := config.Source{Name: o.Name}
-	name, _ := o.Content["connector"].(string)
-	conn, err := registry.Lookup(name)
+	conn, err := configure(o)
 	if err != nil {
 		return src, err
 	}
@@ -114,7 +146,7 @@ func (s *Set) resolve(o *state.Object) (config.Source, error) {
 			}
 		}
 	}
-	if len(src.Secrets) == 0 {
+	if len(src.Secrets) == 0 && !config.HoldsKeys(conn) {
 		return src, errors.New("no secret: an unsigned source would accept anyone's webhooks")
 	}
 	return src, nil

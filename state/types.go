@@ -13,9 +13,8 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
+
+	"github.com/reflexops/reflex/internal/schemacheck"
 )
 
 // ErrInvalid wraps a document that does not match its type's schema; the
@@ -119,8 +118,6 @@ func BuildName(source, repository, commit string) string {
 // ValidName reports whether name may name an object.
 func ValidName(name string) bool { return objectName.MatchString(name) }
 
-var printer = message.NewPrinter(language.English)
-
 // Validate checks an object's content against its type's schema, as a
 // write would.
 func Validate(typ string, content map[string]any) error { return validate(typ, content) }
@@ -152,7 +149,7 @@ func validate(typ string, content map[string]any) error {
 	if err := sch.Validate(inst); err != nil {
 		var ve *jsonschema.ValidationError
 		if errors.As(err, &ve) {
-			return fmt.Errorf("%w: %s", ErrInvalid, describe(ve))
+			return fmt.Errorf("%w: %s", ErrInvalid, schemacheck.Describe(ve, ""))
 		}
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -185,25 +182,4 @@ func isGeneric(v any) bool {
 		return true
 	}
 	return false
-}
-
-// describe turns a schema validation error into one line naming the first
-// offending field, e.g. "field status.deploying: got string, want boolean".
-func describe(ve *jsonschema.ValidationError) string {
-	leaf := ve
-	for len(leaf.Causes) > 0 {
-		leaf = leaf.Causes[0]
-	}
-	at := leaf.InstanceLocation
-	switch k := leaf.ErrorKind.(type) {
-	case *kind.Required:
-		return "field " + strings.Join(append(at, k.Missing[0]), ".") + ": is required"
-	case *kind.AdditionalProperties:
-		return "field " + strings.Join(append(at, k.Properties[0]), ".") + ": is not a field of this type"
-	}
-	field := strings.Join(at, ".")
-	if field == "" {
-		field = "(document)"
-	}
-	return "field " + field + ": " + leaf.ErrorKind.LocalizedString(printer)
 }

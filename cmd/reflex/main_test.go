@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/github"
 	"github.com/reflexops/reflex/event"
 	"github.com/reflexops/reflex/internal/redistest"
@@ -277,11 +278,8 @@ func TestGracefulShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := github.New().(interface {
-		DeliveryHeaders(string, string) http.Header
-		Sign(http.Header, []byte, []byte)
-	})
-	header := h.DeliveryHeaders("push", "shutdown-1")
+	h := github.New().(connectors.Simulator)
+	header, body := h.Delivery("push", "shutdown-1", body)
 	h.Sign(header, body, []byte(e2eSecret))
 
 	conn, err := net.Dial("tcp", strings.TrimPrefix(p.url, "http://"))

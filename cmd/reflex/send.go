@@ -105,7 +105,7 @@ func send(ctx context.Context, f sendFlags, file string, out io.Writer) error {
 	if id == "" {
 		id = uuid.NewString()
 	}
-	h := sim.DeliveryHeaders(typ, id)
+	h, body := sim.Delivery(typ, id, body)
 	if f.form {
 		body = []byte(url.Values{"payload": {string(body)}}.Encode())
 		h.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -128,7 +128,7 @@ func recordedEventType(sim connectors.Simulator, file string) (string, error) {
 		for k, v := range recorded {
 			h.Set(k, v)
 		}
-		if typ := sim.EventType(h); typ != "" {
+		if typ := sim.EventType(h, nil); typ != "" {
 			return typ, nil
 		}
 	}

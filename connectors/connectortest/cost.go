@@ -1,8 +1,10 @@
 // Package connectortest holds what every connector's tests share: the
-// benchmark of a connector's cost on the intake path.
+// golden comparison of its fixtures, its refusals, the body of its fuzz
+// test, and the benchmark of its cost on the intake path.
 package connectortest
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"testing"
@@ -37,7 +39,7 @@ func BenchmarkCost(b *testing.B, c connectors.Connector, deliveries ...Delivery)
 			var spent, floor time.Duration
 			for b.Loop() {
 				start := time.Now()
-				if err := c.Verify(d.Request, d.Secrets); err != nil {
+				if err := c.Verify(context.Background(), d.Request, d.Secrets); err != nil {
 					b.Fatal(err)
 				}
 				if _, err := c.Parse(d.Request); err != nil {

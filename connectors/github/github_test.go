@@ -2,6 +2,7 @@ package github_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -53,7 +54,7 @@ func TestGolden(t *testing.T) {
 		t.Run(f.Name, func(t *testing.T) {
 			t.Parallel()
 			req := request(t, f)
-			if err := c.Verify(req, [][]byte{testSecret}); err != nil {
+			if err := c.Verify(context.Background(), req, [][]byte{testSecret}); err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
 			res, err := c.Parse(req)
@@ -170,7 +171,7 @@ func TestVerify(t *testing.T) {
 			for _, s := range tt.secrets {
 				secrets = append(secrets, []byte(s))
 			}
-			err := github.New().Verify(&connectors.Request{Header: h, Body: f.Body}, secrets)
+			err := github.New().Verify(context.Background(), &connectors.Request{Header: h, Body: f.Body}, secrets)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("Verify: %v", err)
@@ -196,11 +197,11 @@ func TestVerifyDocumentedVector(t *testing.T) {
 	h := http.Header{}
 	h.Set(github.HeaderSignature, "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")
 	req := &connectors.Request{Header: h, Body: []byte("Hello, World!")}
-	if err := github.New().Verify(req, [][]byte{testSecret}); err != nil {
+	if err := github.New().Verify(context.Background(), req, [][]byte{testSecret}); err != nil {
 		t.Fatalf("Verify of GitHub's documented vector: %v", err)
 	}
 	req.Body = []byte("Hello, World?")
-	if err := github.New().Verify(req, [][]byte{testSecret}); err == nil {
+	if err := github.New().Verify(context.Background(), req, [][]byte{testSecret}); err == nil {
 		t.Fatal("Verify accepted a changed body")
 	}
 }

@@ -1,6 +1,7 @@
 package github
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,7 +18,7 @@ import (
 // constant time. The SHA-1 X-Hub-Signature alone is refused, and so is an
 // empty secret: unlike go-github's ValidatePayload, there is no fallback and
 // no unverified path.
-func (*Connector) Verify(req *connectors.Request, secrets [][]byte) error {
+func (*Connector) Verify(_ context.Context, req *connectors.Request, secrets [][]byte) error {
 	sig := req.Header.Get(HeaderSignature)
 	if sig == "" {
 		if req.Header.Get(HeaderSignature1) != "" {
@@ -46,17 +47,18 @@ func (*Connector) Sign(header http.Header, body, secret []byte) {
 	header.Set(HeaderSignature, "sha256="+hex.EncodeToString(mac.Sum(nil)))
 }
 
-// DeliveryHeaders returns the headers GitHub sends with a JSON delivery.
-func (*Connector) DeliveryHeaders(typ, id string) http.Header {
+// Delivery returns the headers GitHub sends with a JSON delivery, and the
+// payload as it is.
+func (*Connector) Delivery(typ, id string, payload []byte) (http.Header, []byte) {
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", "GitHub-Hookshot/reflex-send")
 	h.Set(HeaderEvent, typ)
 	h.Set(HeaderDelivery, id)
-	return h
+	return h, payload
 }
 
 // EventType returns the event type of recorded GitHub headers.
-func (*Connector) EventType(h http.Header) string { return h.Get(HeaderEvent) }
+func (*Connector) EventType(h http.Header, _ []byte) string { return h.Get(HeaderEvent) }
 
 var _ connectors.Simulator = (*Connector)(nil)

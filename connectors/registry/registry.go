@@ -1,14 +1,19 @@
 // Package registry lists every connector Reflex ships, by the name used in
-// the configuration.
+// the configuration, and configures one for a source.
 package registry
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/github"
+	"github.com/reflexops/reflex/internal/schemacheck"
 )
 
 // constructors is the one table of connectors. Adding a connector means
@@ -17,14 +22,82 @@ var constructors = map[string]func() connectors.Connector{
 	github.Name: github.New,
 }
 
-// Lookup returns a new connector by name, or an error listing the names
-// that exist.
+// Lookup returns a new connector by name, with its default settings, or an
+// error listing the names that exist.
 func Lookup(name string) (connectors.Connector, error) {
 	newConnector, ok := constructors[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown connector %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
 	return newConnector(), nil
+}
+
+// Configure returns a new connector by name, configured with a source's
+// settings: checked against the connector's settings schema, then
+// applied. Errors name the field, as "settings.<field>: …"; a connector
+// that takes no settings refuses any.
+func Configure(name string, settings map[string]any) (connectors.Connector, error) {
+	conn, err := Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	cfg, ok := conn.(connectors.Configurable)
+	if !ok {
+		if len(settings) > 0 {
+			return nil, fmt.Errorf("settings: the %s connector takes no settings", name)
+		}
+		return conn, nil
+	}
+	sch, err := settingsSchema(name, cfg)
+	if err != nil {
+		return nil, err
+	}
+	var inst any = map[string]any{}
+	if settings != nil {
+		// The schema library wants the generic form decoding JSON gives.
+		raw, err := json.Marshal(settings)
+		if err != nil {
+			return nil, fmt.Errorf("settings: %w", err)
+		}
+		if inst, err = jsonschema.UnmarshalJSON(strings.NewReader(string(raw))); err != nil {
+			return nil, fmt.Errorf("settings: %w", err)
+		}
+	}
+	if err := schemacheck.Validate(sch, "settings", inst); err != nil {
+		return nil, err
+	}
+	if err := cfg.Configure(settings); err != nil {
+		return nil, err
+	}
+	return conn, nil
+}
+
+// schemas caches each connector's compiled settings schema.
+var schemas sync.Map // name → *jsonschema.Schema
+
+func settingsSchema(name string, cfg connectors.Configurable) (*jsonschema.Schema, error) {
+	if sch, ok := schemas.Load(name); ok {
+		return sch.(*jsonschema.Schema), nil
+	}
+	sch, err := schemacheck.Compile("reflex:connectors/"+name+"/settings.json", cfg.SettingsSchema())
+	if err != nil {
+		return nil, fmt.Errorf("the %s connector's settings schema: %w", name, err)
+	}
+	schemas.Store(name, sch)
+	return sch, nil
+}
+
+// SettingsSchema returns the JSON Schema of a connector's settings, or ""
+// when it takes none.
+func SettingsSchema(name string) (string, error) {
+	conn, err := Lookup(name)
+	if err != nil {
+		return "", err
+	}
+	if cfg, ok := conn.(connectors.Configurable); ok {
+		return cfg.SettingsSchema(), nil
+	}
+	return "", nil
 }
 
 // Names returns the names of all connectors, sorted.

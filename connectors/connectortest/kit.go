@@ -1,0 +1,219 @@
+package connectortest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/event"
+	"github.com/reflexops/reflex/fixtures"
+)
+
+// ReceivedAt is when the kit's requests arrive: 2026-01-02T03:04:05Z,
+// Unix 1767323045. Fixtures whose provider signs a timestamp record one
+// close to it.
+var ReceivedAt = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// Kit is a connector under test with the fixtures of its provider.
+type Kit struct {
+	// Name is the connector's name, which is also its fixtures'
+	// directory.
+	Name string
+	// New returns the connector, configured as the fixtures need.
+	New func() connectors.Connector
+	// Source is the source name the requests are posted to.
+	Source string
+	// Secret signs the requests (through the connector's Signer) and
+	// verifies them.
+	Secret []byte
+}
+
+// Fixtures returns the connector's fixtures, failing the test when there
+// are none.
+func (k Kit) Fixtures(t testing.TB) []fixtures.Fixture {
+	t.Helper()
+	all, err := fixtures.Load(k.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) == 0 {
+		t.Fatalf("no %s fixtures found", k.Name)
+	}
+	return all
+}
+
+// Request returns a fixture as a signed request received at ReceivedAt:
+// its recorded headers, signed with the kit's secret by the connector.
+func (k Kit) Request(t testing.TB, f fixtures.Fixture) *connectors.Request {
+	t.Helper()
+	h := f.Header.Clone()
+	signer, ok := k.New().(connectors.Signer)
+	if !ok {
+		t.Fatalf("connector %s cannot sign", k.Name)
+	}
+	signer.Sign(h, f.Body, k.Secret)
+	return &connectors.Request{Source: k.Source, Method: http.MethodPost, Header: h, Body: f.Body, ReceivedAt: ReceivedAt}
+}
+
+// Golden verifies and normalizes every fixture and compares the result
+// field by field with its golden file. UPDATE_GOLDEN=1 rewrites the
+// goldens, to be reviewed before they are committed.
+func (k Kit) Golden(t *testing.T) {
+	c := k.New()
+	for _, f := range k.Fixtures(t) {
+		t.Run(f.Name, func(t *testing.T) {
+			req := k.Request(t, f)
+			if err := c.Verify(context.Background(), req, [][]byte{k.Secret}); err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			res, err := c.Parse(req)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if res.Ping != (res.Event == nil) {
+				t.Fatalf("Ping = %v with event %v; a result is either a ping or an event", res.Ping, res.Event)
+			}
+			if err := connectors.CheckPayload(res.Payload); err != nil {
+				t.Fatalf("payload: %v", err)
+			}
+			if os.Getenv("UPDATE_GOLDEN") != "" {
+				out, _ := json.MarshalIndent(res.Event, "", "  ")
+				if err := os.WriteFile(f.GoldenPath(), append(out, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if f.Golden == nil {
+				t.Fatalf("no golden file %s; run UPDATE_GOLDEN=1 go test ./connectors/... and review it", f.GoldenPath())
+			}
+			var want *event.Event
+			if err := json.Unmarshal(f.Golden, &want); err != nil {
+				t.Fatalf("decode golden: %v", err)
+			}
+			if diff := cmp.Diff(want, res.Event); diff != "" {
+				t.Errorf("normalized event differs from %s (-want +got):\n%s", f.GoldenPath(), diff)
+			}
+		})
+	}
+}
+
+// Kinds guards the goldens themselves: each fixture must normalize to the
+// kind want gives for its name (a ping to ""), and every fixture must be
+// in want, so a wrong golden written by UPDATE_GOLDEN cannot pass
+// unnoticed.
+func (k Kit) Kinds(t *testing.T, want map[string]event.Kind) {
+	c := k.New()
+	for _, f := range k.Fixtures(t) {
+		kind, ok := want[f.Name]
+		if !ok {
+			t.Errorf("fixture %s has no expected kind in this test", f.Name)
+			continue
+		}
+		res, err := c.Parse(k.Request(t, f))
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+		var got event.Kind
+		if res.Event != nil {
+			got = res.Event.Kind
+		}
+		if got != kind {
+			t.Errorf("%s: kind = %q, want %q", f.Name, got, kind)
+		}
+	}
+}
+
+// Refusal is a request Verify (or Parse) must refuse.
+type Refusal struct {
+	// Name names the case.
+	Name string
+	// Fixture is the fixture the request starts from.
+	Fixture string
+	// Secrets verify it; nil means the kit's secret.
+	Secrets [][]byte
+	// Change alters the signed request.
+	Change func(req *connectors.Request)
+	// Want is the error every refusal must wrap, e.g.
+	// connectors.ErrUnauthorized.
+	Want error
+	// Says is a part of the message, so the sender can tell what is
+	// wrong.
+	Says string
+}
+
+// Refusals checks that each case is refused with its error, and that no
+// message echoes the secret.
+func (k Kit) Refusals(t *testing.T, cases []Refusal) {
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			f, err := fixtures.Get(k.Name, tc.Fixture)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := k.Request(t, f)
+			if tc.Change != nil {
+				tc.Change(req)
+			}
+			secrets := tc.Secrets
+			if secrets == nil {
+				secrets = [][]byte{k.Secret}
+			}
+			c := k.New()
+			err = c.Verify(context.Background(), req, secrets)
+			if err == nil {
+				_, err = c.Parse(req)
+			}
+			if !errors.Is(err, tc.Want) {
+				t.Fatalf("got %v, want an error wrapping %v", err, tc.Want)
+			}
+			if msg := err.Error(); !contains(msg, tc.Says) {
+				t.Errorf("message %q does not say %q", msg, tc.Says)
+			}
+			if len(k.Secret) > 3 && contains(err.Error(), string(k.Secret)) {
+				t.Errorf("message echoes the secret: %v", err)
+			}
+		})
+	}
+}
+
+// FuzzSeeds adds every fixture's body to f, for a fuzz test of Parse.
+func (k Kit) FuzzSeeds(f *testing.F, add func(fx fixtures.Fixture)) {
+	for _, fx := range k.Fixtures(f) {
+		add(fx)
+	}
+}
+
+// CheckParse is the body of a Parse fuzz test: Parse must return a ping,
+// an event with the mandatory fields, or one of the connector errors, and
+// never panic.
+func CheckParse(t *testing.T, c connectors.Connector, req *connectors.Request) {
+	res, err := c.Parse(req)
+	if err != nil {
+		if !errors.Is(err, connectors.ErrMalformed) && !errors.Is(err, connectors.ErrUnsupportedMediaType) {
+			t.Fatalf("Parse returned an unclassified error: %v", err)
+		}
+		return
+	}
+	if res.Ping {
+		return
+	}
+	if res.Event == nil {
+		t.Fatal("Parse returned neither an event nor a ping")
+	}
+	if res.Event.ID == "" || res.Event.Kind == "" || res.Event.Connector == "" {
+		t.Fatalf("event lacks its id, kind or connector: %+v", res.Event)
+	}
+	if err := connectors.CheckDeliveryID("the event's id", res.Event.ID); err != nil {
+		t.Fatalf("event id: %v", err)
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

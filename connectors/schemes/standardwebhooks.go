@@ -1,0 +1,229 @@
+package schemes
+
+import (
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/reflexops/reflex/connectors"
+)
+
+// The Standard Webhooks headers; Svix-based senders use the same scheme
+// under svix- names, which are read when these are absent.
+const (
+	HeaderWebhookID        = "webhook-id"
+	HeaderWebhookTimestamp = "webhook-timestamp"
+	HeaderWebhookSignature = "webhook-signature"
+)
+
+// DefaultTolerance is how far a Standard Webhooks timestamp may lie from
+// the receive time, either way, as the reference libraries default.
+const DefaultTolerance = 5 * time.Minute
+
+// The prefixes of Standard Webhooks keys.
+const (
+	prefixSecret     = "whsec_"
+	prefixPublicKey  = "whpk_"
+	prefixPrivateKey = "whsk_"
+)
+
+// maxSignatures bounds the signatures one header may list.
+const maxSignatures = 16
+
+// StandardWebhooks verifies the Standard Webhooks signature: the
+// webhook-signature header lists "v1,<base64 HMAC-SHA256>" and
+// "v1a,<base64 Ed25519>" signatures of "<id>.<timestamp>.<body>", any one
+// of which by a known key is enough; unknown versions are ignored.
+type StandardWebhooks struct {
+	// Tolerance bounds the timestamp's distance from the receive time;
+	// zero means DefaultTolerance.
+	Tolerance time.Duration
+	// PublicKeys verify v1a signatures; pinned in the source's settings,
+	// never taken from a request.
+	PublicKeys []ed25519.PublicKey
+}
+
+// Headers are the Standard Webhooks values of a request.
+type Headers struct {
+	ID, Timestamp, Signature string
+}
+
+// ReadHeaders returns the Standard Webhooks headers of h, or their Svix
+// equivalents.
+func ReadHeaders(h http.Header) Headers {
+	get := func(name string) string {
+		if v := h.Get(name); v != "" {
+			return v
+		}
+		return h.Get("svix-" + strings.TrimPrefix(name, "webhook-"))
+	}
+	return Headers{ID: get(HeaderWebhookID), Timestamp: get(HeaderWebhookTimestamp), Signature: get(HeaderWebhookSignature)}
+}
+
+// Present reports whether a request carries a Standard Webhooks signature.
+func Present(h http.Header) bool { return ReadHeaders(h).Signature != "" }
+
+// Verify checks the request's signature against secrets (v1) and the
+// public keys (v1a), and its timestamp against now. Errors wrap
+// connectors.ErrUnauthorized.
+func (s StandardWebhooks) Verify(h http.Header, body []byte, secrets [][]byte, now time.Time) error {
+	hd := ReadHeaders(h)
+	switch {
+	case hd.ID == "":
+		return unauthorized("the %s header is missing", HeaderWebhookID)
+	case hd.Timestamp == "":
+		return unauthorized("the %s header is missing", HeaderWebhookTimestamp)
+	case hd.Signature == "":
+		return unauthorized("the %s header is missing", HeaderWebhookSignature)
+	}
+	ts, err := strconv.ParseInt(hd.Timestamp, 10, 64)
+	if err != nil {
+		return unauthorized("%s must be whole seconds since 1970", HeaderWebhookTimestamp)
+	}
+	tolerance := s.Tolerance
+	if tolerance <= 0 {
+		tolerance = DefaultTolerance
+	}
+	at := time.Unix(ts, 0)
+	if d := now.Sub(at); d > tolerance {
+		return fmt.Errorf("%w: %s is %s old, more than the %s allowed; a replayed or long-delayed delivery is refused", connectors.ErrStale, HeaderWebhookTimestamp, d.Round(time.Second), tolerance)
+	} else if -d > tolerance {
+		return fmt.Errorf("%w: %s is %s in the future, more than the %s allowed; check the sender's clock", connectors.ErrStale, HeaderWebhookTimestamp, (-d).Round(time.Second), tolerance)
+	}
+	msg := signedContent(hd.ID, hd.Timestamp, body)
+	keys := decodeSecrets(secrets)
+	match, seen := false, 0
+	for _, entry := range strings.Fields(hd.Signature) {
+		if seen++; seen > maxSignatures {
+			break
+		}
+		version, enc, ok := strings.Cut(entry, ",")
+		if !ok {
+			continue
+		}
+		sig, err := base64.StdEncoding.DecodeString(enc)
+		if err != nil {
+			continue
+		}
+		switch version {
+		case "v1":
+			for _, key := range keys {
+				mac := hmac.New(sha256.New, key)
+				mac.Write(msg)
+				if hmac.Equal(sig, mac.Sum(nil)) {
+					match = true
+				}
+			}
+		case "v1a":
+			for _, pub := range s.PublicKeys {
+				if len(sig) == ed25519.SignatureSize && ed25519.Verify(pub, msg, sig) {
+					match = true
+				}
+			}
+		}
+	}
+	if !match {
+		return unauthorized("%s holds no signature by the source's secrets or public keys", HeaderWebhookSignature)
+	}
+	return nil
+}
+
+// Sign sets the Standard Webhooks headers of a delivery of body with
+// message id id at time at: a v1 signature for a "whsec_" (or raw)
+// secret, a v1a signature for a "whsk_" private key.
+func Sign(h http.Header, id string, at time.Time, body, secret []byte) {
+	ts := strconv.FormatInt(at.Unix(), 10)
+	h.Set(HeaderWebhookID, id)
+	h.Set(HeaderWebhookTimestamp, ts)
+	msg := signedContent(id, ts, body)
+	if priv, ok := privateKey(secret); ok {
+		h.Set(HeaderWebhookSignature, "v1a,"+base64.StdEncoding.EncodeToString(ed25519.Sign(priv, msg)))
+		return
+	}
+	mac := hmac.New(sha256.New, SecretKey(secret))
+	mac.Write(msg)
+	h.Set(HeaderWebhookSignature, "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+}
+
+func signedContent(id, ts string, body []byte) []byte {
+	msg := make([]byte, 0, len(id)+len(ts)+2+len(body))
+	msg = append(msg, id...)
+	msg = append(msg, '.')
+	msg = append(msg, ts...)
+	msg = append(msg, '.')
+	return append(msg, body...)
+}
+
+// SecretKey returns the HMAC key of a Standard Webhooks secret: the
+// base64 after "whsec_"; a secret without the prefix that is not base64
+// is used as it is.
+func SecretKey(secret []byte) []byte {
+	s := strings.TrimPrefix(string(secret), prefixSecret)
+	if key, err := base64.StdEncoding.DecodeString(s); err == nil && len(key) > 0 {
+		return key
+	}
+	return secret
+}
+
+func decodeSecrets(secrets [][]byte) [][]byte {
+	keys := make([][]byte, 0, len(secrets))
+	for _, s := range secrets {
+		if len(s) > 0 && !strings.HasPrefix(string(s), prefixPrivateKey) {
+			keys = append(keys, SecretKey(s))
+		}
+	}
+	return keys
+}
+
+// ParsePublicKey reads a "whpk_"-prefixed (or bare) base64 Ed25519 public
+// key.
+func ParsePublicKey(s string) (ed25519.PublicKey, error) {
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, prefixPublicKey))
+	if err != nil {
+		return nil, fmt.Errorf("not base64: %w", err)
+	}
+	if len(raw) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("an Ed25519 public key has %d bytes, this one %d", ed25519.PublicKeySize, len(raw))
+	}
+	return ed25519.PublicKey(raw), nil
+}
+
+// PublicKeyString returns the "whpk_" form of a public key.
+func PublicKeyString(pub ed25519.PublicKey) string {
+	return prefixPublicKey + base64.StdEncoding.EncodeToString(pub)
+}
+
+// PrivateKeyString returns the "whsk_" form of a private key, which Sign
+// takes as a secret.
+func PrivateKeyString(priv ed25519.PrivateKey) string {
+	return prefixPrivateKey + base64.StdEncoding.EncodeToString(priv.Seed())
+}
+
+// privateKey reads a "whsk_" secret: the base64 of a 32-byte seed or a
+// 64-byte private key.
+func privateKey(secret []byte) (ed25519.PrivateKey, bool) {
+	enc, ok := strings.CutPrefix(string(secret), prefixPrivateKey)
+	if !ok {
+		return nil, false
+	}
+	raw, err := base64.StdEncoding.DecodeString(enc)
+	switch {
+	case err != nil:
+		return nil, false
+	case len(raw) == ed25519.SeedSize:
+		return ed25519.NewKeyFromSeed(raw), true
+	case len(raw) == ed25519.PrivateKeySize:
+		return ed25519.PrivateKey(raw), true
+	}
+	return nil, false
+}
+
+func unauthorized(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{connectors.ErrUnauthorized}, args...)...)
+}
