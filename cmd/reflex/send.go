@@ -28,6 +28,7 @@ type sendFlags struct {
 	url       string
 	source    string
 	connector string
+	config    string
 	secret    string
 	event     string
 	delivery  string
@@ -44,12 +45,17 @@ func newSendCmd() *cobra.Command {
 FILE is posted to <url>/hooks/<source> with the headers and signature the
 provider would send, so a setup can be tested end to end.
 
+With --config, the source's connector, settings and first secret come from
+the server's configuration file; otherwise --connector (default github) and
+--secret say them.
+
 The event type comes from --event, else from a recorded headers file next to
 FILE (X.headers.json for X.json, as in fixtures/), else from the file name
 up to its first dot (push.branch.json is a push). Each run uses a fresh
 delivery id unless --delivery gives one: send the same id twice to see
 de-duplication at work.`,
 		Example: `  reflex send --source acme-github --secret env:ACME_GITHUB_SECRET fixtures/github/push.branch.json
+  reflex send --config reflex.yaml --source acme-gitlab fixtures/gitlab/push.branch.json
   reflex send --url https://reflex.example.com --source acme-github --secret file:/run/secret \
       --event workflow_run --delivery 3f2c… payload.json`,
 		Args: cobra.ExactArgs(1),
@@ -60,8 +66,9 @@ de-duplication at work.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.url, "url", "http://localhost:8080", "base URL of the Reflex server")
 	fl.StringVar(&f.source, "source", "", "source name to post to (required)")
-	fl.StringVar(&f.connector, "connector", "github", "connector whose provider to imitate")
-	fl.StringVar(&f.secret, "secret", "", "webhook secret to sign with: a literal, env:NAME or file:PATH (required)")
+	fl.StringVar(&f.connector, "connector", "", "connector whose provider to imitate (default: the source's in --config, else github)")
+	fl.StringVar(&f.config, "config", "", "the server's configuration file: the source's connector, settings and secret come from it")
+	fl.StringVar(&f.secret, "secret", "", "webhook secret to sign with: a literal, env:NAME or file:PATH (default: the source's first in --config)")
 	fl.StringVar(&f.event, "event", "", "provider event type, e.g. push")
 	fl.StringVar(&f.delivery, "delivery", "", "delivery id (default: a new UUID)")
 	fl.BoolVar(&f.form, "form", false, "send the payload form-encoded (payload=…) instead of as JSON")
@@ -73,12 +80,12 @@ func send(ctx context.Context, f sendFlags, file string, out io.Writer) error {
 	if f.source == "" {
 		return fmt.Errorf("--source is required: the name of the source to post to")
 	}
-	if f.secret == "" {
-		return fmt.Errorf("--secret is required: the source's webhook secret (a literal, env:NAME or file:PATH)")
-	}
-	conn, err := registry.Lookup(f.connector)
+	conn, err := sendConnector(&f)
 	if err != nil {
 		return err
+	}
+	if f.secret == "" {
+		return fmt.Errorf("--secret is required: the source's webhook secret (a literal, env:NAME or file:PATH), or give --config")
 	}
 	sim, ok := conn.(connectors.Simulator)
 	if !ok {
@@ -97,7 +104,7 @@ func send(ctx context.Context, f sendFlags, file string, out io.Writer) error {
 	}
 	typ := f.event
 	if typ == "" {
-		if typ, err = recordedEventType(sim, file); err != nil {
+		if typ, err = recordedEventType(sim, file, body); err != nil {
 			return err
 		}
 	}
@@ -114,10 +121,48 @@ func send(ctx context.Context, f sendFlags, file string, out io.Writer) error {
 	return post(ctx, f, h, body, out)
 }
 
+// sendConnector returns the connector to sign with, configured as the
+// source is in --config when that is given (which also gives the secret
+// when --secret does not).
+func sendConnector(f *sendFlags) (connectors.Connector, error) {
+	if f.config == "" {
+		if f.connector == "" {
+			f.connector = "github"
+		}
+		return registry.Lookup(f.connector)
+	}
+	raw, err := os.ReadFile(f.config)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	cfg, err := config.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", f.config, err)
+	}
+	for _, s := range cfg.Sources {
+		if s.Name != f.source {
+			continue
+		}
+		if f.connector != "" && f.connector != s.Connector {
+			return nil, fmt.Errorf("--connector %s: source %q of %s uses the %s connector", f.connector, s.Name, f.config, s.Connector)
+		}
+		f.connector = s.Connector
+		if f.secret == "" && len(s.Secrets) > 0 {
+			f.secret = s.Secrets[0]
+		}
+		conn, err := registry.Configure(s.Connector, s.Settings)
+		if err != nil {
+			return nil, fmt.Errorf("source %q: %w", s.Name, err)
+		}
+		return conn, nil
+	}
+	return nil, fmt.Errorf("%s declares no source %q", f.config, f.source)
+}
+
 // recordedEventType returns the event type in the headers file recorded
 // next to a payload, as the connector reads it, or else the payload file's
 // name up to its first dot.
-func recordedEventType(sim connectors.Simulator, file string) (string, error) {
+func recordedEventType(sim connectors.Simulator, file string, body []byte) (string, error) {
 	headersFile := strings.TrimSuffix(file, ".json") + ".headers.json"
 	if raw, err := os.ReadFile(headersFile); err == nil {
 		var recorded map[string]string
@@ -128,9 +173,12 @@ func recordedEventType(sim connectors.Simulator, file string) (string, error) {
 		for k, v := range recorded {
 			h.Set(k, v)
 		}
-		if typ := sim.EventType(h, nil); typ != "" {
+		if typ := sim.EventType(h, body); typ != "" {
 			return typ, nil
 		}
+	}
+	if typ := sim.EventType(http.Header{}, body); typ != "" {
+		return typ, nil
 	}
 	typ, _, _ := strings.Cut(filepath.Base(file), ".")
 	if typ == "" {

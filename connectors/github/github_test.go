@@ -3,11 +3,9 @@ package github_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/connectortest"
 	"github.com/reflexops/reflex/connectors/github"
 	"github.com/reflexops/reflex/event"
 	"github.com/reflexops/reflex/fixtures"
@@ -25,72 +24,30 @@ var (
 	receivedAt = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 )
 
+// kit is the connector under test with its fixtures.
+var kit = connectortest.Kit{Name: github.Name, New: github.New, Source: "acme-github", Secret: testSecret}
+
 // request builds a signed request from a fixture.
 func request(t testing.TB, f fixtures.Fixture) *connectors.Request {
 	t.Helper()
-	h := f.Header.Clone()
-	github.New().(connectors.Signer).Sign(h, f.Body, testSecret)
-	return &connectors.Request{Source: "acme-github", Header: h, Body: f.Body, ReceivedAt: receivedAt}
+	return kit.Request(t, f)
 }
 
 func loadFixtures(t testing.TB) []fixtures.Fixture {
 	t.Helper()
-	all, err := fixtures.Load(github.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(all) == 0 {
-		t.Fatal("no GitHub fixtures found")
-	}
-	return all
+	return kit.Fixtures(t)
 }
 
 // TestGolden verifies and normalizes every fixture and compares the result
 // field by field with its golden file. UPDATE_GOLDEN=1 rewrites the goldens.
-func TestGolden(t *testing.T) {
-	t.Parallel()
-	c := github.New()
-	for _, f := range loadFixtures(t) {
-		t.Run(f.Name, func(t *testing.T) {
-			t.Parallel()
-			req := request(t, f)
-			if err := c.Verify(context.Background(), req, [][]byte{testSecret}); err != nil {
-				t.Fatalf("Verify: %v", err)
-			}
-			res, err := c.Parse(req)
-			if err != nil {
-				t.Fatalf("Parse: %v", err)
-			}
-			if res.Ping != (res.Event == nil) {
-				t.Fatalf("Ping = %v with event %v; a result is either a ping or an event", res.Ping, res.Event)
-			}
-			if os.Getenv("UPDATE_GOLDEN") != "" {
-				out, _ := json.MarshalIndent(res.Event, "", "  ")
-				if err := os.WriteFile(f.GoldenPath(), append(out, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if f.Golden == nil {
-				t.Fatalf("no golden file %s; run UPDATE_GOLDEN=1 go test ./connectors/... and review it", f.GoldenPath())
-			}
-			var want *event.Event
-			if err := json.Unmarshal(f.Golden, &want); err != nil {
-				t.Fatalf("decode golden: %v", err)
-			}
-			if diff := cmp.Diff(want, res.Event); diff != "" {
-				t.Errorf("normalized event differs from %s (-want +got):\n%s", f.GoldenPath(), diff)
-			}
-		})
-	}
-}
+func TestGolden(t *testing.T) { kit.Golden(t) }
 
 // TestGoldenKinds guards the goldens themselves: each fixture family must
 // normalize to the kind its name promises, so a wrong golden written by
 // UPDATE_GOLDEN cannot pass unnoticed.
 func TestGoldenKinds(t *testing.T) {
-	t.Parallel()
-	want := map[string]event.Kind{
+	kit.Kinds(t, map[string]event.Kind{
+		"ping":                           "",
 		"check_suite.completed":          event.KindBuildFinished,
 		"create.branch":                  event.KindBranchCreated,
 		"create.tag":                     event.KindTagCreated,
@@ -112,25 +69,7 @@ func TestGoldenKinds(t *testing.T) {
 		"workflow_run.completed":         event.KindBuildFinished,
 		"workflow_run.completed-failure": event.KindBuildFinished,
 		"workflow_run.requested":         event.KindBuildQueued,
-	}
-	c := github.New()
-	for _, f := range loadFixtures(t) {
-		if f.Name == "ping" {
-			continue
-		}
-		kind, ok := want[f.Name]
-		if !ok {
-			t.Errorf("fixture %s has no expected kind in this test", f.Name)
-			continue
-		}
-		res, err := c.Parse(request(t, f))
-		if err != nil {
-			t.Fatalf("%s: %v", f.Name, err)
-		}
-		if res.Event.Kind != kind {
-			t.Errorf("%s: kind = %q, want %q", f.Name, res.Event.Kind, kind)
-		}
-	}
+	})
 }
 
 func TestVerify(t *testing.T) {

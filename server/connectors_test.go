@@ -1,0 +1,139 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/reflexops/reflex/config"
+	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/registry"
+	"github.com/reflexops/reflex/event"
+	"github.com/reflexops/reflex/fixtures"
+	"github.com/reflexops/reflex/server"
+)
+
+// connectorSecret is the secret a connector's test source verifies with:
+// Basic credentials where the provider sends them.
+func connectorSecret(name string) string {
+	if name == "azure-devops" {
+		return "reflex:" + testSecret
+	}
+	return testSecret
+}
+
+// signedFixture returns a fixture's recorded headers signed by conn with
+// secret, as its provider would send them now: a recorded signing
+// timestamp is dropped, so the connector signs with the current time.
+func signedFixture(t *testing.T, conn connectors.Connector, f fixtures.Fixture, body []byte, secret string) http.Header {
+	t.Helper()
+	h := f.Header.Clone()
+	for _, name := range []string{"Webhook-Timestamp", "Svix-Timestamp"} {
+		h.Del(name)
+	}
+	signer, ok := conn.(connectors.Signer)
+	if !ok {
+		t.Fatalf("connector %s cannot sign", conn.Name())
+	}
+	signer.Sign(h, body, []byte(secret))
+	return h
+}
+
+// TestEveryConnectorOverHTTP posts every fixture of every connector to a
+// running Reflex, signed as its provider signs: each is accepted (a ping
+// answered) and read back processed with its golden event's fields, and
+// a redelivery is a duplicate. A wrong secret, an unsigned delivery and a
+// garbled body are refused with a 4xx and a message, never a 500, and
+// counted per source and reason.
+func TestEveryConnectorOverHTTP(t *testing.T) {
+	names := registry.Names()
+	var specs []config.SourceSpec
+	for _, name := range names {
+		specs = append(specs, config.SourceSpec{Name: "acme-" + name, Connector: name, Secrets: []string{connectorSecret(name)}})
+	}
+	in := start(t, newRedis(t), logOnFailure(t), func(o *server.Options) {
+		o.Config = &config.Config{Sources: specs}
+	})
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			conn, err := registry.Lookup(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all, err := fixtures.Load(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			url := in.URL + "/hooks/acme-" + name
+			secret := connectorSecret(name)
+			for _, f := range all {
+				h := signedFixture(t, conn, f, f.Body, secret)
+				r := post(t, url, h, f.Body)
+				if bytes.Equal(bytes.TrimSpace(f.Golden), []byte("null")) {
+					if r.Code != http.StatusOK || r.Status != "ok" {
+						t.Errorf("%s: ping answered %d %s, want 200 ok", f.Name, r.Code, r.Body)
+					}
+					continue
+				}
+				if r.Code != http.StatusAccepted {
+					t.Errorf("%s: answered %d %s, want 202", f.Name, r.Code, r.Body)
+					continue
+				}
+				var want event.Event
+				if err := json.Unmarshal(f.Golden, &want); err != nil {
+					t.Fatalf("%s: golden: %v", f.Name, err)
+				}
+				got := waitProcessed(t, in, r.ID)
+				ignore := cmpopts.IgnoreFields(event.Event{}, "ReceivedAt", "Status", "ProcessedAt", "Attempts", "Error", "TriggerErrors")
+				if diff := cmp.Diff(want, *got, ignore); diff != "" {
+					t.Errorf("%s: the stored event differs from its golden (-want +got):\n%s", f.Name, diff)
+				}
+				if again := post(t, url, signedFixture(t, conn, f, f.Body, secret), f.Body); again.Code != http.StatusOK || again.Status != "duplicate" {
+					t.Errorf("%s: redelivery answered %d %s, want 200 duplicate", f.Name, again.Code, again.Body)
+				}
+			}
+			f := firstEvent(t, all)
+			refusals := []struct {
+				name    string
+				header  http.Header
+				body    []byte
+				wantMin int
+			}{
+				{"wrong secret", signedFixture(t, conn, f, f.Body, "not-the-"+secret), f.Body, 401},
+				{"unsigned", f.Header.Clone(), f.Body, 400},
+				{"garbled body", signedFixture(t, conn, f, f.Body, secret), append([]byte("\x00garbled"), f.Body...), 400},
+			}
+			for _, tc := range refusals {
+				r := post(t, url, tc.header, tc.body)
+				if r.Code < tc.wantMin || r.Code > 499 || r.Status != "failed" || r.Message == "" {
+					t.Errorf("%s: answered %d %s, want a 4xx (at least %d) with a message", tc.name, r.Code, r.Body, tc.wantMin)
+				}
+			}
+		})
+	}
+	metrics := apiGet(t, in, "/metrics", nil)
+	for _, name := range names {
+		want := fmt.Sprintf(`reflex_webhook_refusals_total{connector=%q,reason="unauthorized",source="acme-%s"}`, name, name)
+		if !strings.Contains(string(metrics.Body), want) {
+			t.Errorf("/metrics does not count %s's refusals: want a line %s", name, want)
+		}
+	}
+}
+
+// firstEvent returns the first fixture that is not a ping.
+func firstEvent(t *testing.T, all []fixtures.Fixture) fixtures.Fixture {
+	t.Helper()
+	for _, f := range all {
+		if !bytes.Equal(bytes.TrimSpace(f.Golden), []byte("null")) {
+			return f
+		}
+	}
+	t.Fatal("no fixture that is an event")
+	return fixtures.Fixture{}
+}
