@@ -1,5 +1,7 @@
 package event
 
+import "slices"
+
 // Kind is the normalized meaning of an event, the same for every provider.
 // Its values follow the CDEvents vocabulary (subject.predicate) where one
 // fits.
@@ -81,3 +83,17 @@ func (e *Event) CDEventsType() string {
 	}
 	return cdeventsTypes[e.Kind]
 }
+
+// kinds lists every kind.
+var kinds = []Kind{
+	KindCodePushed, KindBranchCreated, KindBranchDeleted, KindTagCreated, KindTagDeleted,
+	KindChangeCreated, KindChangeUpdated, KindChangeMerged, KindChangeAbandoned, KindReleasePublished,
+	KindBuildQueued, KindBuildStarted, KindBuildFinished, KindTaskQueued, KindTaskStarted, KindTaskFinished,
+	KindArtifactPublished, KindDeploymentStarted, KindDeploymentFinished, KindOther, KindUnnormalized,
+}
+
+// Kinds returns every kind, in the order of the documentation.
+func Kinds() []Kind { return append([]Kind(nil), kinds...) }
+
+// KnownKind reports whether k is one of the kinds.
+func KnownKind(k Kind) bool { return slices.Contains(kinds, k) }
