@@ -137,3 +137,28 @@ func firstEvent(t *testing.T, all []fixtures.Fixture) fixtures.Fixture {
 	t.Fatal("no fixture that is an event")
 	return fixtures.Fixture{}
 }
+
+// TestSourceSettingsAreChecked: a source written through the API is
+// checked against its connector's settings schema, and refused with the
+// field named.
+func TestSourceSettingsAreChecked(t *testing.T) {
+	in := start(t, newRedis(t))
+	tests := []struct {
+		name, body string
+		code       int
+		says       string
+	}{
+		{"unknown connector", `{"name":"s1","connector":"gitlub"}`, 400, "field connector: unknown connector"},
+		{"settings for a connector without any", `{"name":"s2","connector":"github","settings":{"tolerance":"5m"}}`, 400, "field settings: the github connector takes no settings"},
+		{"settings not an object", `{"name":"s3","connector":"github","settings":"5m"}`, 400, "field settings"},
+		{"plain github source", `{"name":"s4","connector":"github","secrets":["env:REFLEX_TEST_SECRET"]}`, 201, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := master(t, in, http.MethodPost, "/api/v1/source", tt.body)
+			if r.Code != tt.code || !strings.Contains(r.Message, tt.says) {
+				t.Fatalf("answered %d %s, want %d saying %q", r.Code, r.Body, tt.code, tt.says)
+			}
+		})
+	}
+}
