@@ -12,6 +12,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/gitea"
 	"github.com/reflexops/reflex/connectors/github"
 	"github.com/reflexops/reflex/internal/schemacheck"
 )
@@ -19,6 +20,7 @@ import (
 // constructors is the one table of connectors. Adding a connector means
 // adding its line here, fixtures under fixtures/<name>/, and nothing else.
 var constructors = map[string]func() connectors.Connector{
+	gitea.Name:  gitea.New,
 	github.Name: github.New,
 }
 

@@ -1,0 +1,28 @@
+package gitea_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/connectortest"
+	"github.com/reflexops/reflex/connectors/gitea"
+	"github.com/reflexops/reflex/fixtures"
+)
+
+// FuzzParse feeds arbitrary bodies and event types to Parse: it must return
+// an event with its mandatory fields or one of the connector errors, and
+// never panic.
+func FuzzParse(f *testing.F) {
+	c := gitea.New()
+	kit.FuzzSeeds(f, func(fx fixtures.Fixture) {
+		f.Add(c.(connectors.Simulator).EventType(fx.Header, fx.Body), fx.Body)
+	})
+	f.Fuzz(func(t *testing.T, typ string, body []byte) {
+		h := http.Header{}
+		h.Set("Content-Type", "application/json")
+		h.Set(gitea.HeaderEvent, typ)
+		h.Set(gitea.HeaderDelivery, "fuzz")
+		connectortest.CheckParse(t, c, &connectors.Request{Source: kit.Source, Header: h, Body: body})
+	})
+}

@@ -1,0 +1,281 @@
+package gitea
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	gojson "github.com/goccy/go-json"
+
+	"github.com/reflexops/reflex/event"
+)
+
+// normalizer fills ev from one event type's payload.
+type normalizer func(payload []byte, ev *event.Event) error
+
+// normalizers maps each event type the connector normalizes to its
+// normalizer. Any other type is accepted as event.KindUnnormalized.
+var normalizers = map[string]normalizer{
+	"push":         normalizePush,
+	"create":       normalizeCreate,
+	"delete":       normalizeDelete,
+	"pull_request": normalizePullRequest,
+	"release":      normalizeRelease,
+	"status":       normalizeStatus,
+	"workflow_run": normalizeWorkflowRun,
+	"workflow_job": normalizeWorkflowJob,
+	"package":      normalizePackage,
+}
+
+// decode decodes a payload, or a part of one, into v.
+func decode(data []byte, v any) error { return gojson.Unmarshal(data, v) }
+
+// normalize decodes payload as an event of type typ into ev.
+func normalize(typ string, payload []byte, ev *event.Event) error {
+	if fn, ok := normalizers[typ]; ok {
+		return fn(payload, ev)
+	}
+	return normalizeOther(typ, payload, ev)
+}
+
+const (
+	branchPrefix = "refs/heads/"
+	tagPrefix    = "refs/tags/"
+)
+
+// normalizePush reads a push. Gitea's payload has no created or deleted
+// flag: an all-zero before or after says so, for SHA-1 and SHA-256
+// repositories alike.
+func normalizePush(payload []byte, ev *event.Event) error {
+	var p pushPayload
+	if err := decode(payload, &p); err != nil {
+		return malformed("push", err)
+	}
+	setRepo(ev, p.Repository)
+	created, deleted := isZeroSHA(p.Before), isZeroSHA(p.After)
+	ev.Ref = p.Ref
+	ev.Actor = firstNonEmpty(p.Pusher.name(), p.Sender.name())
+	if !created {
+		ev.Before = p.Before
+	}
+	// A new or deleted ref's compare_url is the bare instance URL, not a
+	// compare view.
+	if strings.Contains(p.CompareURL, "/compare/") {
+		ev.URL = p.CompareURL
+	}
+	if !deleted {
+		if p.HeadCommit != nil {
+			ev.Commit = p.HeadCommit.ID
+		}
+		if ev.Commit == "" {
+			ev.Commit = p.After
+		}
+	}
+	switch {
+	case strings.HasPrefix(ev.Ref, branchPrefix):
+		ev.Branch = strings.TrimPrefix(ev.Ref, branchPrefix)
+		ev.Kind = pick(deleted, event.KindBranchDeleted, pick(created, event.KindBranchCreated, event.KindCodePushed))
+	case strings.HasPrefix(ev.Ref, tagPrefix):
+		ev.Tag = strings.TrimPrefix(ev.Ref, tagPrefix)
+		ev.Kind = pick(deleted, event.KindTagDeleted, event.KindTagCreated)
+	default:
+		ev.Kind = event.KindOther
+	}
+	return nil
+}
+
+func normalizeCreate(payload []byte, ev *event.Event) error {
+	return normalizeRef("create", payload, ev, event.KindBranchCreated, event.KindTagCreated)
+}
+
+func normalizeDelete(payload []byte, ev *event.Event) error {
+	return normalizeRef("delete", payload, ev, event.KindBranchDeleted, event.KindTagDeleted)
+}
+
+// normalizeRef reads a create or delete event, qualified by ref_type. Its
+// ref is the short name from Gitea and from Forgejo's "Gitea" hooks, the
+// full one from Forgejo's "Forgejo" hooks; both are read.
+func normalizeRef(typ string, payload []byte, ev *event.Event, branchKind, tagKind event.Kind) error {
+	var p refPayload
+	if err := decode(payload, &p); err != nil {
+		return malformed(typ, err)
+	}
+	setRepo(ev, p.Repository)
+	ev.Actor = p.Sender.name()
+	ev.Commit = p.SHA
+	switch p.RefType {
+	case "branch":
+		ev.Branch = strings.TrimPrefix(p.Ref, branchPrefix)
+		ev.Ref, ev.Kind = branchPrefix+ev.Branch, branchKind
+	case "tag":
+		ev.Tag = strings.TrimPrefix(p.Ref, tagPrefix)
+		ev.Ref, ev.Kind = tagPrefix+ev.Tag, tagKind
+	default:
+		ev.Kind = event.KindOther
+	}
+	return nil
+}
+
+// normalizePullRequest reads a pull request event. New commits arrive as
+// the action "synchronized" (GitHub's "synchronize" is read too).
+func normalizePullRequest(payload []byte, ev *event.Event) error {
+	var p pullRequestPayload
+	if err := decode(payload, &p); err != nil {
+		return malformed("pull_request", err)
+	}
+	setRepo(ev, p.Repository)
+	pr := &p.PullRequest
+	ev.Action = p.Action
+	ev.Actor = p.Sender.name()
+	ev.URL = pr.HTMLURL
+	number := p.Number
+	if number == 0 {
+		number = pr.Number
+	}
+	ev.Change = &event.Change{
+		Number:       number,
+		Title:        pr.Title,
+		SourceBranch: pr.Head.Ref,
+		TargetBranch: pr.Base.Ref,
+		Merged:       pr.Merged,
+	}
+	// Branch and Commit name what the event changed: the merge commit on the
+	// target branch once merged, the head of the source branch before.
+	ev.Branch, ev.Commit = ev.Change.SourceBranch, pr.Head.SHA
+	switch ev.Action {
+	case "opened", "reopened":
+		ev.Kind = event.KindChangeCreated
+	case "synchronized", "synchronize":
+		ev.Kind = event.KindChangeUpdated
+	case "closed":
+		if pr.Merged {
+			ev.Kind = event.KindChangeMerged
+			ev.Branch, ev.Commit = ev.Change.TargetBranch, pr.MergeCommitSHA
+		} else {
+			ev.Kind = event.KindChangeAbandoned
+		}
+	default:
+		ev.Kind = event.KindOther
+	}
+	if ev.Branch != "" {
+		ev.Ref = branchPrefix + ev.Branch
+	}
+	return nil
+}
+
+func normalizeRelease(payload []byte, ev *event.Event) error {
+	var p releasePayload
+	if err := decode(payload, &p); err != nil {
+		return malformed("release", err)
+	}
+	setRepo(ev, p.Repository)
+	r := &p.Release
+	ev.Action = p.Action
+	ev.Actor = p.Sender.name()
+	ev.URL = r.HTMLURL
+	ev.Tag = r.TagName
+	if ev.Tag != "" {
+		ev.Ref = tagPrefix + ev.Tag
+	}
+	if isSHA(r.TargetCommitish) {
+		ev.Commit = r.TargetCommitish
+	} else {
+		ev.Branch = r.TargetCommitish
+	}
+	if r.Name != "" || r.Prerelease {
+		ev.Release = &event.Release{Name: r.Name, Prerelease: r.Prerelease}
+	}
+	ev.Kind = pick(ev.Action == "published", event.KindReleasePublished, event.KindOther)
+	return nil
+}
+
+// normalizeOther reads the fields every Gitea event shares from a payload
+// of a type the connector does not normalize. It is lenient by design: any
+// JSON object is accepted, whatever shape its fields have.
+func normalizeOther(typ string, payload []byte, ev *event.Event) error {
+	var p map[string]json.RawMessage
+	if err := decode(payload, &p); err != nil {
+		return malformed(typ, err)
+	}
+	ev.Kind = event.KindUnnormalized
+	_ = decode(p["action"], &ev.Action)
+	var repo repository
+	if decode(p["repository"], &repo) == nil && repo.FullName != "" {
+		setRepo(ev, &repo)
+	}
+	var sender account
+	if decode(p["sender"], &sender) == nil {
+		ev.Actor = sender.name()
+	}
+	return nil
+}
+
+// setRepo copies the repository block most events share.
+func setRepo(ev *event.Event, r *repository) {
+	if r == nil {
+		return
+	}
+	ev.Repository = &event.Repository{Name: r.FullName, URL: r.HTMLURL, DefaultBranch: r.DefaultBranch}
+}
+
+func pick[T any](cond bool, yes, no T) T {
+	if cond {
+		return yes
+	}
+	return no
+}
+
+// isZeroSHA reports whether sha is Git's all-zero object id, which stands
+// for a ref that does not exist.
+func isZeroSHA(sha string) bool {
+	if sha == "" {
+		return false
+	}
+	for i := 0; i < len(sha); i++ {
+		if sha[i] != '0' {
+			return false
+		}
+	}
+	return true
+}
+
+// isSHA reports whether s is a full SHA-1 or SHA-256 object id.
+func isSHA(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func id64(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return strconv.FormatInt(id, 10)
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// timeOf returns a Gitea timestamp as UTC, or nil when it is absent: Gitea
+// sends a time not yet reached (a job not started) as the zero time or as
+// the Unix epoch.
+func timeOf(ts *time.Time) *time.Time {
+	if ts == nil || ts.Unix() <= 0 {
+		return nil
+	}
+	t := ts.UTC()
+	return &t
+}
