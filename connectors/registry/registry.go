@@ -12,6 +12,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/bitbucket"
+	"github.com/reflexops/reflex/connectors/bitbucketserver"
 	"github.com/reflexops/reflex/connectors/gitea"
 	"github.com/reflexops/reflex/connectors/github"
 	"github.com/reflexops/reflex/internal/schemacheck"
@@ -20,8 +22,10 @@ import (
 // constructors is the one table of connectors. Adding a connector means
 // adding its line here, fixtures under fixtures/<name>/, and nothing else.
 var constructors = map[string]func() connectors.Connector{
-	gitea.Name:  gitea.New,
-	github.Name: github.New,
+	bitbucket.Name:       bitbucket.New,
+	bitbucketserver.Name: bitbucketserver.New,
+	gitea.Name:           gitea.New,
+	github.Name:          github.New,
 }
 
 // Lookup returns a new connector by name, with its default settings, or an

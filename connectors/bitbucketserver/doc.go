@@ -1,0 +1,16 @@
+// Package bitbucketserver is the connector for Bitbucket Server and
+// Bitbucket Data Center project and repository webhooks.
+//
+// It implements the delivery contract documented at
+// https://confluence.atlassian.com/bitbucketserver/event-payload-938025882.html
+// and https://confluence.atlassian.com/bitbucketserver/manage-webhooks-938025878.html:
+// deliveries are typed by X-Event-Key (also the payload's eventKey),
+// identified by X-Request-Id and, when the webhook has a secret, signed in
+// X-Hub-Signature with "sha256=" and the hex HMAC-SHA256 of the raw body.
+// Reflex requires the signature: a webhook without a secret is refused,
+// and so is Basic authentication, the other option Bitbucket offers.
+//
+// A push (repo:refs_changed) can change several refs; the event is
+// normalized from the first of its changes. The "Test connection" button
+// sends diagnostics:ping, which is answered as a ping.
+package bitbucketserver

@@ -1,0 +1,26 @@
+package bitbucketserver_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/bitbucketserver"
+	"github.com/reflexops/reflex/connectors/connectortest"
+	"github.com/reflexops/reflex/fixtures"
+)
+
+// FuzzParse feeds arbitrary bodies and event keys to Parse: it must return
+// an event, a ping or one of the connector errors, and never panic.
+func FuzzParse(f *testing.F) {
+	kit.FuzzSeeds(f, func(fx fixtures.Fixture) {
+		f.Add(fx.Header.Get(bitbucketserver.HeaderEvent), fx.Body)
+	})
+	f.Fuzz(func(t *testing.T, typ string, body []byte) {
+		h := http.Header{}
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		h.Set(bitbucketserver.HeaderEvent, typ)
+		h.Set(bitbucketserver.HeaderDelivery, "fuzz")
+		connectortest.CheckParse(t, bitbucketserver.New(), &connectors.Request{Header: h, Body: body})
+	})
+}
