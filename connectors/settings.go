@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 )
@@ -35,37 +38,60 @@ type KeyHolder interface {
 }
 
 // DecodeSettings decodes settings into v, a pointer to the connector's
-// settings struct, refusing fields v does not have. Errors name the field.
+// settings struct, one field at a time, so that every error (an unknown
+// field, a wrong type, a value a field's own decoder refuses) names the
+// field, as "settings.<field>: …". Fields are matched by their JSON names.
 func DecodeSettings(settings map[string]any, v any) error {
-	if len(settings) == 0 {
-		return nil
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("settings: decode into %T, which is not a pointer to a struct", v)
 	}
-	raw, err := json.Marshal(settings)
-	if err != nil {
-		return fmt.Errorf("settings: %w", err)
+	st := rv.Elem()
+	fields := make(map[string]int, st.NumField())
+	for i := range st.NumField() {
+		f := st.Type().Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		fields[name] = i
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("settings%s", describeDecodeError(err))
+	for _, key := range slices.Sorted(maps.Keys(settings)) {
+		i, ok := fields[key]
+		if !ok {
+			return fmt.Errorf("settings.%s: is not a setting of this connector", key)
+		}
+		raw, err := json.Marshal(settings[key])
+		if err != nil {
+			return fmt.Errorf("settings.%s: %w", key, err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(st.Field(i).Addr().Interface()); err != nil {
+			return fmt.Errorf("settings.%s%s", key, describeDecodeError(err))
+		}
 	}
 	return nil
 }
 
-// describeDecodeError names the field of a settings decoding error.
+// describeDecodeError says what is wrong with one setting's value, naming
+// the part of it when the value is an object.
 func describeDecodeError(err error) string {
 	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" {
-		return fmt.Sprintf(".%s: got %s, want %s", te.Field, te.Value, te.Type)
+	if errors.As(err, &te) {
+		at := ""
+		if te.Field != "" {
+			at = "." + te.Field
+		}
+		return fmt.Sprintf("%s: got %s, want %s", at, te.Value, te.Type)
 	}
-	msg := err.Error()
-	if field, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		return "." + strings.Trim(field, `"`) + ": is not a setting of this connector"
 	}
-	if i := strings.Index(msg, "settings."); i >= 0 {
-		return msg[i+len("settings"):]
-	}
-	return ": " + msg
+	return ": " + err.Error()
 }
 
 // Duration is a settings field holding a Go duration string, e.g. "5m".

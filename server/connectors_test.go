@@ -152,6 +152,10 @@ func TestSourceSettingsAreChecked(t *testing.T) {
 		{"settings for a connector without any", `{"name":"s2","connector":"github","settings":{"tolerance":"5m"}}`, 400, "field settings: the github connector takes no settings"},
 		{"settings not an object", `{"name":"s3","connector":"github","settings":"5m"}`, 400, "field settings"},
 		{"plain github source", `{"name":"s4","connector":"github","secrets":["env:REFLEX_TEST_SECRET"]}`, 201, ""},
+		{"a setting misspelt", `{"name":"s5","connector":"gitlab","settings":{"tolerence":"5m"}}`, 400, "field settings.tolerence: is not a field"},
+		{"a setting of the wrong shape", `{"name":"s6","connector":"gitlab","settings":{"tolerance":"soon"}}`, 400, "field settings.tolerance"},
+		{"a setting only Configure can judge", `{"name":"s7","connector":"gitlab","settings":{"tolerance":"0s"}}`, 400, "field settings.tolerance: must be more than zero"},
+		{"valid settings", `{"name":"s8","connector":"gitlab","settings":{"tolerance":"2m","require_signature":true}}`, 201, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/reflexops/reflex/connectors/bitbucketserver"
 	"github.com/reflexops/reflex/connectors/gitea"
 	"github.com/reflexops/reflex/connectors/github"
+	"github.com/reflexops/reflex/connectors/gitlab"
 	"github.com/reflexops/reflex/internal/schemacheck"
 )
 
@@ -26,6 +27,7 @@ var constructors = map[string]func() connectors.Connector{
 	bitbucketserver.Name: bitbucketserver.New,
 	gitea.Name:           gitea.New,
 	github.Name:          github.New,
+	gitlab.Name:          gitlab.New,
 }
 
 // Lookup returns a new connector by name, with its default settings, or an
