@@ -10,6 +10,11 @@ import (
 // is a duplicate only when its body is byte for byte the same.
 const IDFromContentHash = "content-hash"
 
+// IDFromAttributes is what event.Event.IDFrom says of an id made from a
+// CloudEvent's attributes: a hash of its source and id, the pair the
+// CloudEvents specification makes unique.
+const IDFromAttributes = "attributes"
+
 // ContentHash returns the id of a delivery whose provider sends none:
 // "sha256-" and the hex SHA-256 of its body.
 func ContentHash(body []byte) string {

@@ -166,3 +166,49 @@ func TestSourceSettingsAreChecked(t *testing.T) {
 		})
 	}
 }
+
+// TestHandshake: a CloudEvents source answers the webhook validation
+// request (OPTIONS) without queueing anything; a connector without a
+// handshake refuses OPTIONS with 405.
+func TestHandshake(t *testing.T) {
+	in := start(t, newRedis(t), func(o *server.Options) {
+		o.Config.Sources = append(o.Config.Sources,
+			config.SourceSpec{Name: "ce", Connector: "cloudevents", Secrets: []string{testSecret}},
+			config.SourceSpec{Name: "ce-strict", Connector: "cloudevents", Secrets: []string{testSecret},
+				Settings: map[string]any{"allowed_origins": []any{"eventgrid.azure.net"}}})
+	})
+	tests := []struct {
+		name, source, origin string
+		code                 int
+		allowed              string
+	}{
+		{"any origin by default", "ce", "events.example.com", 200, "events.example.com"},
+		{"a listed origin", "ce-strict", "eventgrid.azure.net", 200, "eventgrid.azure.net"},
+		{"an unlisted origin", "ce-strict", "events.example.com", 401, ""},
+		{"no origin", "ce", "", 400, ""},
+		{"a connector without a handshake", "acme-github", "events.example.com", 405, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodOptions, in.URL+"/hooks/"+tt.source, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.origin != "" {
+				req.Header.Set("WebHook-Request-Origin", tt.origin)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.code || resp.Header.Get("WebHook-Allowed-Origin") != tt.allowed {
+				t.Fatalf("answered %d with WebHook-Allowed-Origin %q, want %d and %q", resp.StatusCode, resp.Header.Get("WebHook-Allowed-Origin"), tt.code, tt.allowed)
+			}
+		})
+	}
+	var page []json.RawMessage
+	if r := apiGet(t, in, "/api/v1/events?source=ce", &page); r.Code != http.StatusOK || len(page) != 0 {
+		t.Fatalf("events of ce: %d %s; a handshake queues nothing", r.Code, r.Body)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/bitbucket"
 	"github.com/reflexops/reflex/connectors/bitbucketserver"
+	"github.com/reflexops/reflex/connectors/cloudevents"
 	"github.com/reflexops/reflex/connectors/gitea"
 	"github.com/reflexops/reflex/connectors/github"
 	"github.com/reflexops/reflex/connectors/gitlab"
@@ -25,6 +26,7 @@ import (
 var constructors = map[string]func() connectors.Connector{
 	bitbucket.Name:       bitbucket.New,
 	bitbucketserver.Name: bitbucketserver.New,
+	cloudevents.Name:     cloudevents.New,
 	gitea.Name:           gitea.New,
 	github.Name:          github.New,
 	gitlab.Name:          gitlab.New,
