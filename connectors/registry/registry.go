@@ -12,6 +12,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/azuredevops"
 	"github.com/reflexops/reflex/connectors/bitbucket"
 	"github.com/reflexops/reflex/connectors/bitbucketserver"
 	"github.com/reflexops/reflex/connectors/cloudevents"
@@ -24,6 +25,7 @@ import (
 // constructors is the one table of connectors. Adding a connector means
 // adding its line here, fixtures under fixtures/<name>/, and nothing else.
 var constructors = map[string]func() connectors.Connector{
+	azuredevops.Name:     azuredevops.New,
 	bitbucket.Name:       bitbucket.New,
 	bitbucketserver.Name: bitbucketserver.New,
 	cloudevents.Name:     cloudevents.New,
