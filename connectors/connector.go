@@ -48,7 +48,15 @@ type Result struct {
 	// Ping is true for a provider's liveness check, which is answered
 	// without queueing anything.
 	Ping bool
+	// Batch holds the events of a delivery that carries several (a
+	// CloudEvents batch), each a Result with its own Event and Payload;
+	// Event and Payload are then nil. The intake de-duplicates and
+	// decides each on its own. At most MaxBatch.
+	Batch []*Result
 }
+
+// MaxBatch is the most events one delivery may carry.
+const MaxBatch = 100
 
 // Connector verifies and normalizes one provider's webhook deliveries.
 type Connector interface {

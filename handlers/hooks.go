@@ -130,6 +130,10 @@ func (h *Hooks) Receive(c *gin.Context) {
 		writeJSON(c, http.StatusOK, answer{Status: "ok", Message: "pong"})
 		return
 	}
+	if res.Batch != nil {
+		h.receiveBatch(c, src.Name, src.Connector, res.Batch)
+		return
+	}
 	if err := connectors.CheckPayload(res.Payload); err != nil {
 		h.refuse(c, src.Name, connector, reasonOf(err), err)
 		return
@@ -153,6 +157,72 @@ func (h *Hooks) Receive(c *gin.Context) {
 		writeJSON(c, http.StatusForbidden, refusal{Status: "failed", Message: "refused by policy: " + out.Decision.Reason, ID: ev.ID, Decision: out.Decision})
 	default:
 		writeJSON(c, http.StatusAccepted, answer{Status: "accepted", ID: ev.ID})
+	}
+}
+
+// batchItem is the answer about one event of a batch.
+type batchItem struct {
+	ID      string `json:"id"`
+	Status  string `json:"status"`
+	Message string `json:"message,omitempty"`
+}
+
+// batchAnswer is the answer to a batch: its outcome, and each event's.
+type batchAnswer struct {
+	Status  string      `json:"status"`
+	Message string      `json:"message"`
+	Events  []batchItem `json:"events"`
+}
+
+// receiveBatch accepts each event of a batch on its own, in order: each
+// is de-duplicated and decided like a delivery of its own, so a batch
+// sent again after a failure queues only what was not queued before. The
+// answer is 202 when every event was accepted or a duplicate (200 when
+// all were duplicates) and 403 when policy refused any; each event's
+// outcome is listed. Every payload is checked before any event is queued.
+func (h *Hooks) receiveBatch(c *gin.Context, source string, conn connectors.Connector, batch []*connectors.Result) {
+	connector := conn.Name()
+	for i, r := range batch {
+		if err := connectors.CheckPayload(r.Payload); err != nil {
+			h.refuse(c, source, connector, reasonOf(err), fmt.Errorf("batch[%d]: %w", i, err))
+			return
+		}
+	}
+	headers := connectors.PolicyHeaders(conn, c.Request.Header)
+	items := make([]batchItem, len(batch))
+	var accepted, duplicates, refused int
+	for i, r := range batch {
+		out, err := h.intake.Accept(c.Request.Context(), intake.Delivery{
+			Event: r.Event, Payload: r.Payload, Connector: connector, IP: c.ClientIP(), Headers: headers,
+		})
+		if err != nil {
+			// The events before this one stay queued; a retry of the
+			// batch finds them duplicates.
+			fail(c, err)
+			return
+		}
+		items[i] = batchItem{ID: r.Event.ID, Status: "accepted"}
+		switch out.Outcome {
+		case intake.Duplicate:
+			items[i].Status = "duplicate"
+			duplicates++
+		case intake.Refused:
+			items[i] = batchItem{ID: r.Event.ID, Status: "refused", Message: "refused by policy: " + out.Decision.Reason}
+			h.count(source, connector, reasonPolicy)
+			refused++
+		default:
+			accepted++
+		}
+	}
+	msg := fmt.Sprintf("%d events: %d accepted, %d duplicates, %d refused by policy", len(batch), accepted, duplicates, refused)
+	addLogAttrs(c, slog.Int("batch", len(batch)), slog.Int("accepted", accepted))
+	switch {
+	case refused > 0:
+		writeJSON(c, http.StatusForbidden, batchAnswer{Status: "failed", Message: msg, Events: items})
+	case accepted == 0:
+		writeJSON(c, http.StatusOK, batchAnswer{Status: "duplicate", Message: msg, Events: items})
+	default:
+		writeJSON(c, http.StatusAccepted, batchAnswer{Status: "accepted", Message: msg, Events: items})
 	}
 }
 

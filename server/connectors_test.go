@@ -85,14 +85,13 @@ func TestEveryConnectorOverHTTP(t *testing.T) {
 					t.Errorf("%s: answered %d %s, want 202", f.Name, r.Code, r.Body)
 					continue
 				}
-				var want event.Event
-				if err := json.Unmarshal(f.Golden, &want); err != nil {
-					t.Fatalf("%s: golden: %v", f.Name, err)
-				}
-				got := waitProcessed(t, in, r.ID)
+				want, ids := goldenEvents(t, f, r)
 				ignore := cmpopts.IgnoreFields(event.Event{}, "ReceivedAt", "Status", "ProcessedAt", "Attempts", "Error", "TriggerErrors")
-				if diff := cmp.Diff(want, *got, ignore); diff != "" {
-					t.Errorf("%s: the stored event differs from its golden (-want +got):\n%s", f.Name, diff)
+				for i, id := range ids {
+					got := waitProcessed(t, in, id)
+					if diff := cmp.Diff(want[i], *got, ignore); diff != "" {
+						t.Errorf("%s: the stored event differs from its golden (-want +got):\n%s", f.Name, diff)
+					}
 				}
 				if again := post(t, url, signedFixture(t, conn, f, f.Body, secret), f.Body); again.Code != http.StatusOK || again.Status != "duplicate" {
 					t.Errorf("%s: redelivery answered %d %s, want 200 duplicate", f.Name, again.Code, again.Body)
@@ -124,6 +123,37 @@ func TestEveryConnectorOverHTTP(t *testing.T) {
 			t.Errorf("/metrics does not count %s's refusals: want a line %s", name, want)
 		}
 	}
+}
+
+// goldenEvents returns a fixture's golden events (one, or a batch's) and
+// the ids the intake's answer r gives them.
+func goldenEvents(t *testing.T, f fixtures.Fixture, r reply) ([]event.Event, []string) {
+	t.Helper()
+	if golden := bytes.TrimSpace(f.Golden); len(golden) == 0 || golden[0] != '[' {
+		var one event.Event
+		if err := json.Unmarshal(f.Golden, &one); err != nil {
+			t.Fatalf("%s: golden: %v", f.Name, err)
+		}
+		return []event.Event{one}, []string{r.ID}
+	}
+	var want []event.Event
+	if err := json.Unmarshal(f.Golden, &want); err != nil {
+		t.Fatalf("%s: golden: %v", f.Name, err)
+	}
+	var answer struct {
+		Events []struct{ ID, Status string } `json:"events"`
+	}
+	if err := json.Unmarshal(r.Body, &answer); err != nil || len(answer.Events) != len(want) {
+		t.Fatalf("%s: the answer %s lists %d events, want %d (%v)", f.Name, r.Body, len(answer.Events), len(want), err)
+	}
+	ids := make([]string, len(want))
+	for i, e := range answer.Events {
+		if e.Status != "accepted" {
+			t.Errorf("%s: event %d is %s, want accepted", f.Name, i, e.Status)
+		}
+		ids[i] = e.ID
+	}
+	return want, ids
 }
 
 // firstEvent returns the first fixture that is not a ping.
@@ -210,5 +240,62 @@ func TestHandshake(t *testing.T) {
 	var page []json.RawMessage
 	if r := apiGet(t, in, "/api/v1/events?source=ce", &page); r.Code != http.StatusOK || len(page) != 0 {
 		t.Fatalf("events of ce: %d %s; a handshake queues nothing", r.Code, r.Body)
+	}
+}
+
+// TestCloudEventsBatch: each event of a batch is de-duplicated on its own,
+// so a batch sent again after one of its events arrived alone queues only
+// the others; a pipeline run that names no repository still reaches live
+// state.
+func TestCloudEventsBatch(t *testing.T) {
+	in := start(t, newRedis(t), logOnFailure(t), func(o *server.Options) {
+		o.Config.Sources = append(o.Config.Sources, config.SourceSpec{Name: "acme-cloudevents", Connector: "cloudevents", Secrets: []string{testSecret}})
+	})
+	conn, err := registry.Lookup("cloudevents")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := fixtures.Get("cloudevents", "pipelinerun.batch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch []json.RawMessage
+	if err := json.Unmarshal(f.Body, &batch); err != nil {
+		t.Fatal(err)
+	}
+	url := in.URL + "/hooks/acme-cloudevents"
+	first := []byte("[" + string(batch[0]) + "]")
+	if r := post(t, url, signedFixture(t, conn, f, first, testSecret), first); r.Code != http.StatusAccepted {
+		t.Fatalf("the first event alone: %d %s", r.Code, r.Body)
+	}
+	r := post(t, url, signedFixture(t, conn, f, f.Body, testSecret), f.Body)
+	var answer struct {
+		Status, Message string
+		Events          []struct{ ID, Status string }
+	}
+	if err := json.Unmarshal(r.Body, &answer); err != nil {
+		t.Fatal(err)
+	}
+	var statuses []string
+	for _, e := range answer.Events {
+		statuses = append(statuses, e.Status)
+	}
+	if r.Code != http.StatusAccepted || strings.Join(statuses, ",") != "duplicate,accepted,accepted" || !strings.Contains(answer.Message, "3 events: 2 accepted, 1 duplicates") {
+		t.Fatalf("the batch: %d %s; want 202 with duplicate,accepted,accepted", r.Code, r.Body)
+	}
+	last := waitProcessed(t, in, answer.Events[2].ID)
+	if last.Kind != event.KindBuildFinished || last.Repository != nil {
+		t.Fatalf("last event = %+v", last)
+	}
+	var pipeline map[string]any
+	if r := apiGet(t, in, "/api/v1/state/acme-cloudevents:widget-ci", &pipeline); r.Code != http.StatusOK {
+		t.Fatalf("the pipeline's live state: %d %s", r.Code, r.Body)
+	}
+	runs, _ := pipeline["runs"].(map[string]any)
+	if latest, _ := runs["latest"].(map[string]any); latest["outcome"] != "success" || latest["status"] != "finished" {
+		t.Fatalf("pipeline state = %v", pipeline)
+	}
+	if again := post(t, url, signedFixture(t, conn, f, f.Body, testSecret), f.Body); again.Code != http.StatusOK || again.Status != "duplicate" {
+		t.Fatalf("the batch again: %d %s, want 200 duplicate", again.Code, again.Body)
 	}
 }

@@ -293,19 +293,30 @@ func (env *envelope) jsonData() ([]byte, error) {
 	return nil, nil
 }
 
-// parseBatch reads a batch in the JSON batch format. A delivery is one
-// event, so only a batch of one is accepted; an empty one is answered
-// without storing anything.
+// parseBatch reads a batch in the JSON batch format: each of its events
+// as in structured mode, stored and de-duplicated on its own. A batch of
+// one is that event; an empty one is answered without storing anything.
+// One malformed event refuses the whole batch, before any is queued.
 func parseBatch(req *connectors.Request) (*connectors.Result, error) {
 	var batch []gojson.RawMessage
 	if err := gojson.Unmarshal(req.Body, &batch); err != nil {
 		return nil, fmt.Errorf("%w: the body is not a batch in the JSON batch format (an array of events): %v", connectors.ErrMalformed, err)
 	}
-	switch len(batch) {
-	case 0:
+	switch {
+	case len(batch) == 0:
 		return &connectors.Result{Ping: true, Payload: []byte("[]")}, nil
-	case 1:
+	case len(batch) == 1:
 		return parseStructured(req, batch[0])
+	case len(batch) > connectors.MaxBatch:
+		return nil, fmt.Errorf("%w: a batch of %d events; at most %d are taken in one request", connectors.ErrMalformed, len(batch), connectors.MaxBatch)
 	}
-	return nil, fmt.Errorf("%w: a batch of %d events; this source takes a batch of one event only, as Reflex queues one event per request: send the events one by one (structured or binary mode)", connectors.ErrUnsupportedMediaType, len(batch))
+	out := &connectors.Result{Batch: make([]*connectors.Result, len(batch))}
+	for i, raw := range batch {
+		res, err := parseStructured(req, raw)
+		if err != nil {
+			return nil, fmt.Errorf("batch[%d]: %w", i, err)
+		}
+		out.Batch[i] = res
+	}
+	return out, nil
 }

@@ -38,6 +38,7 @@ func TestGoldenKinds(t *testing.T) {
 		"Microsoft.Storage.BlobCreated":    event.KindUnnormalized,
 		"artifact.published":               event.KindArtifactPublished,
 		"change.created.batch":             event.KindChangeCreated,
+		"pipelinerun.batch":                event.KindBuildQueued + "," + event.KindBuildStarted + "," + event.KindBuildFinished,
 		"change.merged":                    event.KindChangeMerged,
 		"environment.modified":             event.KindOther,
 		"knative-github.pull_request":      event.KindUnnormalized,
@@ -122,10 +123,14 @@ func TestRefusals(t *testing.T) {
 		{Name: "structured body not JSON", Fixture: structured, Change: resign(func(req *connectors.Request) { req.Body = []byte("<event/>") }), Want: connectors.ErrMalformed, Says: "not a CloudEvent"},
 		{Name: "another event format", Fixture: structured, Change: setHeader("Content-Type", "application/cloudevents+avro"), Want: connectors.ErrUnsupportedMediaType, Says: "only application/cloudevents+json"},
 		{Name: "another batch format", Fixture: batch, Change: setHeader("Content-Type", "application/cloudevents-batch+protobuf"), Want: connectors.ErrUnsupportedMediaType, Says: "only application/cloudevents-batch+json"},
-		{Name: "batch of two", Fixture: batch, Change: resign(func(req *connectors.Request) {
+		{Name: "batch over the limit", Fixture: batch, Change: resign(func(req *connectors.Request) {
 			one := bytes.TrimSuffix(bytes.TrimPrefix(bytes.TrimSpace(req.Body), []byte("[")), []byte("]"))
-			req.Body = []byte("[" + string(one) + "," + string(one) + "]")
-		}), Want: connectors.ErrUnsupportedMediaType, Says: "a batch of 2 events; this source takes a batch of one event only"},
+			req.Body = []byte("[" + strings.Repeat(string(one)+",", connectors.MaxBatch) + string(one) + "]")
+		}), Want: connectors.ErrMalformed, Says: "a batch of 101 events; at most 100"},
+		{Name: "batch with one bad event", Fixture: batch, Change: resign(func(req *connectors.Request) {
+			one := bytes.TrimSuffix(bytes.TrimPrefix(bytes.TrimSpace(req.Body), []byte("[")), []byte("]"))
+			req.Body = []byte("[" + string(one) + `,{"specversion":"0.3","id":"x","source":"/x","type":"t"}]`)
+		}), Want: connectors.ErrMalformed, Says: "batch[1]: "},
 		{Name: "batch not an array", Fixture: batch, Change: resign(func(req *connectors.Request) { req.Body = []byte(`{"specversion":"1.0"}`) }), Want: connectors.ErrMalformed, Says: "not a batch"},
 		{Name: "batch of one without id", Fixture: batch, Change: resign(func(req *connectors.Request) {
 			req.Body = []byte(`[{"specversion":"1.0","source":"/x","type":"com.example.x"}]`)

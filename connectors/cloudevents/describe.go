@@ -9,7 +9,7 @@ func (*Connector) Describe() connectors.Description {
 		Provider:     "CloudEvents 1.0 over HTTP (binary, structured and batched mode; the webhook profile), and CDEvents carried as CloudEvents",
 		Verification: "settings.auth: hmac (default: hex HMAC-SHA256 of the body in X-Signature, prefixed sha256=), bearer (Authorization: Bearer or the access_token query parameter) or standard-webhooks; the OPTIONS validation handshake is answered without calling any callback URL",
 		DeliveryID:   "ce- and 40 hex digits of the SHA-256 of the event's source and id, which CloudEvents makes unique (id_from: attributes)",
-		Setup:        "the sink URL, the token or signing secret; a batch must hold one event",
+		Setup:        "the sink URL, the token or signing secret; a batch may hold up to 100 events",
 		Events: []connectors.EventDoc{
 			{Type: "dev.cdevents.change.<predicate>.<version>", Kinds: []string{"change.created", "change.updated", "change.merged", "change.abandoned", "other"}},
 			{Type: "dev.cdevents.branch.<predicate>.<version>", Kinds: []string{"branch.created", "branch.deleted", "other"}},

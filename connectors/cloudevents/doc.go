@@ -16,11 +16,11 @@
 //     the data is JSON, "data_base64" otherwise), so nothing sent is lost.
 //   - Structured mode (application/cloudevents+json): the body is the
 //     event, stored as sent.
-//   - Batched mode (application/cloudevents-batch+json): a delivery
-//     becomes one event, so a batch of one event is accepted (its event is
-//     stored as in structured mode), an empty batch is answered without
-//     storing anything, and a larger batch is refused with 415 and a
-//     message asking for one event per request: no event is dropped.
+//   - Batched mode (application/cloudevents-batch+json): each event of
+//     the batch (at most connectors.MaxBatch) is stored as in structured
+//     mode, and de-duplicated and decided on its own; one malformed event
+//     refuses the whole batch before any is queued, and an empty batch is
+//     answered without storing anything.
 //
 // Only specversion 1.0 is accepted. CloudEvents makes (source, id) unique,
 // so the delivery id is "ce-" and 40 hex digits of the SHA-256 of the two,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 
 	gojson "github.com/goccy/go-json"
@@ -21,8 +22,9 @@ const sendSource = "/reflex/send"
 // Delivery returns a delivery of payload as event type typ with id id. A
 // payload that is already a CloudEvent (an object with specversion, as
 // Reflex stores every event of this connector) is sent in structured mode
-// with typ and id written into it; a batch of one likewise in batched
-// mode; any other payload is the data of a binary-mode event, whose source
+// with typ and id written into it; a batch likewise in batched mode (a
+// batch of several keeps its events' types, and their ids are id.1, id.2
+// and so on); any other payload is the data of a binary-mode event, whose source
 // is the CDEvent's context.source when it is one.
 func (*Connector) Delivery(typ, id string, payload []byte) (http.Header, []byte) {
 	h := http.Header{}
@@ -30,8 +32,16 @@ func (*Connector) Delivery(typ, id string, payload []byte) (http.Header, []byte)
 	trimmed := bytes.TrimSpace(payload)
 	if len(trimmed) > 0 && trimmed[0] == '[' {
 		var batch []map[string]json.RawMessage
-		if err := json.Unmarshal(trimmed, &batch); err == nil && len(batch) == 1 {
-			if body, err := json.Marshal([]map[string]json.RawMessage{withIDType(batch[0], typ, id)}); err == nil {
+		if err := json.Unmarshal(trimmed, &batch); err == nil && len(batch) > 0 {
+			for i, ev := range batch {
+				if len(batch) == 1 {
+					batch[i] = withIDType(ev, typ, id)
+					continue
+				}
+				idi, _ := json.Marshal(id + "." + strconv.Itoa(i+1))
+				ev["id"] = idi
+			}
+			if body, err := json.Marshal(batch); err == nil {
 				payload = body
 			}
 		}
@@ -91,7 +101,8 @@ func encodeHeader(s string) string {
 }
 
 // EventType returns the type of a recorded delivery: its ce-type header,
-// else the type of the structured-mode event (or batch of one) it holds.
+// else the type of the structured-mode event it holds, or of a batch's
+// first event.
 func (*Connector) EventType(h http.Header, payload []byte) string {
 	if typ, err := headerValue(h, HeaderType); err == nil && typ != "" {
 		return typ
@@ -105,7 +116,7 @@ func (*Connector) EventType(h http.Header, payload []byte) string {
 	var batch []struct {
 		Type string `json:"type"`
 	}
-	if gojson.Unmarshal(payload, &batch) == nil && len(batch) == 1 {
+	if gojson.Unmarshal(payload, &batch) == nil && len(batch) > 0 {
 		return batch[0].Type
 	}
 	return ""

@@ -23,6 +23,10 @@ func TestDelivery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if orig.Batch != nil {
+				checkBatchDelivery(t, c, f.Body, orig)
+				return
+			}
 			typ := sim.EventType(f.Header, f.Body)
 			if typ != orig.Event.Type {
 				t.Fatalf("EventType = %q, want %q", typ, orig.Event.Type)
@@ -53,5 +57,35 @@ func TestDelivery(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkBatchDelivery: a batch of several sent again keeps each event's
+// type and kind, under new ids.
+func checkBatchDelivery(t *testing.T, c connectors.Connector, body []byte, orig *connectors.Result) {
+	t.Helper()
+	sim := c.(connectors.Simulator)
+	typ := sim.EventType(http.Header{}, body)
+	if typ != orig.Batch[0].Event.Type {
+		t.Fatalf("EventType = %q, want the first event's %q", typ, orig.Batch[0].Event.Type)
+	}
+	h, sent := sim.Delivery(typ, "reflex-send-1", body)
+	sim.Sign(h, sent, testSecret)
+	req := &connectors.Request{Source: kit.Source, Header: h, Body: sent, ReceivedAt: connectortest.ReceivedAt}
+	if err := c.Verify(context.Background(), req, [][]byte{testSecret}); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	res, err := c.Parse(req)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if len(res.Batch) != len(orig.Batch) {
+		t.Fatalf("a batch of %d sent again parses to %d events", len(orig.Batch), len(res.Batch))
+	}
+	for i, r := range res.Batch {
+		want := orig.Batch[i].Event
+		if r.Event.Type != want.Type || r.Event.Kind != want.Kind || r.Event.ID == want.ID {
+			t.Errorf("batch[%d]: type %q kind %q id %q; want %q %q and a new id", i, r.Event.Type, r.Event.Kind, r.Event.ID, want.Type, want.Kind)
+		}
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -78,14 +80,12 @@ func (k Kit) Golden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			if res.Ping != (res.Event == nil) {
-				t.Fatalf("Ping = %v with event %v; a result is either a ping or an event", res.Ping, res.Event)
-			}
-			if err := connectors.CheckPayload(res.Payload); err != nil {
-				t.Fatalf("payload: %v", err)
+			got, err := outcome(res)
+			if err != nil {
+				t.Fatal(err)
 			}
 			if os.Getenv("UPDATE_GOLDEN") != "" {
-				out, _ := json.MarshalIndent(res.Event, "", "  ")
+				out, _ := json.MarshalIndent(got, "", "  ")
 				if err := os.WriteFile(f.GoldenPath(), append(out, '\n'), 0o644); err != nil {
 					t.Fatal(err)
 				}
@@ -94,11 +94,11 @@ func (k Kit) Golden(t *testing.T) {
 			if f.Golden == nil {
 				t.Fatalf("no golden file %s; run UPDATE_GOLDEN=1 go test ./connectors/... and review it", f.GoldenPath())
 			}
-			var want *event.Event
-			if err := json.Unmarshal(f.Golden, &want); err != nil {
+			want := reflect.New(reflect.TypeOf(got))
+			if err := json.Unmarshal(f.Golden, want.Interface()); err != nil {
 				t.Fatalf("decode golden: %v", err)
 			}
-			if diff := cmp.Diff(want, res.Event); diff != "" {
+			if diff := cmp.Diff(want.Elem().Interface(), got); diff != "" {
 				t.Errorf("normalized event differs from %s (-want +got):\n%s", f.GoldenPath(), diff)
 			}
 		})
@@ -106,9 +106,9 @@ func (k Kit) Golden(t *testing.T) {
 }
 
 // Kinds guards the goldens themselves: each fixture must normalize to the
-// kind want gives for its name (a ping to ""), and every fixture must be
-// in want, so a wrong golden written by UPDATE_GOLDEN cannot pass
-// unnoticed.
+// kind want gives for its name (a ping to "", a batch to its events' kinds
+// joined by ","), and every fixture must be in want, so a wrong golden
+// written by UPDATE_GOLDEN cannot pass unnoticed.
 func (k Kit) Kinds(t *testing.T, want map[string]event.Kind) {
 	c := k.New()
 	for _, f := range k.Fixtures(t) {
@@ -124,6 +124,12 @@ func (k Kit) Kinds(t *testing.T, want map[string]event.Kind) {
 		var got event.Kind
 		if res.Event != nil {
 			got = res.Event.Kind
+		}
+		for i, r := range res.Batch {
+			if i > 0 {
+				got += ","
+			}
+			got += r.Event.Kind
 		}
 		if got != kind {
 			t.Errorf("%s: kind = %q, want %q", f.Name, got, kind)
@@ -191,6 +197,34 @@ func (k Kit) FuzzSeeds(f *testing.F, add func(fx fixtures.Fixture)) {
 	}
 }
 
+// outcome checks a result's shape and returns what its golden holds: the
+// event (nil for a ping), or a batch's events.
+func outcome(res *connectors.Result) (any, error) {
+	if res.Batch != nil {
+		if res.Event != nil || res.Payload != nil || res.Ping || len(res.Batch) > connectors.MaxBatch {
+			return nil, fmt.Errorf("a batch of %d with an event, a payload or a ping of its own", len(res.Batch))
+		}
+		events := make([]*event.Event, len(res.Batch))
+		for i, r := range res.Batch {
+			if r.Event == nil || r.Batch != nil {
+				return nil, fmt.Errorf("batch[%d] is not one event", i)
+			}
+			if err := connectors.CheckPayload(r.Payload); err != nil {
+				return nil, fmt.Errorf("batch[%d]: payload: %w", i, err)
+			}
+			events[i] = r.Event
+		}
+		return events, nil
+	}
+	if res.Ping != (res.Event == nil) {
+		return nil, fmt.Errorf("Ping = %v with event %v; a result is either a ping or an event", res.Ping, res.Event)
+	}
+	if err := connectors.CheckPayload(res.Payload); err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	return res.Event, nil
+}
+
 // CheckParse is the body of a Parse fuzz test: Parse must return a ping,
 // an event with the mandatory fields, or one of the connector errors, and
 // never panic.
@@ -205,14 +239,20 @@ func CheckParse(t *testing.T, c connectors.Connector, req *connectors.Request) {
 	if res.Ping {
 		return
 	}
-	if res.Event == nil {
-		t.Fatal("Parse returned neither an event nor a ping")
+	events := []*connectors.Result{res}
+	if res.Batch != nil {
+		events = res.Batch
 	}
-	if res.Event.ID == "" || res.Event.Kind == "" || res.Event.Connector == "" {
-		t.Fatalf("event lacks its id, kind or connector: %+v", res.Event)
-	}
-	if err := connectors.CheckDeliveryID("the event's id", res.Event.ID); err != nil {
-		t.Fatalf("event id: %v", err)
+	for _, r := range events {
+		if r.Event == nil {
+			t.Fatal("Parse returned neither an event nor a ping")
+		}
+		if r.Event.ID == "" || r.Event.Kind == "" || r.Event.Connector == "" {
+			t.Fatalf("event lacks its id, kind or connector: %+v", r.Event)
+		}
+		if err := connectors.CheckDeliveryID("the event's id", r.Event.ID); err != nil {
+			t.Fatalf("event id: %v", err)
+		}
 	}
 }
 
