@@ -91,7 +91,9 @@ func isRequired(name string) bool {
 func extensions(h http.Header) ([]attr, error) {
 	out := make([]attr, 0, 8)
 	for key := range h {
-		if len(key) <= len(attrPrefix) || !strings.EqualFold(key[:len(attrPrefix)], attrPrefix) {
+		// Most headers are not attributes: rule them out by their first
+		// bytes ("ce-" in any case) before anything costlier.
+		if len(key) <= len(attrPrefix) || key[0]|0x20 != 'c' || key[1]|0x20 != 'e' || key[2] != '-' {
 			continue
 		}
 		if isRequired(key[len(attrPrefix):]) {
@@ -101,7 +103,7 @@ func extensions(h http.Header) ([]attr, error) {
 		switch {
 		case name == "datacontenttype":
 			return nil, fmt.Errorf("%w: binary mode has no ce-datacontenttype header: Content-Type is the data's media type", connectors.ErrMalformed)
-		case name == "data" || len(name) > maxAttrName || strings.ContainsFunc(name, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') }):
+		case name == "data" || len(name) > maxAttrName || !attrName(name):
 			return nil, fmt.Errorf("%w: the %s header names no CloudEvents attribute: attribute names are lower-case letters and digits", connectors.ErrMalformed, clip(key))
 		}
 		v, err := headerValue(h, key)
@@ -112,6 +114,17 @@ func extensions(h http.Header) ([]attr, error) {
 	}
 	slices.SortFunc(out, func(a, b attr) int { return strings.Compare(a.name, b.name) })
 	return out, nil
+}
+
+// attrName reports whether name is made of lower-case letters and digits,
+// as attribute names are.
+func attrName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // headerValue returns the attribute in header key (canonical), decoded as
