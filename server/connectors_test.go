@@ -30,12 +30,15 @@ func connectorSecret(name string) string {
 
 // signedFixture returns a fixture's recorded headers signed by conn with
 // secret, as its provider would send them now: a recorded signing
-// timestamp is dropped, so the connector signs with the current time.
+// timestamp (any header whose name says Timestamp) is dropped, so the
+// connector signs with the current time.
 func signedFixture(t *testing.T, conn connectors.Connector, f fixtures.Fixture, body []byte, secret string) http.Header {
 	t.Helper()
 	h := f.Header.Clone()
-	for _, name := range []string{"Webhook-Timestamp", "Svix-Timestamp"} {
-		h.Del(name)
+	for name := range h {
+		if strings.Contains(strings.ToLower(name), "timestamp") {
+			h.Del(name)
+		}
 	}
 	signer, ok := conn.(connectors.Signer)
 	if !ok {
@@ -54,15 +57,21 @@ func signedFixture(t *testing.T, conn connectors.Connector, f fixtures.Fixture, 
 func TestEveryConnectorOverHTTP(t *testing.T) {
 	names := registry.Names()
 	var specs []config.SourceSpec
+	settings := map[string]map[string]any{}
 	for _, name := range names {
-		specs = append(specs, config.SourceSpec{Name: "acme-" + name, Connector: name, Secrets: []string{connectorSecret(name)}})
+		s, err := fixtures.SourceSettings(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		settings[name] = s
+		specs = append(specs, config.SourceSpec{Name: "acme-" + name, Connector: name, Secrets: []string{connectorSecret(name)}, Settings: s})
 	}
 	in := start(t, newRedis(t), logOnFailure(t), func(o *server.Options) {
 		o.Config = &config.Config{Sources: specs}
 	})
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
-			conn, err := registry.Lookup(name)
+			conn, err := registry.Configure(name, settings[name])
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -19,19 +19,23 @@ import (
 	"github.com/reflexops/reflex/connectors/gitea"
 	"github.com/reflexops/reflex/connectors/github"
 	"github.com/reflexops/reflex/connectors/gitlab"
+	"github.com/reflexops/reflex/connectors/hmac"
+	"github.com/reflexops/reflex/connectors/standardwebhooks"
 	"github.com/reflexops/reflex/internal/schemacheck"
 )
 
 // constructors is the one table of connectors. Adding a connector means
 // adding its line here, fixtures under fixtures/<name>/, and nothing else.
 var constructors = map[string]func() connectors.Connector{
-	azuredevops.Name:     azuredevops.New,
-	bitbucket.Name:       bitbucket.New,
-	bitbucketserver.Name: bitbucketserver.New,
-	cloudevents.Name:     cloudevents.New,
-	gitea.Name:           gitea.New,
-	github.Name:          github.New,
-	gitlab.Name:          gitlab.New,
+	azuredevops.Name:      azuredevops.New,
+	bitbucket.Name:        bitbucket.New,
+	bitbucketserver.Name:  bitbucketserver.New,
+	cloudevents.Name:      cloudevents.New,
+	gitea.Name:            gitea.New,
+	github.Name:           github.New,
+	gitlab.Name:           gitlab.New,
+	hmac.Name:             hmac.New,
+	standardwebhooks.Name: standardwebhooks.New,
 }
 
 // Lookup returns a new connector by name, with its default settings, or an
