@@ -217,7 +217,7 @@ func outcome(res *connectors.Result) (any, error) {
 		return events, nil
 	}
 	if res.Ping != (res.Event == nil) {
-		return nil, fmt.Errorf("Ping = %v with event %v; a result is either a ping or an event", res.Ping, res.Event)
+		return nil, fmt.Errorf("the result has Ping %v and event %v; a result is either a ping or an event", res.Ping, res.Event)
 	}
 	if err := connectors.CheckPayload(res.Payload); err != nil {
 		return nil, fmt.Errorf("payload: %w", err)
