@@ -56,7 +56,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "empty env secret", yaml: "sources: [{name: a, connector: github, secrets: ['env:SET_SECRET', 'env:EMPTY_SECRET']}]", wantErr: "secrets[1]: environment variable EMPTY_SECRET"},
 		{name: "empty secret file", yaml: "sources: [{name: a, connector: github, secrets: ['file:" + emptyFile + "']}]", wantErr: "is empty"},
 		{name: "missing secret file", yaml: "sources: [{name: a, connector: github, secrets: ['file:/nonexistent/x']}]", wantErr: "read secret file"},
-		{name: "unknown connector", yaml: "sources: [{name: a, connector: gitlub, secrets: [x]}]", wantErr: `unknown connector "gitlub" (known: bitbucket, `},
+		{name: "unknown connector", yaml: "sources: [{name: a, connector: gitlub, secrets: [x]}]", wantErr: `unknown connector "gitlub" (known: azure-devops, bitbucket, `},
 		{name: "missing connector", yaml: "sources: [{name: a, secrets: [x]}]", wantErr: "connector is required"},
 		{name: "missing name", yaml: "sources: [{connector: github, secrets: [x]}]", wantErr: "sources[0]: name is required"},
 		{name: "bad name", yaml: "sources: [{name: 'A/B', connector: github, secrets: [x]}]", wantErr: "name must be"},

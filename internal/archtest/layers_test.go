@@ -17,12 +17,15 @@ const module = "github.com/reflexops/reflex"
 var tiers = map[string]int{
 	// The data model, and parts that know nothing of Reflex's domain.
 	"event": 0, "wire": 0, "keyspace": 0, "redisconn": 0, "fixtures": 0,
-	"internal/archtest": 0, "internal/asynqlog": 0, "internal/jsonvalid": 0, "internal/keyspace": 0, "internal/redistest": 0, "internal/nettest": 0, "internal/procnet": 0, "internal/periodic": 0,
+	"internal/archtest": 0, "internal/asynqlog": 0, "internal/jsonvalid": 0, "internal/keyspace": 0, "internal/redistest": 0, "internal/nettest": 0, "internal/procnet": 0, "internal/periodic": 0, "internal/schemacheck": 0,
 	// The store of live state and events.
 	"state": 1,
 	// The domain: who may do what, what an event means, how it changes
 	// live state and what it delivers.
 	"auth": 2, "config": 2, "connectors": 2, "connectors/connectortest": 2, "connectors/github": 2, "connectors/registry": 2,
+	"connectors/schemes": 2, "connectors/fields": 2, "connectors/pathnorm": 2,
+	"connectors/azuredevops": 2, "connectors/bitbucket": 2, "connectors/bitbucketserver": 2, "connectors/cloudevents": 2,
+	"connectors/gitea": 2, "connectors/gitlab": 2, "connectors/hmac": 2, "connectors/standardwebhooks": 2,
 	"connectors/github/deployments": 2, "delivery": 2, "plan": 2, "policies": 2, "projection": 2, "sources": 2, "triggers": 2,
 	// Delivery jobs offered and leased to the agents of a zone, and the
 	// record of those agents.
