@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reflexops/reflex/connectors/convert"
+
 	"github.com/reflexops/reflex/event"
 )
 
@@ -71,7 +73,7 @@ func setRunSource(ev *event.Event, r *resource) {
 		return
 	}
 	setRef(ev, self.RefName)
-	if isSHA(self.Version) {
+	if convert.IsSHA(self.Version) {
 		ev.Commit = self.Version
 	}
 	if self.Repository.FullName != "" {
@@ -178,40 +180,6 @@ func deploymentState(s string) string {
 	return s
 }
 
-func pick[T any](cond bool, yes, no T) T {
-	if cond {
-		return yes
-	}
-	return no
-}
-
-func nonZero(sha string) string {
-	if sha == zeroSHA {
-		return ""
-	}
-	return sha
-}
-
-// isSHA reports whether s is a 40-character hex commit id.
-func isSHA(s string) bool {
-	if len(s) != 40 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func id64(id int64) string {
-	if id == 0 {
-		return ""
-	}
-	return strconv.FormatInt(id, 10)
-}
-
 // number returns a build or run number that is a whole number, and 0 for
 // the others: Azure DevOps' default format is a date and a counter
 // ("20241202.1"), which stays in the payload.
@@ -226,15 +194,6 @@ func number(s string) int {
 	}
 	n, _ := strconv.Atoi(s)
 	return n
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // timeOf reads an Azure DevOps timestamp as UTC: RFC 3339, or without a

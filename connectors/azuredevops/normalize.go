@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/reflexops/reflex/connectors/convert"
+
 	gojson "github.com/goccy/go-json"
 
 	"github.com/reflexops/reflex/event"
@@ -46,8 +48,6 @@ func normalize(n *notification, ev *event.Event) {
 	}
 }
 
-const zeroSHA = "0000000000000000000000000000000000000000"
-
 // normalizePush reads git.push. A push may update several refs; the first
 // is the event's, as Azure DevOps' own message names it. Commit is the new
 // object id, which for an annotated tag is the tag object: the payload
@@ -62,21 +62,21 @@ func normalizePush(n *notification, ev *event.Event) {
 		return
 	}
 	u := p.RefUpdates[0]
-	created, deleted := u.OldObjectID == zeroSHA, u.NewObjectID == zeroSHA
+	created, deleted := convert.IsZeroSHA(u.OldObjectID), convert.IsZeroSHA(u.NewObjectID)
 	ev.Ref = u.Name
-	ev.Before = nonZero(u.OldObjectID)
-	ev.Commit = nonZero(u.NewObjectID)
+	ev.Before = convert.NonZeroSHA(u.OldObjectID)
+	ev.Commit = convert.NonZeroSHA(u.NewObjectID)
 	ev.URL = webURL(p.Repository)
 	switch {
 	case strings.HasPrefix(u.Name, "refs/heads/"):
 		ev.Branch = strings.TrimPrefix(u.Name, "refs/heads/")
-		ev.Kind = pick(deleted, event.KindBranchDeleted, pick(created, event.KindBranchCreated, event.KindCodePushed))
+		ev.Kind = convert.Pick(deleted, event.KindBranchDeleted, convert.Pick(created, event.KindBranchCreated, event.KindCodePushed))
 		if ev.URL != "" && ev.Commit != "" {
 			ev.URL += "/commit/" + ev.Commit
 		}
 	case strings.HasPrefix(u.Name, "refs/tags/"):
 		ev.Tag = strings.TrimPrefix(u.Name, "refs/tags/")
-		ev.Kind = pick(deleted, event.KindTagDeleted, event.KindTagCreated)
+		ev.Kind = convert.Pick(deleted, event.KindTagDeleted, event.KindTagCreated)
 		if ev.URL != "" && !deleted {
 			ev.URL += "?version=GT" + url.QueryEscape(ev.Tag)
 		}
@@ -104,7 +104,7 @@ func normalizePullRequest(n *notification, ev *event.Event) {
 	if web := webURL(pr.Repository); ev.URL == "" && web != "" && pr.PullRequestID != 0 {
 		ev.URL = web + "/pullrequest/" + strconv.Itoa(pr.PullRequestID)
 	}
-	ev.Actor = firstNonEmpty(pr.ClosedBy.name(), pr.CreatedBy.name())
+	ev.Actor = convert.First(pr.ClosedBy.name(), pr.CreatedBy.name())
 	merged := pr.Status == "completed"
 	ev.Change = &event.Change{
 		Number:       pr.PullRequestID,
@@ -145,7 +145,7 @@ func normalizeBuild(n *notification, ev *event.Event) {
 		result = b.Status
 	}
 	setRef(ev, b.SourceBranch)
-	if isSHA(b.SourceVersion) {
+	if convert.IsSHA(b.SourceVersion) {
 		ev.Commit = b.SourceVersion
 	}
 	ev.Actor = b.RequestedFor.name()
@@ -157,7 +157,7 @@ func normalizeBuild(n *notification, ev *event.Event) {
 		}
 	}
 	ev.Build = &event.Build{
-		ID:        id64(b.ID),
+		ID:        convert.ID(b.ID),
 		Name:      b.Definition.Name,
 		Number:    number(b.BuildNumber),
 		Status:    event.BuildFinished,
@@ -165,7 +165,7 @@ func normalizeBuild(n *notification, ev *event.Event) {
 		Trigger:   b.Reason,
 		URL:       ev.URL,
 		StartedAt: timeOf(b.StartTime),
-		UpdatedAt: timeOf(firstNonEmpty(b.LastChangedDate, b.FinishTime)),
+		UpdatedAt: timeOf(convert.First(b.LastChangedDate, b.FinishTime)),
 	}
 	ev.Kind = event.KindBuildFinished
 }
@@ -184,8 +184,8 @@ func normalizeRun(n *notification, ev *event.Event) {
 	ev.Actor = r.RequestedFor.name()
 	ev.URL = run.Links.Web.Href
 	ev.Build = &event.Build{
-		ID:        id64(run.ID),
-		Name:      firstNonEmpty(run.Pipeline.Name, r.Pipeline.Name),
+		ID:        convert.ID(run.ID),
+		Name:      convert.First(run.Pipeline.Name, r.Pipeline.Name),
 		Number:    number(run.Name),
 		Status:    runStatus(run.State),
 		Outcome:   outcome(run.Result),
@@ -207,7 +207,7 @@ func normalizeStage(n *notification, ev *event.Event) {
 	}
 	b := &event.Build{
 		ID:        st.ID,
-		Name:      firstNonEmpty(st.DisplayName, st.Name),
+		Name:      convert.First(st.DisplayName, st.Name),
 		Pipeline:  r.Pipeline.Name,
 		Status:    runStatus(st.State),
 		Outcome:   outcome(st.Result),
@@ -217,8 +217,8 @@ func normalizeStage(n *notification, ev *event.Event) {
 	}
 	if run := r.Run; run != nil {
 		setRunSource(ev, r)
-		b.RunID = id64(run.ID)
-		b.Pipeline = firstNonEmpty(b.Pipeline, run.Pipeline.Name)
+		b.RunID = convert.ID(run.ID)
+		b.Pipeline = convert.First(b.Pipeline, run.Pipeline.Name)
 	}
 	ev.Action = st.State
 	ev.Actor = r.RequestedFor.name()
@@ -237,13 +237,13 @@ func normalizeDeployment(n *notification, ev *event.Event) {
 		ev.URL = e.Release.Links.Web.Href
 	}
 	if x := d.Deployment; x != nil {
-		dep.ID = id64(x.ID)
-		dep.Environment = firstNonEmpty(dep.Environment, x.ReleaseEnvironment.Name)
-		dep.State = firstNonEmpty(dep.State, x.DeploymentStatus)
-		ev.URL = firstNonEmpty(ev.URL, x.Release.Links.Web.Href)
+		dep.ID = convert.ID(x.ID)
+		dep.Environment = convert.First(dep.Environment, x.ReleaseEnvironment.Name)
+		dep.State = convert.First(dep.State, x.DeploymentStatus)
+		ev.URL = convert.First(ev.URL, x.Release.Links.Web.Href)
 		ev.Actor = x.RequestedFor.name()
 	}
 	dep.State = deploymentState(dep.State)
 	ev.Deployment = dep
-	ev.Kind = pick(n.EventType == "ms.vss-release.deployment-started-event", event.KindDeploymentStarted, event.KindDeploymentFinished)
+	ev.Kind = convert.Pick(n.EventType == "ms.vss-release.deployment-started-event", event.KindDeploymentStarted, event.KindDeploymentFinished)
 }

@@ -1,5 +1,7 @@
 package azuredevops
 
+import "github.com/reflexops/reflex/connectors/convert"
+
 // The parts of Azure DevOps' notifications the connector reads, and
 // nothing else. Field names follow the service hook payloads
 // (https://learn.microsoft.com/azure/devops/service-hooks/events).
@@ -109,7 +111,7 @@ func (i *identity) name() string {
 	if i == nil {
 		return ""
 	}
-	return firstNonEmpty(i.UniqueName, i.DisplayName)
+	return convert.First(i.UniqueName, i.DisplayName)
 }
 
 // named is anything referred to by name: a definition, a project, a

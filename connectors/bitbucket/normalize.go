@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reflexops/reflex/connectors/convert"
+
 	gojson "github.com/goccy/go-json"
 
 	"github.com/reflexops/reflex/event"
@@ -75,10 +77,10 @@ func normalizePush(typ string, payload []byte, ev *event.Event) error {
 	switch ref.Type {
 	case "branch":
 		ev.Ref, ev.Branch = "refs/heads/"+ref.Name, ref.Name
-		ev.Kind = pick(c.New == nil, event.KindBranchDeleted, pick(c.Old == nil, event.KindBranchCreated, event.KindCodePushed))
+		ev.Kind = convert.Pick(c.New == nil, event.KindBranchDeleted, convert.Pick(c.Old == nil, event.KindBranchCreated, event.KindCodePushed))
 	case "tag":
 		ev.Ref, ev.Tag = "refs/tags/"+ref.Name, ref.Name
-		ev.Kind = pick(c.New == nil, event.KindTagDeleted, event.KindTagCreated)
+		ev.Kind = convert.Pick(c.New == nil, event.KindTagDeleted, event.KindTagCreated)
 	}
 	return nil
 }
@@ -200,7 +202,7 @@ func normalizeOther(typ string, payload []byte, ev *event.Event) error {
 
 // setCommon copies the repository and the actor.
 func setCommon(ev *event.Event, c *common) {
-	ev.Actor = firstNonEmpty(c.Actor.DisplayName, c.Actor.Nickname)
+	ev.Actor = convert.First(c.Actor.DisplayName, c.Actor.Nickname)
 	if r := c.Repository; r != nil && r.FullName != "" {
 		ev.Repository = &event.Repository{Name: r.FullName, URL: r.Links.HTML.Href}
 	}
@@ -223,20 +225,4 @@ func timeOf(s string) *time.Time {
 	}
 	t = t.UTC()
 	return &t
-}
-
-func pick[T any](cond bool, yes, no T) T {
-	if cond {
-		return yes
-	}
-	return no
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

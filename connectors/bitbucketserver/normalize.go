@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/reflexops/reflex/connectors/convert"
+
 	gojson "github.com/goccy/go-json"
 
 	"github.com/reflexops/reflex/event"
@@ -35,10 +37,6 @@ func normalize(typ string, payload []byte, ev *event.Event) error {
 	return normalizeOther(typ, payload, ev)
 }
 
-// zeroHash is the hash Bitbucket sends for the missing side of a created
-// or deleted ref.
-const zeroHash = "0000000000000000000000000000000000000000"
-
 // normalizePush reads the first of the push's ref changes.
 func normalizePush(typ string, payload []byte, ev *event.Event) error {
 	var p refsChangedPayload
@@ -52,9 +50,9 @@ func normalizePush(typ string, payload []byte, ev *event.Event) error {
 		return nil
 	}
 	c := &p.Changes[0]
-	ev.Ref = firstNonEmpty(c.Ref.ID, c.RefID)
-	ev.Before, ev.Commit = nonZero(c.FromHash), nonZero(c.ToHash)
-	short := firstNonEmpty(c.Ref.DisplayID, shortName(ev.Ref))
+	ev.Ref = convert.First(c.Ref.ID, c.RefID)
+	ev.Before, ev.Commit = convert.NonZeroSHA(c.FromHash), convert.NonZeroSHA(c.ToHash)
+	short := convert.First(c.Ref.DisplayID, shortName(ev.Ref))
 	switch {
 	case c.Ref.Type == "BRANCH" || c.Ref.Type == "" && strings.HasPrefix(ev.Ref, "refs/heads/"):
 		ev.Branch = short
@@ -94,8 +92,8 @@ func normalizePullRequest(typ string, payload []byte, ev *event.Event) error {
 	ev.Change = &event.Change{
 		Number:       pr.ID,
 		Title:        pr.Title,
-		SourceBranch: firstNonEmpty(pr.FromRef.DisplayID, shortName(pr.FromRef.ID)),
-		TargetBranch: firstNonEmpty(pr.ToRef.DisplayID, shortName(pr.ToRef.ID)),
+		SourceBranch: convert.First(pr.FromRef.DisplayID, shortName(pr.FromRef.ID)),
+		TargetBranch: convert.First(pr.ToRef.DisplayID, shortName(pr.ToRef.ID)),
 		Merged:       pr.State == "MERGED",
 	}
 	ev.Kind = event.KindOther
@@ -148,7 +146,7 @@ func setRepo(ev *event.Event, r *repository) {
 }
 
 // actorOf returns a user's login, the name they sign in with.
-func actorOf(u *user) string { return firstNonEmpty(u.Name, u.Slug, u.DisplayName) }
+func actorOf(u *user) string { return convert.First(u.Name, u.Slug, u.DisplayName) }
 
 func selfLink(links []link) string {
 	if len(links) == 0 {
@@ -163,20 +161,4 @@ func shortName(ref string) string {
 		return name
 	}
 	return strings.TrimPrefix(ref, "refs/tags/")
-}
-
-func nonZero(hash string) string {
-	if hash == zeroHash {
-		return ""
-	}
-	return hash
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -3,6 +3,8 @@ package gitea
 import (
 	"strings"
 
+	"github.com/reflexops/reflex/connectors/convert"
+
 	"github.com/reflexops/reflex/event"
 )
 
@@ -20,19 +22,19 @@ func normalizeWorkflowRun(payload []byte, ev *event.Event) error {
 	ev.Branch = run.HeadBranch
 	ev.Commit = run.HeadSHA
 	ev.URL = run.HTMLURL
-	ev.Actor = firstNonEmpty(run.TriggerActor.name(), run.Actor.name(), p.Sender.name())
+	ev.Actor = convert.First(run.TriggerActor.name(), run.Actor.name(), p.Sender.name())
 	workflow, _, _ := strings.Cut(run.Path, "@")
 	ev.Build = &event.Build{
-		ID:        id64(run.ID),
-		Name:      firstNonEmpty(p.Workflow.Name, workflow),
+		ID:        convert.ID(run.ID),
+		Name:      convert.First(p.Workflow.Name, workflow),
 		Number:    run.RunNumber,
 		Attempt:   run.RunAttempt,
 		Status:    buildStatus(run.Status),
 		Outcome:   outcome(run.Conclusion),
 		Trigger:   run.Event,
 		URL:       run.HTMLURL,
-		StartedAt: timeOf(run.StartedAt),
-		UpdatedAt: timeOf(run.UpdatedAt),
+		StartedAt: convert.UTC(run.StartedAt),
+		UpdatedAt: convert.UTC(run.UpdatedAt),
 	}
 	ev.Kind = progressKind(ev.Action, event.KindBuildQueued, event.KindBuildStarted, event.KindBuildFinished)
 	return nil
@@ -52,14 +54,14 @@ func normalizeWorkflowJob(payload []byte, ev *event.Event) error {
 	ev.URL = job.HTMLURL
 	ev.Actor = p.Sender.name()
 	ev.Build = &event.Build{
-		ID:        id64(job.ID),
+		ID:        convert.ID(job.ID),
 		Name:      job.Name,
-		RunID:     id64(job.RunID),
+		RunID:     convert.ID(job.RunID),
 		Attempt:   job.RunAttempt,
 		Status:    buildStatus(job.Status),
 		Outcome:   outcome(job.Conclusion),
 		URL:       job.HTMLURL,
-		StartedAt: timeOf(job.StartedAt),
+		StartedAt: convert.UTC(job.StartedAt),
 	}
 	ev.Kind = progressKind(ev.Action, event.KindTaskQueued, event.KindTaskStarted, event.KindTaskFinished)
 	return nil
@@ -77,12 +79,12 @@ func normalizeStatus(payload []byte, ev *event.Event) error {
 	ev.Commit = p.SHA
 	ev.Actor = p.Sender.name()
 	ev.URL = p.TargetURL
-	updated := timeOf(p.UpdatedAt)
+	updated := convert.UTC(p.UpdatedAt)
 	if updated == nil {
-		updated = timeOf(p.CreatedAt)
+		updated = convert.UTC(p.CreatedAt)
 	}
 	ev.Build = &event.Build{
-		ID:        id64(p.ID),
+		ID:        convert.ID(p.ID),
 		Name:      p.Context,
 		URL:       p.TargetURL,
 		UpdatedAt: updated,

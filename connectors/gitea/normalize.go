@@ -2,9 +2,9 @@ package gitea
 
 import (
 	"encoding/json"
-	"strconv"
 	"strings"
-	"time"
+
+	"github.com/reflexops/reflex/connectors/convert"
 
 	gojson "github.com/goccy/go-json"
 
@@ -53,9 +53,9 @@ func normalizePush(payload []byte, ev *event.Event) error {
 		return malformed("push", err)
 	}
 	setRepo(ev, p.Repository)
-	created, deleted := isZeroSHA(p.Before), isZeroSHA(p.After)
+	created, deleted := convert.IsZeroSHA(p.Before), convert.IsZeroSHA(p.After)
 	ev.Ref = p.Ref
-	ev.Actor = firstNonEmpty(p.Pusher.name(), p.Sender.name())
+	ev.Actor = convert.First(p.Pusher.name(), p.Sender.name())
 	if !created {
 		ev.Before = p.Before
 	}
@@ -75,10 +75,10 @@ func normalizePush(payload []byte, ev *event.Event) error {
 	switch {
 	case strings.HasPrefix(ev.Ref, branchPrefix):
 		ev.Branch = strings.TrimPrefix(ev.Ref, branchPrefix)
-		ev.Kind = pick(deleted, event.KindBranchDeleted, pick(created, event.KindBranchCreated, event.KindCodePushed))
+		ev.Kind = convert.Pick(deleted, event.KindBranchDeleted, convert.Pick(created, event.KindBranchCreated, event.KindCodePushed))
 	case strings.HasPrefix(ev.Ref, tagPrefix):
 		ev.Tag = strings.TrimPrefix(ev.Ref, tagPrefix)
-		ev.Kind = pick(deleted, event.KindTagDeleted, event.KindTagCreated)
+		ev.Kind = convert.Pick(deleted, event.KindTagDeleted, event.KindTagCreated)
 	default:
 		ev.Kind = event.KindOther
 	}
@@ -178,7 +178,7 @@ func normalizeRelease(payload []byte, ev *event.Event) error {
 	if ev.Tag != "" {
 		ev.Ref = tagPrefix + ev.Tag
 	}
-	if isSHA(r.TargetCommitish) {
+	if convert.IsSHA(r.TargetCommitish) {
 		ev.Commit = r.TargetCommitish
 	} else {
 		ev.Branch = r.TargetCommitish
@@ -186,7 +186,7 @@ func normalizeRelease(payload []byte, ev *event.Event) error {
 	if r.Name != "" || r.Prerelease {
 		ev.Release = &event.Release{Name: r.Name, Prerelease: r.Prerelease}
 	}
-	ev.Kind = pick(ev.Action == "published", event.KindReleasePublished, event.KindOther)
+	ev.Kind = convert.Pick(ev.Action == "published", event.KindReleasePublished, event.KindOther)
 	return nil
 }
 
@@ -217,65 +217,4 @@ func setRepo(ev *event.Event, r *repository) {
 		return
 	}
 	ev.Repository = &event.Repository{Name: r.FullName, URL: r.HTMLURL, DefaultBranch: r.DefaultBranch}
-}
-
-func pick[T any](cond bool, yes, no T) T {
-	if cond {
-		return yes
-	}
-	return no
-}
-
-// isZeroSHA reports whether sha is Git's all-zero object id, which stands
-// for a ref that does not exist.
-func isZeroSHA(sha string) bool {
-	if sha == "" {
-		return false
-	}
-	for i := 0; i < len(sha); i++ {
-		if sha[i] != '0' {
-			return false
-		}
-	}
-	return true
-}
-
-// isSHA reports whether s is a full SHA-1 or SHA-256 object id.
-func isSHA(s string) bool {
-	if len(s) != 40 && len(s) != 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func id64(id int64) string {
-	if id == 0 {
-		return ""
-	}
-	return strconv.FormatInt(id, 10)
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// timeOf returns a Gitea timestamp as UTC, or nil when it is absent: Gitea
-// sends a time not yet reached (a job not started) as the zero time or as
-// the Unix epoch.
-func timeOf(ts *time.Time) *time.Time {
-	if ts == nil || ts.Unix() <= 0 {
-		return nil
-	}
-	t := ts.UTC()
-	return &t
 }

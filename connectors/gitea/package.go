@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/reflexops/reflex/connectors/convert"
+
 	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/event"
 )
@@ -36,7 +38,7 @@ func normalizePackage(payload []byte, ev *event.Event) error {
 		a.Version = pkg.Version
 	}
 	ev.Artifact = a
-	ev.Kind = pick(p.Action == "created", event.KindArtifactPublished, event.KindOther)
+	ev.Kind = convert.Pick(p.Action == "created", event.KindArtifactPublished, event.KindOther)
 	return nil
 }
 

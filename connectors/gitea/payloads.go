@@ -1,6 +1,10 @@
 package gitea
 
-import "time"
+import (
+	"time"
+
+	"github.com/reflexops/reflex/connectors/convert"
+)
 
 // The parts of Gitea's payloads the connector reads, and nothing else:
 // decoding only these fields is most of what normalizing costs. Field
@@ -18,7 +22,7 @@ func (a *account) name() string {
 	if a == nil {
 		return ""
 	}
-	return firstNonEmpty(a.Login, a.Username)
+	return convert.First(a.Login, a.Username)
 }
 
 type repository struct {

@@ -3,10 +3,11 @@ package github
 import (
 	"encoding/json"
 
-	gojson "github.com/goccy/go-json"
-	"strconv"
+	"github.com/reflexops/reflex/connectors/convert"
+
 	"strings"
-	"time"
+
+	gojson "github.com/goccy/go-json"
 
 	"github.com/reflexops/reflex/event"
 )
@@ -41,8 +42,6 @@ func normalize(typ string, payload []byte, ev *event.Event) error {
 	return normalizeOther(typ, payload, ev)
 }
 
-const zeroSHA = "0000000000000000000000000000000000000000"
-
 func normalizePush(payload []byte, ev *event.Event) error {
 	var p pushPayload
 	if err := decode(payload, &p); err != nil {
@@ -50,9 +49,9 @@ func normalizePush(payload []byte, ev *event.Event) error {
 	}
 	setRepo(ev, p.Repository)
 	ev.Ref = p.Ref
-	ev.Before = nonZero(p.Before)
+	ev.Before = convert.NonZeroSHA(p.Before)
 	ev.URL = p.Compare
-	ev.Actor = firstNonEmpty(p.Sender.Login, p.Pusher.Name)
+	ev.Actor = convert.First(p.Sender.Login, p.Pusher.Name)
 	if !p.Deleted {
 		// For an annotated tag, after is the tag object; head_commit is the
 		// commit it points at.
@@ -60,16 +59,16 @@ func normalizePush(payload []byte, ev *event.Event) error {
 			ev.Commit = p.HeadCommit.ID
 		}
 		if ev.Commit == "" {
-			ev.Commit = nonZero(p.After)
+			ev.Commit = convert.NonZeroSHA(p.After)
 		}
 	}
 	switch {
 	case strings.HasPrefix(ev.Ref, "refs/heads/"):
 		ev.Branch = strings.TrimPrefix(ev.Ref, "refs/heads/")
-		ev.Kind = pick(p.Deleted, event.KindBranchDeleted, pick(p.Created, event.KindBranchCreated, event.KindCodePushed))
+		ev.Kind = convert.Pick(p.Deleted, event.KindBranchDeleted, convert.Pick(p.Created, event.KindBranchCreated, event.KindCodePushed))
 	case strings.HasPrefix(ev.Ref, "refs/tags/"):
 		ev.Tag = strings.TrimPrefix(ev.Ref, "refs/tags/")
-		ev.Kind = pick(p.Deleted, event.KindTagDeleted, event.KindTagCreated)
+		ev.Kind = convert.Pick(p.Deleted, event.KindTagDeleted, event.KindTagCreated)
 	default:
 		ev.Kind = event.KindOther
 	}
@@ -163,7 +162,7 @@ func normalizeRelease(payload []byte, ev *event.Event) error {
 	if ev.Tag != "" {
 		ev.Ref = "refs/tags/" + ev.Tag
 	}
-	if isSHA(r.TargetCommitish) {
+	if convert.IsSHA(r.TargetCommitish) {
 		ev.Commit = r.TargetCommitish
 	} else {
 		ev.Branch = r.TargetCommitish
@@ -171,7 +170,7 @@ func normalizeRelease(payload []byte, ev *event.Event) error {
 	if r.Name != "" || r.Prerelease {
 		ev.Release = &event.Release{Name: r.Name, Prerelease: r.Prerelease}
 	}
-	ev.Kind = pick(ev.Action == "published", event.KindReleasePublished, event.KindOther)
+	ev.Kind = convert.Pick(ev.Action == "published", event.KindReleasePublished, event.KindOther)
 	return nil
 }
 
@@ -186,18 +185,18 @@ func normalizeWorkflowRun(payload []byte, ev *event.Event) error {
 	ev.Branch = run.HeadBranch
 	ev.Commit = run.HeadSHA
 	ev.URL = run.HTMLURL
-	ev.Actor = firstNonEmpty(run.TriggeringActor.Login, run.Actor.Login, p.Sender.Login)
+	ev.Actor = convert.First(run.TriggeringActor.Login, run.Actor.Login, p.Sender.Login)
 	ev.Build = &event.Build{
-		ID:        id64(run.ID),
-		Name:      firstNonEmpty(run.Name, p.Workflow.Name),
+		ID:        convert.ID(run.ID),
+		Name:      convert.First(run.Name, p.Workflow.Name),
 		Number:    run.RunNumber,
 		Attempt:   run.RunAttempt,
 		Status:    buildStatus(run.Status),
 		Outcome:   outcome(run.Conclusion),
 		Trigger:   run.Event,
 		URL:       run.HTMLURL,
-		StartedAt: timeOf(run.RunStartedAt),
-		UpdatedAt: timeOf(run.UpdatedAt),
+		StartedAt: convert.UTC(run.RunStartedAt),
+		UpdatedAt: convert.UTC(run.UpdatedAt),
 	}
 	ev.Kind = progressKind(ev.Action, event.KindBuildQueued, event.KindBuildStarted, event.KindBuildFinished)
 	return nil
@@ -216,15 +215,15 @@ func normalizeWorkflowJob(payload []byte, ev *event.Event) error {
 	ev.URL = job.HTMLURL
 	ev.Actor = p.Sender.Login
 	ev.Build = &event.Build{
-		ID:        id64(job.ID),
+		ID:        convert.ID(job.ID),
 		Name:      job.Name,
 		Pipeline:  job.WorkflowName,
-		RunID:     id64(job.RunID),
+		RunID:     convert.ID(job.RunID),
 		Attempt:   job.RunAttempt,
 		Status:    buildStatus(job.Status),
 		Outcome:   outcome(job.Conclusion),
 		URL:       job.HTMLURL,
-		StartedAt: timeOf(job.StartedAt),
+		StartedAt: convert.UTC(job.StartedAt),
 	}
 	ev.Kind = progressKind(ev.Action, event.KindTaskQueued, event.KindTaskStarted, event.KindTaskFinished)
 	return nil
@@ -240,14 +239,14 @@ func normalizeCheckSuite(payload []byte, ev *event.Event) error {
 	ev.Action = p.Action
 	ev.Branch = cs.HeadBranch
 	ev.Commit = cs.HeadSHA
-	ev.Before = nonZero(cs.Before)
+	ev.Before = convert.NonZeroSHA(cs.Before)
 	ev.Actor = p.Sender.Login
 	ev.Build = &event.Build{
-		ID:        id64(cs.ID),
-		Name:      firstNonEmpty(cs.App.Slug, cs.App.Name),
+		ID:        convert.ID(cs.ID),
+		Name:      convert.First(cs.App.Slug, cs.App.Name),
 		Status:    buildStatus(cs.Status),
 		Outcome:   outcome(cs.Conclusion),
-		UpdatedAt: timeOf(cs.UpdatedAt),
+		UpdatedAt: convert.UTC(cs.UpdatedAt),
 	}
 	switch ev.Action {
 	case "requested", "rerequested":
@@ -270,10 +269,10 @@ func normalizeDeploymentStatus(payload []byte, ev *event.Event) error {
 	ev.Action = p.Action
 	ev.Commit = d.SHA
 	ev.Actor = p.Sender.Login
-	ev.URL = firstNonEmpty(st.LogURL, st.TargetURL)
+	ev.URL = convert.First(st.LogURL, st.TargetURL)
 	ev.Deployment = &event.Deployment{
-		ID:          id64(d.ID),
-		Environment: firstNonEmpty(st.Environment, d.Environment),
+		ID:          convert.ID(d.ID),
+		Environment: convert.First(st.Environment, d.Environment),
 		Ref:         d.Ref,
 		State:       st.State,
 		URL:         st.EnvironmentURL,
@@ -360,55 +359,4 @@ func outcome(conclusion string) event.Outcome {
 		return event.OutcomeNeutral
 	}
 	return ""
-}
-
-func pick[T any](cond bool, yes, no T) T {
-	if cond {
-		return yes
-	}
-	return no
-}
-
-func nonZero(sha string) string {
-	if sha == zeroSHA {
-		return ""
-	}
-	return sha
-}
-
-func isSHA(s string) bool {
-	if len(s) != 40 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func id64(id int64) string {
-	if id == 0 {
-		return ""
-	}
-	return strconv.FormatInt(id, 10)
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// timeOf returns a GitHub timestamp as UTC, or nil when it is absent.
-func timeOf(ts *time.Time) *time.Time {
-	if ts == nil || ts.IsZero() {
-		return nil
-	}
-	t := ts.UTC()
-	return &t
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/reflexops/reflex/connectors/convert"
+
 	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/event"
 )
@@ -116,7 +118,7 @@ func artifactOf(pkg *packageBlock) *event.Artifact {
 	}
 	if m != nil {
 		a.Tag = m.Tag.Name
-		a.Digest = firstNonEmpty(m.Tag.Digest, m.Manifest.Digest)
+		a.Digest = convert.First(m.Tag.Digest, m.Manifest.Digest)
 	}
 	if a.Digest == "" && strings.HasPrefix(v.Version, "sha256:") {
 		a.Digest = v.Version

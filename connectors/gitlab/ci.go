@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/reflexops/reflex/connectors/convert"
+
 	"github.com/reflexops/reflex/event"
 )
 
@@ -29,8 +31,8 @@ func normalizePipeline(payload []byte, ev *event.Event) error {
 	kind, status, outcome := progress(pl.Status, event.KindBuildQueued, event.KindBuildStarted, event.KindBuildFinished)
 	ev.Kind = kind
 	ev.Build = &event.Build{
-		ID:        id64(pl.ID),
-		Name:      firstNonEmpty(pl.Name, unnamedPipeline),
+		ID:        convert.ID(pl.ID),
+		Name:      convert.First(pl.Name, unnamedPipeline),
 		Number:    pl.IID,
 		Status:    status,
 		Outcome:   outcome,
@@ -62,10 +64,10 @@ func normalizeJob(payload []byte, ev *event.Event) error {
 	kind, status, outcome := progress(p.BuildStatus, event.KindTaskQueued, event.KindTaskStarted, event.KindTaskFinished)
 	ev.Kind = kind
 	ev.Build = &event.Build{
-		ID:        id64(p.BuildID),
+		ID:        convert.ID(p.BuildID),
 		Name:      p.BuildName,
-		Pipeline:  firstNonEmpty(p.Commit.Name, id64(p.PipelineID)),
-		RunID:     id64(p.PipelineID),
+		Pipeline:  convert.First(p.Commit.Name, convert.ID(p.PipelineID)),
+		RunID:     convert.ID(p.PipelineID),
 		Status:    status,
 		Outcome:   outcome,
 		URL:       ev.URL,
@@ -91,11 +93,11 @@ func normalizeDeployment(payload []byte, ev *event.Event) error {
 	ev.Actor = p.User.Username
 	ev.URL = p.DeployableURL
 	// The payload names the commit by its short SHA and its URL only.
-	if i := strings.LastIndex(p.CommitURL, "/"); i >= 0 && isSHA(p.CommitURL[i+1:]) {
+	if i := strings.LastIndex(p.CommitURL, "/"); i >= 0 && convert.IsSHA(p.CommitURL[i+1:]) {
 		ev.Commit = p.CommitURL[i+1:]
 	}
 	ev.Deployment = &event.Deployment{
-		ID:          id64(p.DeploymentID),
+		ID:          convert.ID(p.DeploymentID),
 		Environment: p.Environment,
 		Ref:         p.Ref,
 		State:       ev.Action,

@@ -2,8 +2,9 @@ package gitlab
 
 import (
 	"encoding/json"
-	"strconv"
 	"strings"
+
+	"github.com/reflexops/reflex/connectors/convert"
 
 	gojson "github.com/goccy/go-json"
 
@@ -56,20 +57,20 @@ func normalizePush(payload []byte, ev *event.Event) error {
 	setRepo(ev, p.Project)
 	ev.Ref = p.Ref
 	ev.Actor = p.UserUsername
-	ev.Before = nonZero(p.Before)
-	created, deleted := isZeroSHA(p.Before), isZeroSHA(p.After)
+	ev.Before = convert.NonZeroSHA(p.Before)
+	created, deleted := convert.IsZeroSHA(p.Before), convert.IsZeroSHA(p.After)
 	if !deleted {
 		// For an annotated tag, after is the tag object; checkout_sha is
 		// the commit it points at.
-		ev.Commit = firstNonEmpty(nonZero(p.CheckoutSHA), nonZero(p.After))
+		ev.Commit = convert.First(convert.NonZeroSHA(p.CheckoutSHA), convert.NonZeroSHA(p.After))
 	}
 	switch {
 	case strings.HasPrefix(ev.Ref, "refs/heads/"):
 		ev.Branch = strings.TrimPrefix(ev.Ref, "refs/heads/")
-		ev.Kind = pick(deleted, event.KindBranchDeleted, pick(created, event.KindBranchCreated, event.KindCodePushed))
+		ev.Kind = convert.Pick(deleted, event.KindBranchDeleted, convert.Pick(created, event.KindBranchCreated, event.KindCodePushed))
 	case strings.HasPrefix(ev.Ref, "refs/tags/"):
 		ev.Tag = strings.TrimPrefix(ev.Ref, "refs/tags/")
-		ev.Kind = pick(deleted, event.KindTagDeleted, event.KindTagCreated)
+		ev.Kind = convert.Pick(deleted, event.KindTagDeleted, event.KindTagCreated)
 	default:
 		ev.Kind = event.KindOther
 	}
@@ -81,11 +82,11 @@ func normalizePush(payload []byte, ev *event.Event) error {
 // heads, or the commit a new branch or tag points at. URLs are built from
 // SHAs only, never from a ref's name.
 func pushURL(p *project, ev *event.Event) string {
-	if p == nil || p.WebURL == "" || !isSHA(ev.Commit) {
+	if p == nil || p.WebURL == "" || !convert.IsSHA(ev.Commit) {
 		return ""
 	}
 	base := strings.TrimSuffix(p.WebURL, "/")
-	if ev.Kind == event.KindCodePushed && isSHA(ev.Before) {
+	if ev.Kind == event.KindCodePushed && convert.IsSHA(ev.Before) {
 		return base + "/-/compare/" + ev.Before + "..." + ev.Commit
 	}
 	return base + "/-/commit/" + ev.Commit
@@ -120,10 +121,10 @@ func normalizeMergeRequest(payload []byte, ev *event.Event) error {
 	case "open", "reopen":
 		ev.Kind = event.KindChangeCreated
 	case "update":
-		ev.Kind = pick(mr.OldRev != "", event.KindChangeUpdated, event.KindOther)
+		ev.Kind = convert.Pick(mr.OldRev != "", event.KindChangeUpdated, event.KindOther)
 	case "merge":
 		ev.Kind = event.KindChangeMerged
-		ev.Branch, ev.Commit = mr.TargetBranch, firstNonEmpty(mr.MergeCommitSHA, mr.LastCommit.ID)
+		ev.Branch, ev.Commit = mr.TargetBranch, convert.First(mr.MergeCommitSHA, mr.LastCommit.ID)
 	case "close":
 		ev.Kind = event.KindChangeAbandoned
 	default:
@@ -153,7 +154,7 @@ func normalizeRelease(payload []byte, ev *event.Event) error {
 	if p.Name != "" {
 		ev.Release = &event.Release{Name: p.Name}
 	}
-	ev.Kind = pick(p.Action == "create", event.KindReleasePublished, event.KindOther)
+	ev.Kind = convert.Pick(p.Action == "create", event.KindReleasePublished, event.KindOther)
 	return nil
 }
 
@@ -166,13 +167,13 @@ func normalizeSystem(payload []byte, ev *event.Event) error {
 	if err := decode(payload, &p); err != nil {
 		return malformed(ev.Type, err)
 	}
-	if fn, ok := systemNormalizers[firstNonEmpty(p.ObjectKind, p.EventName)]; ok {
+	if fn, ok := systemNormalizers[convert.First(p.ObjectKind, p.EventName)]; ok {
 		return fn(payload, ev)
 	}
 	if err := normalizeOther(payload, ev); err != nil {
 		return err
 	}
-	ev.Action = firstNonEmpty(ev.Action, checkedWord(p.EventName))
+	ev.Action = convert.First(ev.Action, checkedWord(p.EventName))
 	return nil
 }
 
@@ -233,49 +234,4 @@ func isSlug(s string) bool {
 
 // checkedWord returns s when it is a slug, and "" otherwise, so an action
 // is never an arbitrary string from the payload.
-func checkedWord(s string) string { return pick(isSlug(s), s, "") }
-
-func pick[T any](cond bool, yes, no T) T {
-	if cond {
-		return yes
-	}
-	return no
-}
-
-// isZeroSHA reports whether sha is the all-zeros id GitLab sends for a
-// ref that did not exist before a push, or no longer does after it.
-func isZeroSHA(sha string) bool {
-	return (len(sha) == 40 || len(sha) == 64) && strings.Trim(sha, "0") == ""
-}
-
-func nonZero(sha string) string { return pick(isZeroSHA(sha), "", sha) }
-
-// isSHA reports whether s is a lower-case hex object id: SHA-1 (40) or
-// SHA-256 (64).
-func isSHA(s string) bool {
-	if len(s) != 40 && len(s) != 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func id64(id int64) string {
-	if id == 0 {
-		return ""
-	}
-	return strconv.FormatInt(id, 10)
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
+func checkedWord(s string) string { return convert.Pick(isSlug(s), s, "") }

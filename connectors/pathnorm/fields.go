@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reflexops/reflex/connectors/convert"
+
 	"github.com/reflexops/reflex/event"
 )
 
@@ -161,9 +163,9 @@ func (t *target) set(id fieldID, kind byte, s string) {
 	case fTag:
 		ev.Tag = s
 	case fCommit:
-		ev.Commit = nonZero(s)
+		ev.Commit = convert.NonZeroSHA(s)
 	case fBefore:
-		ev.Before = nonZero(s)
+		ev.Before = convert.NonZeroSHA(s)
 	case fActor:
 		ev.Actor = s
 	case fURL:
@@ -238,15 +240,6 @@ func (t *target) setBlock(id fieldID, kind byte, s string) {
 	case fDeploymentURL:
 		t.deployment.URL = s
 	}
-}
-
-const zeroSHA = "0000000000000000000000000000000000000000"
-
-func nonZero(sha string) string {
-	if sha == zeroSHA {
-		return ""
-	}
-	return sha
 }
 
 // integer reads a whole number, written as a number or a string; anything

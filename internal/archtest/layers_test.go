@@ -23,7 +23,7 @@ var tiers = map[string]int{
 	// The domain: who may do what, what an event means, how it changes
 	// live state and what it delivers.
 	"auth": 2, "config": 2, "connectors": 2, "connectors/connectortest": 2, "connectors/github": 2, "connectors/registry": 2,
-	"connectors/schemes": 2, "connectors/fields": 2, "connectors/pathnorm": 2,
+	"connectors/schemes": 2, "connectors/convert": 2, "connectors/pathnorm": 2,
 	"connectors/azuredevops": 2, "connectors/bitbucket": 2, "connectors/bitbucketserver": 2, "connectors/cloudevents": 2,
 	"connectors/gitea": 2, "connectors/gitlab": 2, "connectors/hmac": 2, "connectors/standardwebhooks": 2,
 	"connectors/github/deployments": 2, "delivery": 2, "plan": 2, "policies": 2, "projection": 2, "sources": 2, "triggers": 2,

@@ -1,11 +1,11 @@
-package fields_test
+package convert_test
 
 import (
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/reflexops/reflex/connectors/fields"
+	"github.com/reflexops/reflex/connectors/convert"
 )
 
 func TestSHAs(t *testing.T) {
@@ -25,35 +25,35 @@ func TestSHAs(t *testing.T) {
 		{"", false, false, ""},
 	}
 	for _, tt := range tests {
-		if got := fields.IsSHA(tt.in); got != tt.isSHA {
+		if got := convert.IsSHA(tt.in); got != tt.isSHA {
 			t.Errorf("IsSHA(%q) = %v, want %v", tt.in, got, tt.isSHA)
 		}
-		if got := fields.IsZeroSHA(tt.in); got != tt.isZero {
+		if got := convert.IsZeroSHA(tt.in); got != tt.isZero {
 			t.Errorf("IsZeroSHA(%q) = %v, want %v", tt.in, got, tt.isZero)
 		}
-		if got := fields.NonZeroSHA(tt.in); got != tt.nonZero {
+		if got := convert.NonZeroSHA(tt.in); got != tt.nonZero {
 			t.Errorf("NonZeroSHA(%q) = %q, want %q", tt.in, got, tt.nonZero)
 		}
 	}
 }
 
 func TestValues(t *testing.T) {
-	if got := fields.First("", "", "b", "c"); got != "b" {
+	if got := convert.First("", "", "b", "c"); got != "b" {
 		t.Errorf("First = %q, want b", got)
 	}
-	if got := fields.ID(0) + "|" + fields.ID(289782451); got != "|289782451" {
+	if got := convert.ID(0) + "|" + convert.ID(289782451); got != "|289782451" {
 		t.Errorf("ID = %q", got)
 	}
-	if got := fields.Pick(false, 1, 2); got != 2 {
+	if got := convert.Pick(false, 1, 2); got != 2 {
 		t.Errorf("Pick = %d", got)
 	}
 	paris := time.FixedZone("CET", 3600)
 	at := time.Date(2026, 1, 2, 4, 4, 5, 0, paris)
-	if got := fields.UTC(&at); got == nil || got.Location() != time.UTC || !got.Equal(at) {
+	if got := convert.UTC(&at); got == nil || got.Location() != time.UTC || !got.Equal(at) {
 		t.Errorf("UTC = %v", got)
 	}
 	for _, absent := range []*time.Time{nil, {}, func() *time.Time { e := time.Unix(0, 0); return &e }()} {
-		if got := fields.UTC(absent); got != nil {
+		if got := convert.UTC(absent); got != nil {
 			t.Errorf("UTC(%v) = %v, want nil", absent, got)
 		}
 	}

@@ -1,7 +1,7 @@
-// Package fields holds the small conversions every connector makes when it
+// Package convert holds the small conversions every connector makes when it
 // fills an event from a payload: commit ids, numeric ids, fallbacks and
 // timestamps, so that the same value reads the same from every provider.
-package fields
+package convert
 
 import (
 	"strconv"
