@@ -2,9 +2,7 @@ package bitbucket
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/schemes"
@@ -18,17 +16,7 @@ var signature = schemes.HMAC{Prefix: "sha256="}
 // constant time. A delivery without a signature (a webhook without a
 // secret) is refused, and so is an empty secret.
 func (*Connector) Verify(_ context.Context, req *connectors.Request, secrets [][]byte) error {
-	sig := req.Header.Get(HeaderSignature)
-	if sig == "" {
-		return fmt.Errorf("%w: the %s header is missing or empty; give the webhook a secret in Bitbucket", connectors.ErrUnauthorized, HeaderSignature)
-	}
-	if !strings.HasPrefix(sig, signature.Prefix) {
-		return fmt.Errorf("%w: %s must start with %q (Bitbucket signs with HMAC-SHA256)", connectors.ErrUnauthorized, HeaderSignature, signature.Prefix)
-	}
-	if !signature.Matches(sig, req.Body, secrets) {
-		return fmt.Errorf("%w: %s does not match the source's secret", connectors.ErrUnauthorized, HeaderSignature)
-	}
-	return nil
+	return signature.Check(HeaderSignature, req.Header.Get(HeaderSignature), req.Body, secrets, "give the webhook a secret in Bitbucket")
 }
 
 // Sign sets X-Hub-Signature as Bitbucket computes it.

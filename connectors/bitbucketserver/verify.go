@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/schemes"
@@ -21,19 +20,10 @@ var signature = schemes.HMAC{Prefix: "sha256="}
 // empty secret.
 func (*Connector) Verify(_ context.Context, req *connectors.Request, secrets [][]byte) error {
 	sig := req.Header.Get(HeaderSignature)
-	if sig == "" {
-		if req.Header.Get("Authorization") != "" {
-			return fmt.Errorf("%w: the %s header is missing and Basic authentication is not accepted; give the webhook a secret in Bitbucket", connectors.ErrUnauthorized, HeaderSignature)
-		}
-		return fmt.Errorf("%w: the %s header is missing or empty; give the webhook a secret in Bitbucket", connectors.ErrUnauthorized, HeaderSignature)
+	if sig == "" && req.Header.Get("Authorization") != "" {
+		return fmt.Errorf("%w: the %s header is missing and Basic authentication is not accepted; give the webhook a secret in Bitbucket", connectors.ErrUnauthorized, HeaderSignature)
 	}
-	if !strings.HasPrefix(sig, signature.Prefix) {
-		return fmt.Errorf("%w: %s must start with %q (choose HmacSHA256 for the webhook's secret)", connectors.ErrUnauthorized, HeaderSignature, signature.Prefix)
-	}
-	if !signature.Matches(sig, req.Body, secrets) {
-		return fmt.Errorf("%w: %s does not match the source's secret", connectors.ErrUnauthorized, HeaderSignature)
-	}
-	return nil
+	return signature.Check(HeaderSignature, sig, req.Body, secrets, "give the webhook a secret in Bitbucket (HmacSHA256)")
 }
 
 // Sign sets X-Hub-Signature as Bitbucket computes it.

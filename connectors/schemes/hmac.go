@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"hash"
 	"strings"
+
+	"github.com/reflexops/reflex/connectors"
 )
 
 // The digest algorithms an HMAC signature may use.
@@ -95,4 +97,22 @@ func (s HMAC) Matches(signature string, message []byte, secrets [][]byte) bool {
 		}
 	}
 	return match
+}
+
+// Check verifies the signature a request carries in header name (value):
+// it must be there, start with the scheme's prefix and match the body under
+// one of secrets. Each refusal wraps connectors.ErrUnauthorized and says
+// what was wrong; setup is appended to a missing signature's message, to
+// tell the sender how to sign (e.g. "give the webhook a secret in
+// Bitbucket").
+func (s HMAC) Check(name, value string, body []byte, secrets [][]byte, setup string) error {
+	switch {
+	case value == "" || value == s.Prefix:
+		return fmt.Errorf("%w: the %s header is missing or empty; %s", connectors.ErrUnauthorized, name, setup)
+	case !strings.HasPrefix(value, s.Prefix):
+		return fmt.Errorf("%w: %s must start with %q", connectors.ErrUnauthorized, name, s.Prefix)
+	case !s.Matches(value, body, secrets):
+		return fmt.Errorf("%w: %s does not match the source's secret", connectors.ErrUnauthorized, name)
+	}
+	return nil
 }

@@ -151,3 +151,32 @@ func TestTokens(t *testing.T) {
 		t.Error("undecodable Basic credentials read")
 	}
 }
+
+func TestHMACCheck(t *testing.T) {
+	body := []byte(`{"ref":"refs/heads/main"}`)
+	s := schemes.HMAC{Prefix: "sha256="}
+	good := s.Sum(body, []byte("s3cret"))
+	tests := []struct {
+		name, value, says string
+	}{
+		{"valid", good, ""},
+		{"missing", "", "missing or empty; set a secret"},
+		{"only the prefix", "sha256=", "missing or empty"},
+		{"another prefix", "sha1=" + good[7:], `must start with "sha256="`},
+		{"mismatch", s.Sum(body, []byte("other")), "does not match"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := s.Check("X-Sig", tt.value, body, [][]byte{[]byte("s3cret")}, "set a secret")
+			if tt.says == "" {
+				if err != nil {
+					t.Fatalf("Check = %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, connectors.ErrUnauthorized) || !strings.Contains(err.Error(), tt.says) {
+				t.Fatalf("Check = %v, want ErrUnauthorized saying %q", err, tt.says)
+			}
+		})
+	}
+}
