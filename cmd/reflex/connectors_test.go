@@ -54,6 +54,17 @@ func TestConnectorsTour(t *testing.T) {
 			if code != 0 || !strings.HasPrefix(out, "202 Accepted") {
 				t.Fatalf("send %s: exit %d, out %q, err %q", file, code, out, errOut)
 			}
+			if len(s.Settings) == 0 {
+				// Without the file: the connector and secret on the command line.
+				secret := e2eSecret
+				if s.Connector == "azure-devops" {
+					secret = "reflex:" + e2eSecret
+				}
+				out, errOut, code := reflexCmd(t, nil, "send", "--url", p.url, "--connector", s.Connector, "--source", s.Name, "--secret", secret, file)
+				if code != 0 || !strings.HasPrefix(out, "202 Accepted") {
+					t.Fatalf("send --connector %s: exit %d, out %q, err %q", s.Connector, code, out, errOut)
+				}
+			}
 			_, errOut, code = reflexCmd(t, nil, "send", "--url", p.url, "--config", connectorsExample, "--source", s.Name, "--secret", "wrong:secret", file)
 			if code == 0 || !strings.Contains(errOut, "401") {
 				t.Errorf("send with a wrong secret: exit %d, err %q; want a 401", code, errOut)
