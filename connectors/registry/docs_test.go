@@ -11,37 +11,56 @@ import (
 	"github.com/reflexops/reflex/event"
 )
 
-const (
-	eventsDoc  = "../../docs/events.md"
-	tableBegin = "<!-- connector-events:begin -->"
-	tableEnd   = "<!-- connector-events:end -->"
-)
+// TestDocsListEveryConnector keeps the generated tables of the docs equal
+// to what the connectors describe: docs/events.md's (connector × event →
+// kinds, with the CDEvents type where one fits) and docs/connectors.md's
+// (how each verifies and de-duplicates). UPDATE_DOCS=1 rewrites them.
+func TestDocsListEveryConnector(t *testing.T) {
+	checkGenerated(t, "../../docs/events.md", "connector-events", eventsTable(t))
+	checkGenerated(t, "../../docs/connectors.md", "connectors", connectorsTable(t))
+}
 
-// TestEventsDocListsEveryConnector keeps the table of docs/events.md
-// (connector × event → kinds, with the CDEvents type where one fits)
-// equal to what the connectors describe. UPDATE_DOCS=1 rewrites it.
-func TestEventsDocListsEveryConnector(t *testing.T) {
-	raw, err := os.ReadFile(eventsDoc)
+// checkGenerated compares the section of file between the markers
+// <!-- name:begin --> and <!-- name:end --> with want.
+func checkGenerated(t *testing.T, file, name, want string) {
+	t.Helper()
+	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	doc := string(raw)
-	begin, end := strings.Index(doc, tableBegin), strings.Index(doc, tableEnd)
-	if begin < 0 || end < begin {
-		t.Fatalf("%s has no %s … %s section", eventsDoc, tableBegin, tableEnd)
+	open, end := "<!-- "+name+":begin -->", "<!-- "+name+":end -->"
+	b, e := strings.Index(doc, open), strings.Index(doc, end)
+	if b < 0 || e < b {
+		t.Fatalf("%s has no %s … %s section", file, open, end)
 	}
-	want := eventsTable(t)
-	got := doc[begin+len(tableBegin) : end]
-	if got == want {
+	if doc[b+len(open):e] == want {
 		return
 	}
 	if os.Getenv("UPDATE_DOCS") != "" {
-		if err := os.WriteFile(eventsDoc, []byte(doc[:begin+len(tableBegin)]+want+doc[end:]), 0o644); err != nil {
+		if err := os.WriteFile(file, []byte(doc[:b+len(open)]+want+doc[e:]), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
-	t.Errorf("the connector table of %s is out of date; run UPDATE_DOCS=1 go test ./connectors/registry and review it", eventsDoc)
+	t.Errorf("the generated table of %s is out of date; run UPDATE_DOCS=1 go test ./connectors/registry and review it", file)
+}
+
+// connectorsTable renders the table of how each connector verifies.
+func connectorsTable(t *testing.T) string {
+	var b strings.Builder
+	b.WriteString("\n| connector | provider | verification | delivery id |\n| --- | --- | --- | --- |\n")
+	for _, name := range registry.Names() {
+		conn, _ := registry.Lookup(name)
+		d, ok := conn.(connectors.Describer)
+		if !ok {
+			t.Errorf("connector %s does not describe itself (connectors.Describer)", name)
+			continue
+		}
+		desc := d.Describe()
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", name, desc.Provider, desc.Verification, desc.DeliveryID)
+	}
+	return b.String()
 }
 
 // eventsTable renders the table from the connectors' descriptions.
