@@ -2,11 +2,11 @@ package policies
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
 
-	"github.com/reflexops/reflex/event"
 	"github.com/reflexops/reflex/fixtures"
 )
 
@@ -36,13 +36,16 @@ func TestJSONMapMatchesEncoder(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, f := range all {
-			var ev event.Event
-			if err := json.Unmarshal(f.Golden, &ev); err != nil {
+			evs, err := f.Events()
+			if err != nil {
 				t.Fatal(err)
 			}
-			processed := time.Date(2026, 11, 26, 3, 4, 5, 600, time.FixedZone("x", 3600))
-			ev.ProcessedAt, ev.Attempts = &processed, 2
-			cases[provider+"/"+f.Name] = &ev
+			for i := range evs {
+				ev := &evs[i]
+				processed := time.Date(2026, 11, 26, 3, 4, 5, 600, time.FixedZone("x", 3600))
+				ev.ProcessedAt, ev.Attempts = &processed, 2
+				cases[fmt.Sprintf("%s/%s/%d", provider, f.Name, i)] = ev
+			}
 		}
 	}
 	if len(cases) < 10 {
