@@ -58,12 +58,8 @@ func (c *Connector) checkTimestamp(req *connectors.Request) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: %s must be whole seconds since 1970", connectors.ErrUnauthorized, c.timestampHeader)
 	}
-	d := req.ReceivedAt.Sub(time.Unix(secs, 0))
-	switch {
-	case d > c.tolerance:
-		return "", fmt.Errorf("%w: %s is %s old, more than the %s allowed; a replayed or long-delayed delivery is refused", connectors.ErrStale, c.timestampHeader, d.Round(time.Second), c.tolerance)
-	case -d > c.tolerance:
-		return "", fmt.Errorf("%w: %s is %s in the future, more than the %s allowed; check the sender's clock", connectors.ErrStale, c.timestampHeader, (-d).Round(time.Second), c.tolerance)
+	if err := connectors.CheckTimestamp(c.timestampHeader, secs, req.ReceivedAt, c.tolerance); err != nil {
+		return "", err
 	}
 	return ts, nil
 }

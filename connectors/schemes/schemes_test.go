@@ -2,6 +2,9 @@ package schemes_test
 
 import (
 	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"strings"
@@ -71,6 +74,12 @@ func TestStandardWebhooksVerify(t *testing.T) {
 		{"timestamp not a number", func() http.Header { h := vecHeader(vecSig); h.Set("webhook-timestamp", "soon"); return h }(), vecBody, secret, at, "whole seconds"},
 		{"svix names", http.Header{"Svix-Id": {vecID}, "Svix-Timestamp": {vecTS}, "Svix-Signature": {vecSig}}, vecBody, secret, at, ""},
 		{"empty secret is no secret", vecHeader(vecSig), vecBody, [][]byte{{}}, at, "no signature"},
+		{"milliseconds for seconds", func() http.Header { h := vecHeader(vecSig); h.Set("webhook-timestamp", vecTS+"000"); return h }(), vecBody, secret, at, "in the future"},
+		{"far future", func() http.Header {
+			h := vecHeader(vecSig)
+			h.Set("webhook-timestamp", "4611686018427387904")
+			return h
+		}(), vecBody, secret, at.Add(3 * 365 * 24 * time.Hour), "in the future"},
 	}
 	s := schemes.StandardWebhooks{PublicKeys: []ed25519.PublicKey{pub}}
 	for _, tt := range tests {
@@ -178,5 +187,25 @@ func TestHMACCheck(t *testing.T) {
 				t.Fatalf("Check = %v, want ErrUnauthorized saying %q", err, tt.says)
 			}
 		})
+	}
+}
+
+// TestPublicKeyIsNoSecret: a public key listed among the secrets (a
+// mistake) must not become an HMAC key, or anyone could sign with it; nor
+// may a "whsec_" secret that is not base64.
+func TestPublicKeyIsNoSecret(t *testing.T) {
+	pub, _, _ := ed25519.GenerateKey(nil)
+	pk := schemes.PublicKeyString(pub)
+	at := time.Unix(1700000000, 0)
+	for _, secret := range []string{pk, "whsec_not base64!"} {
+		h := http.Header{}
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write([]byte(vecID + "." + vecTS + "." + vecBody))
+		h.Set("webhook-id", vecID)
+		h.Set("webhook-timestamp", vecTS)
+		h.Set("webhook-signature", "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+		if err := (schemes.StandardWebhooks{}).Verify(h, []byte(vecBody), [][]byte{[]byte(secret)}, at); err == nil {
+			t.Errorf("a signature by the secret %q verified", secret[:8])
+		}
 	}
 }

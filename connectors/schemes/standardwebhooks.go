@@ -99,11 +99,8 @@ func (s StandardWebhooks) Verify(h http.Header, body []byte, secrets [][]byte, n
 	if tolerance <= 0 {
 		tolerance = DefaultTolerance
 	}
-	at := time.Unix(ts, 0)
-	if d := now.Sub(at); d > tolerance {
-		return fmt.Errorf("%w: %s is %s old, more than the %s allowed; a replayed or long-delayed delivery is refused", connectors.ErrStale, HeaderWebhookTimestamp, d.Round(time.Second), tolerance)
-	} else if -d > tolerance {
-		return fmt.Errorf("%w: %s is %s in the future, more than the %s allowed; check the sender's clock", connectors.ErrStale, HeaderWebhookTimestamp, (-d).Round(time.Second), tolerance)
+	if err := connectors.CheckTimestamp(HeaderWebhookTimestamp, ts, now, tolerance); err != nil {
+		return err
 	}
 	keys := decodeSecrets(secrets)
 	var msg []byte // the signed content in one piece, for v1a only
@@ -180,21 +177,32 @@ func signedContent(id, ts string, body []byte) []byte {
 }
 
 // SecretKey returns the HMAC key of a Standard Webhooks secret: the
-// base64 after "whsec_"; a secret without the prefix that is not base64
-// is used as it is.
+// base64 after "whsec_" (nil when that is not base64); a secret without
+// the prefix is decoded as base64 when it is, and used as it is when not.
 func SecretKey(secret []byte) []byte {
-	s := strings.TrimPrefix(string(secret), prefixSecret)
-	if key, err := base64.StdEncoding.DecodeString(s); err == nil && len(key) > 0 {
+	s, prefixed := strings.CutPrefix(string(secret), prefixSecret)
+	key, err := base64.StdEncoding.DecodeString(s)
+	switch {
+	case err == nil && len(key) > 0:
 		return key
+	case prefixed:
+		return nil
 	}
 	return secret
 }
 
+// decodeSecrets returns the HMAC keys of secrets. Keys of the Ed25519
+// kind are never HMAC keys: a public key ("whpk_") is known to anyone, so
+// taken as a secret it would let anyone sign, and a private key ("whsk_")
+// signs v1a only. A "whsec_" secret that is not base64 is no key either.
 func decodeSecrets(secrets [][]byte) [][]byte {
 	keys := make([][]byte, 0, len(secrets))
 	for _, s := range secrets {
-		if len(s) > 0 && !strings.HasPrefix(string(s), prefixPrivateKey) {
-			keys = append(keys, SecretKey(s))
+		if len(s) == 0 || strings.HasPrefix(string(s), prefixPrivateKey) || strings.HasPrefix(string(s), prefixPublicKey) {
+			continue
+		}
+		if key := SecretKey(s); key != nil {
+			keys = append(keys, key)
 		}
 	}
 	return keys
