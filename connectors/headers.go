@@ -63,3 +63,39 @@ func PolicyHeaders(c Connector, h http.Header) map[string]string {
 	}
 	return out
 }
+
+// CheckCredentialHeader checks the name of a header a source's settings
+// say carries a credential or a signature: it must be a valid header name,
+// and none that policies are shown or that HTTP itself gives a meaning
+// (Content-Type, Host, Authorization handled by its own scheme), so a
+// secret never reaches a policy's input or a log. field names the setting
+// in the error, as "settings.<field>".
+func CheckCredentialHeader(field, name string) error {
+	if name == "" || !isToken(name) {
+		return fmt.Errorf("settings.%s: %q is not a header name", field, name)
+	}
+	canonical := http.CanonicalHeaderKey(name)
+	for _, reserved := range commonPolicyHeaders {
+		if canonical == reserved {
+			return fmt.Errorf("settings.%s: %s is shown to policies and logged; carry the credential in a header of its own", field, canonical)
+		}
+	}
+	switch {
+	case canonical == "Host", canonical == "Authorization", canonical == "Cookie", canonical == "Connection",
+		canonical == "Transfer-Encoding", canonical == "Forwarded", strings.HasPrefix(canonical, "Content-"):
+		return fmt.Errorf("settings.%s: %s has a meaning of its own in HTTP; carry the credential in a header of its own", field, canonical)
+	}
+	return nil
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110), as a header name
+// must be.
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}

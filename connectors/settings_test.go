@@ -52,3 +52,22 @@ func TestDecodeSettings(t *testing.T) {
 		t.Fatalf("tolerance = %v, %v; want 90s", time.Duration(s.Tolerance), err)
 	}
 }
+
+func TestCheckCredentialHeader(t *testing.T) {
+	for name, says := range map[string]string{
+		"X-Reflex-Token": "", "x-api-key": "",
+		"":               "is not a header name",
+		"X Token":        "is not a header name",
+		"x-request-id":   "shown to policies",
+		"User-Agent":     "shown to policies",
+		"Authorization":  "meaning of its own",
+		"content-type":   "shown to policies",
+		"Content-Length": "meaning of its own",
+		"Host":           "meaning of its own",
+	} {
+		err := connectors.CheckCredentialHeader("header", name)
+		if says == "" && err != nil || says != "" && (err == nil || !strings.Contains(err.Error(), says) || !strings.HasPrefix(err.Error(), "settings.header: ")) {
+			t.Errorf("CheckCredentialHeader(%q) = %v, want %q", name, err, says)
+		}
+	}
+}

@@ -257,3 +257,41 @@ func CheckParse(t *testing.T, c connectors.Connector, req *connectors.Request) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// FuzzVerify is the body of a connector's Verify fuzz test: it seeds f with
+// every fixture, signed with the kit's secret, and then feeds Verify the
+// fixture's headers (signed or not, one header replaced by a fuzzed value)
+// with a fuzzed body, checked against a secret that is not the kit's. No
+// input may verify, panic, or come back with an error that is not
+// ErrUnauthorized or ErrMalformed.
+func (k Kit) FuzzVerify(f *testing.F) {
+	all := k.Fixtures(f)
+	for i, fx := range all {
+		req := k.Request(f, fx)
+		for name := range req.Header {
+			f.Add(i, name, req.Header.Get(name), fx.Body)
+		}
+	}
+	wrong := [][]byte{append([]byte("not-"), k.Secret...)}
+	f.Fuzz(func(t *testing.T, i int, name, value string, body []byte) {
+		if i < 0 {
+			i = -i
+		}
+		fx := all[i%len(all)]
+		req := k.Request(t, fx)
+		req.Body = body
+		if name != "" {
+			req.Header[http.CanonicalHeaderKey(name)] = []string{value}
+		}
+		err := k.New().Verify(context.Background(), req, wrong)
+		if err == nil {
+			t.Fatalf("a delivery verified against a secret that did not sign it (header %q = %q)", name, value)
+		}
+		if !errors.Is(err, connectors.ErrUnauthorized) && !errors.Is(err, connectors.ErrMalformed) {
+			t.Fatalf("Verify returned an unclassified error: %v", err)
+		}
+		if strings.Contains(err.Error(), string(wrong[0])) || len(k.Secret) > 3 && strings.Contains(err.Error(), string(k.Secret)) {
+			t.Fatalf("the error echoes a secret: %v", err)
+		}
+	})
+}
