@@ -192,7 +192,7 @@ func newEvent(req *connectors.Request, a *attributes, data []byte) (*event.Event
 		Kind:       event.KindUnnormalized,
 		ReceivedAt: req.ReceivedAt.UTC().Truncate(time.Millisecond),
 	}
-	if err := normalize(a.typ, data, ev); err != nil {
+	if err := normalize(a, data, ev); err != nil {
 		return nil, err
 	}
 	return ev, nil

@@ -30,7 +30,12 @@
 // bearer token (Authorization: Bearer, or the access_token query
 // parameter); senders that sign instead use an HMAC of the body in a
 // header or Standard Webhooks. A source chooses one with the auth setting
-// (default "hmac").
+// (default "hmac"). An HMAC or a token covers the body only: in binary
+// mode the attributes travel in headers nobody signed. For a CDEvent they
+// must repeat its context (id, source, type), which the body carries, so
+// a replay cannot change them; for any other event sent in binary mode, a
+// replayer who changes ce-id gets past de-duplication. Senders that can
+// should use structured mode or Standard Webhooks, which signs the id.
 //
 // The webhook profile's abuse-protection handshake is answered
 // (connectors.Handshaker): an OPTIONS request with WebHook-Request-Origin
@@ -44,5 +49,6 @@
 // data is the CDEvent (context, subject, customData). Changes, branches,
 // pipeline runs, task runs, builds, artifacts and services are normalized
 // whatever the version of their type; any other CloudEvent is accepted
-// unnormalized.
+// unnormalized. A CDEvent whose attributes differ from its context is
+// refused (400).
 package cloudevents

@@ -49,7 +49,8 @@ func splitCDEventsType(typ string) (subject, predicate string, ok bool) {
 // normalize fills ev from the JSON data of a CloudEvent of type typ (nil
 // when the data is absent or not JSON): a CDEvent of a known subject is
 // normalized, anything else stays event.KindUnnormalized.
-func normalize(typ string, data []byte, ev *event.Event) error {
+func normalize(a *attributes, data []byte, ev *event.Event) error {
+	typ := a.typ
 	subject, predicate, ok := splitCDEventsType(typ)
 	if !ok {
 		return nil
@@ -65,9 +66,28 @@ func normalize(typ string, data []byte, ev *event.Event) error {
 	if err := gojson.Unmarshal(data, &cd); err != nil {
 		return fmt.Errorf("%w: the data of the %s event is not a CDEvent of the expected shape: %v", connectors.ErrMalformed, typ, err)
 	}
+	if err := matchContext(a, &cd); err != nil {
+		return err
+	}
 	ev.Action = predicate
 	ev.Kind = event.KindOther
 	fn(predicate, &cd, ev)
+	return nil
+}
+
+// matchContext checks that the attributes repeat the CDEvent's context, as
+// the CDEvents binding requires. It matters for binary mode: there the
+// attributes travel in headers that an HMAC or a bearer token does not
+// cover, and the id and type decide de-duplication and meaning, so they
+// must be those of the signed body.
+func matchContext(a *attributes, cd *cdEvent) error {
+	for _, f := range []struct{ attr, got, want string }{
+		{"id", a.id, cd.Context.ID}, {"source", a.source, cd.Context.Source}, {"type", a.typ, cd.Context.Type},
+	} {
+		if f.got != f.want {
+			return fmt.Errorf("%w: the event's %s is not its CDEvent's context.%s; they must be the same", connectors.ErrMalformed, f.attr, f.attr)
+		}
+	}
 	return nil
 }
 

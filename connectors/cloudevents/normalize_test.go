@@ -1,10 +1,13 @@
 package cloudevents
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/event"
 )
 
@@ -97,7 +100,9 @@ func TestNormalizeKinds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		ev := &event.Event{Kind: event.KindUnnormalized}
-		if err := normalize(tt.typ, []byte(`{"subject":{"id":"x","content":{}}}`), ev); err != nil {
+		a := &attributes{id: "e-1", source: "/ci", typ: tt.typ}
+		data := `{"context":{"id":"e-1","source":"/ci","type":"` + tt.typ + `"},"subject":{"id":"x","content":{}}}`
+		if err := normalize(a, []byte(data), ev); err != nil {
 			t.Errorf("%s: %v", tt.typ, err)
 			continue
 		}
@@ -178,5 +183,22 @@ func TestEncodeHeaderRoundTrip(t *testing.T) {
 	}
 	if got := encodeHeader("Euro € 😀"); got != "Euro%20%E2%82%AC%20%F0%9F%98%80" {
 		t.Errorf("encodeHeader = %q, want the binding's example", got)
+	}
+}
+
+// TestContextMustMatch: the attributes of a CDEvent must be its signed
+// context's, so that a header nobody signed cannot change its id or type.
+func TestContextMustMatch(t *testing.T) {
+	const typ = "dev.cdevents.pipelinerun.finished.0.3.0"
+	data := []byte(`{"context":{"id":"e-1","source":"/ci","type":"` + typ + `"},"subject":{"id":"x","content":{}}}`)
+	for _, a := range []attributes{
+		{id: "e-2", source: "/ci", typ: typ},
+		{id: "e-1", source: "/other", typ: typ},
+		{id: "e-1", source: "/ci", typ: "dev.cdevents.pipelinerun.started.0.3.0"},
+	} {
+		err := normalize(&a, data, &event.Event{})
+		if !errors.Is(err, connectors.ErrMalformed) || !strings.Contains(err.Error(), "must be the same") {
+			t.Errorf("attributes %+v: %v, want ErrMalformed", a, err)
+		}
 	}
 }

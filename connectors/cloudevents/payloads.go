@@ -5,6 +5,9 @@ package cloudevents
 // schema uses a few of them.
 type cdEvent struct {
 	Context struct {
+		ID        string `json:"id"`
+		Source    string `json:"source"`
+		Type      string `json:"type"`
 		Timestamp string `json:"timestamp"`
 	} `json:"context"`
 	Subject struct {

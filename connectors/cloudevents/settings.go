@@ -144,8 +144,9 @@ func (c *Connector) configureAuth(s *settings) error {
 		switch {
 		case err != nil:
 			return fmt.Errorf("settings.tolerance: %q is not a duration such as \"5m\"", *s.Tolerance)
-		case d <= 0:
-			return fmt.Errorf("settings.tolerance: must be more than zero")
+		}
+		if err := connectors.CheckTolerance("tolerance", d); err != nil {
+			return err
 		}
 		c.standard.Tolerance = d
 	}

@@ -38,8 +38,9 @@ func (*Connector) Delivery(typ, id string, payload []byte) (http.Header, []byte)
 					batch[i] = withIDType(ev, typ, id)
 					continue
 				}
-				idi, _ := json.Marshal(id + "." + strconv.Itoa(i+1))
-				ev["id"] = idi
+				var evType string
+				_ = json.Unmarshal(ev["type"], &evType)
+				batch[i] = withIDType(ev, evType, id+"."+strconv.Itoa(i+1))
 			}
 			if body, err := json.Marshal(batch); err == nil {
 				payload = body
@@ -64,6 +65,7 @@ func (*Connector) Delivery(typ, id string, payload []byte) (http.Header, []byte)
 	if gojson.Unmarshal(trimmed, &cd) == nil && cd.Context.Source != "" {
 		source = cd.Context.Source
 	}
+	payload = withContext(payload, typ, id)
 	h.Set("Content-Type", "application/json")
 	h.Set(HeaderSpecVersion, SpecVersion)
 	h.Set(HeaderID, encodeHeader(id))
@@ -72,14 +74,47 @@ func (*Connector) Delivery(typ, id string, payload []byte) (http.Header, []byte)
 	return h, payload
 }
 
-// withIDType writes typ and id into a structured-mode event.
+// withIDType writes typ and id into a structured-mode event, and into its
+// data's context when that is a CDEvent.
 func withIDType(doc map[string]json.RawMessage, typ, id string) map[string]json.RawMessage {
+	withIDTypeOnly(doc, typ, id)
+	if data, ok := doc["data"]; ok {
+		doc["data"] = withContext(data, typ, id)
+	}
+	return doc
+}
+
+// withContext writes typ and id into the context of a CDEvent, whose
+// attributes must repeat them; any other data is returned as it is.
+func withContext(data []byte, typ, id string) []byte {
+	var cd map[string]json.RawMessage
+	if json.Unmarshal(data, &cd) != nil || cd["context"] == nil {
+		return data
+	}
+	var ctx map[string]json.RawMessage
+	if json.Unmarshal(cd["context"], &ctx) != nil || ctx["id"] == nil {
+		return data
+	}
+	withIDTypeOnly(ctx, typ, id)
+	raw, err := json.Marshal(ctx)
+	if err != nil {
+		return data
+	}
+	cd["context"] = raw
+	out, err := json.Marshal(cd)
+	if err != nil {
+		return data
+	}
+	return out
+}
+
+// withIDTypeOnly writes typ and id into doc.
+func withIDTypeOnly(doc map[string]json.RawMessage, typ, id string) {
 	for k, v := range map[string]string{"type": typ, "id": id} {
 		if raw, err := json.Marshal(v); err == nil {
 			doc[k] = raw
 		}
 	}
-	return doc
 }
 
 // encodeHeader percent-encodes an attribute for a header of binary mode:

@@ -150,7 +150,7 @@ func TestSettings(t *testing.T) {
 		{`{"auth": "bearer", "header": "X-Token"}`, "", `settings.header: applies only with auth "hmac"`},
 		{`{"auth": "standard-webhooks", "prefix": "v1="}`, "", `settings.prefix: applies only with auth "hmac"`},
 		{`{"tolerance": "5m"}`, "", `settings.tolerance: applies only with auth "standard-webhooks"`},
-		{`{"auth": "standard-webhooks", "tolerance": "0s"}`, "", "settings.tolerance: must be more than zero"},
+		{`{"auth": "standard-webhooks", "tolerance": "0s"}`, "", "settings.tolerance: 0s is outside 1s to 1h0m0s"},
 		{`{"auth": "standard-webhooks", "tolerance": "soon"}`, "settings.tolerance", "settings.tolerance:"},
 		{`{"header": "ce-signature"}`, "", "settings.header: Ce-Signature is a CloudEvents attribute header"},
 		{`{"header": "Authorization"}`, "", "settings.header: Authorization cannot hold the signature"},

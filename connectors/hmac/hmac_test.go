@@ -263,8 +263,8 @@ func TestVerifyAccepts(t *testing.T) {
 			r.Header.Set("X-Webhook-Signature", "sha256="+strings.ToUpper(strings.TrimPrefix(r.Header.Get("X-Webhook-Signature"), "sha256=")))
 		}},
 		{name: "5 minutes old", secrets: [][]byte{testSecret}, change: func(r *connectors.Request) { r.ReceivedAt = r.ReceivedAt.Add(5*time.Minute - time.Second) }},
-		{name: "an hour old under 2h", settings: func() map[string]any { s := fixtureSettings(); s["tolerance"] = "2h"; return s }(), secrets: [][]byte{testSecret},
-			change: func(r *connectors.Request) { r.ReceivedAt = r.ReceivedAt.Add(time.Hour) }},
+		{name: "half an hour old under 1h", settings: func() map[string]any { s := fixtureSettings(); s["tolerance"] = "1h"; return s }(), secrets: [][]byte{testSecret},
+			change: func(r *connectors.Request) { r.ReceivedAt = r.ReceivedAt.Add(30 * time.Minute) }},
 		{name: "id signed", settings: withID(), secrets: [][]byte{testSecret}, change: func(r *connectors.Request) {
 			r.Header.Set("X-Webhook-Id", "d-81f2")
 			r.Header.Set("X-Webhook-Signature", mac(sha256.New, "hex", "sha256=", testSecret, []byte("d-81f2."+ts+"."+string(r.Body))))
@@ -377,7 +377,7 @@ func TestConfigure(t *testing.T) {
 		{name: "unknown encoding", settings: map[string]any{"header": "X-S", "encoding": "base32"}, want: `settings.encoding: "base32" is not an encoding`},
 		{name: "long prefix", settings: map[string]any{"header": "X-S", "prefix": strings.Repeat("p", 33)}, want: "settings.prefix: longer than 32"},
 		{name: "tolerance without timestamp", settings: map[string]any{"header": "X-S", "tolerance": "1m"}, want: "settings.tolerance: applies only with settings.timestamp_header"},
-		{name: "tolerance zero", settings: map[string]any{"header": "X-S", "timestamp_header": "X-T", "tolerance": "0s"}, want: "settings.tolerance: must be at least 1s"},
+		{name: "tolerance zero", settings: map[string]any{"header": "X-S", "timestamp_header": "X-T", "tolerance": "0s"}, want: "settings.tolerance: 0s is outside 1s to 1h0m0s"},
 		{name: "tolerance bad", settings: map[string]any{"header": "X-S", "timestamp_header": "X-T", "tolerance": "1 minute"}, want: "settings.tolerance: cannot read the duration"},
 		{name: "template", settings: map[string]any{"header": "X-S", "timestamp_header": "X-T", "signed_template": "v0:{timestamp}:{body}"}},
 		{name: "template without body", settings: map[string]any{"header": "X-S", "timestamp_header": "X-T", "signed_template": "{timestamp}"}, want: "settings.signed_template: the template must hold {body}"},

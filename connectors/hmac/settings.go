@@ -206,8 +206,8 @@ func (c *Connector) configureTimestamp(s *settings) error {
 		if err := json.Unmarshal(s.Tolerance, &d); err != nil {
 			return fmt.Errorf("settings.tolerance: %w", err)
 		}
-		if time.Duration(d) < time.Second {
-			return fmt.Errorf("settings.tolerance: must be at least 1s, e.g. \"5m\"")
+		if err := connectors.CheckTolerance("tolerance", time.Duration(d)); err != nil {
+			return err
 		}
 		c.tolerance = time.Duration(d)
 	}

@@ -291,7 +291,7 @@ func TestVerifyAccepts(t *testing.T) {
 		}},
 		{name: "5 minutes old", secrets: [][]byte{testSecret}, change: func(r *connectors.Request) { r.ReceivedAt = r.ReceivedAt.Add(5 * time.Minute) }},
 		{name: "5 minutes ahead", secrets: [][]byte{testSecret}, change: func(r *connectors.Request) { r.ReceivedAt = r.ReceivedAt.Add(-5 * time.Minute) }},
-		{name: "an hour old under a 2h tolerance", settings: map[string]any{"tolerance": "2h"}, secrets: [][]byte{testSecret}, change: func(r *connectors.Request) { r.ReceivedAt = r.ReceivedAt.Add(time.Hour) }},
+		{name: "half an hour old under a 1h tolerance", settings: map[string]any{"tolerance": "1h"}, secrets: [][]byte{testSecret}, change: func(r *connectors.Request) { r.ReceivedAt = r.ReceivedAt.Add(30 * time.Minute) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -329,7 +329,7 @@ func TestConfigure(t *testing.T) {
 		{name: "private key as a key", settings: map[string]any{"public_keys": []any{schemes.PrivateKeyString(signingKey)}}, want: "settings.public_keys[0]: this is a secret"},
 		{name: "too many keys", settings: map[string]any{"public_keys": []any{pub, pub, pub, pub, pub, pub, pub, pub, pub}}, want: "settings.public_keys: at most 8 keys"},
 		{name: "tolerance", settings: map[string]any{"tolerance": "90s"}},
-		{name: "tolerance zero", settings: map[string]any{"tolerance": "0s"}, want: "settings.tolerance: must be at least 1s"},
+		{name: "tolerance zero", settings: map[string]any{"tolerance": "0s"}, want: "settings.tolerance: 0s is outside 1s to 1h0m0s"},
 		{name: "tolerance not a duration", settings: map[string]any{"tolerance": "5 minutes"}, want: "settings.tolerance: cannot read the duration"},
 		{name: "tolerance a number", settings: map[string]any{"tolerance": 300}, want: "settings.tolerance: a duration is a string"},
 		{name: "event type path", settings: map[string]any{"event_type": "meta.event|type"}},

@@ -65,6 +65,8 @@ func Describe(ve *jsonschema.ValidationError, prefix string) string {
 		return "field " + strings.Join(append(at, k.Missing[0]), ".") + ": is required"
 	case *kind.AdditionalProperties:
 		return "field " + strings.Join(append(at, k.Properties[0]), ".") + ": is not a field of this type"
+	case *kind.DependentRequired:
+		return "field " + strings.Join(append(at, k.Prop), ".") + ": needs " + strings.Join(append(at, k.Missing[0]), ".") + " too"
 	}
 	field := strings.Join(at, ".")
 	if field == "" {
