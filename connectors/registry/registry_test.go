@@ -20,7 +20,8 @@ const minFixtures = 5
 // implements, a fuzz test and a cost benchmark. Each connector lives in
 // connectors/<name without '-'>.
 func TestEveryConnectorIsComplete(t *testing.T) {
-	fuzz := regexp.MustCompile(`(?m)^func Fuzz\w*\(f \*testing\.F\)`)
+	fuzz := regexp.MustCompile(`(?m)^func FuzzParse\(f \*testing\.F\)`)
+	fuzzVerify := regexp.MustCompile(`(?m)^func FuzzVerify\(f \*testing\.F\)`)
 	bench := regexp.MustCompile(`connectortest\.BenchmarkCost\(`)
 	for _, name := range registry.Names() {
 		all, err := fixtures.Load(name)
@@ -42,17 +43,21 @@ func TestEveryConnectorIsComplete(t *testing.T) {
 			t.Errorf("connector %s: %s/doc.go must link the provider docs it implements", name, dir)
 		}
 		tests, _ := filepath.Glob(filepath.Join(dir, "*_test.go"))
-		var hasFuzz, hasBench bool
+		var hasFuzz, hasFuzzVerify, hasBench bool
 		for _, file := range tests {
 			src, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)
 			}
 			hasFuzz = hasFuzz || fuzz.Match(src)
+			hasFuzzVerify = hasFuzzVerify || fuzzVerify.Match(src)
 			hasBench = hasBench || bench.Match(src)
 		}
 		if !hasFuzz {
-			t.Errorf("connector %s: no fuzz test (func FuzzX(f *testing.F)) in %s", name, dir)
+			t.Errorf("connector %s: no fuzz test of Parse (func FuzzParse(f *testing.F)) in %s", name, dir)
+		}
+		if !hasFuzzVerify {
+			t.Errorf("connector %s: no fuzz test of Verify (func FuzzVerify(f *testing.F), kit.FuzzVerify) in %s", name, dir)
 		}
 		if !hasBench {
 			t.Errorf("connector %s: no benchmark calling connectortest.BenchmarkCost in %s", name, dir)
