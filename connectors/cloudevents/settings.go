@@ -48,11 +48,11 @@ var settingsSchema = `{
     "tolerance": ` + strings.Replace(connectors.DurationSchema, "{", `{"description": "With auth standard-webhooks: how far the signed timestamp may lie from the receive time, either way. Default 5m.", `, 1) + `,
     "allowed_origins": {
       "type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 253, "pattern": "^[A-Za-z0-9._:-]+$"},
-      "description": "The WebHook-Request-Origin values the validation handshake accepts. Default: any, as every delivery must still pass auth."
+      "description": "The WebHook-Request-Origin values the validation handshake (OPTIONS) accepts. It gates the handshake only, not deliveries, which auth alone decides. Default: any, as every delivery must still pass auth."
     },
     "allowed_rate": {
       "type": "integer", "minimum": 1,
-      "description": "The requests per minute granted in the validation handshake's WebHook-Allowed-Rate. Default: no limit (\"*\")."
+      "description": "The requests per minute granted in the validation handshake's WebHook-Allowed-Rate: what the sender is told, not a limit Reflex enforces. Default: no limit (\"*\")."
     }
   }
 }`
