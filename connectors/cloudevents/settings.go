@@ -131,8 +131,9 @@ func (c *Connector) configureAuth(s *settings) error {
 			return fmt.Errorf("settings.header: %q is not a header name (letters, digits and '-')", *s.Header)
 		case strings.HasPrefix(strings.ToLower(h), "ce-"):
 			return fmt.Errorf("settings.header: %s is a CloudEvents attribute header, not a place for a signature", h)
-		case h == "Content-Type" || h == "Authorization":
-			return fmt.Errorf("settings.header: %s cannot hold the signature", h)
+		}
+		if err := connectors.CheckCredentialHeader("header", h); err != nil {
+			return err
 		}
 		c.header = h
 	}

@@ -153,7 +153,7 @@ func TestSettings(t *testing.T) {
 		{`{"auth": "standard-webhooks", "tolerance": "0s"}`, "", "settings.tolerance: 0s is outside 1s to 1h0m0s"},
 		{`{"auth": "standard-webhooks", "tolerance": "soon"}`, "settings.tolerance", "settings.tolerance:"},
 		{`{"header": "ce-signature"}`, "", "settings.header: Ce-Signature is a CloudEvents attribute header"},
-		{`{"header": "Authorization"}`, "", "settings.header: Authorization cannot hold the signature"},
+		{`{"header": "Authorization"}`, "", "settings.header: Authorization has a meaning of its own"},
 		{`{"header": "X Sig"}`, "settings.header", "settings.header:"},
 		{`{"allowed_origins": ["https://evil.example/x"]}`, "settings.allowed_origins", "settings.allowed_origins[0]:"},
 		{`{"allowed_rate": 0}`, "settings.allowed_rate", ""},

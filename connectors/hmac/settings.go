@@ -66,7 +66,7 @@ var settingsSchema = `{
     },
     "delivery_id_header": {
       "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9-]+$",
-      "description": "The header holding the delivery id, which a resend keeps. Default none: the SHA-256 of the body."
+      "description": "The header holding the delivery id, which a resend keeps. Unless signed_template holds {id}, the signature does not cover it, and whoever captured a delivery could resend it under a new id; the default is safer. Default none: the SHA-256 of the body."
     },
     "event_type_header": {
       "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9-]+$",
@@ -156,6 +156,9 @@ func (c *Connector) configureScheme(s *settings) error {
 	}
 	header, err := headerName("header", s.Header)
 	if err != nil {
+		return err
+	}
+	if err := connectors.CheckCredentialHeader("header", header); err != nil {
 		return err
 	}
 	c.header = header
