@@ -67,8 +67,11 @@ func (*Connector) Parse(req *connectors.Request) (*connectors.Result, error) {
 		Type:       n.EventType,
 		ReceivedAt: req.ReceivedAt.UTC().Truncate(time.Millisecond),
 	}
-	normalize(&n, ev)
-	return &connectors.Result{Event: ev, Payload: req.Body}, nil
+	events, err := normalize(&n, ev)
+	if err != nil {
+		return nil, err
+	}
+	return result(ev, events, req.Body)
 }
 
 // maxEventTypeSize bounds eventType; Azure DevOps' longest are about 50

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,7 @@ func TestGoldenKinds(t *testing.T) {
 		"git.push.branch-created":                              event.KindBranchCreated,
 		"git.push.branch-deleted":                              event.KindBranchDeleted,
 		"git.push.tag":                                         event.KindTagCreated,
+		"git.push.branches":                                    event.KindCodePushed + "," + event.KindCodePushed,
 		"ms.vss-pipelines.run-state-changed-event.completed":   event.KindBuildFinished,
 		"ms.vss-pipelines.run-state-changed-event.inprogress":  event.KindBuildStarted,
 		"ms.vss-pipelines.stage-state-changed-event.completed": event.KindTaskFinished,
@@ -184,6 +186,13 @@ func TestConfigure(t *testing.T) {
 		{name: "header with a space", settings: map[string]any{"header": "X Token"}, wantErr: "settings.header: \"X Token\" is not an HTTP header name"},
 		{name: "header with a colon", settings: map[string]any{"header": "X-Token:"}, wantErr: "settings.header"},
 		{name: "authorization", settings: map[string]any{"header": "authorization"}, wantErr: "settings.header: leave it unset"},
+		{name: "user agent, shown to policies", settings: map[string]any{"header": "User-Agent"}, wantErr: "settings.header: User-Agent is shown to policies"},
+		{name: "request id, shown to policies", settings: map[string]any{"header": "x-request-id"}, wantErr: "settings.header: X-Request-Id is shown to policies"},
+		{name: "forwarded for, shown to policies", settings: map[string]any{"header": "X-Forwarded-For"}, wantErr: "settings.header: X-Forwarded-For is shown to policies"},
+		{name: "content type", settings: map[string]any{"header": "Content-Type"}, wantErr: "settings.header: Content-Type"},
+		{name: "content header", settings: map[string]any{"header": "Content-Length"}, wantErr: "settings.header: Content-Length has a meaning of its own"},
+		{name: "host", settings: map[string]any{"header": "host"}, wantErr: "settings.header: Host has a meaning of its own"},
+		{name: "cookie", settings: map[string]any{"header": "Cookie"}, wantErr: "settings.header: Cookie has a meaning of its own"},
 		{name: "too long", settings: map[string]any{"header": strings.Repeat("x", 129)}, wantErr: "settings.header: is longer than 128"},
 	}
 	for _, tt := range tests {
@@ -441,8 +450,14 @@ func TestSimulator(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: Parse of a simulated delivery: %v", f.Name, err)
 			}
-			if res.Event.ID != id || res.Event.Type != typ {
-				t.Errorf("%s: simulated delivery %q of %q parsed as %q of %q", f.Name, id, typ, res.Event.ID, res.Event.Type)
+			for i, ev := range events(res) {
+				want := id
+				if res.Batch != nil {
+					want = id + "." + strconv.Itoa(i+1)
+				}
+				if ev.ID != want || ev.Type != typ {
+					t.Errorf("%s: simulated delivery %q of %q parsed as %q of %q, want %q", f.Name, id, typ, ev.ID, ev.Type, want)
+				}
 			}
 			if got := sim.EventType(nil, body); got != typ {
 				t.Errorf("%s: EventType of a simulated delivery = %q", f.Name, got)
@@ -471,5 +486,102 @@ func TestTimes(t *testing.T) {
 	want := time.Date(2026, 1, 2, 3, 4, 12, 620572300, time.UTC)
 	if b := res.Event.Build; b.StartedAt == nil || !b.StartedAt.Equal(want) || b.UpdatedAt != nil {
 		t.Fatalf("StartedAt %v, UpdatedAt %v; want %v and none", b.StartedAt, b.UpdatedAt, want)
+	}
+}
+
+// events returns a result's events: its event, or its batch's.
+func events(res *connectors.Result) []*event.Event {
+	if res.Batch == nil {
+		return []*event.Event{res.Event}
+	}
+	out := make([]*event.Event, len(res.Batch))
+	for i, r := range res.Batch {
+		out[i] = r.Event
+	}
+	return out
+}
+
+// TestPushBatch: a push of several refs is one event per ref, each with
+// its own id and the whole payload; a push of one is the delivery's
+// event.
+func TestPushBatch(t *testing.T) {
+	t.Parallel()
+	const a, b, zero = "aad331d8d3b131fa9ae03cf5e53965b51942618a", "33b55f7cb7e7e245323987634f960cf4a6e6bc74", "0000000000000000000000000000000000000000"
+	update := func(ref, old string) string {
+		return `{"name":"` + ref + `","oldObjectId":"` + old + `","newObjectId":"` + b + `"}`
+	}
+	push := func(id string, updates ...string) (*connectors.Result, []byte, error) {
+		body := `{"id":"` + id + `","eventType":"git.push","resource":{"pushedBy":{"uniqueName":"jamal@fabrikam.com"},"refUpdates":[` + strings.Join(updates, ",") + `]}}`
+		res, err := parse(t, body)
+		return res, []byte(body), err
+	}
+
+	res, body, err := push("e1", update("refs/heads/feature", a), update("refs/tags/v1", zero))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if res.Event != nil || res.Payload != nil || len(res.Batch) != 2 {
+		t.Fatalf("a push of two refs: event %v, %d payload bytes, batch of %d; want a batch of 2", res.Event, len(res.Payload), len(res.Batch))
+	}
+	for i, want := range []struct {
+		id, ref string
+		kind    event.Kind
+	}{{"e1.1", "refs/heads/feature", event.KindCodePushed}, {"e1.2", "refs/tags/v1", event.KindTagCreated}} {
+		r := res.Batch[i]
+		if r.Event.ID != want.id || r.Event.Ref != want.ref || r.Event.Kind != want.kind || r.Event.Commit != b || r.Event.Actor != "jamal@fabrikam.com" {
+			t.Errorf("batch[%d] = %+v; want id %s, ref %s, kind %s", i, r.Event, want.id, want.ref, want.kind)
+		}
+		if string(r.Payload) != string(body) {
+			t.Errorf("batch[%d] carries %s, want the whole payload", i, r.Payload)
+		}
+	}
+
+	res, _, err = push("e1", update("refs/heads/main", a))
+	if err != nil || res.Batch != nil || res.Event.ID != "e1" || res.Event.Branch != "main" {
+		t.Fatalf("a push of one ref: %+v, %v; want the event e1", res, err)
+	}
+
+	many := make([]string, connectors.MaxBatch+1)
+	for i := range many {
+		many[i] = update("refs/heads/b"+strconv.Itoa(i), a)
+	}
+	if res, _, err := push("e1", many[:connectors.MaxBatch]...); err != nil || len(res.Batch) != connectors.MaxBatch || res.Batch[connectors.MaxBatch-1].Event.ID != "e1.100" {
+		t.Fatalf("a push of %d refs: %v; want a batch of as many", connectors.MaxBatch, err)
+	}
+	if _, _, err := push("e1", many...); !errors.Is(err, connectors.ErrMalformed) || !strings.Contains(err.Error(), "at most 100") {
+		t.Fatalf("a push of %d refs: Parse = %v, want ErrMalformed naming the limit", len(many), err)
+	}
+	if _, _, err := push(strings.Repeat("a", connectors.MaxDeliveryID), update("refs/heads/a", a), update("refs/heads/b", a)); !errors.Is(err, connectors.ErrMalformed) || !strings.Contains(err.Error(), "longer than 128") {
+		t.Fatalf("a push of two refs with the longest delivery id: Parse = %v, want ErrMalformed", err)
+	}
+}
+
+// TestBuildRefs: build, run and stage events name the branch or tag they
+// built, never a Ref, as every connector's build events do; a pull
+// request's merge ref names neither.
+func TestBuildRefs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		ref, branch, tag string
+	}{
+		{"refs/heads/feature/x", "feature/x", ""},
+		{"refs/tags/v1.2.0", "", "v1.2.0"},
+		{"refs/pull/42/merge", "", ""},
+		{"", "", ""},
+	}
+	for _, tt := range tests {
+		for typ, resource := range map[string]string{
+			"build.complete": `{"id":3,"status":"completed","result":"succeeded","sourceBranch":"` + tt.ref + `"}`,
+			"ms.vss-pipelines.run-state-changed-event":   `{"run":{"id":9,"state":"completed","result":"succeeded","resources":{"repositories":{"self":{"refName":"` + tt.ref + `"}}}}}`,
+			"ms.vss-pipelines.stage-state-changed-event": `{"stage":{"id":"s","name":"Build","state":"completed"},"run":{"id":9,"resources":{"repositories":{"self":{"refName":"` + tt.ref + `"}}}}}`,
+		} {
+			res, err := parse(t, `{"id":"e1","eventType":"`+typ+`","resource":`+resource+`}`)
+			if err != nil {
+				t.Fatalf("%s %q: Parse: %v", typ, tt.ref, err)
+			}
+			if ev := res.Event; ev.Ref != "" || ev.Branch != tt.branch || ev.Tag != tt.tag {
+				t.Errorf("%s %q: ref %q, branch %q, tag %q; want no ref, branch %q, tag %q", typ, tt.ref, ev.Ref, ev.Branch, ev.Tag, tt.branch, tt.tag)
+			}
+		}
 	}
 }

@@ -53,9 +53,11 @@ func stripUserinfo(u string) string {
 	return u
 }
 
-// setRef sets the full ref of a build and the branch or tag it names.
-func setRef(ev *event.Event, ref string) {
-	ev.Ref = ref
+// setBuildRef sets the branch or tag a build ran for, as every
+// connector's build events do: Branch for refs/heads/<name>, Tag for
+// refs/tags/<name>, and no Ref. Any other ref (a pull request's merge ref,
+// refs/pull/42/merge) sets neither; the payload keeps it.
+func setBuildRef(ev *event.Event, ref string) {
 	if b, ok := strings.CutPrefix(ref, "refs/heads/"); ok {
 		ev.Branch = b
 	} else if t, ok := strings.CutPrefix(ref, "refs/tags/"); ok {
@@ -64,7 +66,7 @@ func setRef(ev *event.Event, ref string) {
 }
 
 // setRunSource sets what a pipeline run built: its own repository
-// ("self"), ref and commit. A GitHub repository is named by its fullName;
+// ("self"), branch or tag (see setBuildRef) and commit. A GitHub repository is named by its fullName;
 // an Azure Repos one, which has none, by the clone URL the resource lists
 // for "self".
 func setRunSource(ev *event.Event, r *resource) {
@@ -72,7 +74,7 @@ func setRunSource(ev *event.Event, r *resource) {
 	if self == nil {
 		return
 	}
-	setRef(ev, self.RefName)
+	setBuildRef(ev, self.RefName)
 	if convert.IsSHA(self.Version) {
 		ev.Commit = self.Version
 	}

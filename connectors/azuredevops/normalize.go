@@ -1,13 +1,13 @@
 package azuredevops
 
 import (
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/convert"
-
-	gojson "github.com/goccy/go-json"
 
 	"github.com/reflexops/reflex/event"
 )
@@ -17,9 +17,10 @@ import (
 type normalizer func(n *notification, ev *event.Event)
 
 // normalizers maps each event type the connector normalizes to its
-// normalizer. Any other type is accepted as event.KindUnnormalized.
+// normalizer, but git.push, which normalize reads with normalizePush. Any
+// other type is accepted as event.KindUnnormalized.
 var normalizers = map[string]normalizer{
-	"git.push":                                   normalizePush,
+	"git.push":                                   nil, // normalizePush, which may return several events
 	"git.pullrequest.created":                    normalizePullRequest,
 	"git.pullrequest.updated":                    normalizePullRequest,
 	"git.pullrequest.merged":                     normalizePullRequest,
@@ -31,37 +32,59 @@ var normalizers = map[string]normalizer{
 }
 
 // decode decodes a payload into v.
-func decode(data []byte, v any) error { return gojson.Unmarshal(data, v) }
+func decode(data []byte, v any) error { return connectors.Decode(data, v) }
 
 // normalize fills ev from n. A known event type without a resource (the
 // subscription sends "None" as resource details) is event.KindOther: its
-// meaning cannot be told.
-func normalize(n *notification, ev *event.Event) {
+// meaning cannot be told. It returns nil events when the delivery is ev
+// alone, and one event per ref update for a push of several (see
+// normalizePush).
+func normalize(n *notification, ev *event.Event) ([]*event.Event, error) {
 	fn, ok := normalizers[n.EventType]
 	switch {
 	case !ok:
 		ev.Kind = event.KindUnnormalized
 	case n.Resource == nil:
 		ev.Kind = event.KindOther
+	case n.EventType == "git.push":
+		return normalizePush(n, ev)
 	default:
 		fn(n, ev)
 	}
+	return nil, nil
 }
 
-// normalizePush reads git.push. A push may update several refs; the first
-// is the event's, as Azure DevOps' own message names it. Commit is the new
-// object id, which for an annotated tag is the tag object: the payload
-// does not name the commit it points at. URL is the web page of the
-// pushed commit, or of the tag, or the repository's for a deletion.
-func normalizePush(n *notification, ev *event.Event) {
+// normalizePush reads git.push. A push may update several refs: a push of
+// one update (or none) is ev; a push of several is one event per update,
+// each a copy of ev, in the order of refUpdates. More than
+// connectors.MaxBatch updates are refused.
+func normalizePush(n *notification, ev *event.Event) ([]*event.Event, error) {
 	p := n.Resource
 	ev.Repository = repositoryOf(p.Repository)
 	ev.Actor = p.PushedBy.name()
-	if len(p.RefUpdates) == 0 {
-		ev.Kind = event.KindOther
-		return
+	ev.Kind = event.KindOther
+	switch k := len(p.RefUpdates); {
+	case k == 0:
+		return nil, nil
+	case k == 1:
+		setRefUpdate(ev, p, &p.RefUpdates[0])
+		return nil, nil
+	case k > connectors.MaxBatch:
+		return nil, fmt.Errorf("%w: a push of %d ref updates; at most %d are taken in one delivery", connectors.ErrMalformed, k, connectors.MaxBatch)
 	}
-	u := p.RefUpdates[0]
+	events := make([]*event.Event, len(p.RefUpdates))
+	for i := range p.RefUpdates {
+		events[i] = copyEvent(ev)
+		setRefUpdate(events[i], p, &p.RefUpdates[i])
+	}
+	return events, nil
+}
+
+// setRefUpdate fills ev from one ref update of push p. Commit is the new
+// object id, which for an annotated tag is the tag object: the payload
+// does not name the commit it points at. URL is the web page of the
+// pushed commit, or of the tag, or the repository's for a deletion.
+func setRefUpdate(ev *event.Event, p *resource, u *refUpdate) {
 	created, deleted := convert.IsZeroSHA(u.OldObjectID), convert.IsZeroSHA(u.NewObjectID)
 	ev.Ref = u.Name
 	ev.Before = convert.NonZeroSHA(u.OldObjectID)
@@ -144,7 +167,7 @@ func normalizeBuild(n *notification, ev *event.Event) {
 	if result == "" && b.Status != "completed" {
 		result = b.Status
 	}
-	setRef(ev, b.SourceBranch)
+	setBuildRef(ev, b.SourceBranch)
 	if convert.IsSHA(b.SourceVersion) {
 		ev.Commit = b.SourceVersion
 	}

@@ -35,12 +35,8 @@ type notification struct {
 // deployment.
 type resource struct {
 	// git.push
-	RefUpdates []struct {
-		Name        string `json:"name"`
-		OldObjectID string `json:"oldObjectId"`
-		NewObjectID string `json:"newObjectId"`
-	} `json:"refUpdates"`
-	PushedBy *identity `json:"pushedBy"`
+	RefUpdates []refUpdate `json:"refUpdates"`
+	PushedBy   *identity   `json:"pushedBy"`
 
 	// git.push, pull requests and build.complete
 	Repository *repository `json:"repository"`
@@ -97,6 +93,13 @@ type resource struct {
 		ReleaseEnvironment named      `json:"releaseEnvironment"`
 		RequestedFor       *identity  `json:"requestedFor"`
 	} `json:"deployment"`
+}
+
+// refUpdate is one ref a push updated.
+type refUpdate struct {
+	Name        string `json:"name"`
+	OldObjectID string `json:"oldObjectId"`
+	NewObjectID string `json:"newObjectId"`
 }
 
 // identity is an IdentityRef: who pushed, created, requested.

@@ -26,7 +26,7 @@ const settingsSchema = `{
     "header": {
       "type": "string",
       "pattern": "^[A-Za-z0-9!#$%&'*+.^_|~-]{1,128}$",
-      "description": "A custom HTTP header of the service hook subscription (e.g. X-Reflex-Token) whose value is the source's secret. When set, this header is checked instead of Basic authentication; Azure DevOps shows such headers to whoever can view the subscription. Default: Basic authentication, with the secret user:password."
+      "description": "A custom HTTP header of the service hook subscription (e.g. X-Reflex-Token) whose value is the source's secret. When set, this header is checked instead of Basic authentication; Azure DevOps shows such headers to whoever can view the subscription. It may not be a header policies are shown (User-Agent, X-Request-Id, X-Forwarded-For) nor one HTTP gives a meaning (Authorization, Content-*, Host, Cookie). Default: Basic authentication, with the secret user:password."
     }
   }
 }`
@@ -47,6 +47,11 @@ func (c *Connector) Configure(raw map[string]any) error {
 	}
 	if err := checkHeaderName(s.Header); err != nil {
 		return fmt.Errorf("settings.header: %w", err)
+	}
+	// The header carries the secret: none that policies are shown (and
+	// logs hold) nor one HTTP gives a meaning of its own.
+	if err := connectors.CheckCredentialHeader("header", s.Header); err != nil {
+		return err
 	}
 	c.header = textproto.CanonicalMIMEHeaderKey(s.Header)
 	return nil

@@ -40,7 +40,8 @@ var policyHeaders = []string{HeaderEvent, HeaderDelivery, HeaderHook, HeaderAtte
 func (*Connector) PolicyHeaders() []string { return policyHeaders }
 
 // Parse decodes a verified delivery: its event key, its delivery id (the
-// body's SHA-256 when X-Request-UUID is absent) and the normalized event.
+// body's SHA-256 when X-Request-UUID is absent) and the normalized event,
+// or a batch of events for a push of several refs.
 func (*Connector) Parse(req *connectors.Request) (*connectors.Result, error) {
 	typ := req.Header.Get(HeaderEvent)
 	if err := checkEventType(typ); err != nil {
@@ -61,10 +62,11 @@ func (*Connector) Parse(req *connectors.Request) (*connectors.Result, error) {
 	} else if err := connectors.CheckDeliveryID("the "+HeaderDelivery+" header", ev.ID); err != nil {
 		return nil, err
 	}
-	if err := normalize(typ, req.Body, ev); err != nil {
+	events, err := normalize(typ, req.Body, ev)
+	if err != nil {
 		return nil, err
 	}
-	return &connectors.Result{Event: ev, Payload: req.Body}, nil
+	return result(ev, events, req.Body)
 }
 
 // maxEventTypeSize bounds X-Event-Key; Bitbucket's longest is about 40.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -30,6 +31,7 @@ func TestKinds(t *testing.T) {
 		"repo_push.branch-created":              event.KindBranchCreated,
 		"repo_push.branch-deleted":              event.KindBranchDeleted,
 		"repo_push.tag":                         event.KindTagCreated,
+		"repo_push.branch-and-tag":              event.KindCodePushed + "," + event.KindTagCreated,
 		"pullrequest_created":                   event.KindChangeCreated,
 		"pullrequest_updated":                   event.KindChangeUpdated,
 		"pullrequest_fulfilled":                 event.KindChangeMerged,
@@ -143,8 +145,33 @@ func TestNormalize(t *testing.T) {
 			name: "pull request approved", typ: "pullrequest:approved",
 			body: `{` + repo + `,"pullrequest":{"id":7,"state":"OPEN","source":{"branch":{"name":"fix"},"commit":{"hash":"abc123def456"}},"destination":{"branch":{"name":"main"}}}}`,
 			want: with("pullrequest:approved", func(ev *event.Event) {
-				ev.Kind, ev.Ref, ev.Branch, ev.Commit = event.KindOther, "refs/heads/fix", "fix", "abc123def456"
+				// An abbreviated commit id is not a Commit.
+				ev.Kind, ev.Ref, ev.Branch = event.KindOther, "refs/heads/fix", "fix"
 				ev.Change = &event.Change{Number: 7, SourceBranch: "fix", TargetBranch: "main"}
+			}),
+		},
+		{
+			name: "pull request with a full commit id", typ: "pullrequest:updated",
+			body: `{` + repo + `,"pullrequest":{"id":7,"state":"OPEN","source":{"branch":{"name":"fix"},"commit":{"hash":"3c6f9b2e5a8d1c4f7b0e3a6d9c2f5b8e1a4d7c0f"}},"destination":{"branch":{"name":"main"}}}}`,
+			want: with("pullrequest:updated", func(ev *event.Event) {
+				ev.Kind, ev.Ref, ev.Branch, ev.Commit = event.KindChangeUpdated, "refs/heads/fix", "fix", "3c6f9b2e5a8d1c4f7b0e3a6d9c2f5b8e1a4d7c0f"
+				ev.Change = &event.Change{Number: 7, SourceBranch: "fix", TargetBranch: "main"}
+			}),
+		},
+		{
+			name: "merged with an abbreviated merge commit", typ: "pullrequest:fulfilled",
+			body: `{` + repo + `,"pullrequest":{"id":7,"state":"MERGED","source":{"branch":{"name":"fix"},"commit":{"hash":"3c6f9b2e5a8d1c4f7b0e3a6d9c2f5b8e1a4d7c0f"}},"destination":{"branch":{"name":"main"}},"merge_commit":{"hash":"e8f2a4c6b0d1"}}}`,
+			want: with("pullrequest:fulfilled", func(ev *event.Event) {
+				ev.Kind, ev.Ref, ev.Branch = event.KindChangeMerged, "refs/heads/main", "main"
+				ev.Change = &event.Change{Number: 7, SourceBranch: "fix", TargetBranch: "main", Merged: true}
+			}),
+		},
+		{
+			name: "pipeline run", typ: "repo:commit_status_updated",
+			body: `{` + repo + `,"commit_status":{"key":"k","name":"Pipeline #128 for feature/x","state":"SUCCESSFUL","refname":"feature/x"}}`,
+			want: with("repo:commit_status_updated", func(ev *event.Event) {
+				ev.Kind, ev.Branch = event.KindBuildFinished, "feature/x"
+				ev.Build = &event.Build{ID: "k", Name: "Pipeline", Number: 128, Status: event.BuildFinished, Outcome: event.OutcomeSuccess}
 			}),
 		},
 		{
@@ -161,6 +188,11 @@ func TestNormalize(t *testing.T) {
 			want: with("repo:commit_status_created", func(ev *event.Event) {
 				ev.Kind, ev.Build = event.KindOther, &event.Build{ID: "k"}
 			}),
+		},
+		{
+			name: "actor by nickname", typ: "repo:fork",
+			body: `{` + repo + `,"actor":{"display_name":"Emma the Admin","nickname":"emmalopez"}}`,
+			want: with("repo:fork", func(ev *event.Event) { ev.Kind, ev.Actor = event.KindUnnormalized, "emmalopez" }),
 		},
 		{
 			name: "unknown type", typ: "issue:created",
@@ -261,8 +293,119 @@ func TestSimulatedDeliveries(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: Parse: %v", f.Name, err)
 		}
-		if diff := cmp.Diff(want.Event, got.Event); diff != "" {
+		if diff := cmp.Diff(events(want), events(got)); diff != "" {
 			t.Errorf("%s: simulated delivery normalizes differently (-recorded +simulated):\n%s", f.Name, diff)
 		}
+	}
+}
+
+// events returns a result's events: its event, or its batch's.
+func events(res *connectors.Result) []*event.Event {
+	if res.Batch == nil {
+		return []*event.Event{res.Event}
+	}
+	out := make([]*event.Event, len(res.Batch))
+	for i, r := range res.Batch {
+		out[i] = r.Event
+	}
+	return out
+}
+
+// TestRunName: the run part of a commit status's name is cut off and
+// its number kept; other names are kept whole.
+func TestRunName(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, want string
+		number     int
+	}{
+		{"Pipeline #128 for main", "Pipeline", 128},
+		{"Pipeline #7 for release/v1 2", "Pipeline", 7},
+		{"Pipeline #12", "Pipeline", 12},
+		{"Deploy to prod #3 for v1.4.0", "Deploy to prod", 3},
+		{"Jenkins build", "Jenkins build", 0},
+		{"Pipeline #x for main", "Pipeline #x for main", 0},
+		{"Pipeline #-1 for main", "Pipeline #-1 for main", 0},
+		{"Pipeline #+1 for main", "Pipeline #+1 for main", 0},
+		{"Pipeline #99999999999999999999 for main", "Pipeline #99999999999999999999 for main", 0},
+		{"Pipeline #4 of 5", "Pipeline #4 of 5", 0},
+		{"Pipeline #5 for fix #12", "Pipeline", 5},
+		{"Build #2 pipeline #5 for main", "Build #2 pipeline", 5},
+		{"Pipeline #5 for", "Pipeline #5 for", 0},
+		{"Pipeline #5 ", "Pipeline #5 ", 0},
+		{"Pipeline #5 for ", "Pipeline #5 for ", 0},
+		{"#128 for main", "#128 for main", 0},
+		{"", "", 0},
+	}
+	for _, tt := range tests {
+		body := `{"commit_status":{"key":"k","name":` + strconv.Quote(tt.name) + `,"state":"INPROGRESS"}}`
+		b := parse(t, "repo:commit_status_created", body).Build
+		if b.Name != tt.want || b.Number != tt.number {
+			t.Errorf("%q: name %q, number %d; want %q, %d", tt.name, b.Name, b.Number, tt.want, tt.number)
+		}
+	}
+}
+
+// change returns a push change of branch from old to new (either empty).
+func change(branch, old, new string) string {
+	side := func(sha string) string {
+		if sha == "" {
+			return "null"
+		}
+		return `{"type":"branch","name":"` + branch + `","target":{"hash":"` + sha + `"}}`
+	}
+	return `{"old":` + side(old) + `,"new":` + side(new) + `}`
+}
+
+// TestPushBatch: a push of several refs is one event per ref, each with
+// its own id and the whole payload; a push of one is the delivery's
+// event.
+func TestPushBatch(t *testing.T) {
+	t.Parallel()
+	const a, b = "6d8a2c1f4b7e9a03c5d2e8f1b4a7c9e0d3f6a2b5", "b1e4d7a0c3f6e9b2d5a8c1f4e7b0a3d6c9f2e5a8"
+	sim := bitbucket.New().(connectors.Simulator)
+	push := func(id string, changes ...string) (*connectors.Result, []byte, error) {
+		h, body := sim.Delivery("repo:push", id, []byte(`{"actor":{"nickname":"emmalopez"},"push":{"changes":[`+strings.Join(changes, ",")+`]}}`))
+		res, err := bitbucket.New().Parse(&connectors.Request{Source: "s", Header: h, Body: body, ReceivedAt: connectortest.ReceivedAt})
+		return res, body, err
+	}
+
+	res, body, err := push("d1", change("feature", a, b), change("main", "", b))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if res.Event != nil || res.Payload != nil || len(res.Batch) != 2 {
+		t.Fatalf("a push of two refs: event %v, %d payload bytes, batch of %d; want a batch of 2", res.Event, len(res.Payload), len(res.Batch))
+	}
+	for i, want := range []struct {
+		id, branch string
+		kind       event.Kind
+	}{{"d1.1", "feature", event.KindCodePushed}, {"d1.2", "main", event.KindBranchCreated}} {
+		r := res.Batch[i]
+		if r.Event.ID != want.id || r.Event.Branch != want.branch || r.Event.Kind != want.kind || r.Event.Commit != b || r.Event.Actor != "emmalopez" {
+			t.Errorf("batch[%d] = %+v; want id %s, branch %s, kind %s", i, r.Event, want.id, want.branch, want.kind)
+		}
+		if string(r.Payload) != string(body) {
+			t.Errorf("batch[%d] carries %s, want the whole payload", i, r.Payload)
+		}
+	}
+
+	res, _, err = push("d1", change("main", a, b))
+	if err != nil || res.Batch != nil || res.Event.ID != "d1" || res.Event.Branch != "main" {
+		t.Fatalf("a push of one ref: %+v, %v; want the event d1", res, err)
+	}
+
+	many := make([]string, connectors.MaxBatch+1)
+	for i := range many {
+		many[i] = change("b"+strconv.Itoa(i), a, b)
+	}
+	if res, _, err := push("d1", many[:connectors.MaxBatch]...); err != nil || len(res.Batch) != connectors.MaxBatch || res.Batch[connectors.MaxBatch-1].Event.ID != "d1.100" {
+		t.Fatalf("a push of %d refs: %v; want a batch of as many", connectors.MaxBatch, err)
+	}
+	if _, _, err := push("d1", many...); !errors.Is(err, connectors.ErrMalformed) || !strings.Contains(err.Error(), "at most 100") {
+		t.Fatalf("a push of %d refs: Parse = %v, want ErrMalformed naming the limit", len(many), err)
+	}
+	if _, _, err := push(strings.Repeat("a", connectors.MaxDeliveryID), change("a", a, b), change("b", a, b)); !errors.Is(err, connectors.ErrMalformed) || !strings.Contains(err.Error(), "longer than 128") {
+		t.Fatalf("a push of two refs with the longest delivery id: Parse = %v, want ErrMalformed", err)
 	}
 }

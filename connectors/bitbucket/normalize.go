@@ -2,12 +2,13 @@ package bitbucket
 
 import (
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/convert"
-
-	gojson "github.com/goccy/go-json"
 
 	"github.com/reflexops/reflex/event"
 )
@@ -16,10 +17,10 @@ import (
 type normalizer func(typ string, payload []byte, ev *event.Event) error
 
 // normalizers maps each event key the connector normalizes to its
-// normalizer. Other pullrequest:* keys are read as pull requests of kind
-// other; any other key is accepted as event.KindUnnormalized.
+// normalizer, but repo:push, which normalizePush reads. Other
+// pullrequest:* keys are read as pull requests of kind other; any other
+// key is accepted as event.KindUnnormalized.
 var normalizers = map[string]normalizer{
-	"repo:push":                  normalizePush,
 	"repo:commit_status_created": normalizeCommitStatus,
 	"repo:commit_status_updated": normalizeCommitStatus,
 }
@@ -34,38 +35,61 @@ var changeKinds = map[string]event.Kind{
 }
 
 // decode decodes a payload into v.
-func decode(data []byte, v any) error { return gojson.Unmarshal(data, v) }
+func decode(data []byte, v any) error { return connectors.Decode(data, v) }
 
-// normalize decodes payload as an event of type typ into ev.
-func normalize(typ string, payload []byte, ev *event.Event) error {
+// normalize decodes payload as an event of type typ into ev. It returns
+// nil events when the delivery is ev alone, and one event per ref change
+// for a push of several (see normalizePush).
+func normalize(typ string, payload []byte, ev *event.Event) ([]*event.Event, error) {
+	if typ == "repo:push" {
+		return normalizePush(typ, payload, ev)
+	}
 	if fn, ok := normalizers[typ]; ok {
-		return fn(typ, payload, ev)
+		return nil, fn(typ, payload, ev)
 	}
 	if strings.HasPrefix(typ, "pullrequest:") {
-		return normalizePullRequest(typ, payload, ev)
+		return nil, normalizePullRequest(typ, payload, ev)
 	}
-	return normalizeOther(typ, payload, ev)
+	return nil, normalizeOther(typ, payload, ev)
 }
 
-// normalizePush reads the first of the push's ref changes: old is null
-// for a created ref, new is null for a deleted one.
-func normalizePush(typ string, payload []byte, ev *event.Event) error {
+// normalizePush reads the push's ref changes: old is null for a created
+// ref, new is null for a deleted one. A push of one change (or none) is
+// ev; a push of several is one event per change, each a copy of ev, in
+// the order of push.changes. More than connectors.MaxBatch changes are
+// refused.
+func normalizePush(typ string, payload []byte, ev *event.Event) ([]*event.Event, error) {
 	var p pushPayload
 	if err := decode(payload, &p); err != nil {
-		return malformed(typ, err)
+		return nil, malformed(typ, err)
 	}
 	setCommon(ev, &p.common)
 	ev.Kind = event.KindOther
-	if len(p.Push.Changes) == 0 {
-		return nil
+	switch n := len(p.Push.Changes); {
+	case n == 0:
+		return nil, nil
+	case n == 1:
+		setChange(ev, &p.Push.Changes[0])
+		return nil, nil
+	case n > connectors.MaxBatch:
+		return nil, fmt.Errorf("%w: a push of %d ref changes; at most %d are taken in one delivery", connectors.ErrMalformed, n, connectors.MaxBatch)
 	}
-	c := &p.Push.Changes[0]
+	events := make([]*event.Event, len(p.Push.Changes))
+	for i := range p.Push.Changes {
+		events[i] = copyEvent(ev)
+		setChange(events[i], &p.Push.Changes[i])
+	}
+	return events, nil
+}
+
+// setChange fills ev from one ref change of a push.
+func setChange(ev *event.Event, c *refChange) {
 	ref := c.New
 	if ref == nil {
 		ref = c.Old
 	}
 	if ref == nil {
-		return nil
+		return
 	}
 	ev.URL = c.Links.HTML.Href
 	if c.Old != nil {
@@ -82,13 +106,14 @@ func normalizePush(typ string, payload []byte, ev *event.Event) error {
 		ev.Ref, ev.Tag = "refs/tags/"+ref.Name, ref.Name
 		ev.Kind = convert.Pick(c.New == nil, event.KindTagDeleted, event.KindTagCreated)
 	}
-	return nil
 }
 
 // normalizePullRequest reads any pullrequest:* event. Branch and Commit
 // name what the event changed: the merge commit on the destination once
-// merged (Bitbucket sends it abbreviated, and it is kept as sent), the
-// head of the source branch before.
+// merged, the head of the source branch before. Bitbucket sends both
+// abbreviated (12 hex digits), and Commit holds only a full id, as every
+// connector's does: it stays empty for an abbreviated one, which the
+// payload keeps.
 func normalizePullRequest(typ string, payload []byte, ev *event.Event) error {
 	var p pullRequestPayload
 	if err := decode(payload, &p); err != nil {
@@ -108,11 +133,11 @@ func normalizePullRequest(typ string, payload []byte, ev *event.Event) error {
 	if kind, ok := changeKinds[typ]; ok {
 		ev.Kind = kind
 	}
-	ev.Branch, ev.Commit = ev.Change.SourceBranch, pr.Source.Commit.Hash
+	ev.Branch, ev.Commit = ev.Change.SourceBranch, fullSHA(pr.Source.Commit.Hash)
 	if ev.Kind == event.KindChangeMerged {
 		ev.Branch, ev.Commit = ev.Change.TargetBranch, ""
 		if pr.MergeCommit != nil {
-			ev.Commit = pr.MergeCommit.Hash
+			ev.Commit = fullSHA(pr.MergeCommit.Hash)
 		}
 	}
 	if ev.Branch != "" {
@@ -122,7 +147,8 @@ func normalizePullRequest(typ string, payload []byte, ev *event.Event) error {
 }
 
 // normalizeCommitStatus reads a build status, which Bitbucket Pipelines
-// and other build systems post on a commit.
+// and other build systems post on a commit. Build.Name is the status's
+// name without the run part Bitbucket Pipelines adds (see runName).
 func normalizeCommitStatus(typ string, payload []byte, ev *event.Event) error {
 	var p commitStatusPayload
 	if err := decode(payload, &p); err != nil {
@@ -143,9 +169,11 @@ func normalizeCommitStatus(typ string, payload []byte, ev *event.Event) error {
 	}
 	ev.URL = cs.URL
 	status, outcome := buildState(cs.State)
+	name, number := runName(cs.Name)
 	ev.Build = &event.Build{
 		ID:        cs.Key,
-		Name:      cs.Name,
+		Name:      name,
+		Number:    number,
 		Status:    status,
 		Outcome:   outcome,
 		URL:       cs.URL,
@@ -161,6 +189,34 @@ func normalizeCommitStatus(typ string, payload []byte, ev *event.Event) error {
 		ev.Kind = event.KindOther
 	}
 	return nil
+}
+
+// runName splits a commit status's name into the name of what runs and
+// the run's number: Bitbucket Pipelines names each run's status
+// "Pipeline #128 for main", which would make every run a workflow of its
+// own, so the first " #<number>" that ends the name or is followed by
+// " for " is cut off with what follows it, and the number returned. A
+// name without such a part, or with nothing before it, is kept whole,
+// with no number.
+func runName(name string) (string, int) {
+	for i := 0; ; {
+		j := strings.Index(name[i:], " #")
+		if j < 0 {
+			return name, 0
+		}
+		at := i + j
+		i = at + 2
+		digits, rest, more := strings.Cut(name[i:], " ")
+		if more && (len(rest) <= len("for ") || !strings.HasPrefix(rest, "for ")) || digits == "" || digits[0] < '0' || digits[0] > '9' {
+			continue
+		}
+		n, err := strconv.Atoi(digits)
+		base := strings.TrimSpace(name[:at])
+		if err != nil || n <= 0 || base == "" {
+			continue
+		}
+		return base, n
+	}
 }
 
 // buildState maps a commit status state.
@@ -200,13 +256,18 @@ func normalizeOther(typ string, payload []byte, ev *event.Event) error {
 	return nil
 }
 
-// setCommon copies the repository and the actor.
+// setCommon copies the repository and the actor: the account's
+// nickname, or its display name when it has none. The display name is
+// free text its owner changes at will, so it is only a fallback.
 func setCommon(ev *event.Event, c *common) {
-	ev.Actor = convert.First(c.Actor.DisplayName, c.Actor.Nickname)
+	ev.Actor = convert.First(c.Actor.Nickname, c.Actor.DisplayName)
 	if r := c.Repository; r != nil && r.FullName != "" {
 		ev.Repository = &event.Repository{Name: r.FullName, URL: r.Links.HTML.Href}
 	}
 }
+
+// fullSHA returns sha when it is a full commit id, else "".
+func fullSHA(sha string) string { return convert.Pick(convert.IsSHA(sha), sha, "") }
 
 // lastSegment returns what follows the last sep in s, or "".
 func lastSegment(s, sep string) string {

@@ -38,16 +38,19 @@ type refState struct {
 	Target commit `json:"target"`
 }
 
+// refChange is one of a push's ref changes.
+type refChange struct {
+	Old   *refState `json:"old"`
+	New   *refState `json:"new"`
+	Links struct {
+		HTML link `json:"html"`
+	} `json:"links"`
+}
+
 type pushPayload struct {
 	common
 	Push struct {
-		Changes []struct {
-			Old   *refState `json:"old"`
-			New   *refState `json:"new"`
-			Links struct {
-				HTML link `json:"html"`
-			} `json:"links"`
-		} `json:"changes"`
+		Changes []refChange `json:"changes"`
 	} `json:"push"`
 }
 

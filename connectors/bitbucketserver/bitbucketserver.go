@@ -41,8 +41,9 @@ var policyHeaders = []string{HeaderEvent}
 func (*Connector) PolicyHeaders() []string { return policyHeaders }
 
 // Parse decodes a verified delivery: its event key, its delivery id (the
-// body's SHA-256 when X-Request-Id is absent) and the normalized event. A
-// diagnostics:ping is reported as a ping and not normalized.
+// body's SHA-256 when X-Request-Id is absent) and the normalized event,
+// or a batch of events for a push of several refs. A diagnostics:ping is
+// reported as a ping and not normalized.
 func (*Connector) Parse(req *connectors.Request) (*connectors.Result, error) {
 	typ := req.Header.Get(HeaderEvent)
 	if err := checkEventType(typ); err != nil {
@@ -70,10 +71,11 @@ func (*Connector) Parse(req *connectors.Request) (*connectors.Result, error) {
 		Type:       typ,
 		ReceivedAt: req.ReceivedAt.UTC().Truncate(time.Millisecond),
 	}
-	if err := normalize(typ, req.Body, ev); err != nil {
+	events, err := normalize(typ, req.Body, ev)
+	if err != nil {
 		return nil, err
 	}
-	return &connectors.Result{Event: ev, Payload: req.Body}, nil
+	return result(ev, events, req.Body)
 }
 
 // maxEventTypeSize bounds X-Event-Key; the longest known is about 30.

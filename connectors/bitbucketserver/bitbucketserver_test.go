@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -31,6 +32,7 @@ func TestKinds(t *testing.T) {
 		"repo_refs_changed.branch-created": event.KindBranchCreated,
 		"repo_refs_changed.branch-deleted": event.KindBranchDeleted,
 		"repo_refs_changed.tag":            event.KindTagCreated,
+		"repo_refs_changed.branches":       event.KindCodePushed + "," + event.KindCodePushed,
 		"pr_opened":                        event.KindChangeCreated,
 		"pr_from_ref_updated":              event.KindChangeUpdated,
 		"pr_merged":                        event.KindChangeMerged,
@@ -297,8 +299,79 @@ func TestSimulatedDeliveries(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: Parse: %v", f.Name, err)
 		}
-		if diff := cmp.Diff(want.Event, got.Event); diff != "" {
+		if diff := cmp.Diff(events(want), events(got)); diff != "" {
 			t.Errorf("%s: simulated delivery normalizes differently (-recorded +simulated):\n%s", f.Name, diff)
 		}
+	}
+}
+
+// events returns a result's events: its event, or its batch's.
+func events(res *connectors.Result) []*event.Event {
+	if res.Batch == nil {
+		return []*event.Event{res.Event}
+	}
+	out := make([]*event.Event, len(res.Batch))
+	for i, r := range res.Batch {
+		out[i] = r.Event
+	}
+	return out
+}
+
+// TestPushBatch: a push of several refs is one event per ref, each with
+// its own id and the whole payload; a push of one is the delivery's
+// event.
+func TestPushBatch(t *testing.T) {
+	t.Parallel()
+	const a, b = "5e9b3d1f7a2c4e6b8d0f1a3c5e7b9d2f4a6c8e0b", "c2a4e6b8d0f2a4c6e8b0d2f4a6c8e0b2d4f6a8c0"
+	change := func(ref, typ string) string {
+		return `{"ref":{"id":"` + ref + `","type":"BRANCH"},"fromHash":"` + a + `","toHash":"` + b + `","type":"` + typ + `"}`
+	}
+	push := func(id string, changes ...string) (*connectors.Result, []byte, error) {
+		body := []byte(`{"actor":{"name":"elopez"},"changes":[` + strings.Join(changes, ",") + `]}`)
+		h := http.Header{}
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		h.Set(bitbucketserver.HeaderEvent, "repo:refs_changed")
+		h.Set(bitbucketserver.HeaderDelivery, id)
+		res, err := bitbucketserver.New().Parse(&connectors.Request{Source: "s", Header: h, Body: body, ReceivedAt: connectortest.ReceivedAt})
+		return res, body, err
+	}
+
+	res, body, err := push("d1", change("refs/heads/feature", "UPDATE"), change("refs/heads/main", "ADD"))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if res.Event != nil || res.Payload != nil || len(res.Batch) != 2 {
+		t.Fatalf("a push of two refs: event %v, %d payload bytes, batch of %d; want a batch of 2", res.Event, len(res.Payload), len(res.Batch))
+	}
+	for i, want := range []struct {
+		id, branch string
+		kind       event.Kind
+	}{{"d1.1", "feature", event.KindCodePushed}, {"d1.2", "main", event.KindBranchCreated}} {
+		r := res.Batch[i]
+		if r.Event.ID != want.id || r.Event.Branch != want.branch || r.Event.Kind != want.kind || r.Event.Commit != b || r.Event.Actor != "elopez" {
+			t.Errorf("batch[%d] = %+v; want id %s, branch %s, kind %s", i, r.Event, want.id, want.branch, want.kind)
+		}
+		if string(r.Payload) != string(body) {
+			t.Errorf("batch[%d] carries %s, want the whole payload", i, r.Payload)
+		}
+	}
+
+	res, _, err = push("d1", change("refs/heads/main", "UPDATE"))
+	if err != nil || res.Batch != nil || res.Event.ID != "d1" || res.Event.Branch != "main" {
+		t.Fatalf("a push of one ref: %+v, %v; want the event d1", res, err)
+	}
+
+	many := make([]string, connectors.MaxBatch+1)
+	for i := range many {
+		many[i] = change("refs/heads/b"+strconv.Itoa(i), "UPDATE")
+	}
+	if res, _, err := push("d1", many[:connectors.MaxBatch]...); err != nil || len(res.Batch) != connectors.MaxBatch || res.Batch[connectors.MaxBatch-1].Event.ID != "d1.100" {
+		t.Fatalf("a push of %d refs: %v; want a batch of as many", connectors.MaxBatch, err)
+	}
+	if _, _, err := push("d1", many...); !errors.Is(err, connectors.ErrMalformed) || !strings.Contains(err.Error(), "at most 100") {
+		t.Fatalf("a push of %d refs: Parse = %v, want ErrMalformed naming the limit", len(many), err)
+	}
+	if _, _, err := push(strings.Repeat("a", connectors.MaxDeliveryID), change("refs/heads/a", "UPDATE"), change("refs/heads/b", "UPDATE")); !errors.Is(err, connectors.ErrMalformed) || !strings.Contains(err.Error(), "longer than 128") {
+		t.Fatalf("a push of two refs with the longest delivery id: Parse = %v, want ErrMalformed", err)
 	}
 }

@@ -11,7 +11,7 @@ func (*Connector) Describe() connectors.Description {
 		DeliveryID:   "X-Request-Id; the SHA-256 of the body when it is absent",
 		Setup:        "a secret (algorithm HmacSHA256), the events to send; Test connection (diagnostics:ping) is answered as a ping",
 		Events: []connectors.EventDoc{
-			{Type: "repo:refs_changed", Kinds: []string{"code.pushed", "branch.created", "branch.deleted", "tag.created", "tag.deleted"}, Note: "the first of changes; ADD, UPDATE, DELETE"},
+			{Type: "repo:refs_changed", Kinds: []string{"code.pushed", "branch.created", "branch.deleted", "tag.created", "tag.deleted"}, Note: "one event per changes entry (a batch, ids `<delivery id>.<n>`, when there are several); ADD, UPDATE, DELETE"},
 			{Type: "pr:opened", Kinds: []string{"change.created"}},
 			{Type: "pr:from_ref_updated", Kinds: []string{"change.updated"}},
 			{Type: "pr:merged", Kinds: []string{"change.merged"}},

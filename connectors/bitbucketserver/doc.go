@@ -10,7 +10,11 @@
 // Reflex requires the signature: a webhook without a secret is refused,
 // and so is Basic authentication, the other option Bitbucket offers.
 //
-// A push (repo:refs_changed) can change several refs; the event is
-// normalized from the first of its changes. The "Test connection" button
-// sends diagnostics:ping, which is answered as a ping.
+// A push (repo:refs_changed) can change several refs (changes), e.g. two
+// branches pushed together. A push of one change is one event with the
+// delivery id; a push of several is a batch of one event per change, in
+// order, identified "<delivery id>.1", "<delivery id>.2", …, each kept
+// with the whole payload. A push of more than connectors.MaxBatch changes
+// is refused. The "Test connection" button sends diagnostics:ping, which
+// is answered as a ping.
 package bitbucketserver

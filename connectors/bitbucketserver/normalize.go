@@ -2,11 +2,11 @@ package bitbucketserver
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 
+	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/convert"
-
-	gojson "github.com/goccy/go-json"
 
 	"github.com/reflexops/reflex/event"
 )
@@ -22,34 +22,54 @@ var changeKinds = map[string]event.Kind{
 }
 
 // decode decodes a payload into v.
-func decode(data []byte, v any) error { return gojson.Unmarshal(data, v) }
+func decode(data []byte, v any) error { return connectors.Decode(data, v) }
 
 // normalize decodes payload as an event of type typ into ev. Any event
 // key other than a push or a pull request's is accepted as
-// event.KindUnnormalized.
-func normalize(typ string, payload []byte, ev *event.Event) error {
+// event.KindUnnormalized. It returns nil events when the delivery is ev
+// alone, and one event per ref change for a push of several (see
+// normalizePush).
+func normalize(typ string, payload []byte, ev *event.Event) ([]*event.Event, error) {
 	switch {
 	case typ == "repo:refs_changed":
 		return normalizePush(typ, payload, ev)
 	case strings.HasPrefix(typ, "pr:"):
-		return normalizePullRequest(typ, payload, ev)
+		return nil, normalizePullRequest(typ, payload, ev)
 	}
-	return normalizeOther(typ, payload, ev)
+	return nil, normalizeOther(typ, payload, ev)
 }
 
-// normalizePush reads the first of the push's ref changes.
-func normalizePush(typ string, payload []byte, ev *event.Event) error {
+// normalizePush reads the push's ref changes. A push of one change (or
+// none) is ev; a push of several is one event per change, each a copy of
+// ev, in the order of changes. More than connectors.MaxBatch changes are
+// refused.
+func normalizePush(typ string, payload []byte, ev *event.Event) ([]*event.Event, error) {
 	var p refsChangedPayload
 	if err := decode(payload, &p); err != nil {
-		return malformed(typ, err)
+		return nil, malformed(typ, err)
 	}
 	setRepo(ev, p.Repository)
 	ev.Actor = actorOf(&p.Actor)
 	ev.Kind = event.KindOther
-	if len(p.Changes) == 0 {
-		return nil
+	switch n := len(p.Changes); {
+	case n == 0:
+		return nil, nil
+	case n == 1:
+		setChange(ev, &p.Changes[0])
+		return nil, nil
+	case n > connectors.MaxBatch:
+		return nil, fmt.Errorf("%w: a push of %d ref changes; at most %d are taken in one delivery", connectors.ErrMalformed, n, connectors.MaxBatch)
 	}
-	c := &p.Changes[0]
+	events := make([]*event.Event, len(p.Changes))
+	for i := range p.Changes {
+		events[i] = copyEvent(ev)
+		setChange(events[i], &p.Changes[i])
+	}
+	return events, nil
+}
+
+// setChange fills ev from one ref change of a push.
+func setChange(ev *event.Event, c *refChange) {
 	ev.Ref = convert.First(c.Ref.ID, c.RefID)
 	ev.Before, ev.Commit = convert.NonZeroSHA(c.FromHash), convert.NonZeroSHA(c.ToHash)
 	short := convert.First(c.Ref.DisplayID, shortName(ev.Ref))
@@ -61,7 +81,6 @@ func normalizePush(typ string, payload []byte, ev *event.Event) error {
 		ev.Tag = short
 		ev.Kind = refKind(c.Type, event.KindTagCreated, event.KindTagCreated, event.KindTagDeleted)
 	}
-	return nil
 }
 
 // refKind maps a change's type (ADD, UPDATE, DELETE).

@@ -33,16 +33,19 @@ type ref struct {
 	Repository   *repository `json:"repository"`
 }
 
+// refChange is one of a push's ref changes.
+type refChange struct {
+	Ref      ref    `json:"ref"`
+	RefID    string `json:"refId"`
+	FromHash string `json:"fromHash"`
+	ToHash   string `json:"toHash"`
+	Type     string `json:"type"`
+}
+
 type refsChangedPayload struct {
 	Actor      user        `json:"actor"`
 	Repository *repository `json:"repository"`
-	Changes    []struct {
-		Ref      ref    `json:"ref"`
-		RefID    string `json:"refId"`
-		FromHash string `json:"fromHash"`
-		ToHash   string `json:"toHash"`
-		Type     string `json:"type"`
-	} `json:"changes"`
+	Changes    []refChange `json:"changes"`
 }
 
 type pullRequestPayload struct {

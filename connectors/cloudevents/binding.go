@@ -268,7 +268,7 @@ type envelope struct {
 // the payload kept.
 func parseStructured(req *connectors.Request, body []byte) (*connectors.Result, error) {
 	var env envelope
-	if err := gojson.Unmarshal(body, &env); err != nil {
+	if err := connectors.Decode(body, &env); err != nil {
 		return nil, fmt.Errorf("%w: the body is not a CloudEvent in the JSON event format: %v", connectors.ErrMalformed, err)
 	}
 	a := attributes{specVersion: env.SpecVersion, id: env.ID, source: env.Source, typ: env.Type, time: env.Time}
@@ -312,7 +312,7 @@ func (env *envelope) jsonData() ([]byte, error) {
 // One malformed event refuses the whole batch, before any is queued.
 func parseBatch(req *connectors.Request) (*connectors.Result, error) {
 	var batch []gojson.RawMessage
-	if err := gojson.Unmarshal(req.Body, &batch); err != nil {
+	if err := connectors.Decode(req.Body, &batch); err != nil {
 		return nil, fmt.Errorf("%w: the body is not a batch in the JSON batch format (an array of events): %v", connectors.ErrMalformed, err)
 	}
 	switch {

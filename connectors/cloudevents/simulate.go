@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	gojson "github.com/goccy/go-json"
-
 	"github.com/reflexops/reflex/connectors"
 )
 
@@ -62,7 +60,7 @@ func (*Connector) Delivery(typ, id string, payload []byte) (http.Header, []byte)
 			Source string `json:"source"`
 		} `json:"context"`
 	}
-	if gojson.Unmarshal(trimmed, &cd) == nil && cd.Context.Source != "" {
+	if connectors.Decode(trimmed, &cd) == nil && cd.Context.Source != "" {
 		source = cd.Context.Source
 	}
 	payload = withContext(payload, typ, id)
@@ -145,13 +143,13 @@ func (*Connector) EventType(h http.Header, payload []byte) string {
 	var one struct {
 		Type string `json:"type"`
 	}
-	if gojson.Unmarshal(payload, &one) == nil && one.Type != "" {
+	if connectors.Decode(payload, &one) == nil && one.Type != "" {
 		return one.Type
 	}
 	var batch []struct {
 		Type string `json:"type"`
 	}
-	if gojson.Unmarshal(payload, &batch) == nil && len(batch) > 0 {
+	if connectors.Decode(payload, &batch) == nil && len(batch) > 0 {
 		return batch[0].Type
 	}
 	return ""

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	gojson "github.com/goccy/go-json"
+	"github.com/reflexops/reflex/connectors"
 )
 
 // node is one place in a document that some path reaches: the slots its
@@ -64,7 +64,7 @@ func (n *node) child(st step) *node {
 func (n *node) member(key []byte, escaped bool) *node {
 	if escaped {
 		var s string
-		if gojson.Unmarshal(key, &s) != nil {
+		if connectors.Decode(key, &s) != nil {
 			return nil
 		}
 		key = []byte(s)
@@ -119,7 +119,7 @@ func (v value) text(doc []byte) string {
 		return string(raw[1 : len(raw)-1])
 	}
 	var s string
-	if gojson.Unmarshal(raw, &s) != nil {
+	if connectors.Decode(raw, &s) != nil {
 		return ""
 	}
 	return s
