@@ -182,11 +182,16 @@ type batchAnswer struct {
 // outcome is listed. Every payload is checked before any event is queued.
 func (h *Hooks) receiveBatch(c *gin.Context, source string, conn connectors.Connector, batch []*connectors.Result) {
 	connector := conn.Name()
+	var checked []byte // the last payload checked: events of one push share it
 	for i, r := range batch {
+		if len(checked) > 0 && len(r.Payload) == len(checked) && &r.Payload[0] == &checked[0] {
+			continue
+		}
 		if err := connectors.CheckPayload(r.Payload); err != nil {
 			h.refuse(c, source, connector, reasonOf(err), fmt.Errorf("batch[%d]: %w", i, err))
 			return
 		}
+		checked = r.Payload
 	}
 	headers := connectors.PolicyHeaders(conn, c.Request.Header)
 	items := make([]batchItem, len(batch))
