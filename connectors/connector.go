@@ -121,7 +121,10 @@ func CheckPayload(payload []byte) error {
 // are the checker's or the decoder's; callers wrap them with ErrMalformed.
 func Decode(data []byte, v any) error {
 	if !jsonvalid.Valid(data) {
-		return errors.New("not valid JSON")
+		if !utf8.Valid(data) {
+			return errors.New("it is not valid UTF-8")
+		}
+		return errors.New("it is not valid JSON")
 	}
 	return gojson.Unmarshal(data, v)
 }

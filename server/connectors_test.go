@@ -192,7 +192,7 @@ func TestSourceSettingsAreChecked(t *testing.T) {
 		{"plain github source", `{"name":"s4","connector":"github","secrets":["env:REFLEX_TEST_SECRET"]}`, 201, ""},
 		{"a setting misspelt", `{"name":"s5","connector":"gitlab","settings":{"tolerence":"5m"}}`, 400, "field settings.tolerence: is not a field"},
 		{"a setting of the wrong shape", `{"name":"s6","connector":"gitlab","settings":{"tolerance":"soon"}}`, 400, "field settings.tolerance"},
-		{"a setting only Configure can judge", `{"name":"s7","connector":"gitlab","settings":{"tolerance":"0s"}}`, 400, "field settings.tolerance: must be more than zero"},
+		{"a setting only Configure can judge", `{"name":"s7","connector":"gitlab","settings":{"tolerance":"0s"}}`, 400, "field settings.tolerance: 0s is outside 1s to 1h0m0s"},
 		{"valid settings", `{"name":"s8","connector":"gitlab","settings":{"tolerance":"2m","require_signature":true}}`, 201, ""},
 	}
 	for _, tt := range tests {

@@ -117,6 +117,8 @@ func send(ctx context.Context, f sendFlags, file string, out io.Writer) error {
 		body = []byte(url.Values{"payload": {string(body)}}.Encode())
 		h.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	// The signer gets the body as it is sent, Content-Type set: GitHub
+	// signs a form body whole, Gitea the payload field it reads from it.
 	sim.Sign(h, body, secret)
 	return post(ctx, f, h, body, out)
 }

@@ -15,7 +15,9 @@
 //     Gogs-compatible senders X-Gogs-Event); X-Gitea-Event-Type the precise
 //     trigger, shown to policies.
 //   - X-Gitea-Signature (X-Forgejo-Signature) is the bare lower-case hex
-//     HMAC-SHA256 of the raw body with the webhook's secret;
+//     HMAC-SHA256 of the JSON payload with the webhook's secret: the raw
+//     body, or a form-encoded body's decoded payload field, since Gitea
+//     signs the payload and not the form that carries it;
 //     X-Hub-Signature-256 carries the same MAC prefixed "sha256=" and is
 //     read only when the others are absent. A hook without a secret still
 //     sends the headers, empty: such a delivery is refused as unsigned.

@@ -120,27 +120,52 @@ func checkEventType(header, typ string) error {
 // contentTypes names what a Gitea webhook may send, for errors.
 const contentTypes = "Gitea sends application/json or application/x-www-form-urlencoded"
 
+// formType is the media type of a form-encoded delivery.
+const formType = "application/x-www-form-urlencoded"
+
+// mediaTypeOf returns the media type of h's Content-Type, "" when it is
+// missing, and an error when it cannot be read.
+func mediaTypeOf(h http.Header) (string, error) {
+	ct := h.Get("Content-Type")
+	if ct == "" {
+		return "", nil
+	}
+	mediaType, _, err := mime.ParseMediaType(ct)
+	return mediaType, err
+}
+
+// isForm reports whether h sends a form-encoded body.
+func isForm(h http.Header) bool {
+	mediaType, err := mediaTypeOf(h)
+	return err == nil && mediaType == formType
+}
+
+// formPayload returns the payload field of a form-encoded body: the JSON
+// document Gitea sends, and signs, as it is.
+func formPayload(body []byte) ([]byte, error) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, fmt.Errorf("%w: the form-encoded body cannot be decoded: %v", connectors.ErrMalformed, err)
+	}
+	payload := form.Get("payload")
+	if payload == "" {
+		return nil, fmt.Errorf("%w: the form-encoded body has no payload field", connectors.ErrMalformed)
+	}
+	return []byte(payload), nil
+}
+
 // payloadOf returns the JSON document of a delivery, which Gitea sends
 // either as the body or, for a form-encoded hook, in the payload field.
 func payloadOf(req *connectors.Request) ([]byte, error) {
-	ct := req.Header.Get("Content-Type")
-	mediaType, _, err := mime.ParseMediaType(ct)
-	if err != nil && ct != "" {
-		return nil, fmt.Errorf("%w: cannot read Content-Type %q; %s", connectors.ErrUnsupportedMediaType, ct, contentTypes)
+	mediaType, err := mediaTypeOf(req.Header)
+	if err != nil {
+		return nil, fmt.Errorf("%w: cannot read Content-Type %q; %s", connectors.ErrUnsupportedMediaType, req.Header.Get("Content-Type"), contentTypes)
 	}
 	switch mediaType {
 	case "application/json":
 		return req.Body, nil
-	case "application/x-www-form-urlencoded":
-		form, err := url.ParseQuery(string(req.Body))
-		if err != nil {
-			return nil, fmt.Errorf("%w: the form-encoded body cannot be decoded: %v", connectors.ErrMalformed, err)
-		}
-		payload := form.Get("payload")
-		if payload == "" {
-			return nil, fmt.Errorf("%w: the form-encoded body has no payload field", connectors.ErrMalformed)
-		}
-		return []byte(payload), nil
+	case formType:
+		return formPayload(req.Body)
 	case "":
 		return nil, fmt.Errorf("%w: the Content-Type header is missing; %s", connectors.ErrUnsupportedMediaType, contentTypes)
 	default:

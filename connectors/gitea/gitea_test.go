@@ -3,6 +3,9 @@ package gitea_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/url"
@@ -219,6 +222,112 @@ func TestParseForm(t *testing.T) {
 	if !bytes.Equal(form.Payload, f.Body) {
 		t.Error("Payload of a form delivery is not the decoded payload field")
 	}
+}
+
+// giteaForm returns the push.branch fixture as a form-encoded Gitea
+// webhook sends it (services/webhook/deliver.go): the JSON payload in the
+// payload field, and the signature headers the HMAC-SHA256 of the JSON
+// payload, not of the form body.
+func giteaForm(t *testing.T, secret []byte) (*connectors.Request, fixtures.Fixture) {
+	t.Helper()
+	f, err := fixtures.Get(gitea.Name, "push.branch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := hex.EncodeToString(hmacOf(secret, f.Body))
+	h := f.Header.Clone()
+	h.Set("Content-Type", "application/x-www-form-urlencoded")
+	h.Set(gitea.HeaderSignature, sig)
+	h.Set(gitea.HeaderGogsSignature, sig)
+	h.Set(gitea.HeaderHubSignature256, "sha256="+sig)
+	body := []byte(url.Values{"payload": {string(f.Body)}}.Encode())
+	return &connectors.Request{Source: kit.Source, Header: h, Body: body, ReceivedAt: connectortest.ReceivedAt}, f
+}
+
+// TestVerifyForm: a form-encoded delivery verifies by its payload field,
+// which is what Gitea signs, and only by it.
+func TestVerifyForm(t *testing.T) {
+	c := gitea.New()
+	req, f := giteaForm(t, kit.Secret)
+	if err := c.Verify(context.Background(), req, [][]byte{kit.Secret}); err != nil {
+		t.Fatalf("Verify of a form delivery signed as Gitea signs it: %v", err)
+	}
+	res, err := c.Parse(req)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if !bytes.Equal(res.Payload, f.Body) {
+		t.Error("the verified payload is not the one parsed")
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(req *connectors.Request)
+		want   error
+		says   string
+	}{
+		{"signature of the form body", func(req *connectors.Request) {
+			sig := hex.EncodeToString(hmacOf(kit.Secret, req.Body))
+			for _, h := range []string{gitea.HeaderSignature, gitea.HeaderGogsSignature} {
+				req.Header.Set(h, sig)
+			}
+		}, connectors.ErrUnauthorized, "X-Gitea-Signature does not match"},
+		{"tampered payload", func(req *connectors.Request) {
+			req.Body = bytes.Replace(req.Body, []byte("refs%2Fheads%2Fmain"), []byte("refs%2Fheads%2Fprod"), 1)
+		}, connectors.ErrUnauthorized, "does not match"},
+		{"JSON body under a form content type", func(req *connectors.Request) { req.Body = f.Body }, connectors.ErrMalformed, "form-encoded body"},
+		{"form without a payload field", func(req *connectors.Request) { req.Body = []byte("x=1") }, connectors.ErrMalformed, "no payload field"},
+		{"wrong secret", func(req *connectors.Request) {
+			r, _ := giteaForm(t, []byte("another secret"))
+			req.Header = r.Header
+		}, connectors.ErrUnauthorized, "does not match"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := giteaForm(t, kit.Secret)
+			tc.change(req)
+			err := c.Verify(context.Background(), req, [][]byte{kit.Secret})
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.says) {
+				t.Fatalf("Verify = %v, want %v saying %q", err, tc.want, tc.says)
+			}
+		})
+	}
+}
+
+// TestSignForm: Sign signs a form body as Gitea does, its payload field,
+// so `reflex send --form` (Delivery, form-encoding, then Sign with the
+// final body) produces what Gitea sends.
+func TestSignForm(t *testing.T) {
+	want, f := giteaForm(t, kit.Secret)
+	sim := gitea.New().(connectors.Simulator)
+	h, body := sim.Delivery("push", "send-1", f.Body)
+	body = []byte(url.Values{"payload": {string(body)}}.Encode())
+	h.Set("Content-Type", "application/x-www-form-urlencoded")
+	sim.Sign(h, body, kit.Secret)
+	for _, name := range []string{gitea.HeaderSignature, gitea.HeaderGogsSignature, gitea.HeaderHubSignature256} {
+		if got := h.Get(name); got != want.Header.Get(name) {
+			t.Errorf("%s = %q, want Gitea's %q", name, got, want.Header.Get(name))
+		}
+	}
+	req := &connectors.Request{Source: kit.Source, Header: h, Body: body, ReceivedAt: connectortest.ReceivedAt}
+	c := gitea.New()
+	if err := c.Verify(context.Background(), req, [][]byte{kit.Secret}); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if res, err := c.Parse(req); err != nil || res.Event.ID != "send-1" || res.Event.Kind != event.KindCodePushed {
+		t.Fatalf("Parse = %+v, %v", res, err)
+	}
+	// A JSON body is signed whole, whatever it holds.
+	h = http.Header{}
+	h.Set("Content-Type", "application/json")
+	sim.Sign(h, []byte(vectorBody), []byte("s3cret"))
+	if got := h.Get(gitea.HeaderSignature); got != vectorMAC {
+		t.Errorf("Sign of a JSON body = %s, want %s", got, vectorMAC)
+	}
+}
+
+func hmacOf(secret, msg []byte) []byte {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(msg)
+	return mac.Sum(nil)
 }
 
 func TestParseErrors(t *testing.T) {

@@ -34,7 +34,9 @@ var signatureHeaders = []struct {
 // source's secrets in constant time. A header present but empty (or
 // X-Hub-Signature-256 holding only "sha256=") is what a webhook without a
 // secret sends, and is refused as unsigned; an empty secret never
-// verifies.
+// verifies. Gitea signs the JSON payload, which a form-encoded delivery
+// carries in its payload field: that field, the very bytes Parse reads,
+// is what the signature must match then.
 func (*Connector) Verify(_ context.Context, req *connectors.Request, secrets [][]byte) error {
 	for _, sh := range signatureHeaders {
 		values := req.Header.Values(sh.name)
@@ -48,7 +50,11 @@ func (*Connector) Verify(_ context.Context, req *connectors.Request, secrets [][
 		if !strings.HasPrefix(sig, sh.scheme.Prefix) {
 			return fmt.Errorf("%w: %s must start with %q", connectors.ErrUnauthorized, sh.name, sh.scheme.Prefix)
 		}
-		if !sh.scheme.Matches(sig, req.Body, secrets) {
+		signed, err := signedContent(req)
+		if err != nil {
+			return err
+		}
+		if !sh.scheme.Matches(sig, signed, secrets) {
 			return fmt.Errorf("%w: %s does not match the source's secret", connectors.ErrUnauthorized, sh.name)
 		}
 		return nil
@@ -57,10 +63,26 @@ func (*Connector) Verify(_ context.Context, req *connectors.Request, secrets [][
 		connectors.ErrUnauthorized, HeaderSignature, HeaderForgejoSignature, HeaderGogsSignature, HeaderHubSignature256)
 }
 
+// signedContent returns what Gitea signs: the body, or a form-encoded
+// body's payload field. A form without one is refused as malformed.
+func signedContent(req *connectors.Request) ([]byte, error) {
+	if !isForm(req.Header) {
+		return req.Body, nil
+	}
+	return formPayload(req.Body)
+}
+
 // Sign sets the signature headers as Gitea computes them: X-Gitea-Signature,
 // X-Gogs-Signature and X-Hub-Signature-256, and X-Forgejo-Signature too
-// when the headers are Forgejo's (they hold X-Forgejo-Event).
+// when the headers are Forgejo's (they hold X-Forgejo-Event). Gitea signs
+// the JSON payload: for a form-encoded body (the header's Content-Type
+// says so), that is its payload field, not the body.
 func (*Connector) Sign(header http.Header, body, secret []byte) {
+	if isForm(header) {
+		if payload, err := formPayload(body); err == nil {
+			body = payload
+		}
+	}
 	sum := bareHex.Sum(body, secret)
 	header.Set(HeaderSignature, sum)
 	header.Set(HeaderGogsSignature, sum)

@@ -66,7 +66,7 @@ func normalizeJob(payload []byte, ev *event.Event) error {
 	ev.Build = &event.Build{
 		ID:        convert.ID(p.BuildID),
 		Name:      p.BuildName,
-		Pipeline:  convert.First(p.Commit.Name, convert.ID(p.PipelineID)),
+		Pipeline:  convert.First(p.Commit.Name, unnamedPipeline),
 		RunID:     convert.ID(p.PipelineID),
 		Status:    status,
 		Outcome:   outcome,
@@ -82,7 +82,9 @@ func normalizeJob(payload []byte, ev *event.Event) error {
 }
 
 // normalizeDeployment reads a deployment event: created and running start
-// a deployment; success, failed and canceled finish it.
+// a deployment; success, failed and canceled finish it. The status is the
+// event's action as GitLab words it; Deployment.State is it in GitHub's
+// words (see deploymentState).
 func normalizeDeployment(payload []byte, ev *event.Event) error {
 	var p deploymentPayload
 	if err := decode(payload, &p); err != nil {
@@ -100,7 +102,7 @@ func normalizeDeployment(payload []byte, ev *event.Event) error {
 		ID:          convert.ID(p.DeploymentID),
 		Environment: p.Environment,
 		Ref:         p.Ref,
-		State:       ev.Action,
+		State:       deploymentState(ev.Action),
 		URL:         p.EnvironmentExternalURL,
 	}
 	switch p.Status {
@@ -112,6 +114,28 @@ func normalizeDeployment(payload []byte, ev *event.Event) error {
 		ev.Kind = event.KindOther
 	}
 	return nil
+}
+
+// deploymentStates maps GitLab's deployment statuses onto the states of
+// GitHub's deployment_status, so that Deployment.State reads the same from
+// every provider. A canceled deployment never became the environment's
+// live one, which is what GitHub's inactive says; it is not a failure.
+var deploymentStates = map[string]string{
+	"created":  "queued",
+	"running":  "in_progress",
+	"success":  "success",
+	"failed":   "failure",
+	"canceled": "inactive",
+}
+
+// deploymentState returns a GitLab deployment status in GitHub's words
+// (see deploymentStates); a status without a counterpart (blocked,
+// skipped) stays GitLab's.
+func deploymentState(status string) string {
+	if s, ok := deploymentStates[status]; ok {
+		return s
+	}
+	return status
 }
 
 // setRefName sets Branch, or Tag when the pipeline or job runs for a tag,

@@ -22,13 +22,20 @@
 //     "merge_request", "pipeline", "deployment", "system"), except that
 //     "Job Hook" is "build" and "Resource Access Token Hook" is
 //     "access_token", as GitLab's own object_kind names them.
-//   - Delivery id: Idempotency-Key (GitLab 17.4+, kept by retries and
-//     manual resends), else X-Gitlab-Event-UUID, else a hash of the body.
+//   - Delivery id: for a delivery carrying webhook-signature, the
+//     webhook-id the signature covers, which GitLab sets to the
+//     Idempotency-Key (an Idempotency-Key that differs is refused, so a
+//     captured delivery cannot be replayed as a new event under a new
+//     key); else Idempotency-Key (GitLab 17.4+, kept by retries and manual
+//     resends), else X-Gitlab-Event-UUID, else a hash of the body.
 //   - Normalization: pushes, tag pushes, merge requests, releases,
 //     pipelines, jobs and deployments, and the pushes and merge requests a
 //     System Hook relays, onto the kinds GitHub's counterparts take. A
-//     pipeline's, job's or deployment's status is its Action. A pipeline
-//     without a workflow:name is Build.Name "pipeline"; a job's
-//     Build.Pipeline is its pipeline's name, else its id. GitLab's times
-//     ("2026-01-02 03:04:05 UTC", RFC 3339) are read in either form.
+//     pipeline's, job's or deployment's status is its Action; a
+//     deployment's Deployment.State is its status in GitHub's words
+//     (created queued, running in_progress, success, failed failure,
+//     canceled inactive). A pipeline without a workflow:name is
+//     Build.Name "pipeline", and so is the Build.Pipeline of its jobs.
+//     GitLab's times ("2026-01-02 03:04:05 UTC", RFC 3339) are read in
+//     either form; one in no form it reads is left out, never refused.
 package gitlab

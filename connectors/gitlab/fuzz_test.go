@@ -23,3 +23,7 @@ func FuzzParse(f *testing.F) {
 		connectortest.CheckParse(t, gitlab.New(), &connectors.Request{Header: h, Body: body})
 	})
 }
+
+// FuzzVerify: no fuzzed header or body verifies against a secret that did
+// not sign it, and every refusal is ErrUnauthorized or ErrMalformed.
+func FuzzVerify(f *testing.F) { kit.FuzzVerify(f) }

@@ -168,11 +168,25 @@ func headerOf(typ string) string {
 	return strings.Join(words, " ") + " " + hookSuffix
 }
 
-// deliveryID returns the id that de-duplicates a delivery: Idempotency-Key,
-// which GitLab keeps across retries and resends, else X-Gitlab-Event-UUID
-// (GitLab before 17.4), else the hash of the body (GitLab before 14.8).
-// A header that is present must be a well-formed id.
+// deliveryID returns the id that de-duplicates a delivery. A signed one
+// (see signed) has the webhook-id its signature covers, which GitLab sets
+// to the Idempotency-Key: an Idempotency-Key that differs is refused, as
+// it would let a captured delivery be replayed as a new event under a new
+// key. An unsigned one has Idempotency-Key, which GitLab keeps across
+// retries and resends, else X-Gitlab-Event-UUID (GitLab before 17.4), else
+// the hash of the body (GitLab before 14.8). A header that is present must
+// be a well-formed id.
 func deliveryID(h http.Header, body []byte) (id, idFrom string, err error) {
+	if signed(h) {
+		id := schemes.ReadHeaders(h).ID
+		if err := connectors.CheckDeliveryID("the "+schemes.HeaderWebhookID+" header", id); err != nil {
+			return "", "", err
+		}
+		if len(h.Values(HeaderIdempotencyKey)) > 0 && h.Get(HeaderIdempotencyKey) != id {
+			return "", "", fmt.Errorf("%w: the %s header differs from %s; they must match, as GitLab sends them, since the signature covers %s only", connectors.ErrMalformed, HeaderIdempotencyKey, schemes.HeaderWebhookID, schemes.HeaderWebhookID)
+		}
+		return id, "", nil
+	}
 	for _, name := range []string{HeaderIdempotencyKey, HeaderEventUUID} {
 		if v := h.Get(name); v != "" {
 			return v, "", connectors.CheckDeliveryID("the "+name+" header", v)

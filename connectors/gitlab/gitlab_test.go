@@ -233,7 +233,6 @@ func TestParseErrors(t *testing.T) {
 		{"ref of another type", "Push Hook", `{"ref": 42}`, "push payload"},
 		{"merge request attributes not an object", "Merge Request Hook", `{"object_attributes": []}`, "merge_request payload"},
 		{"pipeline id not a number", "Pipeline Hook", `{"object_attributes": {"id": "31"}}`, "pipeline payload"},
-		{"job time not a string", "Job Hook", `{"build_started_at": 1614048113}`, "build payload"},
 		{"deployment status not a string", "Deployment Hook", `{"status": true}`, "deployment payload"},
 		{"release not an object", "Release Hook", `"v1.1"`, "release payload"},
 		{"system hook not an object", "System Hook", `[1]`, "system payload"},

@@ -4,9 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/convert"
-
-	gojson "github.com/goccy/go-json"
 
 	"github.com/reflexops/reflex/event"
 )
@@ -36,7 +35,7 @@ var systemNormalizers = map[string]normalizer{
 }
 
 // decode decodes a payload, or a part of one, into v.
-func decode(data []byte, v any) error { return gojson.Unmarshal(data, v) }
+func decode(data []byte, v any) error { return connectors.Decode(data, v) }
 
 // normalize decodes payload as an event of type ev.Type into ev.
 func normalize(payload []byte, ev *event.Event) error {

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	gojson "github.com/goccy/go-json"
+	"github.com/reflexops/reflex/connectors"
 )
 
 // The parts of GitLab's payloads the connector reads, and nothing else:
@@ -126,21 +126,22 @@ type systemPayload struct {
 
 // gitlabTime reads GitLab's timestamps, which come as
 // "2026-01-02 03:04:05 UTC", "2021-04-28 21:50:00 +0200" or RFC 3339 by
-// event and version. One it cannot read is left zero, as null is: a time
-// is never a reason to refuse a delivery.
+// event and version. One it cannot read, a string of another form or a
+// value that is no string at all, is left zero, as null is: a time is
+// never a reason to refuse a delivery (and GitLab disables a hook whose
+// deliveries are refused).
 type gitlabTime struct{ time.Time }
 
 // timeLayouts are the forms gitlabTime reads; "UTC" is literal text.
 var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05 UTC", "2006-01-02 15:04:05 -0700"}
 
-// UnmarshalJSON reads a timestamp string or null.
+// UnmarshalJSON reads a timestamp string; null, a number, an object or
+// anything else it cannot read leaves the time zero.
 func (t *gitlabTime) UnmarshalJSON(b []byte) error {
+	t.Time = time.Time{}
 	var s *string
-	if err := gojson.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	if s == nil {
-		return nil
+	if err := connectors.Decode(b, &s); err != nil || s == nil {
+		return nil // left out, never refused
 	}
 	for _, layout := range timeLayouts {
 		if v, err := time.Parse(layout, strings.TrimSpace(*s)); err == nil {

@@ -5,7 +5,9 @@ import (
 	"time"
 )
 
-// TestGitlabTime: the timestamp forms GitLab's events use.
+// TestGitlabTime: the timestamp forms GitLab's events use; anything else,
+// a string of another form or no string at all, is left zero and never an
+// error.
 func TestGitlabTime(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -21,7 +23,10 @@ func TestGitlabTime(t *testing.T) {
 		{`""`, time.Time{}, false},
 		{`"2016-08-12 15:23:28 CEST"`, time.Time{}, false},
 		{`"yesterday"`, time.Time{}, false},
-		{`1614048113`, time.Time{}, true},
+		{`1614048113`, time.Time{}, false},
+		{`true`, time.Time{}, false},
+		{`{"at":"2016-08-12 15:23:28 UTC"}`, time.Time{}, false},
+		{`["2016-08-12 15:23:28 UTC"]`, time.Time{}, false},
 	}
 	for _, tt := range tests {
 		var got gitlabTime

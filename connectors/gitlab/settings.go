@@ -1,7 +1,6 @@
 package gitlab
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/reflexops/reflex/connectors"
@@ -15,12 +14,12 @@ const settingsSchema = `{
   "additionalProperties": false,
   "properties": {
     "tolerance": {
-      "description": "How far the webhook-timestamp of a delivery signed with a signing token may lie from the receive time, either way, as a Go duration. Default \"5m\".",
+      "description": "How far the webhook-timestamp of a delivery signed with a signing token may lie from the receive time, either way, as a Go duration from 1s to 1h. Default \"5m\".",
       "default": "5m",
       "allOf": [` + connectors.DurationSchema + `]
     },
     "require_signature": {
-      "description": "Refuse deliveries that carry no webhook-signature, so only a webhook with a signing token (\"whsec_…\") is accepted and X-Gitlab-Token alone is not. Default false.",
+      "description": "Refuse deliveries that carry no webhook-signature, so only a webhook with a signing token (\"whsec_…\") is accepted and X-Gitlab-Token alone is not. With it set, the source's secrets must include the webhook's signing token (\"whsec_…\"), else every delivery is refused. Default false.",
       "default": false,
       "type": "boolean"
     }
@@ -46,8 +45,8 @@ func (c *Connector) Configure(raw map[string]any) error {
 	}
 	c.tolerance = schemes.DefaultTolerance
 	if s.Tolerance != nil {
-		if *s.Tolerance <= 0 {
-			return fmt.Errorf("settings.tolerance: must be more than zero, e.g. \"5m\"")
+		if err := connectors.CheckTolerance("tolerance", time.Duration(*s.Tolerance)); err != nil {
+			return err
 		}
 		c.tolerance = time.Duration(*s.Tolerance)
 	}

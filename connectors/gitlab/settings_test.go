@@ -33,6 +33,11 @@ func TestSettingsSchema(t *testing.T) {
 			t.Errorf("setting %s has no description", name)
 		}
 	}
+	// A source that requires signatures but holds no signing token
+	// refuses everything: the description must say so.
+	if d, _ := doc.Properties["require_signature"]["description"].(string); !strings.Contains(d, "secrets must include the webhook's signing token") || !strings.Contains(d, "else every delivery is refused") {
+		t.Errorf("require_signature's description does not say the secrets must include the signing token: %q", d)
+	}
 }
 
 // TestConfigure: the errors name the field.
@@ -46,8 +51,13 @@ func TestConfigure(t *testing.T) {
 		{"nil", nil, ""},
 		{"empty", map[string]any{}, ""},
 		{"both", map[string]any{"tolerance": "2m30s", "require_signature": true}, ""},
-		{"zero tolerance", map[string]any{"tolerance": "0s"}, "settings.tolerance: must be more than zero"},
+		{"shortest tolerance", map[string]any{"tolerance": "1s"}, ""},
+		{"longest tolerance", map[string]any{"tolerance": "1h"}, ""},
+		{"zero tolerance", map[string]any{"tolerance": "0s"}, "settings.tolerance: 0s is outside 1s to 1h0m0s"},
 		{"negative tolerance", map[string]any{"tolerance": "-1m"}, "settings.tolerance"},
+		{"tolerance under a second", map[string]any{"tolerance": "500ms"}, "settings.tolerance: 500ms is outside"},
+		{"tolerance over an hour", map[string]any{"tolerance": "1h0m1s"}, "settings.tolerance: 1h0m1s is outside"},
+		{"day-long tolerance", map[string]any{"tolerance": "24h"}, "a longer tolerance would let a captured delivery be replayed"},
 		{"tolerance not a duration", map[string]any{"tolerance": "soon"}, "settings.tolerance"},
 		{"require_signature not a boolean", map[string]any{"require_signature": "yes"}, "settings.require_signature"},
 		{"unknown", map[string]any{"secret_header": "X-Token"}, "settings.secret_header: is not a setting"},

@@ -73,6 +73,59 @@ func TestSigningTokenFixture(t *testing.T) {
 	}
 }
 
+// TestSignedDeliveryID: a signed delivery is de-duplicated on the
+// webhook-id its signature covers, never on an unsigned header: a captured
+// delivery replayed within the tolerance under a new Idempotency-Key still
+// verifies, and must not become a new event.
+func TestSignedDeliveryID(t *testing.T) {
+	t.Parallel()
+	c := gitlab.New()
+	parse := func(t *testing.T, change func(http.Header)) (*connectors.Result, error) {
+		t.Helper()
+		req, _ := signedRequest(t, signingToken)
+		change(req.Header)
+		if err := c.Verify(context.Background(), req, [][]byte{signingToken}); err != nil {
+			t.Fatalf("Verify: %v", err)
+		}
+		return c.Parse(req)
+	}
+	const webhookID = "9e8d7c6b-5a49-4382-a716-05f4e3d2c1b0" // the fixture's
+	t.Run("as GitLab sends it", func(t *testing.T) {
+		res, err := parse(t, func(http.Header) {})
+		if err != nil || res.Event.ID != webhookID || res.Event.IDFrom != "" {
+			t.Fatalf("Parse = %+v, %v; want id %s", res, err, webhookID)
+		}
+	})
+	t.Run("replayed under a new Idempotency-Key", func(t *testing.T) {
+		_, err := parse(t, func(h http.Header) { h.Set(gitlab.HeaderIdempotencyKey, "0f1e2d3c-4b5a-4697-8a8b-9c0d1e2f3a4b") })
+		if !errors.Is(err, connectors.ErrMalformed) || !strings.Contains(err.Error(), "must match") {
+			t.Fatalf("Parse = %v, want ErrMalformed saying Idempotency-Key and webhook-id must match", err)
+		}
+	})
+	t.Run("replayed without Idempotency-Key", func(t *testing.T) {
+		res, err := parse(t, func(h http.Header) {
+			h.Del(gitlab.HeaderIdempotencyKey)
+			h.Set(gitlab.HeaderEventUUID, "0f1e2d3c-4b5a-4697-8a8b-9c0d1e2f3a4b")
+		})
+		if err != nil || res.Event.ID != webhookID {
+			t.Fatalf("Parse = %+v, %v; want the signed id %s", res, err, webhookID)
+		}
+	})
+	t.Run("signed webhook-id that is no delivery id", func(t *testing.T) {
+		req, _ := signedRequest(t, signingToken)
+		req.Header.Del(gitlab.HeaderIdempotencyKey)
+		req.Header.Del(schemes.HeaderWebhookID)
+		req.Header.Set(schemes.HeaderWebhookID, "a/b")
+		gitlab.New().(connectors.Signer).Sign(req.Header, req.Body, signingToken)
+		if err := c.Verify(context.Background(), req, [][]byte{signingToken}); err != nil {
+			t.Fatalf("Verify: %v", err)
+		}
+		if _, err := c.Parse(req); !errors.Is(err, connectors.ErrMalformed) || !strings.Contains(err.Error(), "webhook-id header may hold only") {
+			t.Fatalf("Parse = %v, want ErrMalformed naming webhook-id", err)
+		}
+	})
+}
+
 // TestVerifySigningToken: deliveries signed with a signing token, with
 // and without a secret token beside.
 func TestVerifySigningToken(t *testing.T) {

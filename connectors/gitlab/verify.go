@@ -27,7 +27,7 @@ func (c *Connector) Verify(_ context.Context, req *connectors.Request, secrets [
 	h := req.Header
 	signingTokens, tokens := splitSecrets(secrets)
 	switch {
-	case len(h.Values(schemes.HeaderWebhookSignature)) > 0 || schemes.Present(h):
+	case signed(h):
 		if len(signingTokens) == 0 {
 			return fmt.Errorf("%w: the delivery carries %s but none of the source's secrets is a signing token (\"whsec_…\"); add the webhook's signing token to the source", connectors.ErrUnauthorized, schemes.HeaderWebhookSignature)
 		}
@@ -45,6 +45,14 @@ func (c *Connector) Verify(_ context.Context, req *connectors.Request, secrets [
 		return fmt.Errorf("%w: %s does not match the source's secret token", connectors.ErrUnauthorized, HeaderToken)
 	}
 	return nil
+}
+
+// signed reports whether a delivery takes the signed path: it carries
+// webhook-signature (even empty) or its Svix equivalent. Verify then checks
+// the signature, and Parse takes the delivery id from the signed
+// webhook-id.
+func signed(h http.Header) bool {
+	return len(h.Values(schemes.HeaderWebhookSignature)) > 0 || schemes.Present(h)
 }
 
 // splitSecrets sorts a source's secrets into signing tokens ("whsec_…")
