@@ -34,6 +34,7 @@ func TestGolden(t *testing.T) { kit.Golden(t) }
 func TestGoldenKinds(t *testing.T) {
 	kit.Kinds(t, map[string]event.Kind{
 		"build.complete.failed":                                event.KindBuildFinished,
+		"build.complete.canceled":                              event.KindBuildFinished,
 		"build.complete.succeeded":                             event.KindBuildFinished,
 		"git.pullrequest.created":                              event.KindChangeCreated,
 		"git.pullrequest.merged":                               event.KindChangeMerged,

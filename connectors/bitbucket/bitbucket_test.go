@@ -38,6 +38,7 @@ func TestKinds(t *testing.T) {
 		"pullrequest_rejected":                  event.KindChangeAbandoned,
 		"repo_commit_status_created.inprogress": event.KindBuildStarted,
 		"repo_commit_status_updated.successful": event.KindBuildFinished,
+		"repo_commit_status_updated.stopped":    event.KindBuildFinished,
 		"repo_commit_status_updated.failed":     event.KindBuildFinished,
 	})
 }
