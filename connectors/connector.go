@@ -51,6 +51,11 @@ type Result struct {
 	// Ping is true for a provider's liveness check, which is answered
 	// without queueing anything.
 	Ping bool
+	// Checked is true when Payload was decoded whole with Decode (or
+	// checked with CheckPayload), so it is known to be JSON in UTF-8 and
+	// the intake need not read it again. The connector tests hold every
+	// connector to it.
+	Checked bool
 	// Batch holds the events of a delivery that carries several (a
 	// CloudEvents batch), each a Result with its own Event and Payload;
 	// Event and Payload are then nil. The intake de-duplicates and

@@ -13,7 +13,7 @@ import (
 // that policies and triggers see it whichever event they decide on.
 func result(ev *event.Event, events []*event.Event, payload []byte) (*connectors.Result, error) {
 	if events == nil {
-		return &connectors.Result{Event: ev, Payload: payload}, nil
+		return &connectors.Result{Event: ev, Payload: payload, Checked: true}, nil
 	}
 	out := &connectors.Result{Batch: make([]*connectors.Result, len(events))}
 	for i, e := range events {
@@ -21,7 +21,7 @@ func result(ev *event.Event, events []*event.Event, payload []byte) (*connectors
 		if err := connectors.CheckDeliveryID("the id of ref change "+strconv.Itoa(i+1)+" (the delivery id, '.' and its number)", e.ID); err != nil {
 			return nil, err
 		}
-		out.Batch[i] = &connectors.Result{Event: e, Payload: payload}
+		out.Batch[i] = &connectors.Result{Event: e, Payload: payload, Checked: true}
 	}
 	return out, nil
 }

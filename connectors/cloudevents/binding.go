@@ -283,7 +283,7 @@ func parseStructured(req *connectors.Request, body []byte) (*connectors.Result, 
 	if err != nil {
 		return nil, err
 	}
-	return &connectors.Result{Event: ev, Payload: body}, nil
+	return &connectors.Result{Event: ev, Payload: body, Checked: true}, nil
 }
 
 // jsonData returns the event's data when it is JSON, nil otherwise.

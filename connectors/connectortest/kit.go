@@ -253,6 +253,11 @@ func CheckParse(t *testing.T, c connectors.Connector, req *connectors.Request) {
 		if err := connectors.CheckDeliveryID("the event's id", r.Event.ID); err != nil {
 			t.Fatalf("event id: %v", err)
 		}
+		if r.Checked {
+			if err := connectors.CheckPayload(r.Payload); err != nil {
+				t.Fatalf("a payload said to be checked is not JSON: %v", err)
+			}
+		}
 	}
 }
 

@@ -92,7 +92,7 @@ func (*Connector) Parse(req *connectors.Request) (*connectors.Result, error) {
 	if err := normalize(typ, payload, ev); err != nil {
 		return nil, err
 	}
-	return &connectors.Result{Event: ev, Payload: payload}, nil
+	return &connectors.Result{Event: ev, Payload: payload, Checked: true}, nil
 }
 
 // firstHeader returns the first of names that h holds, and its value;

@@ -72,7 +72,7 @@ func (*Connector) Parse(req *connectors.Request) (*connectors.Result, error) {
 		if err := json.Unmarshal(payload, &ping); err != nil {
 			return nil, malformed("ping", err)
 		}
-		return &connectors.Result{Ping: true, Payload: payload}, nil
+		return &connectors.Result{Ping: true, Payload: payload, Checked: true}, nil
 	}
 	ev := &event.Event{
 		ID:         id,
@@ -84,7 +84,7 @@ func (*Connector) Parse(req *connectors.Request) (*connectors.Result, error) {
 	if err := normalize(typ, payload, ev); err != nil {
 		return nil, err
 	}
-	return &connectors.Result{Event: ev, Payload: payload}, nil
+	return &connectors.Result{Event: ev, Payload: payload, Checked: true}, nil
 }
 
 // maxEventTypeSize bounds X-GitHub-Event; GitHub's longest is about 40.

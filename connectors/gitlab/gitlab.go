@@ -81,7 +81,7 @@ func (*Connector) Parse(req *connectors.Request) (*connectors.Result, error) {
 	if err := normalize(req.Body, ev); err != nil {
 		return nil, err
 	}
-	return &connectors.Result{Event: ev, Payload: req.Body}, nil
+	return &connectors.Result{Event: ev, Payload: req.Body, Checked: true}, nil
 }
 
 // maxEventHeaderSize bounds X-Gitlab-Event; GitLab's longest,
