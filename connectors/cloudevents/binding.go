@@ -46,10 +46,20 @@ func parseBinary(req *connectors.Request, ct, mediaType string) (*connectors.Res
 		return nil, err
 	}
 	data := bytes.TrimSpace(req.Body)
+	if !utf8.ValidString(ct) {
+		return nil, fmt.Errorf("%w: the Content-Type header is not valid UTF-8", connectors.ErrUnsupportedMediaType)
+	}
 	if len(data) > 0 && ct == "" {
 		return nil, fmt.Errorf("%w: the Content-Type header is missing; in binary mode it is the media type of the data in the body", connectors.ErrUnsupportedMediaType)
 	}
 	isJSON := jsonMedia(mediaType)
+	if isJSON && len(data) > 0 {
+		// Checked once here: the stored document embeds it, and the
+		// normalizer decodes it as it is.
+		if err := connectors.CheckPayload(data); err != nil {
+			return nil, fmt.Errorf("%w: the data (Content-Type %s) %s", connectors.ErrMalformed, mediaType, strings.TrimPrefix(err.Error(), connectors.ErrMalformed.Error()+": the payload "))
+		}
+	}
 	payload := structuredForm(&a, exts, ct, data, isJSON)
 	if !isJSON {
 		data = nil
@@ -58,7 +68,9 @@ func parseBinary(req *connectors.Request, ct, mediaType string) (*connectors.Res
 	if err != nil {
 		return nil, err
 	}
-	return &connectors.Result{Event: ev, Payload: payload}, nil
+	// The document is built of checked data, base64 and escaped
+	// attributes: JSON by construction.
+	return &connectors.Result{Event: ev, Payload: payload, Checked: true}, nil
 }
 
 // hasRequiredHeaders reports whether h has any of the headers that mark a
@@ -300,6 +312,10 @@ func (env *envelope) jsonData() ([]byte, error) {
 		data, err := base64.StdEncoding.DecodeString(*env.DataBase64)
 		if err != nil {
 			return nil, fmt.Errorf("%w: the event's data_base64 is not base64", connectors.ErrMalformed)
+		}
+		// The rest of the event was checked with it; this was not.
+		if err := connectors.CheckPayload(data); err != nil {
+			return nil, fmt.Errorf("%w: the event's data_base64 does not hold the JSON its datacontenttype says", connectors.ErrMalformed)
 		}
 		return data, nil
 	}
