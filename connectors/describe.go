@@ -13,6 +13,8 @@ type Description struct {
 	// Provider names the provider, e.g. "GitLab (GitLab.com and
 	// self-managed)".
 	Provider string `json:"provider"`
+	// Scheme names the verification in a few words, for lists.
+	Scheme string `json:"scheme"`
 	// Verification says how a delivery is proven genuine.
 	Verification string `json:"verification"`
 	// DeliveryID says what de-duplicates a delivery.

@@ -126,14 +126,13 @@ func connectorInfos(names []string, base, file string) ([]connectorInfo, error) 
 }
 
 func connectorsTable(infos []connectorInfo) table {
-	t := table{header: []string{"connector", "verification", "url", "events"}}
+	t := table{header: []string{"connector", "verified by", "url", "events"}}
 	for _, in := range infos {
 		types := make([]string, len(in.Events))
 		for i, e := range in.Events {
 			types[i] = e.Type
 		}
-		verification, _, _ := strings.Cut(in.Verification, ":")
-		t.rows = append(t.rows, []string{in.Name, verification, strings.Join(in.URLs, " "), strings.Join(types, ", ")})
+		t.rows = append(t.rows, []string{in.Name, in.Scheme, strings.Join(in.URLs, " "), strings.Join(types, ", ")})
 	}
 	return t
 }

@@ -7,6 +7,7 @@ import "github.com/reflexops/reflex/connectors"
 func (*Connector) Describe() connectors.Description {
 	return connectors.Description{
 		Provider:     "Azure DevOps Services and Server (service hooks, Web Hooks consumer: Repos, Pipelines, classic Releases)",
+		Scheme:       "Basic credentials or a custom header, constant time",
 		Verification: "nothing is signed: the subscription's Basic authentication, user:password compared whole with the source's secret; or, with settings.header, a custom HTTP header holding the secret",
 		DeliveryID:   "subscriptionId.notificationId of the body (one notification per event and subscription, kept by retries); the event id when they are absent",
 		Setup:        "Web Hooks consumer, an HTTPS URL, Basic authentication user name and password (or the custom header in HTTP headers), resource details to send: All",

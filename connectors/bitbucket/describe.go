@@ -13,6 +13,7 @@ const (
 func (*Connector) Describe() connectors.Description {
 	return connectors.Description{
 		Provider:     "Bitbucket Cloud (repository and workspace webhooks, Bitbucket Pipelines build statuses)",
+		Scheme:       "HMAC-SHA256 of the body (X-Hub-Signature)",
 		Verification: "X-Hub-Signature: \"sha256=\" and the HMAC-SHA256 of the body with the webhook's secret; a webhook without a secret is refused",
 		DeliveryID:   "X-Request-UUID; the SHA-256 of the body when it is absent",
 		Setup:        "a secret, the triggers to send",

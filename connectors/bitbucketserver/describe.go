@@ -7,6 +7,7 @@ import "github.com/reflexops/reflex/connectors"
 func (*Connector) Describe() connectors.Description {
 	return connectors.Description{
 		Provider:     "Bitbucket Server and Bitbucket Data Center (project and repository webhooks)",
+		Scheme:       "HMAC-SHA256 of the body (X-Hub-Signature)",
 		Verification: "X-Hub-Signature: \"sha256=\" and the HMAC-SHA256 of the body with the webhook's secret; a webhook without a secret, or with Basic authentication only, is refused",
 		DeliveryID:   "X-Request-Id; the SHA-256 of the body when it is absent",
 		Setup:        "a secret (algorithm HmacSHA256), the events to send; Test connection (diagnostics:ping) is answered as a ping",

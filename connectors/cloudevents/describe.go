@@ -7,6 +7,7 @@ import "github.com/reflexops/reflex/connectors"
 func (*Connector) Describe() connectors.Description {
 	return connectors.Description{
 		Provider:     "CloudEvents 1.0 over HTTP (binary, structured and batched mode; the webhook profile), and CDEvents carried as CloudEvents",
+		Scheme:       "HMAC, bearer token or Standard Webhooks (settings.auth)",
 		Verification: "settings.auth: hmac (default: hex HMAC-SHA256 of the body in X-Signature, prefixed sha256=), bearer (Authorization: Bearer or the access_token query parameter) or standard-webhooks; the OPTIONS validation handshake is answered without calling any callback URL",
 		DeliveryID:   "ce- and 40 hex digits of the SHA-256 of the event's source and id, which CloudEvents makes unique (id_from: attributes)",
 		Setup:        "the sink URL, the token or signing secret; a batch may hold up to 100 events",

@@ -7,6 +7,7 @@ import "github.com/reflexops/reflex/connectors"
 func (*Connector) Describe() connectors.Description {
 	return connectors.Description{
 		Provider:     "Gitea and Forgejo (webhooks of type Gitea or Forgejo: repository, organization, user and system hooks)",
+		Scheme:       "HMAC-SHA256 of the body (X-Gitea-Signature)",
 		Verification: "X-Gitea-Signature or X-Forgejo-Signature: bare hex HMAC-SHA256 of the body (of a form-encoded body, its payload field) with the webhook's secret (X-Hub-Signature-256 when those are absent); an empty signature, sent by a hook without a secret, is refused",
 		DeliveryID:   "X-Gitea-Delivery (X-Forgejo-Delivery), a new UUID per attempt: duplicates of one attempt are caught, a redelivery from the webhook page is a new event",
 		Setup:        "method POST, content type application/json (form-encoded is read too), a secret, the events to send",

@@ -7,6 +7,7 @@ import "github.com/reflexops/reflex/connectors"
 func (*Connector) Describe() connectors.Description {
 	return connectors.Description{
 		Provider:     "GitHub and GitHub Enterprise Server (repository, organization and App webhooks; GitHub Actions and Packages events)",
+		Scheme:       "HMAC-SHA256 of the body (X-Hub-Signature-256)",
 		Verification: "X-Hub-Signature-256: HMAC-SHA256 of the body with the webhook's secret; the SHA-1 X-Hub-Signature alone is refused",
 		DeliveryID:   "X-GitHub-Delivery, which a redelivery keeps",
 		Setup:        "content type application/json (form-encoded is read too), a secret, the events to send",

@@ -7,6 +7,7 @@ import "github.com/reflexops/reflex/connectors"
 func (*Connector) Describe() connectors.Description {
 	return connectors.Description{
 		Provider:     "GitLab (GitLab.com and self-managed; project, group and system hooks, GitLab CI pipeline and job events)",
+		Scheme:       "token in constant time, or a Standard Webhooks signing token",
 		Verification: "webhook-signature (Standard Webhooks v1, HMAC-SHA256 of id.timestamp.body with the webhook's signing token \"whsec_…\", timestamp within settings.tolerance, default 5m) when sent, and then it must verify; else X-Gitlab-Token equal to the webhook's secret token, unless settings.require_signature",
 		DeliveryID:   "for a signed delivery the webhook-id the signature covers, which GitLab sets to the Idempotency-Key (one that differs is refused); else Idempotency-Key, which retries and resends keep; else X-Gitlab-Event-UUID; else a hash of the body",
 		Setup:        "a secret token or a signing token (whsec_…), the events to send",

@@ -13,6 +13,7 @@ func (*Connector) Describe() connectors.Description {
 	}
 	return connectors.Description{
 		Provider:     "Any sender that signs the body with an HMAC in a header (internal tools, CI and deployment scripts, services with a \"secret\" setting)",
+		Scheme:       "HMAC of the body in a configured header",
 		Verification: "settings.header: an HMAC (sha256, sha512; sha1 only with allow_sha1) of the body, or of settings.signed_template with a timestamp header within settings.tolerance, hex or base64, after settings.prefix; without settings, X-Hub-Signature-256: sha256=<hex HMAC-SHA256>",
 		DeliveryID:   "settings.delivery_id_header; without one, the SHA-256 of the body (id_from content-hash)",
 		Setup:        "a secret at the sender and the same as the source's secret; settings describing the scheme, and settings.kinds (with settings.normalize for the payload's shape) to normalize its event types",

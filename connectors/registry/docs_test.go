@@ -75,8 +75,8 @@ func eventsTable(t *testing.T) string {
 			continue
 		}
 		desc := d.Describe()
-		if len(desc.Events) == 0 || desc.Verification == "" || desc.DeliveryID == "" || len(desc.Docs) == 0 {
-			t.Errorf("connector %s: its description lacks events, verification, delivery id or docs", name)
+		if len(desc.Events) == 0 || desc.Scheme == "" || desc.Verification == "" || desc.DeliveryID == "" || len(desc.Docs) == 0 {
+			t.Errorf("connector %s: its description lacks events, a scheme, verification, delivery id or docs", name)
 		}
 		for _, e := range desc.Events {
 			var cd []string

@@ -10,6 +10,7 @@ import (
 func (*Connector) Describe() connectors.Description {
 	return connectors.Description{
 		Provider:     "Any Standard Webhooks sender (Svix and the services built on it, and other senders of the specification)",
+		Scheme:       "Standard Webhooks v1 (HMAC) or v1a (Ed25519), timestamped",
 		Verification: "webhook-signature: any v1 HMAC-SHA256 by a whsec_ secret or v1a Ed25519 signature by a public key in settings.public_keys, of webhook-id.webhook-timestamp.body; the timestamp within settings.tolerance (5m); svix- headers read too",
 		DeliveryID:   "webhook-id, the message id a retry keeps",
 		Setup:        "the endpoint's whsec_ signing secret as the source's secret, or its whpk_ public key in settings.public_keys; settings.kinds (and settings.normalize for the payload's shape) to normalize its event types",
