@@ -31,6 +31,11 @@ type Request struct {
 	// Query holds the URL's query parameters, for providers that can only
 	// put a token there. Nil when there were none.
 	Query url.Values
+	// PathToken is the token of a POST /hooks/{source}/{token} URL, for
+	// providers that sign nothing and can only be given a URL; empty on
+	// /hooks/{source}. It is a secret: compare it in constant time and
+	// never log it.
+	PathToken string
 	// Header holds the request headers.
 	Header http.Header
 	// Body is the raw request body, already bounded by the intake.
@@ -72,7 +77,8 @@ type Connector interface {
 	Name() string
 	// Verify returns nil when the request was signed with one of secrets
 	// (or, for a connector whose settings hold public keys, by one of
-	// them), and an error wrapping ErrUnauthorized otherwise. It must
+	// them), and an error wrapping ErrUnauthorized otherwise (or
+	// ErrUnavailable when keys it must fetch cannot be had). It must
 	// compare in constant time, must not decode the body, and judges a
 	// signed timestamp against req.ReceivedAt. ctx bounds any lookup a
 	// scheme needs (a provider's published keys).
@@ -132,4 +138,43 @@ func Decode(data []byte, v any) error {
 		return errors.New("it is not valid JSON")
 	}
 	return gojson.Unmarshal(data, v)
+}
+
+// PathTokenTaker is implemented by connectors whose provider can only be
+// given a URL, so that the URL carries the secret: their deliveries come
+// to /hooks/{source}/{token} and Verify compares Request.PathToken. The
+// intake refuses a URL token for every other connector, so a token
+// pasted into the wrong source's URL is never silently ignored.
+type PathTokenTaker interface {
+	// TakesPathToken reports whether the connector, as configured,
+	// reads Request.PathToken.
+	TakesPathToken() bool
+}
+
+// Confirmer is implemented by connectors whose provider signs nothing but
+// can be asked whether an event is true: a registry whether the tag
+// exists (with the digest the event names), Jenkins whether the build
+// finished so. When a source's settings ask for it (settings.confirm),
+// the worker asks before the event changes live state or triggers
+// anything, and records the answer on the event; an event the provider
+// does not confirm does nothing.
+type Confirmer interface {
+	// Confirm asks the provider about ev with cred (the source's
+	// confirmation credential; zero for anonymous access). It returns
+	// nil, nil when the source's settings ask for no confirmation, or
+	// when ev is not an event the provider can be asked about; a
+	// Confirmation with Confirmed false when the provider refutes it;
+	// and an error wrapping ErrUnavailable when the provider cannot be
+	// asked now (the worker asks again later). It must bound its own
+	// requests in time and ask only the hosts the settings name, never
+	// one the payload names.
+	Confirm(ctx context.Context, ev *event.Event, cred Credential) (*event.Confirmation, error)
+}
+
+// Credential is what a Confirmer authenticates to its provider with.
+type Credential struct {
+	// Username is the user or robot account; empty for anonymous access.
+	Username string
+	// Password is its password or token.
+	Password string
 }

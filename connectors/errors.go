@@ -19,4 +19,9 @@ var (
 	// a replayed or long-delayed delivery's does (401). It wraps
 	// ErrUnauthorized.
 	ErrStale = fmt.Errorf("%w: the signed timestamp is outside the tolerance", ErrUnauthorized)
+	// ErrUnavailable: what verification needs from the network (a
+	// provider's published keys or signing certificate) cannot be had
+	// now (503 with Retry-After, so the provider delivers again later).
+	// It never means the delivery is forged.
+	ErrUnavailable = errors.New("verification is unavailable")
 )

@@ -69,6 +69,11 @@ type Event struct {
 	TriggerErrors []string `json:"trigger_errors,omitempty"`
 	// ProcessedAt is when processing finished, successfully or not.
 	ProcessedAt *time.Time `json:"processed_at,omitempty"`
+	// Confirmation is what the provider said when asked whether the
+	// event is true, for a source that asks (a registry that signs
+	// nothing: does the tag exist, with this digest?). Nil when the
+	// source does not ask.
+	Confirmation *Confirmation `json:"confirmation,omitempty"`
 }
 
 // Repository identifies the repository an event concerns.
@@ -141,6 +146,10 @@ type Artifact struct {
 	Tag string `json:"tag,omitempty"`
 	// Digest is the content digest, e.g. "sha256:…".
 	Digest string `json:"digest,omitempty"`
+	// DigestMissing is true when the provider's event names no digest
+	// (Docker Hub's, Quay's): the tag may have moved since, and only a
+	// confirmation with the registry can say what it points at.
+	DigestMissing bool `json:"digest_missing,omitempty"`
 	// Version is the package version for non-image packages.
 	Version string `json:"version,omitempty"`
 	// Reference is a complete reference to pull the artifact by.
@@ -177,6 +186,10 @@ const (
 	StatusFailed Status = "failed"
 	// StatusDenied: verified, but refused by policy; no job was queued.
 	StatusDenied Status = "denied"
+	// StatusUnconfirmed: accepted, but the provider, asked, did not
+	// confirm it (Confirmation says what it said): it changed nothing and
+	// triggered nothing.
+	StatusUnconfirmed Status = "unconfirmed"
 )
 
 // BuildStatus is the normalized progress of a build or job.
@@ -197,6 +210,21 @@ const (
 	OutcomeSuccess   Outcome = "success"
 	OutcomeFailure   Outcome = "failure"
 	OutcomeCancelled Outcome = "cancelled"
+	OutcomeTimedOut  Outcome = "timed_out"
 	OutcomeSkipped   Outcome = "skipped"
 	OutcomeNeutral   Outcome = "neutral"
 )
+
+// Confirmation is the outcome of asking a provider whether an event it
+// could not sign is true.
+type Confirmation struct {
+	// By names what was asked, e.g. "registry registry-1.docker.io".
+	By string `json:"by"`
+	// Confirmed is true when the provider confirmed the event.
+	Confirmed bool `json:"confirmed"`
+	// Detail says what was found, e.g. "tag v1.4.2 is sha256:…", or why
+	// the event was not confirmed.
+	Detail string `json:"detail"`
+	// At is when the provider answered.
+	At time.Time `json:"at"`
+}

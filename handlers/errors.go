@@ -45,6 +45,10 @@ type answer struct {
 // retryAfterUnavailable is the Retry-After sent while Redis is unreachable.
 const retryAfterUnavailable = 5
 
+// retryAfterKeys is the Retry-After sent while a provider's keys cannot be
+// fetched: a fetch is tried at most this often.
+const retryAfterKeys = 30
+
 // classify maps an error to the *Error answered for it.
 func classify(err error) *Error {
 	var he *Error
@@ -55,6 +59,10 @@ func classify(err error) *Error {
 		return &Error{Status: http.StatusUnauthorized, Message: err.Error()}
 	case errors.Is(err, connectors.ErrUnsupportedMediaType):
 		return &Error{Status: http.StatusUnsupportedMediaType, Message: err.Error()}
+	case errors.Is(err, connectors.ErrUnavailable):
+		// The provider delivers again; the cause (which host failed how)
+		// is logged, and the answer says only what to expect.
+		return &Error{Status: http.StatusServiceUnavailable, Message: "the keys that verify this delivery cannot be fetched now; retry later", RetryAfter: retryAfterKeys, Err: err}
 	case errors.Is(err, connectors.ErrMalformed):
 		return &Error{Status: http.StatusBadRequest, Message: err.Error()}
 	case errors.Is(err, state.ErrNotFound):

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/keyfetch"
 	"github.com/reflexops/reflex/intake"
 	"github.com/reflexops/reflex/policies"
 	"github.com/reflexops/reflex/sources"
@@ -25,6 +26,9 @@ type Hooks struct {
 	now     func() time.Time
 	// refusals counts refused deliveries by source, connector and reason.
 	refusals *prometheus.CounterVec
+	// keyClient fetches providers' keys and certificates; nil means
+	// keyfetch.DefaultClient.
+	keyClient *http.Client
 }
 
 // HooksOptions configures the intake. Zero values take the documented
@@ -41,12 +45,16 @@ type HooksOptions struct {
 	// Metrics registers the intake's counters; nil registers them
 	// nowhere.
 	Metrics prometheus.Registerer
+	// KeyClient fetches what connectors verify with from the network
+	// (published keys, signing certificates) and confirms subscriptions.
+	// Default keyfetch.DefaultClient.
+	KeyClient *http.Client
 }
 
 // NewHooks returns the HTTP intake for the sources of set, which hands
 // verified deliveries to in.
 func NewHooks(set *sources.Set, in *intake.Intake, o HooksOptions) *Hooks {
-	h := &Hooks{sources: set, intake: in, maxBody: o.MaxBody, now: o.Now, refusals: newRefusals(o.Metrics)}
+	h := &Hooks{sources: set, intake: in, maxBody: o.MaxBody, now: o.Now, refusals: newRefusals(o.Metrics), keyClient: o.KeyClient}
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBody
 	}
@@ -96,14 +104,24 @@ func (h *Hooks) Receive(c *gin.Context) {
 		return
 	}
 	req := &connectors.Request{
-		Source: src.Name, Method: c.Request.Method, Header: c.Request.Header, Body: body, ReceivedAt: h.now(),
+		Source: src.Name, Method: c.Request.Method, PathToken: c.Param("token"), Header: c.Request.Header, Body: body, ReceivedAt: h.now(),
 	}
 	if q := c.Request.URL.RawQuery; q != "" {
 		req.Query = c.Request.URL.Query()
 	}
 	addLogAttrs(c, slog.String("source", src.Name))
+	if req.PathToken != "" {
+		if t, ok := src.Connector.(connectors.PathTokenTaker); !ok || !t.TakesPathToken() {
+			h.refuse(c, src.Name, connector, reasonUnauthorized, Errorf(http.StatusNotFound, "the %s connector takes deliveries at /hooks/%s, with no token after it", connector, src.Name))
+			return
+		}
+	}
+	ctx := c.Request.Context()
+	if h.keyClient != nil {
+		ctx = keyfetch.WithClient(ctx, h.keyClient)
+	}
 	if hs, ok := src.Connector.(connectors.Handshaker); ok {
-		reply, ok, err := hs.Handshake(c.Request.Context(), req, src.Secrets)
+		reply, ok, err := hs.Handshake(ctx, req, src.Secrets)
 		switch {
 		case err != nil:
 			h.refuse(c, src.Name, connector, reasonOf(err), err)
@@ -117,7 +135,7 @@ func (h *Hooks) Receive(c *gin.Context) {
 		h.refuse(c, src.Name, connector, reasonMethod, Errorf(http.StatusMethodNotAllowed, "%s is not allowed on %s: the %s connector takes deliveries by POST", req.Method, c.Request.URL.Path, connector))
 		return
 	}
-	if err := src.Connector.Verify(c.Request.Context(), req, src.Secrets); err != nil {
+	if err := src.Connector.Verify(ctx, req, src.Secrets); err != nil {
 		h.refuse(c, src.Name, connector, reasonOf(err), err)
 		return
 	}

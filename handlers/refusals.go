@@ -24,6 +24,7 @@ const (
 	reasonMediaType     = "unsupported_media_type"
 	reasonMalformed     = "malformed"
 	reasonPolicy        = "policy"
+	reasonKeys          = "keys_unavailable"
 )
 
 // newRefusals returns the counter of refused deliveries, registered with
@@ -48,6 +49,8 @@ func reasonOf(err error) string {
 		return reasonStale
 	case errors.Is(err, connectors.ErrUnauthorized):
 		return reasonUnauthorized
+	case errors.Is(err, connectors.ErrUnavailable):
+		return reasonKeys
 	case errors.Is(err, connectors.ErrUnsupportedMediaType):
 		return reasonMediaType
 	case errors.Is(err, connectors.ErrMalformed):

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -66,10 +67,10 @@ func NewRouter(d Deps) (http.Handler, error) {
 	}
 	r.Use(requestID, recovery(d.Log), accessLog(d.Log), errorMiddleware)
 	r.NoRoute(func(c *gin.Context) {
-		fail(c, Errorf(http.StatusNotFound, "no route for %s %s", c.Request.Method, c.Request.URL.Path))
+		fail(c, Errorf(http.StatusNotFound, "no route for %s %s", c.Request.Method, loggedPath(c)))
 	})
 	r.NoMethod(func(c *gin.Context) {
-		fail(c, Errorf(http.StatusMethodNotAllowed, "%s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
+		fail(c, Errorf(http.StatusMethodNotAllowed, "%s is not allowed on %s", c.Request.Method, loggedPath(c)))
 	})
 
 	r.GET("/healthz", healthz)
@@ -78,6 +79,8 @@ func NewRouter(d Deps) (http.Handler, error) {
 		r.POST("/hooks/:source", d.Hooks.Receive)
 		// Endpoint confirmations (the CloudEvents webhook validation).
 		r.OPTIONS("/hooks/:source", d.Hooks.Receive)
+		// Providers that sign nothing are given a URL with a token in it.
+		r.POST("/hooks/:source/:token", d.Hooks.Receive)
 	}
 	if d.Metrics != nil {
 		// Metrics name sources and their traffic: callers authenticate.
@@ -187,6 +190,19 @@ func addLogAttrs(c *gin.Context, attrs ...slog.Attr) {
 	c.Set(logAttrsKey, append(list, attrs...))
 }
 
+// loggedPath returns the request's path as logs and errors show it: a
+// webhook URL's token (anything after /hooks/{source}/) is a secret and
+// reads "[redacted]".
+func loggedPath(c *gin.Context) string {
+	p := c.Request.URL.Path
+	if rest, ok := strings.CutPrefix(p, "/hooks/"); ok {
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			return "/hooks/" + rest[:i] + "/[redacted]"
+		}
+	}
+	return p
+}
+
 // accessLog logs one line per request, enriched by the handler: its id,
 // the API key's name (never its secret), and for a failure the message
 // the client got; a 5xx is logged at error level with its cause, once.
@@ -201,7 +217,7 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 		}
 		status := c.Writer.Status()
 		attrs := []slog.Attr{
-			slog.String("method", c.Request.Method), slog.String("path", c.Request.URL.Path),
+			slog.String("method", c.Request.Method), slog.String("path", loggedPath(c)),
 			slog.Int("status", status), slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 			slog.String("remote", c.ClientIP()), slog.String("request_id", c.GetString(requestIDKey)),
 		}

@@ -77,6 +77,10 @@ type Options struct {
 	// BodyBudget bounds the webhook body bytes held at once across
 	// requests. Default handlers.DefaultBodyBudget; negative: no bound.
 	BodyBudget int64
+	// KeyClient fetches the keys and certificates connectors verify with
+	// (Google's OIDC keys, SNS signing certificates) and confirms
+	// subscriptions. Default keyfetch.DefaultClient.
+	KeyClient *http.Client
 	// SecretRefs limits the secret references of sources this server's
 	// configuration does not declare itself.
 	SecretRefs sources.SecretRefs
@@ -388,7 +392,7 @@ func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authn *
 	router, err := handlers.NewRouter(handlers.Deps{
 		Redis: o.Redis, Store: store, TrustedProxies: o.TrustedProxies, Log: o.Log,
 		Auth: authn, Authz: authz, Hub: hub, Dispatcher: dispatcher, Fleet: agents, PollWait: o.AgentPollWait,
-		Hooks:   handlers.NewHooks(set, in, handlers.HooksOptions{MaxBody: o.MaxBody, Budget: o.BodyBudget, Now: o.Now, Metrics: metrics}),
+		Hooks:   handlers.NewHooks(set, in, handlers.HooksOptions{MaxBody: o.MaxBody, Budget: o.BodyBudget, Now: o.Now, Metrics: metrics, KeyClient: o.KeyClient}),
 		Metrics: metrics,
 	})
 	if err != nil {

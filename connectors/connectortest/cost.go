@@ -21,6 +21,9 @@ type Delivery struct {
 	Request *connectors.Request
 	// Secrets are what Verify checks it against.
 	Secrets [][]byte
+	// Context is what Verify is called with; context.Background() when
+	// nil.
+	Context context.Context
 }
 
 // BenchmarkCost measures what a connector costs the intake for each
@@ -37,10 +40,14 @@ func BenchmarkCost(b *testing.B, c connectors.Connector, deliveries ...Delivery)
 		b.Run(d.Name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(d.Request.Body)))
+			ctx := d.Context
+			if ctx == nil {
+				ctx = context.Background()
+			}
 			var spent, floor time.Duration
 			for b.Loop() {
 				start := time.Now()
-				if err := c.Verify(context.Background(), d.Request, d.Secrets); err != nil {
+				if err := c.Verify(ctx, d.Request, d.Secrets); err != nil {
 					b.Fatal(err)
 				}
 				res, err := c.Parse(d.Request)

@@ -36,6 +36,27 @@ type Kit struct {
 	// Secret signs the requests (through the connector's Signer) and
 	// verifies them.
 	Secret []byte
+	// Presigned is true when the fixtures carry their own signature (an
+	// SNS message signs itself, in its body, with a test key): Request
+	// then sends them as recorded, without Sign.
+	Presigned bool
+	// Context, when set, is what Verify is called with: one carrying a
+	// test's key client (keyfetch.WithClient). Default
+	// context.Background().
+	Context context.Context
+	// WrongKeys, for a connector that verifies with keys it fetches
+	// rather than with the source's secrets, returns it configured to
+	// trust only keys that did not sign the fixtures. FuzzVerify then
+	// uses it in place of a wrong secret.
+	WrongKeys func() connectors.Connector
+}
+
+// ctx returns the context Verify is called with.
+func (k Kit) ctx() context.Context {
+	if k.Context != nil {
+		return k.Context
+	}
+	return context.Background()
 }
 
 // Fixtures returns the connector's fixtures, failing the test when there
@@ -57,11 +78,13 @@ func (k Kit) Fixtures(t testing.TB) []fixtures.Fixture {
 func (k Kit) Request(t testing.TB, f fixtures.Fixture) *connectors.Request {
 	t.Helper()
 	h := f.Header.Clone()
-	signer, ok := k.New().(connectors.Signer)
-	if !ok {
-		t.Fatalf("connector %s cannot sign", k.Name)
+	if !k.Presigned {
+		signer, ok := k.New().(connectors.Signer)
+		if !ok {
+			t.Fatalf("connector %s cannot sign", k.Name)
+		}
+		signer.Sign(h, f.Body, k.Secret)
 	}
-	signer.Sign(h, f.Body, k.Secret)
 	return &connectors.Request{Source: k.Source, Method: http.MethodPost, Header: h, Body: f.Body, ReceivedAt: ReceivedAt}
 }
 
@@ -73,7 +96,7 @@ func (k Kit) Golden(t *testing.T) {
 	for _, f := range k.Fixtures(t) {
 		t.Run(f.Name, func(t *testing.T) {
 			req := k.Request(t, f)
-			if err := c.Verify(context.Background(), req, [][]byte{k.Secret}); err != nil {
+			if err := c.Verify(k.ctx(), req, [][]byte{k.Secret}); err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
 			res, err := c.Parse(req)
@@ -173,7 +196,7 @@ func (k Kit) Refusals(t *testing.T, cases []Refusal) {
 				secrets = [][]byte{k.Secret}
 			}
 			c := k.New()
-			err = c.Verify(context.Background(), req, secrets)
+			err = c.Verify(k.ctx(), req, secrets)
 			if err == nil {
 				_, err = c.Parse(req)
 			}
@@ -266,9 +289,10 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 // FuzzVerify is the body of a connector's Verify fuzz test: it seeds f with
 // every fixture, signed with the kit's secret, and then feeds Verify the
 // fixture's headers (signed or not, one header replaced by a fuzzed value)
-// with a fuzzed body, checked against a secret that is not the kit's. No
-// input may verify, panic, or come back with an error that is not
-// ErrUnauthorized or ErrMalformed.
+// with a fuzzed body, checked against a secret that is not the kit's (or
+// by the connector WrongKeys returns). No input may verify, panic, or
+// come back with an error that is not ErrUnauthorized, ErrMalformed or
+// ErrUnavailable.
 func (k Kit) FuzzVerify(f *testing.F) {
 	all := k.Fixtures(f)
 	for i, fx := range all {
@@ -288,11 +312,15 @@ func (k Kit) FuzzVerify(f *testing.F) {
 		if name != "" {
 			req.Header[http.CanonicalHeaderKey(name)] = []string{value}
 		}
-		err := k.New().Verify(context.Background(), req, wrong)
-		if err == nil {
-			t.Fatalf("a delivery verified against a secret that did not sign it (header %q = %q)", name, value)
+		c := k.New()
+		if k.WrongKeys != nil {
+			c = k.WrongKeys()
 		}
-		if !errors.Is(err, connectors.ErrUnauthorized) && !errors.Is(err, connectors.ErrMalformed) {
+		err := c.Verify(k.ctx(), req, wrong)
+		if err == nil {
+			t.Fatalf("a delivery verified against a secret or keys that did not sign it (header %q = %q)", name, value)
+		}
+		if !errors.Is(err, connectors.ErrUnauthorized) && !errors.Is(err, connectors.ErrMalformed) && !errors.Is(err, connectors.ErrUnavailable) {
 			t.Fatalf("Verify returned an unclassified error: %v", err)
 		}
 		if strings.Contains(err.Error(), string(wrong[0])) || len(k.Secret) > 3 && strings.Contains(err.Error(), string(k.Secret)) {

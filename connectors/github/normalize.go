@@ -348,8 +348,10 @@ func outcome(conclusion string) event.Outcome {
 	switch conclusion {
 	case "success":
 		return event.OutcomeSuccess
-	case "failure", "timed_out", "startup_failure", "action_required":
+	case "failure", "startup_failure", "action_required":
 		return event.OutcomeFailure
+	case "timed_out":
+		return event.OutcomeTimedOut
 	case "cancelled", "stale":
 		return event.OutcomeCancelled
 	case "skipped":

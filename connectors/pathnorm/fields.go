@@ -284,6 +284,7 @@ var outcomes = map[string]event.Outcome{
 	"success": event.OutcomeSuccess, "succeeded": event.OutcomeSuccess, "successful": event.OutcomeSuccess, "passed": event.OutcomeSuccess,
 	"failure": event.OutcomeFailure, "failed": event.OutcomeFailure, "error": event.OutcomeFailure, "errored": event.OutcomeFailure,
 	"cancelled": event.OutcomeCancelled, "canceled": event.OutcomeCancelled, "aborted": event.OutcomeCancelled,
+	"timed_out": event.OutcomeTimedOut, "timedout": event.OutcomeTimedOut, "timeout": event.OutcomeTimedOut,
 	"skipped": event.OutcomeSkipped, "neutral": event.OutcomeNeutral,
 }
 
