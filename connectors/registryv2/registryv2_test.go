@@ -118,7 +118,9 @@ func TestConfirm(t *testing.T) {
 			return &event.Artifact{Repository: h + "/acme/api", Tag: "1.4.2", Digest: other}
 		}, cred, false, "not " + other, false},
 		{"no such tag", false, true, func(h string) *event.Artifact { return &event.Artifact{Repository: h + "/acme/api", Tag: "9.9.9"} }, cred, false, "no tag 9.9.9", false},
-		{"image on another registry", false, true, func(string) *event.Artifact { return &event.Artifact{Repository: "evil.example/acme/api", Tag: "1.4.2"} }, cred, false, "is not on", false},
+		{"image on another registry", false, true, func(string) *event.Artifact {
+			return &event.Artifact{Repository: "evil.example/acme/api", Tag: "1.4.2"}
+		}, cred, false, "is not on", false},
 		{"invalid name", false, true, func(h string) *event.Artifact { return &event.Artifact{Repository: h + "/acme/../api", Tag: "1.4.2"} }, cred, false, "not a repository name", false},
 		{"invalid tag", false, true, func(h string) *event.Artifact { return &event.Artifact{Repository: h + "/acme/api", Tag: "a/b"} }, cred, false, "not a valid tag", false},
 		{"neither tag nor digest", false, true, func(h string) *event.Artifact { return &event.Artifact{Repository: h + "/acme/api"} }, cred, false, "neither", false},
