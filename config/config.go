@@ -98,6 +98,11 @@ type SourceSpec struct {
 	// MaxBody is the largest delivery the source accepts, e.g. "1MiB".
 	// Default: the server's --max-body, which it may only lower.
 	MaxBody string `yaml:"max_body"`
+	// ConfirmPassword is the password or token a connector that confirms
+	// events with its provider (settings.confirm: a registry, Jenkins)
+	// authenticates with: a literal, "env:NAME" or "file:PATH". Default:
+	// none (anonymous access).
+	ConfirmPassword string `yaml:"confirm_password"`
 	// Settings are the connector's own settings (header names,
 	// tolerances, public keys, normalization paths); `reflex connectors
 	// NAME` shows which a connector takes. Default: none.
@@ -114,6 +119,10 @@ type Source struct {
 	Secrets [][]byte
 	// MaxBody is the source's own body limit; 0 leaves the server's.
 	MaxBody int64
+	// Confirm is what the connector confirms events with, when it is a
+	// connectors.Confirmer: the confirmation password (the connector's
+	// settings name the user).
+	Confirm connectors.Credential
 }
 
 var sourceName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
@@ -185,6 +194,9 @@ func (c *Config) validate() error {
 		}
 		if len(s.Secrets) == 0 && !HoldsKeys(conn) {
 			return fmt.Errorf("%s: at least one secret is required; an unsigned source would accept anyone's webhooks", where)
+		}
+		if _, ok := conn.(connectors.Confirmer); s.ConfirmPassword != "" && !ok {
+			return fmt.Errorf("%s: confirm_password: the %s connector confirms nothing with its provider", where, s.Connector)
 		}
 		if s.MaxBody != "" {
 			if _, err := ParseSize(s.MaxBody); err != nil {
@@ -316,6 +328,13 @@ func (c *Config) ResolveSources() ([]Source, error) {
 				return nil, fmt.Errorf("source %q: secrets[%d]: %w", s.Name, i, err)
 			}
 			src.Secrets = append(src.Secrets, secret)
+		}
+		if s.ConfirmPassword != "" {
+			pw, err := ResolveSecret(s.ConfirmPassword)
+			if err != nil {
+				return nil, fmt.Errorf("source %q: confirm_password: %w", s.Name, err)
+			}
+			src.Confirm.Password = string(pw)
 		}
 		out = append(out, src)
 	}

@@ -104,12 +104,18 @@ type EventProcessor struct {
 	Log   *slog.Logger
 	// Deliveries, when set, delivers what processed events trigger.
 	Deliveries *delivery.Decider
+	// Confirm, when set, asks an event's provider whether it is true,
+	// for sources that ask (connectors.Confirmer): nil, nil when the
+	// source asks nothing. An event it does not confirm is recorded as
+	// unconfirmed and has no effect; an error is retried.
+	Confirm func(ctx context.Context, ev *event.Event) (*event.Confirmation, error)
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
 }
 
-// ProcessTask applies the event to live state, delivers what it triggers,
-// and only then stores it as processed (with its payload, when the job
+// ProcessTask confirms the event with its provider when its source asks,
+// applies it to live state, delivers what it triggers, and only then
+// stores it as processed (with its payload, when the job
 // carries it): an event that
 // reads "processed" has had every effect it will have. Each step is
 // idempotent, so a retry after a failure half-way is safe. An undecodable
@@ -124,15 +130,28 @@ func (p *EventProcessor) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if job.stored {
 		payload = func(ctx context.Context) ([]byte, error) { return p.Store.Payload(ctx, ev.ID, ev.Source) }
 	}
-	err = untilReachable(ctx, func(ctx context.Context) error { return projection.Projector{Store: p.Store}.Apply(ctx, ev) })
-	if err != nil {
-		return permanent(err)
+	status := event.StatusProcessed
+	if p.Confirm != nil {
+		conf, err := p.Confirm(ctx, ev)
+		if err != nil {
+			return fmt.Errorf("confirm the event with its provider: %w", err)
+		}
+		if ev.Confirmation = conf; conf != nil && !conf.Confirmed {
+			status = event.StatusUnconfirmed
+			p.Log.Warn("event not confirmed by its provider; it has no effect", "source", ev.Source, "delivery_id", ev.ID, "by", conf.By, "detail", conf.Detail)
+		}
 	}
-	if err := untilReachable(ctx, func(ctx context.Context) error { return p.Deliveries.Process(ctx, ev, payload) }); err != nil {
-		return permanent(err)
+	if status == event.StatusProcessed {
+		err = untilReachable(ctx, func(ctx context.Context) error { return projection.Projector{Store: p.Store}.Apply(ctx, ev) })
+		if err != nil {
+			return permanent(err)
+		}
+		if err := untilReachable(ctx, func(ctx context.Context) error { return p.Deliveries.Process(ctx, ev, payload) }); err != nil {
+			return permanent(err)
+		}
 	}
 	now := p.now()
-	ev.Status, ev.Error, ev.ProcessedAt = event.StatusProcessed, "", &now
+	ev.Status, ev.Error, ev.ProcessedAt = status, "", &now
 	ev.Attempts, _ = asynq.GetRetryCount(ctx)
 	err = untilReachable(ctx, func(ctx context.Context) error {
 		if job.stored {

@@ -85,6 +85,10 @@ const (
 	Local
 )
 
+// ConfirmPasswordRef is the reference a source's literal confirmation
+// password gets when it stays in the server's configuration file.
+const ConfirmPasswordRef = "config:confirm_password"
+
 // Desired turns a configuration into the objects it declares. References
 // (env:, file:) stay visible, resolved by each server; literal source
 // secrets go where lit says.
@@ -112,9 +116,22 @@ func Desired(cfg *config.Config, lit Literals) []*state.Object {
 		if refs != nil {
 			content["secrets"] = refs
 		}
-		o := state.NewObject(state.TypeSource, content)
+		sensitive := map[string]any{}
 		if literals != nil {
-			o.Sensitive = map[string]any{"secrets": literals}
+			sensitive["secrets"] = literals
+		}
+		switch pw := s.ConfirmPassword; {
+		case pw == "":
+		case strings.HasPrefix(pw, "env:") || strings.HasPrefix(pw, "file:"):
+			content["confirm_password"] = pw
+		case lit == Local:
+			content["confirm_password"] = ConfirmPasswordRef
+		default:
+			sensitive["confirm_password"] = pw
+		}
+		o := state.NewObject(state.TypeSource, content)
+		if len(sensitive) > 0 {
+			o.Sensitive = sensitive
 		}
 		out = append(out, o)
 	}

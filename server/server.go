@@ -229,8 +229,12 @@ func Run(ctx context.Context, o Options) error {
 			ln.Close()
 		}
 	}()
-	if o.HTTP {
+	if o.HTTP || o.Worker {
+		// The intake verifies with the sources; the worker confirms
+		// events with their providers for those that ask.
 		srcs = sources.NewSet(store, o.Log, o.Config, o.SecretRefs)
+	}
+	if o.HTTP {
 		authn = auth.NewAuthenticator(store, o.AdminKey, o.KeyCacheTTL)
 		if srv, err = newHTTPServer(store, hub, srcs, authn, authz, dispatcher, agents, o); err != nil {
 			return err
@@ -262,11 +266,18 @@ func Run(ctx context.Context, o Options) error {
 		}
 		bgWG.Go(func() { engine.Run(bg, hub) })
 	}
+	if srcs != nil {
+		if err := srcs.Reload(ctx); err != nil {
+			return err
+		}
+		bgWG.Go(func() { srcs.Run(bg, hub) })
+	}
 
 	var worker *jobs.Worker
 	if o.Worker {
 		processor := jobs.NewEventProcessor(store, o.Log)
 		processor.Now = o.Now
+		processor.Confirm = srcs.Confirm
 		set := triggers.NewSet(store, o.Log)
 		if err := set.Reload(ctx); err != nil {
 			return err
@@ -289,11 +300,6 @@ func Run(ctx context.Context, o Options) error {
 
 	errc := make(chan error, 1)
 	if o.HTTP {
-		if err := srcs.Reload(ctx); err != nil {
-			stopWorker(worker)
-			return err
-		}
-		bgWG.Go(func() { srcs.Run(bg, hub) })
 		bgWG.Go(func() { authn.Run(bg, hub) })
 		// Ending the hub closes the watch streams, which would otherwise
 		// keep a graceful shutdown waiting.

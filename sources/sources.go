@@ -17,6 +17,8 @@ import (
 	"github.com/reflexops/reflex/config"
 	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/registry"
+	"github.com/reflexops/reflex/event"
+	"github.com/reflexops/reflex/plan"
 	"github.com/reflexops/reflex/state"
 )
 
@@ -134,6 +136,13 @@ func (s *Set) resolve(o *state.Object) (config.Source, error) {
 		}
 		src.Secrets = append(src.Secrets, secret)
 	}
+	if ref, _ := o.Content["confirm_password"].(string); ref != "" {
+		pw, err := s.resolveRef(o.Name, ref)
+		if err != nil {
+			return src, fmt.Errorf("confirm_password: %w", err)
+		}
+		src.Confirm.Password = string(pw)
+	}
 	if o.HasSensitive() {
 		if err := s.store.Reveal(o); err != nil {
 			return src, fmt.Errorf("sealed secrets: %w", err)
@@ -144,6 +153,9 @@ func (s *Set) resolve(o *state.Object) (config.Source, error) {
 			if v, ok := l.(string); ok && v != "" {
 				src.Secrets = append(src.Secrets, []byte(v))
 			}
+		}
+		if pw, _ := sens["confirm_password"].(string); pw != "" {
+			src.Confirm.Password = pw
 		}
 	}
 	if len(src.Secrets) == 0 && !config.HoldsKeys(conn) {
@@ -158,6 +170,20 @@ func (s *Set) resolve(o *state.Object) (config.Source, error) {
 // allowed references. Every failure is the same error, so a source's
 // writer cannot probe the server's variables and files with it.
 func (s *Set) resolveRef(source, ref string) ([]byte, error) {
+	if ref == plan.ConfirmPasswordRef {
+		if spec := s.localSpec(source); spec != nil && spec.ConfirmPassword != "" {
+			if pw, err := config.ResolveSecret(spec.ConfirmPassword); err == nil {
+				return pw, nil
+			}
+		}
+		return nil, unresolvable(ref, s.refs)
+	}
+	if spec := s.localSpec(source); spec != nil && ref == spec.ConfirmPassword {
+		if pw, err := config.ResolveSecret(ref); err == nil {
+			return pw, nil
+		}
+		return nil, unresolvable(ref, s.refs)
+	}
 	if n, ok := strings.CutPrefix(ref, "config:"); ok {
 		i, err := strconv.Atoi(n)
 		if spec := s.localSpec(source); spec != nil && err == nil && i >= 0 && i < len(spec.Secrets) {
@@ -178,6 +204,25 @@ func (s *Set) resolveRef(source, ref string) ([]byte, error) {
 		return nil, unresolvable(ref, s.refs)
 	}
 	return secret, nil
+}
+
+// Confirm asks an event's provider whether it is true, when its source's
+// connector confirms events (connectors.Confirmer) and its settings ask
+// for it; nil, nil otherwise. A source that cannot be resolved now is an
+// error, so the event is asked about again rather than let through.
+func (s *Set) Confirm(ctx context.Context, ev *event.Event) (*event.Confirmation, error) {
+	src, err := s.Lookup(ev.Source)
+	switch {
+	case errors.Is(err, ErrUnknown):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	c, ok := src.Connector.(connectors.Confirmer)
+	if !ok {
+		return nil, nil
+	}
+	return c.Confirm(ctx, ev, src.Confirm)
 }
 
 // localSpec returns this server's own declaration of a source, or nil.
