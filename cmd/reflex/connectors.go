@@ -113,12 +113,20 @@ func connectorInfos(names []string, base, file string) ([]connectorInfo, error) 
 		if cfg != nil {
 			for _, s := range cfg.Sources {
 				if s.Connector == name {
-					info.URLs = append(info.URLs, hooks+url.PathEscape(s.Name))
+					u := hooks + url.PathEscape(s.Name)
+					if c, err := registry.Configure(name, s.Settings); err == nil && takesPathToken(c) {
+						u += "/<secret>"
+					}
+					info.URLs = append(info.URLs, u)
 				}
 			}
 		}
 		if len(info.URLs) == 0 {
-			info.URLs = []string{hooks + "<source>"}
+			u := hooks + "<source>"
+			if takesPathToken(conn) {
+				u += "/<secret>"
+			}
+			info.URLs = []string{u}
 		}
 		out = append(out, info)
 	}
@@ -175,4 +183,11 @@ func printConnector(w io.Writer, in connectorInfo) error {
 		fmt.Fprintf(w, "\nProvider docs:\n  %s\n", strings.Join(in.Docs, "\n  "))
 	}
 	return nil
+}
+
+// takesPathToken reports whether a connector's URL ends in the source's
+// secret, which is never printed: "<secret>" stands for it.
+func takesPathToken(c connectors.Connector) bool {
+	t, ok := c.(connectors.PathTokenTaker)
+	return ok && t.TakesPathToken()
 }

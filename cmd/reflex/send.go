@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -120,7 +121,12 @@ func send(ctx context.Context, f sendFlags, file string, out io.Writer) error {
 	// The signer gets the body as it is sent, Content-Type set: GitHub
 	// signs a form body whole, Gitea the payload field it reads from it.
 	sim.Sign(h, body, secret)
-	return post(ctx, f, h, body, out)
+	var token string
+	if t, ok := conn.(connectors.PathTokenTaker); ok && t.TakesPathToken() {
+		// The provider signs nothing: the secret is the URL's token.
+		token = string(secret)
+	}
+	return post(ctx, f, token, h, body, out)
 }
 
 // sendConnector returns the connector to sign with, configured as the
@@ -189,21 +195,32 @@ func recordedEventType(sim connectors.Simulator, file string, body []byte) (stri
 	return typ, nil
 }
 
-func post(ctx context.Context, f sendFlags, h http.Header, body []byte, out io.Writer) error {
+// post sends a delivery to the source's URL, with token after it when
+// the connector takes one there; errors show the URL without it.
+func post(ctx context.Context, f sendFlags, token string, h http.Header, body []byte, out io.Writer) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	target := strings.TrimRight(f.url, "/") + "/hooks/" + url.PathEscape(f.source)
+	shown := target
+	if token != "" {
+		shown = target + "/[token]"
+		target += "/" + url.PathEscape(token)
+	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("--url: %w", err)
+		return fmt.Errorf("--url: cannot make a request to %s", shown)
 	}
 	req.Header = h
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("post to %s: %w", target, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("post to %s: %w", shown, err)
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
