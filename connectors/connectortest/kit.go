@@ -40,6 +40,11 @@ type Kit struct {
 	// SNS message signs itself, in its body, with a test key): Request
 	// then sends them as recorded, without Sign.
 	Presigned bool
+	// PathToken is true for a connector whose provider signs nothing and
+	// is given a URL ending in the secret (connectors.PathTokenTaker):
+	// Request puts the secret in Request.PathToken as the intake would,
+	// besides whatever Sign sets.
+	PathToken bool
 	// Context, when set, is what Verify is called with: one carrying a
 	// test's key client (keyfetch.WithClient). Default
 	// context.Background().
@@ -85,7 +90,11 @@ func (k Kit) Request(t testing.TB, f fixtures.Fixture) *connectors.Request {
 		}
 		signer.Sign(h, f.Body, k.Secret)
 	}
-	return &connectors.Request{Source: k.Source, Method: http.MethodPost, Header: h, Body: f.Body, ReceivedAt: ReceivedAt}
+	req := &connectors.Request{Source: k.Source, Method: http.MethodPost, Header: h, Body: f.Body, ReceivedAt: ReceivedAt}
+	if k.PathToken {
+		req.PathToken = string(k.Secret)
+	}
+	return req
 }
 
 // Golden verifies and normalizes every fixture and compares the result

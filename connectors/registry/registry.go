@@ -12,14 +12,20 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/acr"
 	"github.com/reflexops/reflex/connectors/azuredevops"
 	"github.com/reflexops/reflex/connectors/bitbucket"
 	"github.com/reflexops/reflex/connectors/bitbucketserver"
+	"github.com/reflexops/reflex/connectors/buildkite"
+	"github.com/reflexops/reflex/connectors/circleci"
 	"github.com/reflexops/reflex/connectors/cloudevents"
+	"github.com/reflexops/reflex/connectors/dockerhub"
 	"github.com/reflexops/reflex/connectors/gitea"
 	"github.com/reflexops/reflex/connectors/github"
 	"github.com/reflexops/reflex/connectors/gitlab"
 	"github.com/reflexops/reflex/connectors/hmac"
+	"github.com/reflexops/reflex/connectors/pubsub"
+	"github.com/reflexops/reflex/connectors/quay"
 	"github.com/reflexops/reflex/connectors/standardwebhooks"
 	"github.com/reflexops/reflex/internal/schemacheck"
 )
@@ -28,8 +34,14 @@ import (
 // adding its line here, fixtures under fixtures/<name>/, and nothing else.
 var constructors = map[string]func() connectors.Connector{
 	azuredevops.Name:      azuredevops.New,
+	quay.Name:             quay.New,
+	pubsub.Name:           pubsub.New,
+	dockerhub.Name:        dockerhub.New,
+	acr.Name:              acr.New,
 	bitbucket.Name:        bitbucket.New,
 	bitbucketserver.Name:  bitbucketserver.New,
+	buildkite.Name:        buildkite.New,
+	circleci.Name:         circleci.New,
 	cloudevents.Name:      cloudevents.New,
 	gitea.Name:            gitea.New,
 	github.Name:           github.New,

@@ -1,0 +1,22 @@
+package acr_test
+
+import (
+	"testing"
+
+	"github.com/reflexops/reflex/connectors/connectortest"
+	"github.com/reflexops/reflex/fixtures"
+)
+
+// BenchmarkConnector measures Verify + Parse of a push and a delete, as
+// a multiple of an HMAC of the same body (x-hmac).
+func BenchmarkConnector(b *testing.B) {
+	var deliveries []connectortest.Delivery
+	for _, name := range []string{"push", "delete"} {
+		f, err := fixtures.Get(kit.Name, name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		deliveries = append(deliveries, connectortest.Delivery{Name: name, Request: kit.Request(b, f), Secrets: [][]byte{testSecret}})
+	}
+	connectortest.BenchmarkCost(b, kit.New(), deliveries...)
+}

@@ -1,0 +1,23 @@
+package buildkite_test
+
+import (
+	"testing"
+
+	"github.com/reflexops/reflex/connectors/buildkite"
+	"github.com/reflexops/reflex/connectors/connectortest"
+	"github.com/reflexops/reflex/fixtures"
+)
+
+// BenchmarkConnector measures Verify + Parse of a signed build and job
+// delivery, as a multiple of an HMAC of the same body (x-hmac).
+func BenchmarkConnector(b *testing.B) {
+	var deliveries []connectortest.Delivery
+	for _, name := range []string{"build.finished.passed", "job.finished.passed"} {
+		f, err := fixtures.Get(buildkite.Name, name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		deliveries = append(deliveries, connectortest.Delivery{Name: name, Request: kit.Request(b, f), Secrets: [][]byte{testSecret}})
+	}
+	connectortest.BenchmarkCost(b, buildkite.New(), deliveries...)
+}

@@ -1,0 +1,28 @@
+package quay
+
+import (
+	"context"
+
+	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/registryv2"
+	"github.com/reflexops/reflex/event"
+)
+
+// Confirm asks the registry settings.confirm names (quay.io by default)
+// whether the pushed tag exists, through the registry API. It returns
+// nil, nil when the source asks for no confirmation or ev is not an
+// artifact.published event (a repo_push's tag). Only that registry is
+// ever asked: an image the payload places elsewhere (its docker_url) is
+// refuted, not fetched. cred's username, when empty, is
+// settings.confirm's.
+func (c *Connector) Confirm(ctx context.Context, ev *event.Event, cred connectors.Credential) (*event.Confirmation, error) {
+	if c.confirm == nil || ev == nil || ev.Kind != event.KindArtifactPublished || ev.Artifact == nil {
+		return nil, nil
+	}
+	if cred.Username == "" {
+		cred.Username = c.confirm.Username
+	}
+	return registryv2.Confirm(ctx, c.confirm.Registry, ev.Artifact, cred)
+}
+
+var _ connectors.Confirmer = (*Connector)(nil)
