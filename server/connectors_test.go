@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -13,6 +15,7 @@ import (
 
 	"github.com/reflexops/reflex/config"
 	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/pubsub"
 	"github.com/reflexops/reflex/connectors/registry"
 	"github.com/reflexops/reflex/event"
 	"github.com/reflexops/reflex/fixtures"
@@ -48,6 +51,70 @@ func signedFixture(t *testing.T, conn connectors.Connector, f fixtures.Fixture, 
 	return h
 }
 
+// connectorRig says how a connector's fixtures reach a running Reflex:
+// the source's settings, the secret that signs them (and a wrong one),
+// and the URL they are posted to.
+type connectorRig struct {
+	settings      map[string]any
+	secret, wrong string
+	// pathToken is true when the secret ends the URL.
+	pathToken bool
+}
+
+// url returns the source's URL for a delivery with secret: base itself,
+// or, for a connector whose provider is given a URL with a token, base
+// and the token (none when secret is empty).
+func (r connectorRig) url(base, secret string) string {
+	if r.pathToken && secret != "" {
+		return base + "/" + secret
+	}
+	return base
+}
+
+// rigFor returns the rig of a connector: its fixtures' settings and the
+// test secret, except where the provider verifies otherwise. Pub/Sub's
+// tokens are signed with a test RSA key whose key set a local endpoint
+// serves in place of Google's.
+func rigFor(t *testing.T, name string) connectorRig {
+	t.Helper()
+	settings, err := fixtures.SourceSettings(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rig := connectorRig{settings: settings, secret: connectorSecret(name), wrong: "not-the-" + connectorSecret(name)}
+	conn, err := registry.Configure(name, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := conn.(connectors.PathTokenTaker); ok && p.TakesPathToken() {
+		rig.pathToken = true
+	}
+	if name == pubsub.Name {
+		key, other := readFile("../connectors/pubsub/testdata/test-key.pem"), readFile("../connectors/pubsub/testdata/other-test-key.pem")
+		rig.secret, rig.wrong = key, other
+		rig.settings = maps.Clone(settings)
+		rig.settings["keys_url"] = keyServer(t, []byte(key)).URL
+	}
+	return rig
+}
+
+// keyServer serves the public key set of PEM RSA keys, as Google's
+// certificate endpoint does, with a cache lifetime.
+func keyServer(t *testing.T, pemKeys ...[]byte) *httptest.Server {
+	t.Helper()
+	set, err := pubsub.PublicKeySet(pemKeys...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(set)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 // TestEveryConnectorOverHTTP posts every fixture of every connector to a
 // running Reflex, signed as its provider signs: each is accepted (a ping
 // answered) and read back processed with its golden event's fields, and
@@ -57,21 +124,19 @@ func signedFixture(t *testing.T, conn connectors.Connector, f fixtures.Fixture, 
 func TestEveryConnectorOverHTTP(t *testing.T) {
 	names := registry.Names()
 	var specs []config.SourceSpec
-	settings := map[string]map[string]any{}
+	rigs := map[string]connectorRig{}
 	for _, name := range names {
-		s, err := fixtures.SourceSettings(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		settings[name] = s
-		specs = append(specs, config.SourceSpec{Name: "acme-" + name, Connector: name, Secrets: []string{connectorSecret(name)}, Settings: s})
+		rig := rigFor(t, name)
+		rigs[name] = rig
+		specs = append(specs, config.SourceSpec{Name: "acme-" + name, Connector: name, Secrets: []string{rig.secret}, Settings: rig.settings})
 	}
 	in := start(t, newRedis(t), logOnFailure(t), func(o *server.Options) {
 		o.Config = &config.Config{Sources: specs}
 	})
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
-			conn, err := registry.Configure(name, settings[name])
+			rig := rigs[name]
+			conn, err := registry.Configure(name, rig.settings)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,8 +144,9 @@ func TestEveryConnectorOverHTTP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			url := in.URL + "/hooks/acme-" + name
-			secret := connectorSecret(name)
+			base := in.URL + "/hooks/acme-" + name
+			secret := rig.secret
+			url := rig.url(base, secret)
 			for _, f := range all {
 				h := signedFixture(t, conn, f, f.Body, secret)
 				r := post(t, url, h, f.Body)
@@ -109,6 +175,7 @@ func TestEveryConnectorOverHTTP(t *testing.T) {
 			f := firstEvent(t, all)
 			refusals := []struct {
 				name   string
+				url    string
 				header http.Header
 				body   []byte
 				// want is the status; 0 means any 4xx: a garbled body
@@ -116,12 +183,12 @@ func TestEveryConnectorOverHTTP(t *testing.T) {
 				// is checked, its decoding (400).
 				want int
 			}{
-				{"wrong secret", signedFixture(t, conn, f, f.Body, "not-the-"+secret), f.Body, 401},
-				{"unsigned", f.Header.Clone(), f.Body, 401},
-				{"garbled body", signedFixture(t, conn, f, f.Body, secret), append([]byte("\x00garbled"), f.Body...), 0},
+				{"wrong secret", rig.url(base, rig.wrong), signedFixture(t, conn, f, f.Body, rig.wrong), f.Body, 401},
+				{"unsigned", rig.url(base, ""), f.Header.Clone(), f.Body, 401},
+				{"garbled body", url, signedFixture(t, conn, f, f.Body, secret), append([]byte("\x00garbled"), f.Body...), 0},
 			}
 			for _, tc := range refusals {
-				r := post(t, url, tc.header, tc.body)
+				r := post(t, tc.url, tc.header, tc.body)
 				if tc.want != 0 && r.Code != tc.want || r.Code < 400 || r.Code > 499 || r.Status != "failed" || r.Message == "" {
 					t.Errorf("%s: answered %d %s, want %d with a message", tc.name, r.Code, r.Body, tc.want)
 				}
