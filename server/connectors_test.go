@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -17,6 +18,7 @@ import (
 	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/pubsub"
 	"github.com/reflexops/reflex/connectors/registry"
+	"github.com/reflexops/reflex/connectors/sns"
 	"github.com/reflexops/reflex/event"
 	"github.com/reflexops/reflex/fixtures"
 	"github.com/reflexops/reflex/server"
@@ -89,6 +91,11 @@ func rigFor(t *testing.T, name string) connectorRig {
 	if p, ok := conn.(connectors.PathTokenTaker); ok && p.TakesPathToken() {
 		rig.pathToken = true
 	}
+	if name == sns.Name {
+		// Messages are signed with a test key whose certificate the
+		// fake SNS serves; Sign stamps and signs them now.
+		rig.secret, rig.wrong = readFile("../connectors/sns/testdata/sns-test-key.pem"), readFile("../connectors/pubsub/testdata/other-test-key.pem")
+	}
 	if name == pubsub.Name {
 		key, other := readFile("../connectors/pubsub/testdata/test-key.pem"), readFile("../connectors/pubsub/testdata/other-test-key.pem")
 		rig.secret, rig.wrong = key, other
@@ -96,6 +103,34 @@ func rigFor(t *testing.T, name string) connectorRig {
 		rig.settings["keys_url"] = keyServer(t, []byte(key)).URL
 	}
 	return rig
+}
+
+// awsFake stands in for SNS's endpoints: it serves the test signing
+// certificate at any .pem path and confirms any subscription.
+type awsFake struct {
+	client    *http.Client
+	confirmed atomic.Int32
+}
+
+func fakeAWS(t *testing.T) *awsFake {
+	t.Helper()
+	cert := readFile("../connectors/sns/testdata/sns-test-cert.pem")
+	f := &awsFake{}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, ".pem"):
+			w.Header().Set("Cache-Control", "max-age=86400")
+			fmt.Fprint(w, cert)
+		case r.URL.Query().Get("Action") == "ConfirmSubscription":
+			f.confirmed.Add(1)
+			fmt.Fprintf(w, `<ConfirmSubscriptionResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ConfirmSubscriptionResult><SubscriptionArn>%s:1</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>`, r.URL.Query().Get("TopicArn"))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	f.client = routedClient(srv, ".amazonaws.com")
+	return f
 }
 
 // keyServer serves the public key set of PEM RSA keys, as Google's
@@ -130,8 +165,10 @@ func TestEveryConnectorOverHTTP(t *testing.T) {
 		rigs[name] = rig
 		specs = append(specs, config.SourceSpec{Name: "acme-" + name, Connector: name, Secrets: []string{rig.secret}, Settings: rig.settings})
 	}
+	aws := fakeAWS(t)
 	in := start(t, newRedis(t), logOnFailure(t), func(o *server.Options) {
 		o.Config = &config.Config{Sources: specs}
+		o.KeyClient = aws.client
 	})
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
@@ -148,8 +185,10 @@ func TestEveryConnectorOverHTTP(t *testing.T) {
 			secret := rig.secret
 			url := rig.url(base, secret)
 			for _, f := range all {
-				h := signedFixture(t, conn, f, f.Body, secret)
-				r := post(t, url, h, f.Body)
+				// A signer that signs in the body (SNS) gets a copy.
+				body := bytes.Clone(f.Body)
+				h := signedFixture(t, conn, f, body, secret)
+				r := post(t, url, h, body)
 				if f.IsPing() {
 					if r.Code != http.StatusOK || r.Status != "ok" {
 						t.Errorf("%s: ping answered %d %s, want 200 ok", f.Name, r.Code, r.Body)
@@ -168,11 +207,13 @@ func TestEveryConnectorOverHTTP(t *testing.T) {
 						t.Errorf("%s: the stored event differs from its golden (-want +got):\n%s", f.Name, diff)
 					}
 				}
-				if again := post(t, url, signedFixture(t, conn, f, f.Body, secret), f.Body); again.Code != http.StatusOK || again.Status != "duplicate" {
+				body = bytes.Clone(f.Body)
+				if again := post(t, url, signedFixture(t, conn, f, body, secret), body); again.Code != http.StatusOK || again.Status != "duplicate" {
 					t.Errorf("%s: redelivery answered %d %s, want 200 duplicate", f.Name, again.Code, again.Body)
 				}
 			}
 			f := firstEvent(t, all)
+			wrongBody := bytes.Clone(f.Body)
 			refusals := []struct {
 				name   string
 				url    string
@@ -183,9 +224,9 @@ func TestEveryConnectorOverHTTP(t *testing.T) {
 				// is checked, its decoding (400).
 				want int
 			}{
-				{"wrong secret", rig.url(base, rig.wrong), signedFixture(t, conn, f, f.Body, rig.wrong), f.Body, 401},
+				{"wrong secret", rig.url(base, rig.wrong), signedFixture(t, conn, f, wrongBody, rig.wrong), wrongBody, 401},
 				{"unsigned", rig.url(base, ""), f.Header.Clone(), f.Body, 401},
-				{"garbled body", url, signedFixture(t, conn, f, f.Body, secret), append([]byte("\x00garbled"), f.Body...), 0},
+				{"garbled body", url, signedFixture(t, conn, f, bytes.Clone(f.Body), secret), append([]byte("\x00garbled"), f.Body...), 0},
 			}
 			for _, tc := range refusals {
 				r := post(t, tc.url, tc.header, tc.body)
@@ -194,6 +235,26 @@ func TestEveryConnectorOverHTTP(t *testing.T) {
 				}
 			}
 		})
+	}
+	if aws.confirmed.Load() != 1 {
+		t.Errorf("the SNS subscription was confirmed %d times, want once", aws.confirmed.Load())
+	}
+	// A subscription to a topic the source does not allow, genuinely
+	// signed, is refused, and not confirmed.
+	conn, err := registry.Configure(sns.Name, rigs[sns.Name].settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := fixtures.Get(sns.Name, "subscription-confirmation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := []byte(strings.ReplaceAll(string(f.Body), ":reflex-builds", ":someone-elses"))
+	h := signedFixture(t, conn, f, other, rigs[sns.Name].secret)
+	h.Set("X-Amz-Sns-Topic-Arn", "arn:aws:sns:us-east-1:123456789012:someone-elses")
+	r := post(t, in.URL+"/hooks/acme-sns", h, other)
+	if r.Code != http.StatusUnauthorized || !strings.Contains(r.Message, "someone-elses") || aws.confirmed.Load() != 1 {
+		t.Errorf("a subscription to another topic: answered %d %s, %d confirmations; want 401 naming the topic, none", r.Code, r.Body, aws.confirmed.Load())
 	}
 	metrics := apiGet(t, in, "/metrics", nil)
 	for _, name := range names {

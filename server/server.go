@@ -26,7 +26,9 @@ import (
 	"github.com/reflexops/reflex/config"
 	"github.com/reflexops/reflex/connectors/github"
 	"github.com/reflexops/reflex/connectors/github/deployments"
+	"github.com/reflexops/reflex/connectors/keyfetch"
 	"github.com/reflexops/reflex/delivery"
+	"github.com/reflexops/reflex/event"
 	"github.com/reflexops/reflex/fleet"
 	"github.com/reflexops/reflex/handlers"
 	"github.com/reflexops/reflex/intake"
@@ -78,8 +80,9 @@ type Options struct {
 	// requests. Default handlers.DefaultBodyBudget; negative: no bound.
 	BodyBudget int64
 	// KeyClient fetches the keys and certificates connectors verify with
-	// (Google's OIDC keys, SNS signing certificates) and confirms
-	// subscriptions. Default keyfetch.DefaultClient.
+	// (Google's OIDC keys, SNS signing certificates), confirms
+	// subscriptions, and asks providers to confirm events (a registry's
+	// API). Default keyfetch.DefaultClient.
 	KeyClient *http.Client
 	// SecretRefs limits the secret references of sources this server's
 	// configuration does not declare itself.
@@ -278,6 +281,11 @@ func Run(ctx context.Context, o Options) error {
 		processor := jobs.NewEventProcessor(store, o.Log)
 		processor.Now = o.Now
 		processor.Confirm = srcs.Confirm
+		if o.KeyClient != nil {
+			processor.Confirm = func(ctx context.Context, ev *event.Event) (*event.Confirmation, error) {
+				return srcs.Confirm(keyfetch.WithClient(ctx, o.KeyClient), ev)
+			}
+		}
 		set := triggers.NewSet(store, o.Log)
 		if err := set.Reload(ctx); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +30,12 @@ var ErrUnknown = errors.New("no such source")
 type entry struct {
 	source config.Source
 	err    error
+	// connector and settings are what its connector was configured
+	// from: a reload that finds them unchanged keeps the connector, and
+	// with it what the connector has fetched and cached (a provider's
+	// published keys).
+	connector string
+	settings  any
 }
 
 // Set is the current table of sources. It is safe for concurrent use.
@@ -73,13 +80,20 @@ func (s *Set) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load sources: %w", err)
 	}
+	prev := *s.table.Load()
 	table := make(map[string]entry, len(objs))
 	for _, o := range objs {
-		src, err := s.resolve(o)
+		name, _ := o.Content["connector"].(string)
+		settings := o.Content["settings"]
+		var keep connectors.Connector
+		if p, ok := prev[o.Name]; ok && p.source.Connector != nil && p.connector == name && reflect.DeepEqual(p.settings, settings) {
+			keep = p.source.Connector
+		}
+		src, err := s.resolve(o, keep)
 		if err != nil {
 			s.log.Error("source cannot verify deliveries", "source", o.Name, "error", err)
 		}
-		table[o.Name] = entry{source: src, err: err}
+		table[o.Name] = entry{source: src, err: err, connector: name, settings: settings}
 	}
 	s.table.Store(&table)
 	return nil
@@ -117,11 +131,16 @@ func configure(o *state.Object) (connectors.Connector, error) {
 	return nil, fmt.Errorf("field %w", err)
 }
 
-func (s *Set) resolve(o *state.Object) (config.Source, error) {
+// resolve resolves a source object: its connector (conn, when not nil,
+// is the one its unchanged connector and settings configured before), its
+// secrets and its confirmation password.
+func (s *Set) resolve(o *state.Object, conn connectors.Connector) (config.Source, error) {
 	src := config.Source{Name: o.Name}
-	conn, err := configure(o)
-	if err != nil {
-		return src, err
+	var err error
+	if conn == nil {
+		if conn, err = configure(o); err != nil {
+			return src, err
+		}
 	}
 	src.Connector = conn
 	if v, _ := o.Content["max_body"].(string); v != "" {

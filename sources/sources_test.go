@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/reflexops/reflex/config"
 	"github.com/reflexops/reflex/connectors/schemes"
 	"github.com/reflexops/reflex/internal/redistest"
 	"github.com/reflexops/reflex/sources"
@@ -74,5 +75,52 @@ func TestKeysStandInForSecrets(t *testing.T) {
 	}
 	if _, err := set.Lookup("bare"); err == nil || !strings.Contains(err.Error(), "no secret") {
 		t.Errorf("bare: %v, want a refusal for want of a secret", err)
+	}
+}
+
+// TestReloadKeepsConnectors: a reload that finds a source's connector and
+// settings unchanged keeps its connector (and what it has fetched and
+// cached); one whose settings changed gets a new one; secrets and the
+// confirmation password are resolved anew either way.
+func TestReloadKeepsConnectors(t *testing.T) {
+	ctx := context.Background()
+	store := state.New(redistest.New(t).Client, state.Options{})
+	t.Setenv("REFLEX_TEST_HUB_TOKEN", "tok-1")
+	content := map[string]any{"name": "hub", "connector": "dockerhub", "secrets": []any{"env:REFLEX_TEST_HUB_TOKEN"},
+		"confirm_password": "env:REFLEX_TEST_HUB_TOKEN", "settings": map[string]any{"confirm": map[string]any{"username": "bot"}}}
+	if _, err := store.Create(ctx, state.NewObject(state.TypeSource, content), "test"); err != nil {
+		t.Fatal(err)
+	}
+	set := sources.NewSet(store, slog.New(slog.DiscardHandler), nil, sources.SecretRefs{EnvPrefix: "REFLEX_TEST_"})
+	lookup := func() config.Source {
+		t.Helper()
+		if err := set.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
+		src, err := set.Lookup("hub")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return src
+	}
+	first := lookup()
+	t.Setenv("REFLEX_TEST_HUB_TOKEN", "tok-2")
+	second := lookup()
+	if first.Connector != second.Connector {
+		t.Error("an unchanged source got a new connector")
+	}
+	if string(second.Secrets[0]) != "tok-2" || second.Confirm.Password != "tok-2" {
+		t.Errorf("secret %q, confirm password %q: not resolved anew", second.Secrets[0], second.Confirm.Password)
+	}
+	_, _, err := store.Update(ctx, state.TypeSource, "hub", 0, "test", func(cur *state.Object) (*state.Object, error) {
+		next := cur.Copy()
+		next.Content["settings"] = map[string]any{"confirm": map[string]any{"username": "robot"}}
+		return next, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third := lookup(); third.Connector == second.Connector {
+		t.Error("a source whose settings changed kept its connector")
 	}
 }

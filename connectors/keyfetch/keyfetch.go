@@ -49,6 +49,10 @@ const (
 	// MinRefresh is how often Refresh may fetch a document that is still
 	// fresh (for a key id the cached set lacks: a rotation).
 	MinRefresh = time.Minute
+	// MaxEntries bounds the documents one cache keeps: a sender may name
+	// URLs (an SNS message its certificate's), and each would otherwise
+	// stay.
+	MaxEntries = 256
 )
 
 // Cache fetches documents by URL and keeps them. The zero value is ready
@@ -133,6 +137,9 @@ func (c *Cache) fetch(ctx context.Context, rawURL string) ([]byte, error) {
 	}
 	e := c.entries[rawURL]
 	if e == nil {
+		if len(c.entries) >= MaxEntries {
+			c.evictOldest()
+		}
 		e = &entry{}
 		c.entries[rawURL] = e
 	}
@@ -142,6 +149,23 @@ func (c *Cache) fetch(ctx context.Context, rawURL string) ([]byte, error) {
 	}
 	*e = entry{body: body, fetchedAt: now, expires: now.Add(age)}
 	return body, nil
+}
+
+// evictOldest removes the entry fetched (or failed) longest ago. The
+// caller holds c.mu.
+func (c *Cache) evictOldest() {
+	var oldest string
+	var at time.Time
+	for u, e := range c.entries {
+		t := e.fetchedAt
+		if e.failedAt.After(t) {
+			t = e.failedAt
+		}
+		if oldest == "" || t.Before(at) {
+			oldest, at = u, t
+		}
+	}
+	delete(c.entries, oldest)
 }
 
 func (c *Cache) now() time.Time {

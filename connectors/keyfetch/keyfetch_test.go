@@ -211,3 +211,24 @@ func TestFetchTooLarge(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestCacheBounded: a cache keeps at most MaxEntries documents, letting
+// go of the one fetched longest ago.
+func TestCacheBounded(t *testing.T) {
+	srv := newKeyServer(t, "max-age=3600")
+	clk := &clock{now: time.Unix(1767323045, 0)}
+	c := &keyfetch.Cache{Now: clk.Now}
+	for i := range keyfetch.MaxEntries + 1 {
+		clk.Add(time.Second)
+		if _, err := c.Get(context.Background(), fmt.Sprintf("%s/%d", srv.URL, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := srv.fetches.Load()
+	if _, err := c.Get(context.Background(), srv.URL+"/1"); err != nil || srv.fetches.Load() != before {
+		t.Fatalf("a recent document was fetched again: %v", err)
+	}
+	if _, err := c.Get(context.Background(), srv.URL+"/0"); err != nil || srv.fetches.Load() != before+1 {
+		t.Fatalf("the oldest document was kept past the bound: %v, %d fetches", err, srv.fetches.Load()-before)
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/acr"
+	"github.com/reflexops/reflex/connectors/artifactory"
 	"github.com/reflexops/reflex/connectors/azuredevops"
 	"github.com/reflexops/reflex/connectors/bitbucket"
 	"github.com/reflexops/reflex/connectors/bitbucketserver"
@@ -20,12 +21,16 @@ import (
 	"github.com/reflexops/reflex/connectors/circleci"
 	"github.com/reflexops/reflex/connectors/cloudevents"
 	"github.com/reflexops/reflex/connectors/dockerhub"
+	"github.com/reflexops/reflex/connectors/eventbridge"
 	"github.com/reflexops/reflex/connectors/gitea"
 	"github.com/reflexops/reflex/connectors/github"
 	"github.com/reflexops/reflex/connectors/gitlab"
+	"github.com/reflexops/reflex/connectors/harbor"
 	"github.com/reflexops/reflex/connectors/hmac"
+	"github.com/reflexops/reflex/connectors/jenkins"
 	"github.com/reflexops/reflex/connectors/pubsub"
 	"github.com/reflexops/reflex/connectors/quay"
+	"github.com/reflexops/reflex/connectors/sns"
 	"github.com/reflexops/reflex/connectors/standardwebhooks"
 	"github.com/reflexops/reflex/internal/schemacheck"
 )
@@ -34,6 +39,11 @@ import (
 // adding its line here, fixtures under fixtures/<name>/, and nothing else.
 var constructors = map[string]func() connectors.Connector{
 	azuredevops.Name:      azuredevops.New,
+	sns.Name:              sns.New,
+	jenkins.Name:          jenkins.New,
+	harbor.Name:           harbor.New,
+	eventbridge.Name:      eventbridge.New,
+	artifactory.Name:      artifactory.New,
 	quay.Name:             quay.New,
 	pubsub.Name:           pubsub.New,
 	dockerhub.Name:        dockerhub.New,

@@ -26,6 +26,10 @@ var tiers = map[string]int{
 	"connectors/schemes": 2, "connectors/convert": 2, "connectors/pathnorm": 2,
 	"connectors/azuredevops": 2, "connectors/bitbucket": 2, "connectors/bitbucketserver": 2, "connectors/cloudevents": 2,
 	"connectors/gitea": 2, "connectors/gitlab": 2, "connectors/hmac": 2, "connectors/standardwebhooks": 2,
+	"connectors/keyfetch": 2, "connectors/registryv2": 2, "connectors/awsevents": 2,
+	"connectors/acr": 2, "connectors/artifactory": 2, "connectors/buildkite": 2, "connectors/circleci": 2,
+	"connectors/dockerhub": 2, "connectors/eventbridge": 2, "connectors/harbor": 2, "connectors/jenkins": 2,
+	"connectors/pubsub": 2, "connectors/quay": 2, "connectors/sns": 2,
 	"connectors/github/deployments": 2, "delivery": 2, "plan": 2, "policies": 2, "projection": 2, "sources": 2, "triggers": 2,
 	// Delivery jobs offered and leased to the agents of a zone, and the
 	// record of those agents.
