@@ -86,11 +86,11 @@ func TestKeyEndpointDown(t *testing.T) {
 }
 
 // fakeRegistry is a registry that holds one image, acme/api:v1.4.2, asks
-// for a bearer token from its own realm, and gives one for bot:pw.
+// for a bearer token from Docker Hub's realm (which the test's client
+// routes to it too), and gives one for bot:pw.
 func fakeRegistry(t *testing.T) (*httptest.Server, *atomic.Int32) {
 	var asked atomic.Int32
-	var srv *httptest.Server
-	srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/token" {
 			if user, pw, ok := r.BasicAuth(); !ok || user != "bot" || pw != "pw" {
 				http.Error(w, "no", http.StatusUnauthorized)
