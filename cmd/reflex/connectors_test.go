@@ -48,6 +48,17 @@ func TestConnectorsTour(t *testing.T) {
 	p := serveWith(t, redisURL, connectorsExample, connectorsEnv)
 	for _, s := range cfg.Sources {
 		t.Run(s.Name, func(t *testing.T) {
+			conn, err := registry.Configure(s.Connector, s.Settings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if config.HoldsKeys(conn) && len(s.Secrets) == 0 {
+				// Pub/Sub and SNS deliveries are signed by Google's and
+				// AWS's own keys, which no local sender holds; server's
+				// TestEveryConnectorOverHTTP posts them signed by test
+				// keys that stand-in key endpoints publish.
+				return
+			}
 			file := firstEventFixture(t, s.Connector)
 			out, errOut, code := reflexCmd(t, connectorsEnv, "send", "--url", p.url, "--config", connectorsExample, "--source", s.Name, file)
 			if code != 0 || !strings.HasPrefix(out, "202 Accepted") {
@@ -60,7 +71,10 @@ func TestConnectorsTour(t *testing.T) {
 					secret = "reflex:" + e2eSecret
 				}
 				out, errOut, code := reflexCmd(t, nil, "send", "--url", p.url, "--connector", s.Connector, "--source", s.Name, "--secret", secret, file)
-				if code != 0 || !strings.HasPrefix(out, "202 Accepted") {
+				// A provider that sends no delivery id is de-duplicated by
+				// its body: the same fixture again is the same delivery.
+				again := strings.HasPrefix(out, `200 OK {"status":"duplicate","id":"sha256-`)
+				if code != 0 || !strings.HasPrefix(out, "202 Accepted") && !again {
 					t.Fatalf("send --connector %s: exit %d, out %q, err %q", s.Connector, code, out, errOut)
 				}
 			}
@@ -83,6 +97,10 @@ func TestConnectorsTour(t *testing.T) {
 	}
 	for _, in := range infos {
 		want := "https://reflex.example.com/hooks/acme-" + in.Name
+		if slices.Contains([]string{"dockerhub", "quay", "jenkins"}, in.Name) {
+			// The URL ends in the secret, which is never printed.
+			want += "/<secret>"
+		}
 		if !slices.Contains(in.URLs, want) {
 			t.Errorf("connector %s: urls %v, want %s among them", in.Name, in.URLs, want)
 		}
