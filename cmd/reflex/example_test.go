@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +16,7 @@ import (
 // does, with the example's own files.
 func TestSecuredDeliveryExample(t *testing.T) {
 	dir := t.TempDir()
-	for _, f := range []string{"reflex.yaml", "actions.json", "deploy.sh"} {
+	for _, f := range []string{"reflex.yaml", "actions.json", "deploy.sh", "harbor-push.json"} {
 		raw, err := os.ReadFile(filepath.Join("../../examples/secured-delivery", f))
 		if err != nil {
 			t.Fatal(err)
@@ -33,7 +34,7 @@ func TestSecuredDeliveryExample(t *testing.T) {
 		redisURL = redistest.New(t).URL
 	}
 	p := serveWith(t, redisURL, filepath.Join(dir, "reflex.yaml"),
-		[]string{"ACME_GITHUB_SECRET=" + e2eSecret, "REFLEX_SIGNING_KEY_K1=" + seed})
+		[]string{"ACME_GITHUB_SECRET=" + e2eSecret, "ACME_HARBOR_SECRET=" + e2eSecret + "-harbor", "REFLEX_SIGNING_KEY_K1=" + seed})
 	for _, args := range [][]string{
 		{"create", "pipeline", "-c", `{"name":"hello","services":["hello-prod"]}`},
 		{"create", "service", "-c", `{"name":"hello-prod","pipeline":"hello","zone":"production"}`},
@@ -87,5 +88,27 @@ func TestSecuredDeliveryExample(t *testing.T) {
 	list, _, _ := stateCLI(t, p, "", "list", "deployment", "-o", "json")
 	if strings.Count(list, `"name": "d-`) != 1 {
 		t.Fatalf("deployments:\n%s\nwant only the first image's", list)
+	}
+
+	// The mirror on Harbor publishes 1.5.0: the same trigger fires.
+	harborPush := filepath.Join(dir, "harbor-push.json")
+	sent, errOut, code := reflexCmd(t, nil, "send", "--url", p.url, "--source", "acme-harbor", "--connector", "harbor",
+		"--secret", e2eSecret+"-harbor", harborPush)
+	if code != 0 {
+		t.Fatalf("send harbor-push.json: %s", errOut)
+	}
+	// Harbor sends no delivery id: the answer names the content hash
+	// that stands for one.
+	var answer struct{ ID string }
+	if _, js, _ := strings.Cut(sent, " {"); json.Unmarshal([]byte("{"+js), &answer) != nil || !strings.HasPrefix(answer.ID, "sha256-") {
+		t.Fatalf("send answered %q", sent)
+	}
+	rec = s.record(t, wire.ID("hello-image", "acme-harbor", answer.ID), 30*time.Second, "succeeded", "failed", "refused")
+	if rec["status"] != "succeeded" || !strings.Contains(rec["output"].(string), "deploying harbor.acme.example/library/hello-world:1.5.0 (1.5.0) to hello-prod") {
+		t.Fatalf("record = %v", rec)
+	}
+	out, _, _ = stateCLI(t, p, "", "get", "release", "hello-prod")
+	if !strings.Contains(out, `"version": "1.5.0"`) {
+		t.Fatalf("release = %s", out)
 	}
 }
