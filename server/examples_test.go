@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/reflexops/reflex/config"
+	"github.com/reflexops/reflex/connectors/dockerhub"
 	"github.com/reflexops/reflex/server"
 )
 
@@ -105,5 +106,45 @@ func TestTrustedProxies(t *testing.T) {
 	h.Set("X-GitHub-Delivery", "other-delivery")
 	if r := post(t, in.URL+"/hooks/acme-registry", h, pkg.Body); r.Code != http.StatusForbidden {
 		t.Fatalf("registry webhook through a trusted proxy from elsewhere: %d %s", r.Code, r.Body)
+	}
+}
+
+// TestUnsignedRegistriesExample runs examples/unsigned-registries.yaml:
+// a Docker Hub webhook with the right URL token is still refused from an
+// address outside the list, accepted from one inside it (through a
+// trusted proxy), and refused with a wrong token from anywhere.
+func TestUnsignedRegistriesExample(t *testing.T) {
+	raw, err := os.ReadFile("../examples/unsigned-registries.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ACME_DOCKERHUB_TOKEN", "hub-"+testSecret)
+	t.Setenv("ACME_QUAY_TOKEN", "quay-"+testSecret)
+	t.Setenv("DOCKERHUB_READ_TOKEN", "read-only")
+	in := start(t, newRedis(t), func(o *server.Options) {
+		o.Config = cfg
+		o.TrustedProxies = []string{"127.0.0.1"}
+	})
+	f := connectorFixture(t, dockerhub.Name, "push.user-repo")
+	hook := in.URL + "/hooks/acme-dockerhub/hub-" + testSecret
+	tests := []struct {
+		name, url, from string
+		want            int
+	}{
+		{"right token, unknown address", hook, "192.0.2.10", http.StatusForbidden},
+		{"right token, listed address", hook, "203.0.113.7", http.StatusAccepted},
+		{"wrong token, listed address", in.URL + "/hooks/acme-dockerhub/hub-guess", "203.0.113.7", http.StatusUnauthorized},
+		{"no token, listed address", in.URL + "/hooks/acme-dockerhub", "203.0.113.7", http.StatusUnauthorized},
+	}
+	for _, tt := range tests {
+		h := f.Header.Clone()
+		h.Set("X-Forwarded-For", tt.from)
+		if r := post(t, tt.url, h, f.Body); r.Code != tt.want {
+			t.Errorf("%s: answered %d %s, want %d", tt.name, r.Code, r.Body, tt.want)
+		}
 	}
 }
