@@ -70,6 +70,12 @@ func (s HMAC) Sum(message, secret []byte) string {
 // secrets. Hex is compared case-insensitively; every secret is tried, so
 // the time taken does not tell which one matched.
 func (s HMAC) Matches(signature string, message []byte, secrets [][]byte) bool {
+	return s.MatchesParts(signature, secrets, message)
+}
+
+// MatchesParts is Matches for a message made of parts in order (a
+// timestamp, a separator, the body), without copying them into one.
+func (s HMAC) MatchesParts(signature string, secrets [][]byte, parts ...[]byte) bool {
 	enc, ok := strings.CutPrefix(signature, s.Prefix)
 	if !ok || enc == "" {
 		return false
@@ -91,7 +97,9 @@ func (s HMAC) Matches(signature string, message []byte, secrets [][]byte) bool {
 			continue
 		}
 		mac := hmac.New(h, secret)
-		mac.Write(message)
+		for _, p := range parts {
+			mac.Write(p)
+		}
 		if hmac.Equal(got, mac.Sum(nil)) {
 			match = true
 		}
