@@ -14,10 +14,13 @@ import (
 	"time"
 
 	"github.com/reflexops/reflex/config"
+	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/buildkite"
 	"github.com/reflexops/reflex/connectors/dockerhub"
 	"github.com/reflexops/reflex/connectors/keyfetch"
 	"github.com/reflexops/reflex/connectors/pubsub"
 	"github.com/reflexops/reflex/connectors/registry"
+	"github.com/reflexops/reflex/connectors/sns"
 	"github.com/reflexops/reflex/event"
 	"github.com/reflexops/reflex/fixtures"
 	"github.com/reflexops/reflex/server"
@@ -220,4 +223,79 @@ type tlsDialer struct{}
 func (tlsDialer) dial(ctx context.Context, network, addr string, cfg *tls.Config) (net.Conn, error) {
 	d := tls.Dialer{Config: cfg}
 	return d.DialContext(ctx, network, addr)
+}
+
+// TestVerificationNegativesOverHTTP: what the negatives answer
+// over HTTP, each a 401 with a message that says why: a Pub/Sub token for
+// another audience; an SNS message whose certificate URL is on a foreign
+// host; a Buildkite signature over a stale timestamp.
+func TestVerificationNegativesOverHTTP(t *testing.T) {
+	key := readFile("../connectors/pubsub/testdata/test-key.pem")
+	snsKey := readFile("../connectors/sns/testdata/sns-test-key.pem")
+	pubsubSettings, err := fixtures.SourceSettings(pubsub.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubsubSettings = maps.Clone(pubsubSettings)
+	pubsubSettings["keys_url"] = keyServer(t, []byte(key)).URL
+	snsSettings, err := fixtures.SourceSettings(sns.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aws := fakeAWS(t)
+	in := start(t, newRedis(t), logOnFailure(t), func(o *server.Options) {
+		o.KeyClient = aws.client
+		o.Config = &config.Config{Sources: []config.SourceSpec{
+			{Name: "acme-pubsub", Connector: pubsub.Name, Settings: pubsubSettings},
+			{Name: "acme-sns", Connector: sns.Name, Settings: snsSettings},
+			{Name: "acme-buildkite", Connector: buildkite.Name, Secrets: []string{testSecret}},
+		}}
+	})
+
+	// A token Google made for another service's push endpoint.
+	otherAudience := maps.Clone(pubsubSettings)
+	otherAudience["audience"] = "https://other.example.com/push"
+	signer, err := registry.Configure(pubsub.Name, otherAudience)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf := connectorFixture(t, pubsub.Name, "cloud-build.success")
+	pubsubReq := signedFixture(t, signer, pf, pf.Body, key)
+
+	// An SNS message pointing at a certificate of the sender's choosing.
+	snsConn, err := registry.Configure(sns.Name, snsSettings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf := connectorFixture(t, sns.Name, "notification.ecr-push")
+	foreign := []byte(strings.Replace(string(sf.Body), "https://sns.us-east-1.amazonaws.com/", "https://sns.us-east-1.evil.example/", 1))
+	snsReq := signedFixture(t, snsConn, sf, foreign, snsKey)
+
+	// A Buildkite signature made an hour ago: signedFixture would sign
+	// now, so the recorded timestamp is set after.
+	bk, err := registry.Configure(buildkite.Name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bf := connectorFixture(t, buildkite.Name, "build.finished.passed")
+	stale := bf.Header.Clone()
+	stale.Set(buildkite.HeaderRecordedTimestamp, fmt.Sprint(time.Now().Add(-time.Hour).Unix()))
+	bk.(connectors.Signer).Sign(stale, bf.Body, []byte(testSecret))
+
+	tests := []struct {
+		name, source string
+		header       http.Header
+		body         []byte
+		says         string
+	}{
+		{"pubsub token for another audience", "acme-pubsub", pubsubReq, pf.Body, "audience"},
+		{"sns certificate on a foreign host", "acme-sns", snsReq, foreign, "evil.example"},
+		{"buildkite stale timestamp", "acme-buildkite", stale, bf.Body, "outside the tolerance"},
+	}
+	for _, tt := range tests {
+		r := post(t, in.URL+"/hooks/"+tt.source, tt.header, tt.body)
+		if r.Code != http.StatusUnauthorized || !strings.Contains(r.Message, tt.says) {
+			t.Errorf("%s: answered %d %s, want 401 saying %q", tt.name, r.Code, r.Body, tt.says)
+		}
+	}
 }
