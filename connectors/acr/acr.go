@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/registryv2"
 	"github.com/reflexops/reflex/event"
 )
 
@@ -39,7 +40,7 @@ type Connector struct {
 	loginServer string
 	// confirm holds settings.confirm; nil when the source asks for no
 	// confirmation.
-	confirm *confirmSettings
+	confirm *registryv2.Settings
 }
 
 // New returns an Azure Container Registry connector with the default

@@ -2,11 +2,8 @@ package acr
 
 import (
 	"context"
-	"net/url"
-	"time"
 
 	"github.com/reflexops/reflex/connectors"
-	"github.com/reflexops/reflex/connectors/registryv2"
 	"github.com/reflexops/reflex/event"
 )
 
@@ -19,30 +16,10 @@ import (
 // image the payload places on another host is refuted, not fetched.
 // cred's username, when empty, is settings.confirm's.
 func (c *Connector) Confirm(ctx context.Context, ev *event.Event, cred connectors.Credential) (*event.Confirmation, error) {
-	if c.confirm == nil || ev == nil || ev.Kind != event.KindArtifactPublished || ev.Artifact == nil {
+	if c.confirm == nil {
 		return nil, nil
 	}
-	if ev.Artifact.Type != "container" {
-		return &event.Confirmation{
-			By:     "registry " + registryHost(c.confirm.Registry),
-			Detail: "a " + ev.Artifact.Type + " artifact cannot be asked about through the registry API",
-			At:     time.Now().UTC(),
-		}, nil
-	}
-	if cred.Username == "" {
-		cred.Username = c.confirm.Username
-	}
-	return registryv2.Confirm(ctx, c.confirm.Registry, ev.Artifact, cred)
-}
-
-// registryHost returns the host of a registry's base URL, which
-// Configure checked.
-func registryHost(base string) string {
-	u, err := url.Parse(base)
-	if err != nil {
-		return base
-	}
-	return u.Host
+	return c.confirm.Confirm(ctx, ev, cred)
 }
 
 var _ connectors.Confirmer = (*Connector)(nil)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/imageref"
 	"github.com/reflexops/reflex/event"
 )
 
@@ -71,10 +72,10 @@ func (c *Connector) image(p *payload, pushed bool) (*event.Artifact, error) {
 		return nil, err
 	}
 	t := &p.Target
-	if t.Tag != "" && !validTag(t.Tag) {
+	if t.Tag != "" && !imageref.ValidTag(t.Tag) {
 		return nil, fmt.Errorf("%w: the payload's target.tag is not a tag (letters, digits, '_', '.' and '-', at most 128)", connectors.ErrMalformed)
 	}
-	if t.Digest != "" && !validDigest(t.Digest) {
+	if t.Digest != "" && !imageref.ValidDigest(t.Digest) {
 		return nil, fmt.Errorf("%w: the payload's target.digest is not a sha256 or sha512 digest", connectors.ErrMalformed)
 	}
 	if pushed && t.Tag == "" && t.Digest == "" {
@@ -101,7 +102,7 @@ func (c *Connector) chart(p *payload) (*event.Artifact, error) {
 	}
 	t := &p.Target
 	if t.Name != "" {
-		if !validComponent(t.Name) {
+		if !imageref.ValidComponent(t.Name) {
 			return nil, fmt.Errorf("%w: the payload's target.name is not a chart name", connectors.ErrMalformed)
 		}
 		repo += "/" + t.Name
@@ -109,7 +110,7 @@ func (c *Connector) chart(p *payload) (*event.Artifact, error) {
 	if t.Version != "" && !validVersion(t.Version) {
 		return nil, fmt.Errorf("%w: the payload's target.version is not a chart version (letters, digits, '.', '_', '+' and '-', at most 128)", connectors.ErrMalformed)
 	}
-	if t.Digest != "" && !validDigest(t.Digest) {
+	if t.Digest != "" && !imageref.ValidDigest(t.Digest) {
 		return nil, fmt.Errorf("%w: the payload's target.digest is not a sha256 or sha512 digest", connectors.ErrMalformed)
 	}
 	return &event.Artifact{Type: "helm", Repository: repo, Version: t.Version, Digest: t.Digest, DigestMissing: t.Digest == ""}, nil
@@ -124,7 +125,7 @@ func (c *Connector) repository(p *payload) (string, error) {
 		return "", fmt.Errorf("%w: the payload's target.repository is missing", connectors.ErrMalformed)
 	}
 	for _, part := range strings.Split(repo, "/") {
-		if !validComponent(part) {
+		if !imageref.ValidComponent(part) {
 			return "", fmt.Errorf("%w: the payload's target.repository is not a repository name (lower-case letters and digits, separated by '.', '_', '-' or '/')", connectors.ErrMalformed)
 		}
 	}
@@ -135,7 +136,7 @@ func (c *Connector) repository(p *payload) (string, error) {
 	switch {
 	case host == "":
 		return "", fmt.Errorf("%w: the %s event names no registry (request.host); set the source's settings.login_server, e.g. myregistry.azurecr.io", connectors.ErrMalformed, p.Action)
-	case !validHost(host):
+	case !imageref.ValidHost(host):
 		return "", fmt.Errorf("%w: the payload's request.host is not a registry host name", connectors.ErrMalformed)
 	}
 	return strings.ToLower(host) + "/" + repo, nil

@@ -1,14 +1,13 @@
 package acr
 
 import (
-	"errors"
 	"fmt"
 	"net/textproto"
-	"net/url"
 	"strings"
-	"unicode"
 
 	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/imageref"
+	"github.com/reflexops/reflex/connectors/registryv2"
 )
 
 // settings are a source's settings.
@@ -22,26 +21,11 @@ type settings struct {
 	LoginServer string `json:"login_server"`
 	// Confirm, when present, asks the registry whether each pushed image
 	// exists before the event counts. Default: absent, no confirmation.
-	Confirm *confirmSettings `json:"confirm"`
-}
-
-// confirmSettings are settings.confirm.
-type confirmSettings struct {
-	// Registry is the base URL of the registry asked, e.g.
-	// "https://myregistry.azurecr.io". Required.
-	Registry string `json:"registry"`
-	// Username is the account the confirmation authenticates as when the
-	// credential names none (a token's name, a service principal's id,
-	// or 00000000-0000-0000-0000-000000000000 for an access token).
-	// Default: none.
-	Username string `json:"username"`
+	Confirm *registryv2.Settings `json:"confirm"`
 }
 
 // Bounds of the settings.
-const (
-	maxHeaderName = 128
-	maxUsername   = 256
-)
+const maxHeaderName = 128
 
 // settingsSchema is the JSON Schema of the settings.
 const settingsSchema = `{
@@ -94,20 +78,14 @@ func (c *Connector) Configure(raw map[string]any) error {
 	if err != nil {
 		return err
 	}
-	if s.LoginServer != "" && !validHost(s.LoginServer) {
+	if s.LoginServer != "" && !imageref.ValidHost(s.LoginServer) {
 		return fmt.Errorf("settings.login_server: %q is not a host name, e.g. myregistry.azurecr.io", s.LoginServer)
 	}
-	var conf *confirmSettings
-	if s.Confirm != nil {
-		conf = s.Confirm
-		if conf.Registry == "" {
-			return errors.New("settings.confirm.registry: is required: the registry's base URL, e.g. https://myregistry.azurecr.io")
-		}
-		if err := checkRegistry(conf.Registry); err != nil {
-			return fmt.Errorf("settings.confirm.registry: %w", err)
-		}
-		if err := checkUsername(conf.Username); err != nil {
-			return fmt.Errorf("settings.confirm.username: %w", err)
+	conf := s.Confirm
+	if conf != nil {
+		// Azure names no default registry: each has its own login server.
+		if err := conf.Check(""); err != nil {
+			return err
 		}
 	}
 	c.header, c.loginServer, c.confirm = header, strings.ToLower(s.LoginServer), conf
@@ -132,33 +110,6 @@ func checkHeader(name string) (string, error) {
 		return "", err
 	}
 	return canonical, nil
-}
-
-// checkRegistry accepts the base URL of a registry: https, a host and
-// nothing after it.
-func checkRegistry(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("cannot read the URL")
-	}
-	if u.Scheme != "https" || u.Host == "" {
-		return errors.New("is not an https URL; the registry is asked over https only")
-	}
-	if u.User != nil || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
-		return errors.New("name the registry by its base URL alone, e.g. https://myregistry.azurecr.io, without a user, path or query")
-	}
-	return nil
-}
-
-// checkUsername accepts a user name without control characters.
-func checkUsername(name string) error {
-	if len(name) > maxUsername {
-		return fmt.Errorf("is longer than %d characters", maxUsername)
-	}
-	if strings.ContainsFunc(name, unicode.IsControl) {
-		return errors.New("holds a control character")
-	}
-	return nil
 }
 
 var _ connectors.Configurable = (*Connector)(nil)

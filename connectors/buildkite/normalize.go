@@ -176,7 +176,7 @@ func jobOutcome(j *job) event.Outcome {
 // name), which names its builds.
 func setPipeline(p *payload, ev *event.Event) (slug string) {
 	if pl := p.Pipeline; pl != nil {
-		ev.Repository = repositoryOf(pl.Repository)
+		ev.Repository = convert.RepositoryOf(pl.Repository)
 		slug = convert.First(pl.Slug, pl.Name)
 	}
 	b := p.Build

@@ -110,11 +110,11 @@ func setSource(pl *pipeline, ev *event.Event) {
 	switch {
 	case pl.VCS != nil:
 		v := pl.VCS
-		ev.Repository = repositoryOf(convert.First(v.TargetRepositoryURL, v.OriginRepositoryURL))
+		ev.Repository = convert.RepositoryOf(convert.First(v.TargetRepositoryURL, v.OriginRepositoryURL))
 		commit, branch, tag = v.Revision, v.Branch, v.Tag
 	case pl.TriggerParameters != nil:
 		tp := pl.TriggerParameters
-		ev.Repository = repositoryOf(convert.First(tp.GitLab.WebURL, tp.Git.CheckoutURL))
+		ev.Repository = convert.RepositoryOf(convert.First(tp.GitLab.WebURL, tp.Git.CheckoutURL))
 		commit = convert.First(tp.Git.CheckoutSHA, tp.GitLab.CheckoutSHA)
 		branch, tag, ref = tp.Git.Branch, tp.Git.Tag, tp.Git.Ref
 		ev.Actor = tp.GitLab.UserUsername

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/registryv2"
 	"github.com/reflexops/reflex/event"
 )
 
@@ -21,7 +22,7 @@ const EventPush = "push"
 type Connector struct {
 	// confirm holds settings.confirm; nil when the source asks for no
 	// confirmation.
-	confirm *confirmSettings
+	confirm *registryv2.Settings
 }
 
 // New returns a Docker Hub connector with the default settings.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/imageref"
 	"github.com/reflexops/reflex/event"
 )
 
@@ -43,7 +44,7 @@ func normalize(p *pushPayload, ev *event.Event) error {
 	if tag == "" {
 		return fmt.Errorf("%w: the payload's push_data.tag is missing", connectors.ErrMalformed)
 	}
-	if !validTag(tag) {
+	if !imageref.ValidTag(tag) {
 		return fmt.Errorf("%w: the payload's push_data.tag is not a Docker tag (letters, digits, '_', '.' and '-', at most 128)", connectors.ErrMalformed)
 	}
 	image := registryHost + "/" + repo
@@ -78,54 +79,8 @@ func imageName(p *pushPayload) (string, error) {
 			namespace, name = officialNamespace, r.RepoName
 		}
 	}
-	if !validComponent(namespace) || !validComponent(name) {
+	if !imageref.ValidComponent(namespace) || !imageref.ValidComponent(name) {
 		return "", fmt.Errorf("%w: the payload's repository %s is not a Docker Hub repository name (lower-case letters and digits, separated by '.', '_' or '-')", connectors.ErrMalformed, what)
 	}
 	return namespace + "/" + name, nil
-}
-
-// maxComponent bounds one part of a repository name; Docker Hub's are at
-// most 255 characters.
-const maxComponent = 255
-
-// validComponent reports whether s is one component of a repository name
-// as the distribution specification writes it: lower-case letters and
-// digits, separated by '.', '_' or '-', starting and ending with a letter
-// or digit.
-func validComponent(s string) bool {
-	if s == "" || len(s) > maxComponent {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case (c == '.' || c == '_' || c == '-') && i > 0 && i < len(s)-1:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// maxTag is the longest tag the distribution specification allows.
-const maxTag = 128
-
-// validTag reports whether s is a tag as the distribution specification
-// writes it: letters, digits, '_', '.' and '-', not starting with '.' or
-// '-', at most 128 characters.
-func validTag(s string) bool {
-	if s == "" || len(s) > maxTag {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_':
-		case (c == '.' || c == '-') && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
 }

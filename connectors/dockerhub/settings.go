@@ -1,13 +1,8 @@
 package dockerhub
 
 import (
-	"errors"
-	"fmt"
-	"net/url"
-	"strings"
-	"unicode"
-
 	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/connectors/registryv2"
 )
 
 // DefaultRegistry is the registry a confirmation asks unless
@@ -19,22 +14,8 @@ type settings struct {
 	// Confirm, when present, asks Docker Hub's registry whether each
 	// pushed tag exists before the event counts. Default: absent, no
 	// confirmation.
-	Confirm *confirmSettings `json:"confirm"`
+	Confirm *registryv2.Settings `json:"confirm"`
 }
-
-// confirmSettings are settings.confirm.
-type confirmSettings struct {
-	// Registry is the base URL of the registry asked. Default:
-	// DefaultRegistry.
-	Registry string `json:"registry"`
-	// Username is the account the confirmation authenticates as when the
-	// credential names none. Default: none (anonymous, or the
-	// credential's).
-	Username string `json:"username"`
-}
-
-// maxUsername bounds settings.confirm.username.
-const maxUsername = 256
 
 // settingsSchema is the JSON Schema of the settings.
 const settingsSchema = `{
@@ -76,43 +57,10 @@ func (c *Connector) Configure(raw map[string]any) error {
 		return nil
 	}
 	conf := *s.Confirm
-	if conf.Registry == "" {
-		conf.Registry = DefaultRegistry
-	}
-	if err := checkRegistry(conf.Registry); err != nil {
-		return fmt.Errorf("settings.confirm.registry: %w", err)
-	}
-	if err := checkUsername(conf.Username); err != nil {
-		return fmt.Errorf("settings.confirm.username: %w", err)
+	if err := conf.Check(DefaultRegistry); err != nil {
+		return err
 	}
 	c.confirm = &conf
-	return nil
-}
-
-// checkRegistry accepts the base URL of a registry: https, a host and
-// nothing after it.
-func checkRegistry(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("cannot read the URL")
-	}
-	if u.Scheme != "https" || u.Host == "" {
-		return errors.New("is not an https URL; the registry is asked over https only")
-	}
-	if u.User != nil || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("name the registry by its base URL alone, e.g. %s, without a user, path or query", DefaultRegistry)
-	}
-	return nil
-}
-
-// checkUsername accepts a user name without control characters.
-func checkUsername(name string) error {
-	if len(name) > maxUsername {
-		return fmt.Errorf("is longer than %d characters", maxUsername)
-	}
-	if strings.ContainsFunc(name, unicode.IsControl) {
-		return errors.New("holds a control character")
-	}
 	return nil
 }
 

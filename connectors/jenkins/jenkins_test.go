@@ -119,7 +119,7 @@ func TestURLToken(t *testing.T) {
 	}{
 		{"right token", string(testSecret), [][]byte{testSecret}, ""},
 		{"second secret while rotating", string(testSecret), [][]byte{[]byte("jk-old-token-000"), testSecret}, ""},
-		{"wrong token", "jk-5e8a1c3f9d2b4760a1c8", [][]byte{testSecret}, "URL's token does not match"},
+		{"wrong token", "jk-5e8a1c3f9d2b4760a1c8", [][]byte{testSecret}, "token in the webhook URL does not match"},
 		{"prefix of the token", string(testSecret[:10]), [][]byte{testSecret}, "does not match"},
 		{"no token", "", [][]byte{testSecret}, "/hooks/acme-jenkins/<token>"},
 		{"empty secret", "x", [][]byte{{}}, "does not match"},

@@ -37,12 +37,7 @@ func (c *Connector) Verify(_ context.Context, req *connectors.Request, secrets [
 			return fmt.Errorf("%w: the Basic credentials do not match the source's secret (user:password)", connectors.ErrUnauthorized)
 		}
 	default:
-		if req.PathToken == "" {
-			return fmt.Errorf("%w: the URL has no token; set the endpoint to /hooks/%s/<token>, the token being the source's secret", connectors.ErrUnauthorized, req.Source)
-		}
-		if !schemes.TokenMatches(req.PathToken, secrets) {
-			return fmt.Errorf("%w: the URL's token does not match the source's secret", connectors.ErrUnauthorized)
-		}
+		return schemes.CheckPathToken(req, secrets, "the Jenkins Notification plugin")
 	}
 	return nil
 }

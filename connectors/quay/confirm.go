@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/reflexops/reflex/connectors"
-	"github.com/reflexops/reflex/connectors/registryv2"
 	"github.com/reflexops/reflex/event"
 )
 
@@ -16,13 +15,10 @@ import (
 // refuted, not fetched. cred's username, when empty, is
 // settings.confirm's.
 func (c *Connector) Confirm(ctx context.Context, ev *event.Event, cred connectors.Credential) (*event.Confirmation, error) {
-	if c.confirm == nil || ev == nil || ev.Kind != event.KindArtifactPublished || ev.Artifact == nil {
+	if c.confirm == nil {
 		return nil, nil
 	}
-	if cred.Username == "" {
-		cred.Username = c.confirm.Username
-	}
-	return registryv2.Confirm(ctx, c.confirm.Registry, ev.Artifact, cred)
+	return c.confirm.Confirm(ctx, ev, cred)
 }
 
 var _ connectors.Confirmer = (*Connector)(nil)

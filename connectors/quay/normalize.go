@@ -6,6 +6,7 @@ import (
 
 	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/convert"
+	"github.com/reflexops/reflex/connectors/imageref"
 	"github.com/reflexops/reflex/event"
 )
 
@@ -50,7 +51,7 @@ func normalizePush(p *payload, ev *event.Event) ([]*event.Event, error) {
 	}
 	events := make([]*event.Event, len(tags))
 	for i, tag := range tags {
-		if !validTag(tag) {
+		if !imageref.ValidTag(tag) {
 			return nil, fmt.Errorf("%w: updated_tags[%d] is not a tag (letters, digits, '_', '.' and '-', at most 128)", connectors.ErrMalformed, i)
 		}
 		e := *ev
@@ -79,9 +80,9 @@ func normalizeVulnerability(p *payload, ev *event.Event) error {
 	a := &event.Artifact{Type: "container", Repository: image, DigestMissing: true}
 	if len(p.Tags) == 1 {
 		switch ref := p.Tags[0]; {
-		case validDigest(ref):
+		case imageref.ValidDigest(ref):
 			a.Digest, a.DigestMissing, a.Reference = ref, false, image+"@"+ref
-		case validTag(ref):
+		case imageref.ValidTag(ref):
 			a.Tag, a.Reference = ref, image+":"+ref
 			ev.Tag = ref
 		}
@@ -166,7 +167,7 @@ func checkRepository(p *payload) error {
 		return fmt.Errorf("%w: the payload's repository is not <namespace>/<name>", connectors.ErrMalformed)
 	}
 	for _, part := range parts {
-		if !validComponent(part) {
+		if !imageref.ValidComponent(part) {
 			return fmt.Errorf("%w: the payload's repository is not a Quay repository name (lower-case letters and digits, separated by '.', '_' or '-')", connectors.ErrMalformed)
 		}
 	}
@@ -180,7 +181,7 @@ func imageOf(p *payload) (string, error) {
 		return "", fmt.Errorf("%w: the payload's docker_url is missing", connectors.ErrMalformed)
 	}
 	host, ok := strings.CutSuffix(p.DockerURL, "/"+p.Repository)
-	if !ok || !validHost(host) {
+	if !ok || !imageref.ValidHost(host) {
 		return "", fmt.Errorf("%w: the payload's docker_url is not the registry's host and the repository", connectors.ErrMalformed)
 	}
 	return p.DockerURL, nil

@@ -2,7 +2,6 @@ package quay
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	"github.com/reflexops/reflex/connectors"
@@ -15,13 +14,7 @@ import (
 // notification is only a URL. A token anywhere else, in the query string
 // or a header, is not read; an empty secret never matches.
 func (*Connector) Verify(_ context.Context, req *connectors.Request, secrets [][]byte) error {
-	if req.PathToken == "" {
-		return fmt.Errorf("%w: the webhook URL must end in the source's token, /hooks/%s/<token>: Quay signs nothing, and a token in the query string or a header is not read", connectors.ErrUnauthorized, req.Source)
-	}
-	if !schemes.TokenMatches(req.PathToken, secrets) {
-		return fmt.Errorf("%w: the token in the webhook URL does not match the source's secret", connectors.ErrUnauthorized)
-	}
-	return nil
+	return schemes.CheckPathToken(req, secrets, "Quay")
 }
 
 // Sign sets nothing: Quay signs nothing, and the source's token belongs

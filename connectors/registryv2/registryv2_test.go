@@ -212,3 +212,56 @@ func TestDockerHubNames(t *testing.T) {
 		}
 	}
 }
+
+func TestSettings(t *testing.T) {
+	tests := []struct {
+		name string
+		s    registryv2.Settings
+		def  string
+		want string
+		says string
+	}{
+		{"default", registryv2.Settings{}, "https://quay.io", "https://quay.io", ""},
+		{"own", registryv2.Settings{Registry: "https://r.example.com/"}, "https://quay.io", "https://r.example.com/", ""},
+		{"required", registryv2.Settings{}, "", "", "settings.confirm.registry: is required"},
+		{"http", registryv2.Settings{Registry: "http://r.example.com"}, "", "", "settings.confirm.registry: is not an https URL"},
+		{"path", registryv2.Settings{Registry: "https://r.example.com/v2"}, "", "", "base URL alone"},
+		{"user", registryv2.Settings{Registry: "https://u:p@r.example.com"}, "", "", "base URL alone"},
+		{"control in username", registryv2.Settings{Registry: "https://r.example.com", Username: "a\nb"}, "", "", "settings.confirm.username: holds a control character"},
+		{"long username", registryv2.Settings{Registry: "https://r.example.com", Username: strings.Repeat("a", registryv2.MaxUsername+1)}, "", "", "settings.confirm.username: is longer"},
+	}
+	for _, tt := range tests {
+		s := tt.s
+		err := s.Check(tt.def)
+		if tt.says != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.says) {
+				t.Errorf("%s: Check = %v, want %q", tt.name, err, tt.says)
+			}
+			continue
+		}
+		if err != nil || s.Registry != tt.want {
+			t.Errorf("%s: Check = %v, registry %q; want %q", tt.name, err, s.Registry, tt.want)
+		}
+	}
+}
+
+// TestSettingsConfirm: only image pushes are asked about; a chart is
+// refuted without a request; the settings' username stands in for the
+// credential's.
+func TestSettingsConfirm(t *testing.T) {
+	reg := newRegistry(t, false, true)
+	s := registryv2.Settings{Registry: reg.URL, Username: "bot"}
+	push := &event.Event{Kind: event.KindArtifactPublished, Artifact: &event.Artifact{Type: "container", Repository: reg.host() + "/acme/api", Tag: "1.4.2"}}
+	conf, err := s.Confirm(context.Background(), push, connectors.Credential{Password: "pw"})
+	if err != nil || !conf.Confirmed {
+		t.Fatalf("push: %+v, %v", conf, err)
+	}
+	if conf, err := s.Confirm(context.Background(), &event.Event{Kind: event.KindBuildFinished}, connectors.Credential{}); conf != nil || err != nil {
+		t.Errorf("a build: %+v, %v; want nil, nil", conf, err)
+	}
+	before := reg.heads.Load()
+	chart := &event.Event{Kind: event.KindArtifactPublished, Artifact: &event.Artifact{Type: "helm", Repository: reg.host() + "/charts/api", Version: "1.0.0"}}
+	if conf, err := s.Confirm(context.Background(), chart, connectors.Credential{Password: "pw"}); err != nil || conf == nil || conf.Confirmed || reg.heads.Load() != before {
+		t.Errorf("a chart: %+v, %v, %d requests; want refuted without a request", conf, err, reg.heads.Load()-before)
+	}
+}

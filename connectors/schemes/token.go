@@ -4,7 +4,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
 	"strings"
+
+	"github.com/reflexops/reflex/connectors"
 )
 
 // TokenMatches reports whether presented equals one of secrets. It
@@ -55,4 +58,19 @@ func BasicCredentials(authorization string) (string, bool) {
 // "user:password", as a provider sends it.
 func BasicAuthorization(credentials []byte) string {
 	return "Basic " + base64.StdEncoding.EncodeToString(credentials)
+}
+
+// CheckPathToken verifies the token that ends a delivery's URL,
+// /hooks/{source}/{token}, for a provider (named in the message) that
+// signs nothing and can only be given a URL. A token elsewhere, in the
+// query string or a header, is never read. Refusals wrap
+// connectors.ErrUnauthorized and never show the token.
+func CheckPathToken(req *connectors.Request, secrets [][]byte, provider string) error {
+	if req.PathToken == "" {
+		return fmt.Errorf("%w: the webhook URL must end in the source's token, /hooks/%s/<token>: %s signs nothing, and a token in the query string or a header is not read", connectors.ErrUnauthorized, req.Source, provider)
+	}
+	if !TokenMatches(req.PathToken, secrets) {
+		return fmt.Errorf("%w: the token in the webhook URL does not match the source's secret", connectors.ErrUnauthorized)
+	}
+	return nil
 }

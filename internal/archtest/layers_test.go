@@ -26,7 +26,7 @@ var tiers = map[string]int{
 	"connectors/schemes": 2, "connectors/convert": 2, "connectors/pathnorm": 2,
 	"connectors/azuredevops": 2, "connectors/bitbucket": 2, "connectors/bitbucketserver": 2, "connectors/cloudevents": 2,
 	"connectors/gitea": 2, "connectors/gitlab": 2, "connectors/hmac": 2, "connectors/standardwebhooks": 2,
-	"connectors/keyfetch": 2, "connectors/registryv2": 2, "connectors/awsevents": 2,
+	"connectors/keyfetch": 2, "connectors/imageref": 2, "connectors/registryv2": 2, "connectors/awsevents": 2,
 	"connectors/acr": 2, "connectors/artifactory": 2, "connectors/buildkite": 2, "connectors/circleci": 2,
 	"connectors/dockerhub": 2, "connectors/eventbridge": 2, "connectors/harbor": 2, "connectors/jenkins": 2,
 	"connectors/pubsub": 2, "connectors/quay": 2, "connectors/sns": 2,

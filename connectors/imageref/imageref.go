@@ -1,14 +1,20 @@
-package quay
+// Package imageref checks the parts of a container image reference (the
+// repository name's components, a tag, a digest, a registry host) by the
+// grammar of the OCI Distribution Specification
+// (https://github.com/opencontainers/distribution-spec/blob/main/spec.md),
+// so that what a registry's webhook names is read alike by every
+// connector, and nothing else passes for an image.
+package imageref
 
-// maxComponent bounds one part of a repository name.
-const maxComponent = 255
+// MaxComponent bounds one part of a repository name.
+const MaxComponent = 255
 
-// validComponent reports whether s is one component of a repository name
+// ValidComponent reports whether s is one component of a repository name
 // as the distribution specification writes it: lower-case letters and
 // digits, separated by '.', '_' or '-', starting and ending with a letter
 // or digit.
-func validComponent(s string) bool {
-	if s == "" || len(s) > maxComponent {
+func ValidComponent(s string) bool {
+	if s == "" || len(s) > MaxComponent {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -23,14 +29,14 @@ func validComponent(s string) bool {
 	return true
 }
 
-// maxTag is the longest tag the distribution specification allows.
-const maxTag = 128
+// MaxTag is the longest tag the distribution specification allows.
+const MaxTag = 128
 
-// validTag reports whether s is a tag as the distribution specification
+// ValidTag reports whether s is a tag as the distribution specification
 // writes it: letters, digits, '_', '.' and '-', not starting with '.' or
 // '-', at most 128 characters.
-func validTag(s string) bool {
-	if s == "" || len(s) > maxTag {
+func ValidTag(s string) bool {
+	if s == "" || len(s) > MaxTag {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -45,9 +51,9 @@ func validTag(s string) bool {
 	return true
 }
 
-// validDigest reports whether s is a sha256 or sha512 digest in
+// ValidDigest reports whether s is a sha256 or sha512 digest in
 // lower-case hex, as registries name manifests.
-func validDigest(s string) bool {
+func ValidDigest(s string) bool {
 	var hex string
 	switch {
 	case len(s) == len("sha256:")+64 && s[:7] == "sha256:":
@@ -65,15 +71,15 @@ func validDigest(s string) bool {
 	return true
 }
 
-// maxHost bounds a registry host.
-const maxHost = 255
+// MaxHost bounds a registry host.
+const MaxHost = 255
 
-// validHost reports whether s is a registry host as an image reference
+// ValidHost reports whether s is a registry host as an image reference
 // names it: DNS labels of letters, digits and '-' joined by '.', and an
 // optional ":port".
-func validHost(s string) bool {
+func ValidHost(s string) bool {
 	name, port, hasPort := cutLast(s, ':')
-	if name == "" || len(s) > maxHost || (hasPort && !digits(port)) {
+	if name == "" || len(s) > MaxHost || (hasPort && !digits(port)) {
 		return false
 	}
 	for i := 0; i < len(name); i++ {

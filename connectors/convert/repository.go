@@ -1,4 +1,4 @@
-package buildkite
+package convert
 
 import (
 	"net/url"
@@ -10,7 +10,7 @@ import (
 // maxRepositoryURL bounds the URL a repository is read from.
 const maxRepositoryURL = 512
 
-// repositoryOf returns the repository a web or clone URL names, as the
+// RepositoryOf returns the repository a web or clone URL names, as the
 // other connectors name repositories: Name is the path without ".git"
 // ("owner/name", or "group/subgroup/name" on GitLab), URL the web page.
 // It reads https and http URLs, ssh:// and git:// URLs and scp-like
@@ -18,7 +18,7 @@ const maxRepositoryURL = 512
 // be https on the same host, as on GitHub, GitLab and Bitbucket. It
 // returns nil for anything else, or for a path of fewer than two parts or
 // with an empty, "." or ".." part.
-func repositoryOf(raw string) *event.Repository {
+func RepositoryOf(raw string) *event.Repository {
 	if raw == "" || len(raw) > maxRepositoryURL {
 		return nil
 	}
