@@ -86,6 +86,9 @@ func TestHistoryTrimmedInBackground(t *testing.T) {
 			t.Fatalf("webhook: %d %s", r.Code, r.Body)
 		}
 		last = f.Header.Get("X-GitHub-Delivery")
+		// The history orders events by their receive time, in
+		// milliseconds: two in the same millisecond have no order.
+		time.Sleep(2 * time.Millisecond)
 	}
 	waitProcessed(t, in, last)
 	deadline := time.Now().Add(10 * time.Second)
