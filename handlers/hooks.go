@@ -132,7 +132,7 @@ func (h *Hooks) Receive(c *gin.Context) {
 		}
 	}
 	if req.Method != http.MethodPost {
-		h.refuse(c, src.Name, connector, reasonMethod, Errorf(http.StatusMethodNotAllowed, "%s is not allowed on %s: the %s connector takes deliveries by POST", req.Method, c.Request.URL.Path, connector))
+		h.refuse(c, src.Name, connector, reasonMethod, Errorf(http.StatusMethodNotAllowed, "%s is not allowed on %s: the %s connector takes deliveries by POST", req.Method, loggedPath(c), connector))
 		return
 	}
 	if err := src.Connector.Verify(ctx, req, src.Secrets); err != nil {

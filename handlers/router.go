@@ -137,7 +137,7 @@ func inspectorOf(rdb redis.UniversalClient) *asynq.Inspector {
 // recovery turns a panic into a logged 500 with the usual JSON body.
 func recovery(log *slog.Logger) gin.HandlerFunc {
 	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
-		log.Error("panic while serving a request", "path", c.Request.URL.Path, "request_id", c.GetString(requestIDKey), "panic", err)
+		log.Error("panic while serving a request", "path", loggedPath(c), "request_id", c.GetString(requestIDKey), "panic", err)
 		c.AbortWithStatusJSON(http.StatusInternalServerError, answer{Status: "failed", Message: "internal error; see the server log", RequestID: c.GetString(requestIDKey)})
 	})
 }
@@ -192,15 +192,24 @@ func addLogAttrs(c *gin.Context, attrs ...slog.Attr) {
 
 // loggedPath returns the request's path as logs and errors show it: a
 // webhook URL's token (anything after /hooks/{source}/) is a secret and
-// reads "[redacted]".
+// reads "[redacted]", also in a path a sender got slightly wrong
+// ("//hooks/…", "/Hooks/…") that no route serves.
 func loggedPath(c *gin.Context) string {
-	p := c.Request.URL.Path
-	if rest, ok := strings.CutPrefix(p, "/hooks/"); ok {
-		if i := strings.IndexByte(rest, '/'); i >= 0 {
-			return "/hooks/" + rest[:i] + "/[redacted]"
-		}
+	return redactPath(c.Request.URL.Path)
+}
+
+// redactPath is loggedPath's rule for a path.
+func redactPath(p string) string {
+	trimmed := strings.TrimLeft(p, "/")
+	head, rest, ok := strings.Cut(trimmed, "/")
+	if !ok || !strings.EqualFold(head, "hooks") {
+		return p
 	}
-	return p
+	source, _, hasToken := strings.Cut(strings.TrimLeft(rest, "/"), "/")
+	if !hasToken {
+		return p
+	}
+	return "/" + head + "/" + source + "/[redacted]"
 }
 
 // accessLog logs one line per request, enriched by the handler: its id,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net"
 	"net/http"
@@ -297,5 +298,44 @@ func TestVerificationNegativesOverHTTP(t *testing.T) {
 		if r.Code != http.StatusUnauthorized || !strings.Contains(r.Message, tt.says) {
 			t.Errorf("%s: answered %d %s, want 401 saying %q", tt.name, r.Code, r.Body, tt.says)
 		}
+	}
+}
+
+// TestURLTokenNeverLogged: a Docker Hub source's URL token shows in no
+// log line (at debug level, where every request is logged) and in no
+// answer, whether the delivery is accepted, refused, or posted to a path
+// a sender got slightly wrong.
+func TestURLTokenNeverLogged(t *testing.T) {
+	var logs syncBuffer
+	const token = "hub-3f9a1c7e5b2d48f6a0c1e9d7b5a3f1c2"
+	in := start(t, newRedis(t), func(o *server.Options) {
+		o.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		o.Config = &config.Config{Sources: []config.SourceSpec{{Name: "acme-hub", Connector: dockerhub.Name, Secrets: []string{token}}}}
+	})
+	f := connectorFixture(t, dockerhub.Name, "push.user-repo")
+	for _, tc := range []struct {
+		path string
+		want int
+	}{
+		{"/hooks/acme-hub/" + token, http.StatusAccepted},
+		{"/hooks/acme-hub/" + token + "x", http.StatusUnauthorized},
+		{"//hooks/acme-hub/" + token, 0},
+		{"/Hooks/acme-hub/" + token, http.StatusNotFound},
+		{"/hooks/acme-hub/" + token + "/extra", http.StatusNotFound},
+		{"/hooks/nobody/" + token, http.StatusNotFound},
+	} {
+		r := post(t, in.URL+tc.path, f.Header.Clone(), f.Body)
+		if tc.want != 0 && r.Code != tc.want {
+			t.Errorf("%s: answered %d %s, want %d", strings.Replace(tc.path, token, "<token>", 1), r.Code, r.Body, tc.want)
+		}
+		if strings.Contains(string(r.Body), token) {
+			t.Errorf("the answer shows the token: %s", r.Body)
+		}
+	}
+	if strings.Contains(logs.String(), token[4:]) {
+		t.Errorf("the log shows the token:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "path=/hooks/acme-hub/[redacted]") {
+		t.Errorf("the log does not show the redacted path:\n%s", logs.String())
 	}
 }

@@ -62,7 +62,7 @@ func examplePolicyServer(t *testing.T) *process {
 		redisURL = redistest.New(t).URL
 	}
 	p := serveWith(t, redisURL, "../../examples/secured-delivery/reflex.yaml",
-		[]string{"ACME_GITHUB_SECRET=" + e2eSecret, "REFLEX_SIGNING_KEY_K1=" + seed})
+		[]string{"ACME_GITHUB_SECRET=" + e2eSecret, "ACME_HARBOR_SECRET=" + e2eSecret, "REFLEX_SIGNING_KEY_K1=" + seed})
 	for _, args := range [][]string{
 		{"create", "pipeline", "-c", `{"name":"hello","services":["hello-prod","hello-lab"]}`},
 		{"create", "service", "-c", `{"name":"hello-prod","pipeline":"hello","zone":"production"}`},

@@ -38,22 +38,9 @@ func (c *Connector) Sign(header http.Header, _, secret []byte) {
 func (*Connector) Delivery(typ, id string, payload []byte) (http.Header, []byte) {
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &doc); err != nil || doc == nil {
-		return h, payload
-	}
-	doc["action"], doc["id"] = quote(typ), quote(id)
-	body, err := json.Marshal(doc)
-	if err != nil {
-		return h, payload
-	}
-	return h, body
-}
-
-// quote returns s as a JSON string.
-func quote(s string) json.RawMessage {
-	b, _ := json.Marshal(s)
-	return b
+	return h, connectors.EditMembers(payload, func(doc map[string]json.RawMessage) {
+		doc["action"], doc["id"] = connectors.JSONString(typ), connectors.JSONString(id)
+	})
 }
 
 // EventType returns the action of a recorded payload.

@@ -56,26 +56,13 @@ func (c *Connector) Sign(header http.Header, body, secret []byte) {
 // object is returned as it is.
 func (*Connector) Delivery(typ, _ string, payload []byte) (http.Header, []byte) {
 	h := newHeader()
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &doc); err != nil || doc == nil {
-		return h, payload
-	}
-	domain, eventType, both := strings.Cut(typ, ".")
-	doc["domain"] = quote(domain)
-	if both {
-		doc["event_type"] = quote(eventType)
-	}
-	body, err := json.Marshal(doc)
-	if err != nil {
-		return h, payload
-	}
-	return h, body
-}
-
-// quote returns s as a JSON string.
-func quote(s string) json.RawMessage {
-	b, _ := json.Marshal(s)
-	return b
+	return h, connectors.EditMembers(payload, func(doc map[string]json.RawMessage) {
+		domain, eventType, both := strings.Cut(typ, ".")
+		doc["domain"] = connectors.JSONString(domain)
+		if both {
+			doc["event_type"] = connectors.JSONString(eventType)
+		}
+	})
 }
 
 // EventType returns the "domain.event_type" of a recorded payload, as

@@ -65,25 +65,18 @@ func (*Connector) Delivery(typ, id string, payload []byte) (http.Header, []byte)
 	h := http.Header{}
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("User-Agent", userAgent)
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &doc); err != nil || doc == nil {
-		return h, payload
-	}
-	doc["eventType"] = quote(typ)
-	if sub, n, ok := splitNotification(id); ok {
-		doc["subscriptionId"], doc["notificationId"] = quote(sub), json.RawMessage(n)
-		if _, has := doc["id"]; !has {
-			doc["id"] = quote(id)
+	return h, connectors.EditMembers(payload, func(doc map[string]json.RawMessage) {
+		doc["eventType"] = connectors.JSONString(typ)
+		if sub, n, ok := splitNotification(id); ok {
+			doc["subscriptionId"], doc["notificationId"] = connectors.JSONString(sub), json.RawMessage(n)
+			if _, has := doc["id"]; !has {
+				doc["id"] = connectors.JSONString(id)
+			}
+		} else {
+			doc["id"] = connectors.JSONString(id)
+			delete(doc, "notificationId")
 		}
-	} else {
-		doc["id"] = quote(id)
-		delete(doc, "notificationId")
-	}
-	body, err := json.Marshal(doc)
-	if err != nil {
-		return h, payload
-	}
-	return h, body
+	})
 }
 
 // splitNotification splits a delivery id of the form
@@ -98,12 +91,6 @@ func splitNotification(id string) (sub, n string, ok bool) {
 		return "", "", false
 	}
 	return sub, n, true
-}
-
-// quote returns s as a JSON string.
-func quote(s string) json.RawMessage {
-	b, _ := json.Marshal(s)
-	return b
 }
 
 // EventType returns the eventType of a recorded payload; Azure DevOps

@@ -77,22 +77,9 @@ func (*Connector) Delivery(typ, id string, payload []byte) (http.Header, []byte)
 	h.Set("User-Agent", userAgent)
 	h.Set("Range", "bytes=0-1048575")
 	h.Set("Accept-Encoding", "gzip,deflate")
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &doc); err != nil || doc == nil {
-		return h, payload
-	}
-	doc["detail-type"], doc["id"] = quote(typ), quote(id)
-	body, err := json.Marshal(doc)
-	if err != nil {
-		return h, payload
-	}
-	return h, body
-}
-
-// quote returns s as a JSON string.
-func quote(s string) json.RawMessage {
-	b, _ := json.Marshal(s)
-	return b
+	return h, connectors.EditMembers(payload, func(doc map[string]json.RawMessage) {
+		doc["detail-type"], doc["id"] = connectors.JSONString(typ), connectors.JSONString(id)
+	})
 }
 
 // EventType returns the detail-type of a recorded event.

@@ -48,26 +48,13 @@ func (*Connector) Delivery(typ, id string, payload []byte) (http.Header, []byte)
 	h := http.Header{}
 	h.Set("Content-Type", mediaJSON)
 	h.Set("User-Agent", userAgent)
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &doc); err != nil || doc == nil {
-		return h, payload
-	}
-	doc["type"] = quote(typ)
-	if _, ce := doc["specversion"]; ce {
-		h.Set("Content-Type", mediaCloudEvents)
-		doc["id"] = quote(id)
-	}
-	body, err := json.Marshal(doc)
-	if err != nil {
-		return h, payload
-	}
-	return h, body
-}
-
-// quote returns s as a JSON string.
-func quote(s string) json.RawMessage {
-	b, _ := json.Marshal(s)
-	return b
+	return h, connectors.EditMembers(payload, func(doc map[string]json.RawMessage) {
+		doc["type"] = connectors.JSONString(typ)
+		if _, ce := doc["specversion"]; ce {
+			h.Set("Content-Type", mediaCloudEvents)
+			doc["id"] = connectors.JSONString(id)
+		}
+	})
 }
 
 // EventType returns the type of a recorded payload; Harbor sends no event

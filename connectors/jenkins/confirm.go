@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,11 +43,15 @@ type buildAnswer struct {
 // settings' username) and cred's password, an API token.
 func (c *Connector) Confirm(ctx context.Context, ev *event.Event, cred connectors.Credential) (*event.Confirmation, error) {
 	t := c.confirm
-	if t == nil || ev == nil || ev.Connector != Name || ev.Kind != event.KindBuildFinished ||
-		ev.Build == nil || ev.Build.Number <= 0 || slices.Contains(strings.Split(ev.Build.Name, "/"), "") {
+	if t == nil || ev == nil || ev.Connector != Name || ev.Kind != event.KindBuildFinished {
 		return nil, nil
 	}
 	b := ev.Build
+	if b == nil || b.Number <= 0 || !askable(b.Name) {
+		// A finished build the source wants confirmed that cannot be
+		// asked about is not confirmed: it is never let through unasked.
+		return &event.Confirmation{By: "jenkins " + t.host, Detail: "the event names no build Jenkins can be asked about", At: time.Now().UTC()}, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, confirmTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.buildURL(b.Name, b.Number), nil)
@@ -110,6 +113,17 @@ func judge(b *event.Build, a *buildAnswer) (bool, string) {
 		return false, fmt.Sprintf("build %s has result %s; the event says %s", b.ID, a.Result, b.Outcome)
 	}
 	return true, "build " + b.ID + " has result " + a.Result
+}
+
+// askable reports whether a job's full name can name a job in a URL: no
+// empty, "." or ".." part, which a server would read as another path.
+func askable(name string) bool {
+	for _, part := range strings.Split(name, "/") {
+		if part == "" || part == "." || part == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // buildURL returns the API URL of build number of job name ("a/b"):

@@ -294,3 +294,28 @@ func TestConfirmOnlyFinishedBuilds(t *testing.T) {
 		t.Errorf("Jenkins was asked %d times", len(j.asked))
 	}
 }
+
+// TestConfirmRefusesUnaskableNames: a finished build whose name has an
+// empty, "." or ".." part, or no number, is not confirmed, and Jenkins is
+// not asked: such a name would read as another job's path.
+func TestConfirmRefusesUnaskableNames(t *testing.T) {
+	t.Parallel()
+	j := newFakeJenkins(t)
+	c := confirmer(t, j, "")
+	for _, name := range []string{"app/..", "../app", "app/./x", "app//x", "/app", ""} {
+		ev := finished(t, "FINALIZED.success")
+		ev.Build.Name = name
+		got, err := c.Confirm(context.Background(), ev, cred)
+		if err != nil || got == nil || got.Confirmed {
+			t.Errorf("name %q: Confirm = %+v, %v; want not confirmed", name, got, err)
+		}
+	}
+	ev := finished(t, "FINALIZED.success")
+	ev.Build.Number = 0
+	if got, err := c.Confirm(context.Background(), ev, cred); err != nil || got == nil || got.Confirmed {
+		t.Errorf("no number: Confirm = %+v, %v; want not confirmed", got, err)
+	}
+	if len(j.asked) != 0 {
+		t.Errorf("Jenkins was asked %d times", len(j.asked))
+	}
+}

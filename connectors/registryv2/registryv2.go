@@ -103,7 +103,7 @@ func Confirm(ctx context.Context, base string, a *event.Artifact, cred connector
 	}
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
-	c := client{http: keyfetch.ClientFrom(ctx), base: strings.TrimRight(base, "/"), cred: cred}
+	c := client{http: keyfetch.ClientFrom(ctx), base: strings.TrimRight(base, "/"), host: host, cred: cred}
 	digest, found, err := c.manifestDigest(ctx, name, ref)
 	if err != nil {
 		return nil, fmt.Errorf("%w: ask %s about %s:%s: %v", connectors.ErrUnavailable, host, name, ref, err)
@@ -162,7 +162,26 @@ func containsFold(list []string, s string) bool {
 type client struct {
 	http *http.Client
 	base string
+	// host is the registry's host: the credential is sent to a token
+	// realm only there or at its known token service.
+	host string
 	cred connectors.Credential
+}
+
+// tokenServices are the token services of registries whose realm is on
+// another host than the registry: the credential may go there too.
+var tokenServices = map[string]string{
+	"registry-1.docker.io": "auth.docker.io",
+	"index.docker.io":      "auth.docker.io",
+	"docker.io":            "auth.docker.io",
+}
+
+// mayCredential reports whether the registry's credential may be sent to
+// a token realm on realmHost: the registry's own host, or its known token
+// service. Anywhere else a token is asked for anonymously, so a registry
+// (or whoever answers in its name) cannot send the credential elsewhere.
+func (c client) mayCredential(realmHost string) bool {
+	return strings.EqualFold(realmHost, c.host) || strings.EqualFold(realmHost, tokenServices[strings.ToLower(c.host)])
 }
 
 // manifestDigest asks for the manifest name:ref and returns its digest
@@ -276,6 +295,10 @@ func (c client) token(ctx context.Context, params map[string]string) (string, er
 	if err != nil {
 		return "", fmt.Errorf("the registry's token realm: %v", err)
 	}
+	if u.Scheme != "https" && !strings.HasPrefix(c.base, "http://") {
+		// Plain http only where the registry itself is (a local one).
+		return "", fmt.Errorf("the registry's token realm %s is not https", u.Host)
+	}
 	q := u.Query()
 	for _, k := range []string{"service", "scope"} {
 		if v := params[k]; v != "" {
@@ -287,7 +310,7 @@ func (c client) token(ctx context.Context, params map[string]string) (string, er
 	if err != nil {
 		return "", err
 	}
-	if c.cred.Password != "" {
+	if c.cred.Password != "" && c.mayCredential(u.Host) {
 		req.SetBasicAuth(c.cred.Username, c.cred.Password)
 	}
 	resp, err := c.http.Do(req)

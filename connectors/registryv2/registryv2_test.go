@@ -265,3 +265,36 @@ func TestSettingsConfirm(t *testing.T) {
 		t.Errorf("a chart: %+v, %v, %d requests; want refuted without a request", conf, err, reg.heads.Load()-before)
 	}
 }
+
+// TestRealmElsewhere: a registry whose challenge names a token realm on
+// another host gets its token asked for anonymously there: the source's
+// credential goes only to the registry's host (or its known token
+// service).
+func TestRealmElsewhere(t *testing.T) {
+	var sawCredential atomic.Bool
+	realm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, _, ok := r.BasicAuth(); ok {
+			sawCredential.Store(true)
+		}
+		fmt.Fprint(w, `{"token":"t-123"}`)
+	}))
+	defer realm.Close()
+	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer t-123" {
+			// "localhost" is another host than the registry's 127.0.0.1.
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+strings.Replace(realm.URL, "127.0.0.1", "localhost", 1)+`/token",service="x"`)
+			http.Error(w, "auth", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Docker-Content-Digest", digestOf(manifest))
+	}))
+	defer reg.Close()
+	host := strings.TrimPrefix(reg.URL, "http://")
+	conf, err := registryv2.Confirm(context.Background(), reg.URL, &event.Artifact{Repository: host + "/acme/api", Tag: "1"}, connectors.Credential{Username: "bot", Password: "pw"})
+	if err != nil || !conf.Confirmed {
+		t.Fatalf("%+v, %v", conf, err)
+	}
+	if sawCredential.Load() {
+		t.Error("the credential was sent to a token realm on another host")
+	}
+}

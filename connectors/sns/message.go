@@ -1,6 +1,8 @@
 package sns
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -51,6 +53,9 @@ func decodeMessage(body []byte) (*message, error) {
 	if err := connectors.Decode(body, &m); err != nil {
 		return nil, fmt.Errorf("%w: the body is not an SNS message: %v", connectors.ErrMalformed, err)
 	}
+	if err := checkMembers(body); err != nil {
+		return nil, err
+	}
 	switch m.Type {
 	case TypeNotification, TypeSubscriptionConfirmation, TypeUnsubscribeConfirmation:
 	case "":
@@ -60,6 +65,51 @@ func decodeMessage(body []byte) (*message, error) {
 	}
 	return &m, nil
 }
+
+// checkMembers refuses a message whose top-level members are ambiguous:
+// a name given twice, or a field's name in another case. The signature
+// covers the fields as decoded, not the body's bytes, and the body is
+// what is stored and forwarded; a body that reads one way to the decoder
+// (which matches names in any case, the last of a repeated one winning)
+// and another way to whatever reads it later could carry a signed value
+// past the check and another to the consumer.
+func checkMembers(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return fmt.Errorf("%w: the body is not an SNS message: not a JSON object", connectors.ErrMalformed)
+	}
+	seen := make(map[string]bool, 16)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("%w: the body is not an SNS message: %v", connectors.ErrMalformed, err)
+		}
+		name, _ := tok.(string)
+		folded := strings.ToLower(name)
+		if seen[folded] {
+			return fmt.Errorf("%w: the message names %q twice (in some case): a signed message names each field once", connectors.ErrMalformed, name)
+		}
+		seen[folded] = true
+		if canonical, ok := fieldNames[folded]; ok && canonical != name {
+			return fmt.Errorf("%w: the message's %q is not spelled %q, as SNS spells it", connectors.ErrMalformed, name, canonical)
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return fmt.Errorf("%w: the body is not an SNS message: %v", connectors.ErrMalformed, err)
+		}
+	}
+	return nil
+}
+
+// fieldNames maps the message's field names, folded to lower case, to
+// their spelling.
+var fieldNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{"Type", "MessageId", "Token", "TopicArn", "Subject", "Message", "Timestamp", "SignatureVersion", "Signature", "SigningCertURL", "SubscribeURL", "UnsubscribeURL"} {
+		m[strings.ToLower(n)] = n
+	}
+	return m
+}()
 
 // checkHeaders checks that the headers SNS sends beside the body, when
 // present, say what the signed message says, so that nothing that reads

@@ -315,3 +315,31 @@ func TestVerifyIgnoresSecrets(t *testing.T) {
 		t.Error("a connector that does not trust the test key verified its message")
 	}
 }
+
+// TestAmbiguousMembers: a genuinely signed message rewritten so that the
+// decoder reads the signed value while the stored body offers another
+// under the field's name (a repeated name, or the name in another case)
+// is refused, whichever comes first.
+func TestAmbiguousMembers(t *testing.T) {
+	t.Parallel()
+	body := string(fixture(t, "notification.ecr-push").Body)
+	if err := newConnector().Verify(aws.ctx, request([]byte(body)), nil); err != nil {
+		t.Fatalf("the genuine message: %v", err)
+	}
+	i := strings.Index(body, `"Message"`)
+	if i < 0 {
+		t.Fatal("the fixture has no Message")
+	}
+	evil := `"Message" : "{\"EVIL\":true}", `
+	for name, forged := range map[string]string{
+		"another case after":   body[:i] + evil + `"message"` + body[i+len(`"Message"`):],
+		"repeated, last wins":  body[:i] + evil + body[i:],
+		"repeated, first read": strings.Replace(body, `"Type"`, `"Message" : "{\"EVIL\":true}", "Type"`, 1),
+		"another case alone":   body[:i] + `"message"` + body[i+len(`"Message"`):],
+	} {
+		err := newConnector().Verify(aws.ctx, request([]byte(forged)), nil)
+		if !errors.Is(err, connectors.ErrMalformed) && !errors.Is(err, connectors.ErrUnauthorized) {
+			t.Errorf("%s: Verify = %v, want a refusal", name, err)
+		}
+	}
+}
