@@ -41,6 +41,10 @@ type Config struct {
 	// jobs and the GitHub token that reports deployments. Default: none,
 	// and triggers queue nothing.
 	Delivery *DeliverySpec `yaml:"delivery"`
+	// Hooks holds how this server reaches the providers' webhook APIs,
+	// for the hooks sources declare (docs/hooks.md). Default: none, and
+	// declared hooks cannot be planned or applied here.
+	Hooks *HooksSpec `yaml:"hooks"`
 }
 
 // DeliverySpec is a server's delivery configuration.
@@ -98,6 +102,11 @@ type SourceSpec struct {
 	// MaxBody is the largest delivery the source accepts, e.g. "1MiB".
 	// Default: the server's --max-body, which it may only lower.
 	MaxBody string `yaml:"max_body"`
+	// Hooks declares where the source's webhooks must exist at a
+	// provider (docs/hooks.md): `reflex hooks plan` and `apply` create
+	// and keep them. With hooks and no secret, one is generated and kept
+	// sealed in live state. Default: none.
+	Hooks *SourceHooksSpec `yaml:"hooks"`
 	// ConfirmPassword is the password or token a connector that confirms
 	// events with its provider (settings.confirm: a registry, Jenkins)
 	// authenticates with: a literal, "env:NAME" or "file:PATH". Default:
@@ -164,6 +173,9 @@ func (c *Config) validate() error {
 	if err := c.Encryption.validate(); err != nil {
 		return fmt.Errorf("encryption: %w", err)
 	}
+	if err := c.Hooks.validate(); err != nil {
+		return fmt.Errorf("hooks: %w", err)
+	}
 	if d := c.Delivery; d != nil {
 		if err := d.Signing.validate(); err != nil {
 			return fmt.Errorf("delivery.signing: %w", err)
@@ -192,8 +204,13 @@ func (c *Config) validate() error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
-		if len(s.Secrets) == 0 && !HoldsKeys(conn) {
-			return fmt.Errorf("%s: at least one secret is required; an unsigned source would accept anyone's webhooks", where)
+		if s.Hooks != nil {
+			if err := s.Hooks.validate(); err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
+		}
+		if len(s.Secrets) == 0 && !HoldsKeys(conn) && s.Hooks == nil {
+			return fmt.Errorf("%s: at least one secret is required (or hooks, for which one is generated); an unsigned source would accept anyone's webhooks", where)
 		}
 		if _, ok := conn.(connectors.Confirmer); s.ConfirmPassword != "" && !ok {
 			return fmt.Errorf("%s: confirm_password: the %s connector confirms nothing with its provider", where, s.Connector)

@@ -102,6 +102,9 @@ func Desired(cfg *config.Config, lit Literals) []*state.Object {
 		if len(s.Settings) > 0 {
 			content["settings"] = jsonClean(s.Settings)
 		}
+		if s.Hooks != nil {
+			content["hooks"] = hooksContent(s.Hooks)
+		}
 		var refs, literals []any
 		for i, sec := range s.Secrets {
 			switch {
@@ -324,4 +327,30 @@ func marshal(v any) (json.RawMessage, error) {
 		return nil, nil
 	}
 	return json.Marshal(v)
+}
+
+// hooksContent is a source's hooks declaration as its object holds it:
+// the fields that are set.
+func hooksContent(h *config.SourceHooksSpec) map[string]any {
+	doc := map[string]any{"provider": h.Provider, "events": strings2any(h.Events)}
+	for field, list := range map[string][]string{"repositories": h.Repositories, "organizations": h.Organizations, "projects": h.Projects, "groups": h.Groups} {
+		if len(list) > 0 {
+			doc[field] = strings2any(list)
+		}
+	}
+	if h.Installation {
+		doc["installation"] = true
+	}
+	if h.ContentType != "" {
+		doc["content_type"] = h.ContentType
+	}
+	return doc
+}
+
+func strings2any(list []string) []any {
+	out := make([]any, len(list))
+	for i, s := range list {
+		out[i] = s
+	}
+	return out
 }
