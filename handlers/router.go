@@ -31,6 +31,9 @@ type Deps struct {
 	// Hooks is the webhook intake; nil serves no /hooks routes (a worker
 	// with only a health port, say).
 	Hooks *Hooks
+	// HooksCode plans and applies the hooks sources declare; nil answers
+	// 501 (the server has no hooks settings).
+	HooksCode *HooksCode
 	// Auth authenticates /api callers.
 	Auth *auth.Authenticator
 	// Authz decides what they may do.
@@ -104,6 +107,9 @@ func NewRouter(d Deps) (http.Handler, error) {
 	dcl := declare{store: d.Store, authz: d.Authz}
 	api.POST("/plan", dcl.plan)
 	api.POST("/apply", dcl.apply)
+	writeSources := mayWrite(d.Authz, state.TypeSource)
+	api.POST("/hooks/plan", writeSources, d.HooksCode.plan)
+	api.POST("/hooks/apply", writeSources, d.HooksCode.apply)
 
 	api.GET("/watch", watch{objects: obj, hub: d.Hub, auth: d.Auth, log: d.Log}.serve)
 	dlv := deliveries{objects: obj, dispatcher: d.Dispatcher}

@@ -31,6 +31,9 @@ import (
 	"github.com/reflexops/reflex/event"
 	"github.com/reflexops/reflex/fleet"
 	"github.com/reflexops/reflex/handlers"
+	"github.com/reflexops/reflex/hooks"
+	"github.com/reflexops/reflex/hooks/hookset"
+	"github.com/reflexops/reflex/hooks/providers"
 	"github.com/reflexops/reflex/intake"
 	"github.com/reflexops/reflex/internal/periodic"
 	"github.com/reflexops/reflex/jobs"
@@ -403,11 +406,16 @@ func applyConfig(ctx context.Context, store *state.Store, cfg *config.Config, lo
 func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authn *auth.Authenticator, authz policies.Authorizer, dispatcher *delivery.Dispatcher, agents *fleet.Fleet, o Options) (*http.Server, error) {
 	in := &intake.Intake{Redis: o.Redis, Store: store, Authz: authz, Log: o.Log, SpillAt: o.SpillAt}
 	metrics := prometheus.NewRegistry()
+	hooksCode, err := newHooksCode(store, set, o)
+	if err != nil {
+		return nil, err
+	}
 	router, err := handlers.NewRouter(handlers.Deps{
 		Redis: o.Redis, Store: store, TrustedProxies: o.TrustedProxies, Log: o.Log,
 		Auth: authn, Authz: authz, Hub: hub, Dispatcher: dispatcher, Fleet: agents, PollWait: o.AgentPollWait,
-		Hooks:   handlers.NewHooks(set, in, handlers.HooksOptions{MaxBody: o.MaxBody, Budget: o.BodyBudget, Now: o.Now, Metrics: metrics, KeyClient: o.KeyClient}),
-		Metrics: metrics,
+		Hooks:     handlers.NewHooks(set, in, handlers.HooksOptions{MaxBody: o.MaxBody, Budget: o.BodyBudget, Now: o.Now, Metrics: metrics, KeyClient: o.KeyClient}),
+		Metrics:   metrics,
+		HooksCode: hooksCode,
 	})
 	if err != nil {
 		return nil, err
@@ -487,4 +495,21 @@ func stopWorker(w *jobs.Worker) {
 	if w != nil {
 		w.Stop()
 	}
+}
+
+// newHooksCode returns what plans and applies the hooks sources declare,
+// with the providers the configuration's hooks section names; nil when it
+// has none.
+func newHooksCode(store *state.Store, set *sources.Set, o Options) (*handlers.HooksCode, error) {
+	if o.Config == nil || o.Config.Hooks == nil {
+		return nil, nil
+	}
+	ps, err := providers.New(o.Config.Hooks)
+	if err != nil {
+		return nil, err
+	}
+	return &handlers.HooksCode{
+		Reconciler: &hooks.Reconciler{Providers: ps, PublicURL: o.Config.Hooks.PublicURL, Ledger: hooks.NewRedisLedger(o.Redis)},
+		Set:        &hookset.Set{Store: store, Sources: set},
+	}, nil
 }

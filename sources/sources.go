@@ -148,6 +148,26 @@ func (s *Set) resolve(o *state.Object, conn connectors.Connector) (config.Source
 			return src, fmt.Errorf("max_body: %w", err)
 		}
 	}
+	var sens map[string]any
+	if o.HasSensitive() {
+		if err := s.store.Reveal(o); err != nil {
+			return src, fmt.Errorf("sealed secrets: %w", err)
+		}
+		sens, _ = o.Sensitive.(map[string]any)
+	}
+	// The confirmation password first: a worker confirms events with it
+	// whether or not this server can resolve the webhook secrets, which
+	// only the intake needs.
+	if ref, _ := o.Content["confirm_password"].(string); ref != "" {
+		pw, err := s.resolveRef(o.Name, ref)
+		if err != nil {
+			return src, fmt.Errorf("%w: %w", errConfirmPassword, err)
+		}
+		src.Confirm.Password = string(pw)
+	}
+	if pw, _ := sens["confirm_password"].(string); pw != "" {
+		src.Confirm.Password = pw
+	}
 	for _, ref := range o.Strings("secrets") {
 		secret, err := s.resolveRef(o.Name, ref)
 		if err != nil {
@@ -155,26 +175,10 @@ func (s *Set) resolve(o *state.Object, conn connectors.Connector) (config.Source
 		}
 		src.Secrets = append(src.Secrets, secret)
 	}
-	if ref, _ := o.Content["confirm_password"].(string); ref != "" {
-		pw, err := s.resolveRef(o.Name, ref)
-		if err != nil {
-			return src, fmt.Errorf("confirm_password: %w", err)
-		}
-		src.Confirm.Password = string(pw)
-	}
-	if o.HasSensitive() {
-		if err := s.store.Reveal(o); err != nil {
-			return src, fmt.Errorf("sealed secrets: %w", err)
-		}
-		sens, _ := o.Sensitive.(map[string]any)
-		lits, _ := sens["secrets"].([]any)
-		for _, l := range lits {
-			if v, ok := l.(string); ok && v != "" {
-				src.Secrets = append(src.Secrets, []byte(v))
-			}
-		}
-		if pw, _ := sens["confirm_password"].(string); pw != "" {
-			src.Confirm.Password = pw
+	lits, _ := sens["secrets"].([]any)
+	for _, l := range lits {
+		if v, ok := l.(string); ok && v != "" {
+			src.Secrets = append(src.Secrets, []byte(v))
 		}
 	}
 	if len(src.Secrets) == 0 && !config.HoldsKeys(conn) {
@@ -225,16 +229,22 @@ func (s *Set) resolveRef(source, ref string) ([]byte, error) {
 	return secret, nil
 }
 
+// errConfirmPassword wraps a confirmation password that cannot be
+// resolved.
+var errConfirmPassword = errors.New("confirm_password")
+
 // Confirm asks an event's provider whether it is true, when its source's
 // connector confirms events (connectors.Confirmer) and its settings ask
-// for it; nil, nil otherwise. A source that cannot be resolved now is an
-// error, so the event is asked about again rather than let through.
+// for it; nil, nil otherwise. The webhook secrets need not resolve here
+// (a worker may not hold them); a connector or a confirmation password
+// that cannot be resolved now is an error, so the event is asked about
+// again rather than let through.
 func (s *Set) Confirm(ctx context.Context, ev *event.Event) (*event.Confirmation, error) {
 	src, err := s.Lookup(ev.Source)
 	switch {
 	case errors.Is(err, ErrUnknown):
 		return nil, nil
-	case err != nil:
+	case src.Connector == nil, errors.Is(err, errConfirmPassword):
 		return nil, err
 	}
 	c, ok := src.Connector.(connectors.Confirmer)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/reflexops/reflex/config"
 	"github.com/reflexops/reflex/connectors/schemes"
+	"github.com/reflexops/reflex/event"
 	"github.com/reflexops/reflex/internal/redistest"
 	"github.com/reflexops/reflex/sources"
 	"github.com/reflexops/reflex/state"
@@ -122,5 +123,33 @@ func TestReloadKeepsConnectors(t *testing.T) {
 	}
 	if third := lookup(); third.Connector == second.Connector {
 		t.Error("a source whose settings changed kept its connector")
+	}
+}
+
+// TestConfirmWithoutWebhookSecrets: a worker that cannot resolve a
+// source's webhook secrets (only the intake needs them) still processes
+// its events: Confirm asks nothing of a connector that confirms nothing,
+// and is an error only when the confirmation password cannot be had.
+func TestConfirmWithoutWebhookSecrets(t *testing.T) {
+	ctx := context.Background()
+	store := state.New(redistest.New(t).Client, state.Options{})
+	for _, content := range []map[string]any{
+		{"name": "gh", "connector": "github", "secrets": []any{"env:REFLEX_TEST_UNSET_SECRET"}},
+		{"name": "hub", "connector": "dockerhub", "secrets": []any{"env:REFLEX_TEST_UNSET_SECRET"},
+			"confirm_password": "env:REFLEX_TEST_UNSET_PASSWORD", "settings": map[string]any{"confirm": map[string]any{}}},
+	} {
+		if _, err := store.Create(ctx, state.NewObject(state.TypeSource, content), "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set := sources.NewSet(store, slog.New(slog.DiscardHandler), nil, sources.SecretRefs{EnvPrefix: "REFLEX_TEST_"})
+	if err := set.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if conf, err := set.Confirm(ctx, &event.Event{Source: "gh", Kind: event.KindCodePushed}); conf != nil || err != nil {
+		t.Errorf("github source: %+v, %v; want nil, nil", conf, err)
+	}
+	if _, err := set.Confirm(ctx, &event.Event{Source: "hub", Kind: event.KindArtifactPublished, Artifact: &event.Artifact{Repository: "docker.io/a/b", Tag: "1"}}); err == nil || !strings.Contains(err.Error(), "confirm_password") {
+		t.Errorf("dockerhub source without its password: %v, want an error naming confirm_password", err)
 	}
 }

@@ -72,7 +72,7 @@ does, and a flag given on the command line wins.`,
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	envFlag(root.PersistentFlags(), "log-level", "REFLEX_LOG_LEVEL")
 	envFlag(root.PersistentFlags(), "log-format", "REFLEX_LOG_FORMAT")
-	root.AddCommand(newServeCmd(g, stderr), newWorkerCmd(g, stderr), newSendCmd(), newConnectorsCmd(), newStateCmd(), newPlanCmd(), newApplyCmd(), newPolicyCmd(),
+	root.AddCommand(newServeCmd(g, stderr), newWorkerCmd(g, stderr), newSendCmd(), newConnectorsCmd(), newStateCmd(), newPlanCmd(), newApplyCmd(), newHooksCmd(), newPolicyCmd(),
 		newAgentCmd(g, stderr), newAgentsCmd(), newBenchCmd(g, stderr), newKeysCmd(), newDeliveryCmd(), newEventsCmd(), newVersionCmd())
 	return root
 }

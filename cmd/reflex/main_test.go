@@ -412,7 +412,12 @@ func TestServeAndWorkerProcesses(t *testing.T) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- w.Wait() }()
-	t.Cleanup(func() { _ = w.Process.Kill() })
+	t.Cleanup(func() {
+		_ = w.Process.Kill()
+		if t.Failed() {
+			t.Logf("reflex worker output:\n%s", logs.String())
+		}
+	})
 	_, stderr, code := reflexCmd(t, nil, "send", "--url", p.url, "--source", "acme-github", "--secret", e2eSecret,
 		"--delivery", "split-1", "../../fixtures/github/workflow_run.completed.json")
 	if code != 0 {

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reflexops/reflex/hooks"
+)
+
+func newHooksCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "hooks",
+		Short: "Keep the webhooks of external services as the sources declare them",
+		Long: `A source's "hooks" declare where its webhooks must exist: GitHub repositories
+and organizations, GitLab projects and groups, Gitea repositories. "reflex hooks
+plan" compares them with what each provider holds; "reflex hooks apply" makes
+them so, with the running server's credentials (its configuration's "hooks"
+section). Only hooks whose URL is this Reflex's are ever changed. See
+docs/hooks.md.`,
+	}
+	cmd.AddCommand(newHooksPlanCmd(), newHooksApplyCmd())
+	return cmd
+}
+
+func newHooksPlanCmd() *cobra.Command {
+	var (
+		output   string
+		detailed bool
+	)
+	cmd := &cobra.Command{
+		Use:   "plan [SOURCE...]",
+		Short: "Show what apply would change at the providers",
+		Long: `Show, repository by repository, which hooks "reflex hooks apply" would create,
+update (url, events, content type, active, secret) or delete, for the given
+sources or every source that declares hooks. Nothing is changed. Progress goes
+to standard error.
+
+Exit status: 0 on success, 1 on an error. With --detailed-exitcode: 0 when
+there is nothing to change, 2 when apply would change something, 1 on an error.`,
+		Example: "  reflex hooks plan\n  reflex hooks plan acme-github --detailed-exitcode -o json",
+	}
+	c := apiFlags(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", outText, "output: text, json or yaml")
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes, 0 when there are none (1 on an error)")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		format, err := outputFormat(output, outText, []string{outText, "json", "yaml"})
+		if err != nil {
+			return err
+		}
+		var p hooks.Plan
+		if err := streamHooks(cmd, c, "/api/v1/hooks/plan", args, &p); err != nil {
+			return err
+		}
+		if p.Changes == nil {
+			p.Changes = []hooks.Change{}
+		}
+		err = show(cmd.OutOrStdout(), format, view{data: p, text: func(w io.Writer) error {
+			printHookChanges(w, p.Changes, colours(w))
+			_, err := fmt.Fprintln(w, hooksSummary(p.Changes, p.Unchanged, "Plan"))
+			return err
+		}})
+		if err == nil && detailed && len(p.Changes) > 0 {
+			return exitStatus(2)
+		}
+		return err
+	}
+	return cmd
+}
+
+func newHooksApplyCmd() *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "apply [SOURCE...]",
+		Short: "Make the providers' hooks as the sources declare them",
+		Long: `Create, update and delete hooks at the providers so that they are as the given
+sources (or every source that declares hooks) say, repository by repository,
+each under a lock that several applies (or replicas) share: a second apply
+changes nothing, and none creates a hook twice. A source without a secret gets
+one, generated and kept sealed in live state; no secret is ever printed.
+Progress goes to standard error. A repository that fails does not stop the
+others; the exit status is then 1.`,
+		Example: "  reflex hooks apply\n  reflex hooks apply acme-github -o json",
+	}
+	c := apiFlags(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", outText, "output: text, json or yaml")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		format, err := outputFormat(output, outText, []string{outText, "json", "yaml"})
+		if err != nil {
+			return err
+		}
+		var res hooks.Result
+		if err := streamHooks(cmd, c, "/api/v1/hooks/apply", args, &res); err != nil {
+			return err
+		}
+		if res.Applied == nil {
+			res.Applied = []hooks.Change{}
+		}
+		err = show(cmd.OutOrStdout(), format, view{data: res, text: func(w io.Writer) error {
+			printHookChanges(w, res.Applied, colours(w))
+			for _, f := range res.Failed {
+				fmt.Fprintf(w, "! %s: %s the hook of %s: %s\n", f.Change.Target, f.Change.Op, f.Change.Source, f.Error)
+			}
+			_, err := fmt.Fprintln(w, hooksSummary(res.Applied, res.Unchanged, "Applied"))
+			return err
+		}})
+		if err == nil && len(res.Failed) > 0 {
+			return fmt.Errorf("%d of the changes failed", len(res.Failed))
+		}
+		return err
+	}
+	return cmd
+}
+
+// streamHooks posts a hooks plan or apply, prints its progress lines to
+// standard error as they come, and decodes the result into out.
+func streamHooks(cmd *cobra.Command, c *apiClient, path string, sources []string, out any) error {
+	body, _ := json.Marshal(map[string][]string{"sources": sources})
+	resp, err := c.send(cmd.Context(), http.MethodPost, path, http.Header{"Content-Type": {"application/json"}, "Accept": {"application/x-ndjson"}}, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		var e struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(raw, &e) != nil || e.Message == "" {
+			e.Message = strings.TrimSpace(string(raw))
+		}
+		return &apiError{status: resp.StatusCode, message: e.Message}
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 64<<20)
+	for sc.Scan() {
+		var line struct {
+			Progress string          `json:"progress"`
+			Result   json.RawMessage `json:"result"`
+			Error    string          `json:"error"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			return fmt.Errorf("read the answer: %w", err)
+		}
+		switch {
+		case line.Error != "":
+			return fmt.Errorf("%s", line.Error)
+		case line.Result != nil:
+			return json.Unmarshal(line.Result, out)
+		case line.Progress != "":
+			fmt.Fprintln(cmd.ErrOrStderr(), line.Progress)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read the answer: %w", err)
+	}
+	return fmt.Errorf("the answer ended before its result")
+}
+
+// palette colours a plan's marks, or leaves them plain.
+type palette struct{ add, change, remove, reset string }
+
+// colours returns ANSI colours when w is a terminal and NO_COLOR is not
+// set, and none otherwise (piped, redirected).
+func colours(w io.Writer) palette {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" {
+		return palette{}
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return palette{}
+	}
+	return palette{add: "\x1b[32m", change: "\x1b[33m", remove: "\x1b[31m", reset: "\x1b[0m"}
+}
+
+// printHookChanges prints changes grouped by target, marked + ~ -.
+func printHookChanges(w io.Writer, changes []hooks.Change, p palette) {
+	var last hooks.Target
+	for _, ch := range changes {
+		if ch.Target != last {
+			fmt.Fprintf(w, "%s:\n", ch.Target)
+			last = ch.Target
+		}
+		mark, colour := "+", p.add
+		switch ch.Op {
+		case "update":
+			mark, colour = "~", p.change
+		case "delete":
+			mark, colour = "-", p.remove
+		}
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "  %s%s hook of %s", colour, mark, ch.Source)
+		if ch.HookID != "" {
+			fmt.Fprintf(&b, " (id %s)", ch.HookID)
+		}
+		if ch.Why != "" {
+			fmt.Fprintf(&b, ": %s", ch.Why)
+		}
+		fmt.Fprintf(w, "%s%s\n", b.String(), p.reset)
+		if d := ch.Desired; d != nil {
+			for _, f := range hookFields(ch) {
+				switch f {
+				case "url":
+					fmt.Fprintf(w, "      url: %s\n", d.URL)
+				case "events":
+					fmt.Fprintf(w, "      events: %s\n", strings.Join(d.Events, ", "))
+				case "content_type":
+					fmt.Fprintf(w, "      content type: %s\n", d.ContentType)
+				case "active":
+					fmt.Fprintf(w, "      active: true\n")
+				case "secret":
+					fmt.Fprintf(w, "      secret: (set; not shown)\n")
+				}
+			}
+		}
+	}
+}
+
+// hookFields are the fields a change shows: all of a create's.
+func hookFields(ch hooks.Change) []string {
+	if ch.Op == "create" {
+		return []string{"url", "events", "content_type", "secret"}
+	}
+	return ch.Fields
+}
+
+func hooksSummary(changes []hooks.Change, unchanged int, verb string) string {
+	if len(changes) == 0 {
+		return fmt.Sprintf("No changes: %d hooks are as declared.", unchanged)
+	}
+	n := map[string]int{}
+	for _, ch := range changes {
+		n[ch.Op]++
+	}
+	return fmt.Sprintf("%s: %d to create, %d to update, %d to delete; %d as declared.", verb, n["create"], n["update"], n["delete"], unchanged)
+}

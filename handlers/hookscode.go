@@ -1,0 +1,154 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/reflexops/reflex/hooks"
+	"github.com/reflexops/reflex/hooks/hookset"
+	"github.com/reflexops/reflex/policies"
+	"github.com/reflexops/reflex/state"
+)
+
+// HooksCode serves /api/v1/hooks/plan and /apply: the webhooks sources
+// declare, made so at the providers with this server's credentials.
+type HooksCode struct {
+	// Reconciler compares and applies; its Secret is set per request.
+	Reconciler *hooks.Reconciler
+	// Set reads the declarations and keeps their secrets.
+	Set *hookset.Set
+}
+
+// hooksRequest selects the sources a plan or apply covers; none means
+// every source.
+type hooksRequest struct {
+	Sources []string `json:"sources"`
+}
+
+// progressLine is one line of a streamed answer: a progress message, or
+// at the end the result (or the error).
+type progressLine struct {
+	Progress string          `json:"progress,omitempty"`
+	Result   json.RawMessage `json:"result,omitempty"`
+	Error    string          `json:"error,omitempty"`
+}
+
+// mayWrite requires the caller to be allowed to write every source: the
+// hooks carry sources' secrets to the providers.
+func mayWrite(authz policies.Authorizer, typ string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		o := &state.Object{Type: typ, Name: "*"}
+		d := authz.Authorize(c.Request.Context(), policies.Request{Caller: callerOf(c), Action: policies.ActionWrite, Type: typ, Name: "*", Object: o})
+		if !d.Allowed {
+			fail(c, &Error{Status: http.StatusForbidden, Message: d.Reason})
+			return
+		}
+		c.Next()
+	}
+}
+
+// plan answers what an apply would change.
+func (h *HooksCode) plan(c *gin.Context) {
+	h.run(c, func(ctx context.Context, decls []hooks.Declaration) (any, error) {
+		r := *h.Reconciler
+		r.Secret = func(ctx context.Context, source string) ([]byte, error) {
+			s, err := h.Set.Secret(ctx, source, false)
+			if errors.Is(err, hookset.ErrNoSecret) {
+				// Shown as a secret to set; apply makes it.
+				return nil, nil
+			}
+			return s, err
+		}
+		return r.Plan(ctx, decls)
+	})
+}
+
+// apply makes the hooks as declared.
+func (h *HooksCode) apply(c *gin.Context) {
+	h.run(c, func(ctx context.Context, decls []hooks.Declaration) (any, error) {
+		r := *h.Reconciler
+		r.Secret = func(ctx context.Context, source string) ([]byte, error) { return h.Set.Secret(ctx, source, true) }
+		res, err := r.Apply(ctx, decls)
+		if err != nil && res != nil {
+			// The result says what was done and what failed.
+			return res, nil
+		}
+		return res, err
+	})
+}
+
+// run reads the request, and answers with fn's result: as one JSON
+// document, or, when the caller accepts application/x-ndjson, as progress
+// lines followed by the result.
+func (h *HooksCode) run(c *gin.Context, fn func(context.Context, []hooks.Declaration) (any, error)) {
+	if h == nil || h.Reconciler == nil {
+		fail(c, Errorf(http.StatusNotImplemented, "this server has no hooks settings (hooks.public_url and a provider's credentials in its configuration); see docs/hooks.md"))
+		return
+	}
+	var req hooksRequest
+	if c.Request.ContentLength != 0 {
+		if err := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20)).Decode(&req); err != nil {
+			fail(c, Errorf(http.StatusBadRequest, "the request is not {\"sources\": [...]}: %v", err))
+			return
+		}
+	}
+	ctx := c.Request.Context()
+	decls, err := h.Set.Declarations(ctx, req.Sources...)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if missing := missingSources(decls, req.Sources); len(missing) > 0 {
+		fail(c, Errorf(http.StatusNotFound, "no hooks are declared for source %s", strings.Join(missing, ", ")))
+		return
+	}
+	if !strings.Contains(c.GetHeader("Accept"), "application/x-ndjson") {
+		out, err := fn(ctx, decls)
+		if err != nil {
+			fail(c, Errorf(http.StatusBadGateway, "%v", err))
+			return
+		}
+		writeJSON(c, http.StatusOK, out)
+		return
+	}
+	c.Header("Content-Type", "application/x-ndjson")
+	c.Status(http.StatusOK)
+	enc := json.NewEncoder(c.Writer)
+	line := func(l progressLine) {
+		_ = enc.Encode(l)
+		c.Writer.Flush()
+	}
+	ctx = hooks.WithProgress(ctx, func(format string, args ...any) { line(progressLine{Progress: fmt.Sprintf(format, args...)}) })
+	out, err := fn(ctx, decls)
+	if err != nil {
+		line(progressLine{Error: err.Error()})
+		return
+	}
+	raw, err := json.Marshal(out)
+	if err != nil {
+		line(progressLine{Error: err.Error()})
+		return
+	}
+	line(progressLine{Result: raw})
+}
+
+// missingSources returns the asked sources that declare no hooks.
+func missingSources(decls []hooks.Declaration, asked []string) []string {
+	var missing []string
+	for _, a := range asked {
+		found := false
+		for _, d := range decls {
+			found = found || d.Source == a
+		}
+		if !found {
+			missing = append(missing, a)
+		}
+	}
+	return missing
+}

@@ -1,0 +1,42 @@
+// Package providers builds the hook providers a server's configuration
+// names (its "hooks" section), with their credentials resolved.
+package providers
+
+import (
+	"fmt"
+
+	"github.com/reflexops/reflex/config"
+	"github.com/reflexops/reflex/hooks"
+	"github.com/reflexops/reflex/hooks/github"
+)
+
+// New returns the providers spec configures, by name.
+func New(spec *config.HooksSpec) (map[string]hooks.Provider, error) {
+	out := map[string]hooks.Provider{}
+	if spec == nil {
+		return out, nil
+	}
+	if g := spec.GitHub; g != nil {
+		o := github.Options{APIURL: g.APIURL}
+		if g.Token != "" {
+			token, err := config.ResolveSecret(g.Token)
+			if err != nil {
+				return nil, fmt.Errorf("hooks.github.token: %w", err)
+			}
+			o.Token = string(token)
+		}
+		if a := g.App; a != nil {
+			key, err := config.ResolveSecret(a.PrivateKey)
+			if err != nil {
+				return nil, fmt.Errorf("hooks.github.app.private_key: %w", err)
+			}
+			o.App = &github.AppAuth{AppID: a.ID, PrivateKey: key, InstallationID: a.InstallationID}
+		}
+		p, err := github.New(o)
+		if err != nil {
+			return nil, fmt.Errorf("hooks.github: %w", err)
+		}
+		out["github"] = p
+	}
+	return out, nil
+}

@@ -1,0 +1,225 @@
+package server_test
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/reflexops/reflex/config"
+	"github.com/reflexops/reflex/server"
+)
+
+// fakeGitHubHooks is GitHub's repository hooks API for one repository,
+// acme/api, which holds a foreign hook to begin with. It checks the token
+// of every request, and keeps the secret each hook was given.
+type fakeGitHubHooks struct {
+	*httptest.Server
+	mu      sync.Mutex
+	next    int
+	hooks   []map[string]any
+	secrets map[int]string
+	bad     []string
+}
+
+func newFakeGitHubHooks(t *testing.T) *fakeGitHubHooks {
+	f := &fakeGitHubHooks{secrets: map[int]string{}}
+	f.add("https://ci.example.com/hook", []any{"push"}, "foreign-secret")
+	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(func() {
+		f.Close()
+		if len(f.bad) > 0 {
+			t.Errorf("the fake GitHub got requests it did not expect: %q", f.bad)
+		}
+	})
+	return f
+}
+
+func (f *fakeGitHubHooks) add(url string, events []any, secret string) map[string]any {
+	f.next++
+	h := map[string]any{"id": f.next, "type": "Repository", "name": "web", "active": true, "events": events,
+		"config": map[string]any{"url": url, "content_type": "json", "insecure_ssl": "0"}}
+	f.hooks = append(f.hooks, h)
+	f.secrets[f.next] = secret
+	return h
+}
+
+func (f *fakeGitHubHooks) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
+	if r.Header.Get("Authorization") != "Bearer gh-admin-token" && r.Header.Get("Authorization") != "token gh-admin-token" {
+		http.Error(w, `{"message":"Bad credentials"}`, http.StatusUnauthorized)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case r.Method == http.MethodGet && path == "/repos/acme/api/hooks":
+		json.NewEncoder(w).Encode(f.hooks)
+	case r.Method == http.MethodPost && path == "/repos/acme/api/hooks":
+		var body struct {
+			Config map[string]any `json:"config"`
+			Events []any          `json:"events"`
+			Active *bool          `json:"active"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Active == nil || !*body.Active {
+			f.bad = append(f.bad, "create without active: true")
+		}
+		secret, _ := body.Config["secret"].(string)
+		url, _ := body.Config["url"].(string)
+		h := f.add(url, body.Events, secret)
+		h["config"].(map[string]any)["content_type"] = body.Config["content_type"]
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(h)
+	case strings.HasPrefix(path, "/repos/acme/api/hooks/"):
+		id, _ := strconv.Atoi(strings.TrimPrefix(path, "/repos/acme/api/hooks/"))
+		for i, h := range f.hooks {
+			if h["id"] != id {
+				continue
+			}
+			if id == 1 {
+				f.bad = append(f.bad, r.Method+" of the foreign hook")
+			}
+			switch r.Method {
+			case http.MethodPatch:
+				var body struct {
+					Config map[string]any `json:"config"`
+					Events []any          `json:"events"`
+				}
+				_ = json.NewDecoder(r.Body).Decode(&body)
+				if s, ok := body.Config["secret"].(string); ok {
+					f.secrets[id] = s
+				}
+				if body.Events != nil {
+					h["events"] = body.Events
+				}
+				json.NewEncoder(w).Encode(h)
+			case http.MethodDelete:
+				f.hooks = append(f.hooks[:i], f.hooks[i+1:]...)
+				w.WriteHeader(http.StatusNoContent)
+			default:
+				f.bad = append(f.bad, r.Method+" "+path)
+			}
+			return
+		}
+		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
+	default:
+		f.bad = append(f.bad, r.Method+" "+path)
+		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
+	}
+}
+
+// hookOf returns Reflex's hook and the secret it was given.
+func (f *fakeGitHubHooks) hookOf(t *testing.T) (map[string]any, string) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var found map[string]any
+	for _, h := range f.hooks {
+		if strings.HasPrefix(h["config"].(map[string]any)["url"].(string), "https://reflex.example.com/") {
+			if found != nil {
+				t.Fatal("two hooks of Reflex")
+			}
+			found = h
+		}
+	}
+	if found == nil {
+		return nil, ""
+	}
+	return found, f.secrets[found["id"].(int)]
+}
+
+// hooksCall posts to the hooks API and decodes the answer.
+func hooksCall(t *testing.T, in *instance, op string, out any) reply {
+	t.Helper()
+	r, _ := master(t, in, "POST", "/api/v1/hooks/"+op, `{}`)
+	if r.Code != http.StatusOK {
+		t.Fatalf("hooks %s: %d %s", op, r.Code, r.Body)
+	}
+	if err := json.Unmarshal(r.Body, out); err != nil {
+		t.Fatalf("hooks %s: %v in %s", op, err, r.Body)
+	}
+	return r
+}
+
+// TestHooksAsCode: a source declares its hook at a GitHub repository and
+// has no secret. The plan shows a create; the apply creates the hook with
+// the source's URL, events and content type, and a generated secret that
+// the source then verifies deliveries with (and that no answer shows); a
+// second plan shows nothing; the foreign hook is never touched.
+func TestHooksAsCode(t *testing.T) {
+	gh := newFakeGitHubHooks(t)
+	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	t.Setenv("REFLEX_TEST_GH_TOKEN", "gh-admin-token")
+	in := start(t, newRedis(t), logOnFailure(t), func(o *server.Options) {
+		o.Config = &config.Config{
+			Encryption: &config.EncryptionSpec{Keys: []config.KeySpec{{ID: "k1", Secret: key}}},
+			Hooks:      &config.HooksSpec{PublicURL: "https://reflex.example.com", GitHub: &config.GitHubHooksSpec{Token: "env:REFLEX_TEST_GH_TOKEN", APIURL: gh.URL + "/api/v3/"}},
+			Sources: []config.SourceSpec{{Name: "acme-github", Connector: "github", Hooks: &config.SourceHooksSpec{
+				Provider: "github", Repositories: []string{"acme/api"}, Events: []string{"push", "workflow_run"},
+			}}},
+		}
+		// As reflex serve does with its configuration's keys.
+		keys, err := o.Config.KeyRing()
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Store.Keys = keys
+	})
+
+	var p struct {
+		Changes []struct {
+			Op     string `json:"op"`
+			Source string `json:"source"`
+		} `json:"changes"`
+	}
+	hooksCall(t, in, "plan", &p)
+	if len(p.Changes) != 1 || p.Changes[0].Op != "create" || p.Changes[0].Source != "acme-github" {
+		t.Fatalf("plan: %+v", p)
+	}
+	if h, _ := gh.hookOf(t); h != nil {
+		t.Fatal("the plan created a hook")
+	}
+	r := hooksCall(t, in, "apply", &struct{}{})
+	h, secret := gh.hookOf(t)
+	if h == nil {
+		t.Fatalf("apply made no hook: %s", r.Body)
+	}
+	cfg := h["config"].(map[string]any)
+	if cfg["url"] != "https://reflex.example.com/hooks/acme-github" || cfg["content_type"] != "json" || fmt.Sprint(h["events"]) != "[push workflow_run]" || len(secret) != 64 {
+		t.Fatalf("hook %v, secret of %d characters", h, len(secret))
+	}
+	if strings.Contains(string(r.Body), secret) {
+		t.Fatal("the apply's answer shows the secret")
+	}
+	hooksCall(t, in, "plan", &p)
+	if len(p.Changes) != 0 {
+		t.Fatalf("second plan: %+v", p)
+	}
+	// The source verifies with the secret the hook was given.
+	f := fixture(t, "push.branch")
+	body := f.Body
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	hdr := f.Header.Clone()
+	hdr.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	waitFor(t, func() bool { return post(t, in.URL+"/hooks/acme-github", hdr, body).Code == http.StatusAccepted })
+	// The secret is in the source's sealed sensitive part, not its
+	// content.
+	var src struct {
+		Content map[string]any `json:"content"`
+	}
+	if obj, _ := master(t, in, "GET", "/api/v1/source/acme-github", ""); json.Unmarshal(obj.Body, &src) != nil || strings.Contains(fmt.Sprint(src.Content), secret) {
+		t.Fatalf("the source's content shows its secret: %s", obj.Body)
+	}
+}
