@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -151,4 +152,68 @@ func missingSources(decls []hooks.Declaration, asked []string) []string {
 		}
 	}
 	return missing
+}
+
+// rotateRequest asks for a source's secret to be rotated.
+type rotateRequest struct {
+	Source string `json:"source"`
+	// Grace is how long the old secrets keep verifying, e.g. "1h".
+	Grace string `json:"grace"`
+}
+
+// DefaultGrace is how long rotated-out secrets keep verifying by default.
+const DefaultGrace = time.Hour
+
+// rotateAnswer is a rotation and the apply that gave the providers' hooks
+// the new secret.
+type rotateAnswer struct {
+	Rotation *hookset.Rotation `json:"rotation"`
+	Result   *hooks.Result     `json:"result"`
+}
+
+// rotate gives a source a new secret, updates every hook of the source
+// to it, and retires the old ones after the grace period: deliveries
+// signed with either verify until then.
+func (h *HooksCode) rotate(c *gin.Context) {
+	var req rotateRequest
+	if err := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20)).Decode(&req); err != nil || req.Source == "" {
+		fail(c, Errorf(http.StatusBadRequest, "the request is not {\"source\": \"...\", \"grace\": \"1h\"}"))
+		return
+	}
+	grace := DefaultGrace
+	if req.Grace != "" {
+		d, err := time.ParseDuration(req.Grace)
+		if err != nil || d < 0 || d > 30*24*time.Hour {
+			fail(c, Errorf(http.StatusBadRequest, "grace %q is not a duration between 0s and 720h", req.Grace))
+			return
+		}
+		grace = d
+	}
+	if h == nil || h.Reconciler == nil {
+		fail(c, Errorf(http.StatusNotImplemented, "this server has no hooks settings (hooks.public_url and a provider's credentials in its configuration); see docs/hooks.md"))
+		return
+	}
+	ctx := c.Request.Context()
+	decls, err := h.Set.Declarations(ctx, req.Source)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if len(decls) == 0 {
+		fail(c, Errorf(http.StatusNotFound, "no hooks are declared for source %s", req.Source))
+		return
+	}
+	rot, err := h.Set.Rotate(ctx, req.Source, grace, time.Now())
+	if err != nil {
+		fail(c, Errorf(http.StatusConflict, "%v", err))
+		return
+	}
+	r := *h.Reconciler
+	r.Secret = func(ctx context.Context, source string) ([]byte, error) { return h.Set.Secret(ctx, source, true) }
+	res, err := r.Apply(ctx, decls)
+	if err != nil && res == nil {
+		fail(c, Errorf(http.StatusBadGateway, "the new secret is kept, and both verify; updating the hooks failed: %v", err))
+		return
+	}
+	writeJSON(c, http.StatusOK, rotateAnswer{Rotation: rot, Result: res})
 }

@@ -110,6 +110,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 	writeSources := mayWrite(d.Authz, state.TypeSource)
 	api.POST("/hooks/plan", writeSources, d.HooksCode.plan)
 	api.POST("/hooks/apply", writeSources, d.HooksCode.apply)
+	api.POST("/hooks/rotate", writeSources, d.HooksCode.rotate)
 
 	api.GET("/watch", watch{objects: obj, hub: d.Hub, auth: d.Auth, log: d.Log}.serve)
 	dlv := deliveries{objects: obj, dispatcher: d.Dispatcher}

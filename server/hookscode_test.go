@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/reflexops/reflex/config"
 	"github.com/reflexops/reflex/server"
@@ -152,16 +153,13 @@ func hooksCall(t *testing.T, in *instance, op string, out any) reply {
 	return r
 }
 
-// TestHooksAsCode: a source declares its hook at a GitHub repository and
-// has no secret. The plan shows a create; the apply creates the hook with
-// the source's URL, events and content type, and a generated secret that
-// the source then verifies deliveries with (and that no answer shows); a
-// second plan shows nothing; the foreign hook is never touched.
-func TestHooksAsCode(t *testing.T) {
-	gh := newFakeGitHubHooks(t)
+// startWithHooks starts Reflex with hooks settings that reach gh, and a
+// source acme-github, without a secret, that declares its hook at
+// acme/api.
+func startWithHooks(t *testing.T, gh *fakeGitHubHooks, tweaks ...func(*server.Options)) *instance {
 	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
 	t.Setenv("REFLEX_TEST_GH_TOKEN", "gh-admin-token")
-	in := start(t, newRedis(t), logOnFailure(t), func(o *server.Options) {
+	return start(t, newRedis(t), logOnFailure(t), func(o *server.Options) {
 		o.Config = &config.Config{
 			Encryption: &config.EncryptionSpec{Keys: []config.KeySpec{{ID: "k1", Secret: key}}},
 			Hooks:      &config.HooksSpec{PublicURL: "https://reflex.example.com", GitHub: &config.GitHubHooksSpec{Token: "env:REFLEX_TEST_GH_TOKEN", APIURL: gh.URL + "/api/v3/"}},
@@ -175,8 +173,20 @@ func TestHooksAsCode(t *testing.T) {
 			t.Fatal(err)
 		}
 		o.Store.Keys = keys
+		for _, tweak := range tweaks {
+			tweak(o)
+		}
 	})
+}
 
+// TestHooksAsCode: a source declares its hook at a GitHub repository and
+// has no secret. The plan shows a create; the apply creates the hook with
+// the source's URL, events and content type, and a generated secret that
+// the source then verifies deliveries with (and that no answer shows); a
+// second plan shows nothing; the foreign hook is never touched.
+func TestHooksAsCode(t *testing.T) {
+	gh := newFakeGitHubHooks(t)
+	in := startWithHooks(t, gh)
 	var p struct {
 		Changes []struct {
 			Op     string `json:"op"`
@@ -207,12 +217,7 @@ func TestHooksAsCode(t *testing.T) {
 		t.Fatalf("second plan: %+v", p)
 	}
 	// The source verifies with the secret the hook was given.
-	f := fixture(t, "push.branch")
-	body := f.Body
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	hdr := f.Header.Clone()
-	hdr.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	hdr, body := signedPush(t, secret, "generated-secret")
 	waitFor(t, func() bool { return post(t, in.URL+"/hooks/acme-github", hdr, body).Code == http.StatusAccepted })
 	// The secret is in the source's sealed sensitive part, not its
 	// content.
@@ -221,5 +226,49 @@ func TestHooksAsCode(t *testing.T) {
 	}
 	if obj, _ := master(t, in, "GET", "/api/v1/source/acme-github", ""); json.Unmarshal(obj.Body, &src) != nil || strings.Contains(fmt.Sprint(src.Content), secret) {
 		t.Fatalf("the source's content shows its secret: %s", obj.Body)
+	}
+}
+
+// signedPush is a GitHub push signed with secret.
+func signedPush(t *testing.T, secret, id string) (http.Header, []byte) {
+	f := fixture(t, "push.branch")
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(f.Body)
+	h := f.Header.Clone()
+	h.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	h.Set("X-GitHub-Delivery", id)
+	return h, f.Body
+}
+
+// TestHooksRotate: a rotation gives the hook a new secret; during the
+// grace period deliveries signed with either verify; after it, the old
+// secret is refused and the new one still verifies.
+func TestHooksRotate(t *testing.T) {
+	gh := newFakeGitHubHooks(t)
+	in := startWithHooks(t, gh, func(o *server.Options) { o.RetireInterval = 100 * time.Millisecond })
+	hooksCall(t, in, "apply", &struct{}{})
+	_, old := gh.hookOf(t)
+	r, _ := master(t, in, "POST", "/api/v1/hooks/rotate", `{"source":"acme-github","grace":"2s"}`)
+	if r.Code != http.StatusOK {
+		t.Fatalf("rotate: %d %s", r.Code, r.Body)
+	}
+	_, fresh := gh.hookOf(t)
+	if fresh == old || len(fresh) != 64 || strings.Contains(string(r.Body), fresh) || strings.Contains(string(r.Body), old) {
+		t.Fatalf("rotation answered %s; the hook's secret changed %v", r.Body, fresh != old)
+	}
+	url := in.URL + "/hooks/acme-github"
+	for i, secret := range []string{old, fresh} {
+		h, b := signedPush(t, secret, fmt.Sprintf("grace-%d", i))
+		if a := post(t, url, h, b); a.Code != http.StatusAccepted {
+			t.Fatalf("during the grace period, secret %d: %d %s", i, a.Code, a.Body)
+		}
+	}
+	waitFor(t, func() bool {
+		h, b := signedPush(t, old, "after-old")
+		return post(t, url, h, b).Code == http.StatusUnauthorized
+	})
+	h, b := signedPush(t, fresh, "after-new")
+	if a := post(t, url, h, b); a.Code != http.StatusAccepted {
+		t.Fatalf("after the grace period, the new secret: %d %s", a.Code, a.Body)
 	}
 }

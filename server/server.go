@@ -82,6 +82,9 @@ type Options struct {
 	// BodyBudget bounds the webhook body bytes held at once across
 	// requests. Default handlers.DefaultBodyBudget; negative: no bound.
 	BodyBudget int64
+	// RetireInterval is how often secrets a rotation replaced are looked
+	// at, to remove those whose grace period ended. Default 30s.
+	RetireInterval time.Duration
 	// KeyClient fetches the keys and certificates connectors verify with
 	// (Google's OIDC keys, SNS signing certificates), confirms
 	// subscriptions, and asks providers to confirm events (a registry's
@@ -277,6 +280,19 @@ func Run(ctx context.Context, o Options) error {
 			return err
 		}
 		bgWG.Go(func() { srcs.Run(bg, hub) })
+		// Secrets a rotation replaced are removed once their grace
+		// period ends; every replica may do it, the store orders the
+		// writes.
+		retire := &hookset.Set{Store: store, Sources: srcs}
+		bgWG.Go(func() {
+			periodic.Run(bg, cmp.Or(o.RetireInterval, 30*time.Second), func(ctx context.Context) {
+				if n, err := retire.RetireDue(ctx, time.Now()); err != nil {
+					o.Log.Warn("retiring rotated secrets failed", "error", err)
+				} else if n > 0 {
+					o.Log.Info("rotated secrets retired", "count", n)
+				}
+			})
+		})
 	}
 
 	var worker *jobs.Worker

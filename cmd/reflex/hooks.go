@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -26,7 +27,7 @@ them so, with the running server's credentials (its configuration's "hooks"
 section). Only hooks whose URL is this Reflex's are ever changed. See
 docs/hooks.md.`,
 	}
-	cmd.AddCommand(newHooksPlanCmd(), newHooksApplyCmd())
+	cmd.AddCommand(newHooksPlanCmd(), newHooksApplyCmd(), newHooksRotateCmd())
 	return cmd
 }
 
@@ -240,4 +241,58 @@ func hooksSummary(changes []hooks.Change, unchanged int, verb string) string {
 		n[ch.Op]++
 	}
 	return fmt.Sprintf("%s: %d to create, %d to update, %d to delete; %d as declared.", verb, n["create"], n["update"], n["delete"], unchanged)
+}
+
+func newHooksRotateCmd() *cobra.Command {
+	var (
+		output string
+		grace  time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "rotate SOURCE",
+		Short: "Give a source's hooks a new secret, with no delivery refused",
+		Long: `Generate a new secret for SOURCE, keep it sealed beside the old one (deliveries
+signed with either verify), update every hook of the source at its providers
+to the new secret, and remove the old one once --grace has passed. The secret
+is never printed; its fingerprint is. Only secrets Reflex keeps in live state
+rotate (generated ones, or literals); references (env:, file:) rotate where
+they live.`,
+		Example: "  reflex hooks rotate acme-github\n  reflex hooks rotate acme-github --grace 10m",
+		Args:    cobra.ExactArgs(1),
+	}
+	c := apiFlags(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", outText, "output: text, json or yaml")
+	cmd.Flags().DurationVar(&grace, "grace", time.Hour, "how long the old secret keeps verifying")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		format, err := outputFormat(output, outText, []string{outText, "json", "yaml"})
+		if err != nil {
+			return err
+		}
+		body, _ := json.Marshal(map[string]string{"source": args[0], "grace": grace.String()})
+		var ans struct {
+			Rotation struct {
+				Fingerprint string    `json:"fingerprint"`
+				RetireAt    time.Time `json:"retire_at"`
+				Retiring    int       `json:"retiring"`
+			} `json:"rotation"`
+			Result hooks.Result `json:"result"`
+		}
+		if _, err := c.do(cmd.Context(), http.MethodPost, "/api/v1/hooks/rotate", http.Header{"Content-Type": {"application/json"}}, body, &ans); err != nil {
+			return err
+		}
+		err = show(cmd.OutOrStdout(), format, view{data: ans, text: func(w io.Writer) error {
+			fmt.Fprintf(w, "Source %s has a new secret (fingerprint %s).\n", args[0], ans.Rotation.Fingerprint)
+			printHookChanges(w, ans.Result.Applied, colours(w))
+			for _, f := range ans.Result.Failed {
+				fmt.Fprintf(w, "! %s: %s the hook of %s: %s\n", f.Change.Target, f.Change.Op, f.Change.Source, f.Error)
+			}
+			_, err := fmt.Fprintf(w, "%d hooks updated; the %d old secrets verify until %s.\n", len(ans.Result.Applied), ans.Rotation.Retiring, ans.Rotation.RetireAt.Format(time.RFC3339))
+			return err
+		}})
+		if err == nil && len(ans.Result.Failed) > 0 {
+			return fmt.Errorf("%d hooks could not be updated; both secrets verify until the old one retires: run reflex hooks apply %s", len(ans.Result.Failed), args[0])
+		}
+		return err
+	}
+	return cmd
 }
