@@ -30,6 +30,11 @@ type HooksCode struct {
 // every source.
 type hooksRequest struct {
 	Sources []string `json:"sources"`
+	// Since, Events and DryRun are a redelivery's: how far back, which
+	// events ("push", "pull_request.opened"), and whether only to count.
+	Since  string   `json:"since"`
+	Events []string `json:"events"`
+	DryRun bool     `json:"dry_run"`
 }
 
 // progressLine is one line of a streamed answer: a progress message, or
@@ -56,7 +61,7 @@ func mayWrite(authz policies.Authorizer, typ string) gin.HandlerFunc {
 
 // plan answers what an apply would change.
 func (h *HooksCode) plan(c *gin.Context) {
-	h.run(c, func(ctx context.Context, decls []hooks.Declaration) (any, error) {
+	h.run(c, func(ctx context.Context, _ hooksRequest, decls []hooks.Declaration) (any, error) {
 		r := *h.Reconciler
 		r.Secret = func(ctx context.Context, source string) ([]byte, error) {
 			s, err := h.Set.Secret(ctx, source, false)
@@ -72,7 +77,7 @@ func (h *HooksCode) plan(c *gin.Context) {
 
 // apply makes the hooks as declared.
 func (h *HooksCode) apply(c *gin.Context) {
-	h.run(c, func(ctx context.Context, decls []hooks.Declaration) (any, error) {
+	h.run(c, func(ctx context.Context, _ hooksRequest, decls []hooks.Declaration) (any, error) {
 		r := *h.Reconciler
 		r.Secret = func(ctx context.Context, source string) ([]byte, error) { return h.Set.Secret(ctx, source, true) }
 		res, err := r.Apply(ctx, decls)
@@ -87,7 +92,7 @@ func (h *HooksCode) apply(c *gin.Context) {
 // run reads the request, and answers with fn's result: as one JSON
 // document, or, when the caller accepts application/x-ndjson, as progress
 // lines followed by the result.
-func (h *HooksCode) run(c *gin.Context, fn func(context.Context, []hooks.Declaration) (any, error)) {
+func (h *HooksCode) run(c *gin.Context, fn func(context.Context, hooksRequest, []hooks.Declaration) (any, error)) {
 	if h == nil || h.Reconciler == nil {
 		fail(c, Errorf(http.StatusNotImplemented, "this server has no hooks settings (hooks.public_url and a provider's credentials in its configuration); see docs/hooks.md"))
 		return
@@ -110,7 +115,11 @@ func (h *HooksCode) run(c *gin.Context, fn func(context.Context, []hooks.Declara
 		return
 	}
 	if !strings.Contains(c.GetHeader("Accept"), "application/x-ndjson") {
-		out, err := fn(ctx, decls)
+		out, err := fn(ctx, req, decls)
+		if errors.Is(err, hooks.ErrBusy) {
+			fail(c, Errorf(http.StatusConflict, "%v", err))
+			return
+		}
 		if err != nil {
 			fail(c, Errorf(http.StatusBadGateway, "%v", err))
 			return
@@ -126,7 +135,7 @@ func (h *HooksCode) run(c *gin.Context, fn func(context.Context, []hooks.Declara
 		c.Writer.Flush()
 	}
 	ctx = hooks.WithProgress(ctx, func(format string, args ...any) { line(progressLine{Progress: fmt.Sprintf(format, args...)}) })
-	out, err := fn(ctx, decls)
+	out, err := fn(ctx, req, decls)
 	if err != nil {
 		line(progressLine{Error: err.Error()})
 		return
@@ -216,4 +225,33 @@ func (h *HooksCode) rotate(c *gin.Context) {
 		return
 	}
 	writeJSON(c, http.StatusOK, rotateAnswer{Rotation: rot, Result: res})
+}
+
+// DefaultRedeliverSince is how far back a redelivery looks by default.
+const DefaultRedeliverSince = 6 * time.Hour
+
+// redeliver asks the providers to deliver again what failed to arrive
+// since a time and Reflex never accepted.
+func (h *HooksCode) redeliver(c *gin.Context) {
+	h.run(c, func(ctx context.Context, req hooksRequest, decls []hooks.Declaration) (any, error) {
+		since := DefaultRedeliverSince
+		if req.Since != "" {
+			d, err := time.ParseDuration(req.Since)
+			if err != nil || d <= 0 {
+				return nil, fmt.Errorf("since %q is not a duration such as 6h", req.Since)
+			}
+			since = d
+		}
+		r := *h.Reconciler
+		r.Secret = func(ctx context.Context, source string) ([]byte, error) {
+			s, err := h.Set.Secret(ctx, source, false)
+			if errors.Is(err, hookset.ErrNoSecret) {
+				return nil, nil
+			}
+			return s, err
+		}
+		return r.Recover(ctx, decls, hooks.RecoverOptions{
+			Since: time.Now().Add(-since), Events: req.Events, DryRun: req.DryRun, Accepted: h.Set.Accepted,
+		})
+	})
 }

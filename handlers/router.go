@@ -111,6 +111,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 	api.POST("/hooks/plan", writeSources, d.HooksCode.plan)
 	api.POST("/hooks/apply", writeSources, d.HooksCode.apply)
 	api.POST("/hooks/rotate", writeSources, d.HooksCode.rotate)
+	api.POST("/hooks/redeliver", writeSources, d.HooksCode.redeliver)
 
 	api.GET("/watch", watch{objects: obj, hub: d.Hub, auth: d.Auth, log: d.Log}.serve)
 	dlv := deliveries{objects: obj, dispatcher: d.Dispatcher}

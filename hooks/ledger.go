@@ -82,24 +82,33 @@ func (l *RedisLedger) Targets(ctx context.Context) ([]Target, error) {
 // release deletes a lock only while it is still the caller's.
 var release = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
 
-// Lock takes a target's lock, polling while another holds it, for at
-// most LockWait.
-func (l *RedisLedger) Lock(ctx context.Context, t Target) (func(), error) {
+// TryLock takes a target's lock if no one holds it.
+func (l *RedisLedger) TryLock(ctx context.Context, t Target) (func(), bool, error) {
 	key := lockPrefix + field(t, "")
 	buf := make([]byte, 12)
 	if _, err := rand.Read(buf); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	token := hex.EncodeToString(buf)
+	ok, err := l.rdb.SetNX(ctx, key, token, LockTTL).Result()
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	return func() { _ = release.Run(context.WithoutCancel(ctx), l.rdb, []string{key}, token).Err() }, true, nil
+}
+
+// Lock takes a target's lock, polling while another holds it, for at
+// most LockWait.
+func (l *RedisLedger) Lock(ctx context.Context, t Target) (func(), error) {
 	deadline := time.Now().Add(LockWait)
 	waited := false
 	for {
-		ok, err := l.rdb.SetNX(ctx, key, token, LockTTL).Result()
+		rel, ok, err := l.TryLock(ctx, t)
 		if err != nil {
 			return nil, fmt.Errorf("take the lock: %w", err)
 		}
 		if ok {
-			return func() { _ = release.Run(context.WithoutCancel(ctx), l.rdb, []string{key}, token).Err() }, nil
+			return rel, nil
 		}
 		if !waited {
 			Report(ctx, "%s: another apply holds it; waiting", t)

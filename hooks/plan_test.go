@@ -2,6 +2,7 @@ package hooks_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -233,5 +234,87 @@ func TestUnconfiguredProvider(t *testing.T) {
 	_, err := r.Plan(context.Background(), []hooks.Declaration{{Source: "a", Provider: "gitlab", Events: []string{"push"}}})
 	if err == nil || err.Error() != `source "a": hooks at gitlab: no gitlab API is configured (hooks.gitlab in the server's configuration)` {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// redeliveringFake is a fakeProvider that lists deliveries and records
+// what it is asked to deliver again.
+type redeliveringFake struct {
+	*fakeProvider
+	deliveries []hooks.Delivery
+	asked      []string
+}
+
+func (f *redeliveringFake) Deliveries(_ context.Context, _ hooks.Target, _ string, _ time.Time) ([]hooks.Delivery, error) {
+	return f.deliveries, nil
+}
+
+func (f *redeliveringFake) Redeliver(_ context.Context, _ hooks.Target, _ string, d hooks.Delivery) error {
+	f.asked = append(f.asked, d.ID)
+	return nil
+}
+
+// TestRecover: of the failed deliveries since the bound, those Reflex
+// holds or that a later attempt delivered are left; those the filter
+// excludes are not counted; the rest are asked for again, once each, by
+// their latest attempt; a dry run asks for nothing; a second recovery
+// while one runs is refused.
+func TestRecover(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	f := &redeliveringFake{fakeProvider: newFake()}
+	f.add(repo, hooks.Hook{URL: "https://reflex.example.com/hooks/acme-github", Events: []string{"push"}, ContentType: "json", Active: true})
+	f.add(repo, hooks.Hook{URL: "https://ci.example.com/hook", Events: []string{"push"}, ContentType: "json", Active: true})
+	at := func(d time.Duration) time.Time { return now.Add(-d) }
+	f.deliveries = []hooks.Delivery{
+		{ID: "1", GUID: "held", Event: "push", StatusCode: 503, At: at(time.Hour)},
+		{ID: "2", GUID: "missed", Event: "push", StatusCode: 0, At: at(50 * time.Minute)},
+		{ID: "3", GUID: "missed", Event: "push", StatusCode: 502, Redelivery: true, At: at(40 * time.Minute)},
+		{ID: "4", GUID: "retried", Event: "push", StatusCode: 500, At: at(30 * time.Minute)},
+		{ID: "5", GUID: "retried", Event: "push", StatusCode: 202, Redelivery: true, At: at(20 * time.Minute)},
+		{ID: "6", GUID: "pr-missed", Event: "pull_request", Action: "opened", StatusCode: 500, At: at(10 * time.Minute)},
+		{ID: "7", GUID: "label", Event: "pull_request", Action: "labeled", StatusCode: 500, At: at(9 * time.Minute)},
+		{ID: "8", GUID: "fine", Event: "push", StatusCode: 202, At: at(8 * time.Minute)},
+		{ID: "9", GUID: "too-old", Event: "push", StatusCode: 500, At: at(48 * time.Hour)},
+	}
+	r := reconciler(t, f.fakeProvider, map[string]string{"acme-github": "s"})
+	r.Providers["fake"] = f
+	opts := hooks.RecoverOptions{
+		Since:  now.Add(-24 * time.Hour),
+		Events: []string{"push", "pull_request.opened"},
+		Accepted: func(_ context.Context, source, id string) (bool, error) {
+			return source == "acme-github" && id == "held", nil
+		},
+	}
+	decls := []hooks.Declaration{decl("acme-github", "push")}
+	dry := opts
+	dry.DryRun = true
+	sum, err := r.Recover(ctx, decls, dry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.asked) != 0 || sum.Redelivered != 2 || !sum.DryRun {
+		t.Fatalf("dry run: %+v, asked %v", sum, f.asked)
+	}
+	sum, err = r.Recover(ctx, decls, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := hooks.RecoverSummary{Hooks: 1, Found: 4, Present: 2, Redelivered: 2}
+	if sum.Hooks != want.Hooks || sum.Found != want.Found || sum.Present != want.Present || sum.Redelivered != want.Redelivered || sum.Failed != 0 {
+		t.Fatalf("summary %+v, want %+v", sum, want)
+	}
+	if !slices.Equal(f.asked, []string{"3", "6"}) {
+		t.Fatalf("asked for %v again, want the latest attempts of missed and pr-missed (3, 6)", f.asked)
+	}
+
+	// Another replica's recovery holds the lock.
+	release, err := r.Ledger.Lock(ctx, hooks.Target{Provider: "reflex", Kind: "recover", Name: "deliveries"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	if _, err := r.Recover(ctx, decls, opts); !errors.Is(err, hooks.ErrBusy) {
+		t.Fatalf("a recovery while another runs: %v, want ErrBusy", err)
 	}
 }

@@ -31,6 +31,13 @@ type fakeGitHubHooks struct {
 	hooks   []map[string]any
 	secrets map[int]string
 	bad     []string
+	// deliveries are Reflex's hook's recorded deliveries; a redelivery
+	// posts the delivery's body to deliverTo, signed with the hook's
+	// secret, and records another attempt.
+	deliveries  []map[string]any
+	bodies      map[string][]byte
+	deliverTo   string
+	redelivered []string
 }
 
 func newFakeGitHubHooks(t *testing.T) *fakeGitHubHooks {
@@ -82,6 +89,8 @@ func (f *fakeGitHubHooks) serve(w http.ResponseWriter, r *http.Request) {
 		h["config"].(map[string]any)["content_type"] = body.Config["content_type"]
 		w.WriteHeader(http.StatusCreated)
 		json.NewEncoder(w).Encode(h)
+	case strings.Contains(path, "/deliveries"):
+		f.serveDeliveries(w, r, path)
 	case strings.HasPrefix(path, "/repos/acme/api/hooks/"):
 		id, _ := strconv.Atoi(strings.TrimPrefix(path, "/repos/acme/api/hooks/"))
 		for i, h := range f.hooks {
@@ -270,5 +279,130 @@ func TestHooksRotate(t *testing.T) {
 	h, b := signedPush(t, fresh, "after-new")
 	if a := post(t, url, h, b); a.Code != http.StatusAccepted {
 		t.Fatalf("after the grace period, the new secret: %d %s", a.Code, a.Body)
+	}
+}
+
+// serveDeliveries serves the deliveries of Reflex's hook, and their
+// redelivery, which posts the body to Reflex as GitHub would.
+func (f *fakeGitHubHooks) serveDeliveries(w http.ResponseWriter, r *http.Request, path string) {
+	switch {
+	case r.Method == http.MethodGet && strings.HasSuffix(path, "/deliveries"):
+		if r.URL.Query().Get("per_page") != "100" {
+			f.bad = append(f.bad, "deliveries without per_page=100")
+		}
+		json.NewEncoder(w).Encode(f.deliveries)
+	case r.Method == http.MethodPost && strings.HasSuffix(path, "/attempts"):
+		id := strings.TrimSuffix(path[strings.LastIndex(strings.TrimSuffix(path, "/attempts"), "/")+1:], "/attempts")
+		var d map[string]any
+		for _, x := range f.deliveries {
+			if fmt.Sprint(x["id"]) == id {
+				d = x
+			}
+		}
+		if d == nil {
+			http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
+			return
+		}
+		guid := d["guid"].(string)
+		f.redelivered = append(f.redelivered, guid)
+		_, secret := f.hookOfLocked()
+		body := f.bodies[guid]
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write(body)
+		req, _ := http.NewRequest(http.MethodPost, f.deliverTo, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-GitHub-Event", "push")
+		req.Header.Set("X-GitHub-Delivery", guid)
+		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+		status := 0
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			status = resp.StatusCode
+			resp.Body.Close()
+		}
+		f.deliveries = append([]map[string]any{{"id": len(f.deliveries) + 100, "guid": guid, "event": "push", "status_code": status,
+			"redelivery": true, "delivered_at": time.Now().UTC().Format(time.RFC3339)}}, f.deliveries...)
+		w.WriteHeader(http.StatusAccepted)
+		fmt.Fprint(w, `{}`)
+	default:
+		f.bad = append(f.bad, r.Method+" "+path)
+		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
+	}
+}
+
+// hookOfLocked is hookOf for a caller that holds f.mu.
+func (f *fakeGitHubHooks) hookOfLocked() (map[string]any, string) {
+	for _, h := range f.hooks {
+		if strings.HasPrefix(h["config"].(map[string]any)["url"].(string), "https://reflex.example.com/") {
+			return h, f.secrets[h["id"].(int)]
+		}
+	}
+	return nil, ""
+}
+
+// TestHooksRedeliver: GitHub reports three failed deliveries of Reflex's
+// hook, one of which Reflex holds already (GitHub's answer timed out
+// after Reflex had queued it); a dry run counts two; the redelivery asks
+// for exactly those two, which then arrive, and every event is present
+// once.
+func TestHooksRedeliver(t *testing.T) {
+	gh := newFakeGitHubHooks(t)
+	in := startWithHooks(t, gh)
+	hooksCall(t, in, "apply", &struct{}{})
+	_, secret := gh.hookOf(t)
+	// held reached Reflex, though GitHub saw it fail.
+	h, body := signedPush(t, secret, "held")
+	if a := post(t, in.URL+"/hooks/acme-github", h, body); a.Code != http.StatusAccepted {
+		t.Fatalf("held: %d %s", a.Code, a.Body)
+	}
+	now := time.Now().UTC()
+	gh.mu.Lock()
+	gh.deliverTo = in.URL + "/hooks/acme-github"
+	gh.bodies = map[string][]byte{}
+	for i, d := range []struct {
+		guid   string
+		status int
+	}{{"held", 504}, {"lost-1", 0}, {"lost-2", 503}, {"fine", 202}} {
+		gh.deliveries = append(gh.deliveries, map[string]any{"id": i + 1, "guid": d.guid, "event": "push", "status_code": d.status,
+			"delivered_at": now.Add(-time.Duration(i+1) * time.Minute).Format(time.RFC3339)})
+		gh.bodies[d.guid] = body
+	}
+	gh.mu.Unlock()
+
+	var sum struct {
+		Hooks, Found, Present, Redelivered, Failed int
+		DryRun                                     bool `json:"dry_run"`
+	}
+	r, _ := master(t, in, "POST", "/api/v1/hooks/redeliver", `{"since":"1h","dry_run":true}`)
+	if r.Code != http.StatusOK || json.Unmarshal(r.Body, &sum) != nil || sum.Redelivered != 2 || !sum.DryRun || len(gh.redelivered) != 0 {
+		t.Fatalf("dry run: %d %s, asked %v", r.Code, r.Body, gh.redelivered)
+	}
+	r, _ = master(t, in, "POST", "/api/v1/hooks/redeliver", `{"since":"1h"}`)
+	if r.Code != http.StatusOK || json.Unmarshal(r.Body, &sum) != nil {
+		t.Fatalf("redeliver: %d %s", r.Code, r.Body)
+	}
+	if sum.Hooks != 1 || sum.Found != 3 || sum.Present != 1 || sum.Redelivered != 2 || sum.Failed != 0 {
+		t.Fatalf("summary %s", r.Body)
+	}
+	if fmt.Sprint(gh.redelivered) != "[lost-1 lost-2]" {
+		t.Fatalf("redelivered %v, want lost-1 and lost-2", gh.redelivered)
+	}
+	for _, id := range []string{"held", "lost-1", "lost-2"} {
+		waitProcessed(t, in, id)
+	}
+	// A second redelivery finds them delivered, and asks for nothing.
+	r, _ = master(t, in, "POST", "/api/v1/hooks/redeliver", `{"since":"1h"}`)
+	if json.Unmarshal(r.Body, &sum) != nil || sum.Redelivered != 0 || len(gh.redelivered) != 2 {
+		t.Fatalf("second redelivery: %s, asked %v", r.Body, gh.redelivered)
+	}
+	var page []struct{ ID string }
+	apiGet(t, in, "/api/v1/events?source=acme-github&limit=100", &page)
+	count := map[string]int{}
+	for _, e := range page {
+		count[e.ID]++
+	}
+	for _, id := range []string{"held", "lost-1", "lost-2"} {
+		if count[id] != 1 {
+			t.Errorf("event %s is present %d times, want once", id, count[id])
+		}
 	}
 }

@@ -27,7 +27,7 @@ them so, with the running server's credentials (its configuration's "hooks"
 section). Only hooks whose URL is this Reflex's are ever changed. See
 docs/hooks.md.`,
 	}
-	cmd.AddCommand(newHooksPlanCmd(), newHooksApplyCmd(), newHooksRotateCmd())
+	cmd.AddCommand(newHooksPlanCmd(), newHooksApplyCmd(), newHooksRotateCmd(), newHooksRedeliverCmd())
 	return cmd
 }
 
@@ -123,7 +123,12 @@ others; the exit status is then 1.`,
 // streamHooks posts a hooks plan or apply, prints its progress lines to
 // standard error as they come, and decodes the result into out.
 func streamHooks(cmd *cobra.Command, c *apiClient, path string, sources []string, out any) error {
-	body, _ := json.Marshal(map[string][]string{"sources": sources})
+	return streamHooksRequest(cmd, c, path, map[string]any{"sources": sources}, out)
+}
+
+// streamHooksRequest is streamHooks with a request of its own.
+func streamHooksRequest(cmd *cobra.Command, c *apiClient, path string, req map[string]any, out any) error {
+	body, _ := json.Marshal(req)
 	resp, err := c.send(cmd.Context(), http.MethodPost, path, http.Header{"Content-Type": {"application/json"}, "Accept": {"application/x-ndjson"}}, body)
 	if err != nil {
 		return err
@@ -291,6 +296,60 @@ they live.`,
 		}})
 		if err == nil && len(ans.Result.Failed) > 0 {
 			return fmt.Errorf("%d hooks could not be updated; both secrets verify until the old one retires: run reflex hooks apply %s", len(ans.Result.Failed), args[0])
+		}
+		return err
+	}
+	return cmd
+}
+
+func newHooksRedeliverCmd() *cobra.Command {
+	var (
+		output string
+		since  time.Duration
+		events []string
+		dryRun bool
+	)
+	cmd := &cobra.Command{
+		Use:   "redeliver [SOURCE...]",
+		Short: "Ask the providers to deliver again what failed to reach Reflex",
+		Long: `List the recent deliveries of every hook of this Reflex (GitHub's; the
+providers whose API lists them), find those that failed since --since and whose
+delivery id Reflex never accepted, and ask the provider to deliver them again.
+A delivery a later attempt got through, or that Reflex holds, is left alone;
+one that arrives twice is a duplicate, answered as such. --event limits it to
+event types ("push", or "pull_request.opened" with an action); --dry-run counts
+what it would ask for. One redelivery runs at a time across replicas.`,
+		Example: "  reflex hooks redeliver --since 6h\n  reflex hooks redeliver acme-github --since 24h --event push --event pull_request.closed --dry-run",
+	}
+	c := apiFlags(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", outText, "output: text, json or yaml")
+	cmd.Flags().DurationVar(&since, "since", 6*time.Hour, "how far back to look")
+	cmd.Flags().StringSliceVar(&events, "event", nil, "only these event types (repeat, or comma-separate): event or event.action")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "count what would be redelivered, and ask for nothing")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		format, err := outputFormat(output, outText, []string{outText, "json", "yaml"})
+		if err != nil {
+			return err
+		}
+		var sum hooks.RecoverSummary
+		req := map[string]any{"sources": args, "since": since.String(), "events": events, "dry_run": dryRun}
+		if err := streamHooksRequest(cmd, c, "/api/v1/hooks/redeliver", req, &sum); err != nil {
+			return err
+		}
+		err = show(cmd.OutOrStdout(), format, view{data: sum, text: func(w io.Writer) error {
+			verb := "redelivered"
+			if sum.DryRun {
+				verb = "would redeliver"
+			}
+			for _, e := range sum.Errors {
+				fmt.Fprintf(w, "! %s\n", e)
+			}
+			_, err := fmt.Fprintf(w, "%d hooks: %d failed deliveries found, %d already present, %d %s, %d refused by the provider.\n",
+				sum.Hooks, sum.Found, sum.Present, sum.Redelivered, verb, sum.Failed)
+			return err
+		}})
+		if err == nil && (sum.Failed > 0 || len(sum.Errors) > 0) {
+			return fmt.Errorf("%d redeliveries failed, %d errors", sum.Failed, len(sum.Errors))
 		}
 		return err
 	}

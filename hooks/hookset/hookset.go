@@ -252,3 +252,16 @@ func (s *Set) RetireDue(ctx context.Context, now time.Time) (int, error) {
 	}
 	return removed, nil
 }
+
+// Accepted reports whether Reflex holds a source's delivery id: an event
+// accepted, or refused by policy, under it.
+func (s *Set) Accepted(ctx context.Context, source, id string) (bool, error) {
+	_, err := s.Store.Event(ctx, id, source)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, state.ErrNotFound):
+		return false, nil
+	}
+	return false, err
+}
