@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -254,4 +255,34 @@ func (h *HooksCode) redeliver(c *gin.Context) {
 			Since: time.Now().Add(-since), Events: req.Events, DryRun: req.DryRun, Accepted: h.Set.Accepted,
 		})
 	})
+}
+
+// Recover is the background reconciler's round: it asks the providers to
+// deliver again what failed to arrive since a time, and logs a summary.
+// A round another replica is running is skipped.
+func (h *HooksCode) Recover(ctx context.Context, since time.Duration, events []string, log *slog.Logger) {
+	decls, err := h.Set.Declarations(ctx)
+	if err != nil || len(decls) == 0 {
+		if err != nil {
+			log.Warn("redelivery: cannot read the declared hooks", "error", err)
+		}
+		return
+	}
+	r := *h.Reconciler
+	r.Secret = func(ctx context.Context, source string) ([]byte, error) {
+		s, err := h.Set.Secret(ctx, source, false)
+		if errors.Is(err, hookset.ErrNoSecret) {
+			return nil, nil
+		}
+		return s, err
+	}
+	sum, err := r.Recover(ctx, decls, hooks.RecoverOptions{Since: time.Now().Add(-since), Events: events, Accepted: h.Set.Accepted})
+	switch {
+	case errors.Is(err, hooks.ErrBusy):
+		log.Debug("redelivery: another replica is running it")
+	case err != nil:
+		log.Warn("redelivery failed", "error", err)
+	case sum.Redelivered > 0 || sum.Failed > 0 || len(sum.Errors) > 0:
+		log.Info("redelivery", "hooks", sum.Hooks, "found", sum.Found, "present", sum.Present, "redelivered", sum.Redelivered, "failed", sum.Failed, "errors", len(sum.Errors))
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Ledger remembers what Reflex set at the providers (a fingerprint of
@@ -107,6 +108,17 @@ func (r *Reconciler) make(ctx context.Context, c *Change) error {
 		c.HookID = h.ID
 		return r.Ledger.SetFingerprint(ctx, c.Target, h.ID, Fingerprint(c.spec.Secret))
 	case "update":
+		if rp, ok := p.(Replacer); ok && slices.Contains(c.Fields, "secret") {
+			h, err := rp.Replace(ctx, c.Target, c.HookID, c.spec)
+			if err != nil {
+				return err
+			}
+			if err := r.Ledger.Forget(ctx, c.Target, c.HookID); err != nil {
+				return err
+			}
+			c.HookID = h.ID
+			return r.Ledger.SetFingerprint(ctx, c.Target, h.ID, Fingerprint(c.spec.Secret))
+		}
 		if err := p.Update(ctx, c.Target, c.HookID, c.spec); err != nil {
 			return err
 		}

@@ -95,6 +95,16 @@ type Provider interface {
 	Delete(ctx context.Context, t Target, id string) error
 }
 
+// Replacer is implemented by providers whose API cannot change a hook's
+// secret (Gitea's and Forgejo's edits ignore it): a change of secret
+// replaces the hook, the new one made before the old one goes, so no
+// delivery falls between.
+type Replacer interface {
+	// Replace makes a hook as s says in place of hook id, and returns the
+	// new hook.
+	Replace(ctx context.Context, t Target, id string, s Spec) (Hook, error)
+}
+
 // Pinger is implemented by providers that can send a hook's test
 // delivery on request.
 type Pinger interface {

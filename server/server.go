@@ -243,9 +243,13 @@ func Run(ctx context.Context, o Options) error {
 		// events with their providers for those that ask.
 		srcs = sources.NewSet(store, o.Log, o.Config, o.SecretRefs)
 	}
+	var hooksCode *handlers.HooksCode
 	if o.HTTP {
+		if hooksCode, err = newHooksCode(store, srcs, o); err != nil {
+			return err
+		}
 		authn = auth.NewAuthenticator(store, o.AdminKey, o.KeyCacheTTL)
-		if srv, err = newHTTPServer(store, hub, srcs, authn, authz, dispatcher, agents, o); err != nil {
+		if srv, err = newHTTPServer(store, hub, srcs, authn, authz, dispatcher, agents, hooksCode, o); err != nil {
 			return err
 		}
 		if ln == nil {
@@ -280,6 +284,16 @@ func Run(ctx context.Context, o Options) error {
 			return err
 		}
 		bgWG.Go(func() { srcs.Run(bg, hub) })
+		if hooksCode != nil && o.Config.Hooks.Redeliver != nil {
+			spec := o.Config.Hooks.Redeliver
+			interval, _ := time.ParseDuration(spec.Interval)
+			since, _ := time.ParseDuration(spec.Since)
+			bgWG.Go(func() {
+				periodic.Run(bg, cmp.Or(interval, 10*time.Minute), func(ctx context.Context) {
+					hooksCode.Recover(ctx, cmp.Or(since, 6*time.Hour), spec.Events, o.Log)
+				})
+			})
+		}
 		// Secrets a rotation replaced are removed once their grace
 		// period ends; every replica may do it, the store orders the
 		// writes.
@@ -419,13 +433,9 @@ func applyConfig(ctx context.Context, store *state.Store, cfg *config.Config, lo
 	}
 }
 
-func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authn *auth.Authenticator, authz policies.Authorizer, dispatcher *delivery.Dispatcher, agents *fleet.Fleet, o Options) (*http.Server, error) {
+func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authn *auth.Authenticator, authz policies.Authorizer, dispatcher *delivery.Dispatcher, agents *fleet.Fleet, hooksCode *handlers.HooksCode, o Options) (*http.Server, error) {
 	in := &intake.Intake{Redis: o.Redis, Store: store, Authz: authz, Log: o.Log, SpillAt: o.SpillAt}
 	metrics := prometheus.NewRegistry()
-	hooksCode, err := newHooksCode(store, set, o)
-	if err != nil {
-		return nil, err
-	}
 	router, err := handlers.NewRouter(handlers.Deps{
 		Redis: o.Redis, Store: store, TrustedProxies: o.TrustedProxies, Log: o.Log,
 		Auth: authn, Authz: authz, Hub: hub, Dispatcher: dispatcher, Fleet: agents, PollWait: o.AgentPollWait,

@@ -2,7 +2,6 @@ package gitea
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -117,24 +116,21 @@ func TestReconciler(t *testing.T) {
 	}
 	assertPlan(t, r, []hooks.Declaration{decl}, nil, 1)
 
-	// A rotated secret alone cannot be patched: the apply says so, and
-	// the hook is left as it was. Replace gives it the new secret.
+	// A rotated secret cannot be patched (Gitea ignores it on an edit):
+	// the apply replaces the hook, the new one made before the old one
+	// goes, and the ledger follows the new id.
 	secret = []byte("rotated-secret")
 	assertPlan(t, r, []hooks.Declaration{decl}, []string{"update " + id + " secret"}, 0)
-	if _, err := r.Apply(ctx, []hooks.Declaration{decl}); !errors.Is(err, ErrSecretUnchangeable) {
-		t.Errorf("apply of a new secret = %v, want ErrSecretUnchangeable", err)
+	res, err = r.Apply(ctx, []hooks.Declaration{decl})
+	if err != nil || len(res.Applied) != 1 {
+		t.Fatalf("apply of a new secret: %+v, %v", res, err)
 	}
-	if f.hook(apiScope, id).secret != testSecret {
-		t.Errorf("the hook's secret changed")
+	nid := res.Applied[0].HookID
+	if got := f.hook(apiScope, nid); nid == id || got == nil || got.secret != "rotated-secret" || f.hook(apiScope, id) != nil {
+		t.Fatalf("replaced hook %s: %+v; old one kept: %v", nid, got, f.hook(apiScope, id) != nil)
 	}
-	nh, err := p.Replace(ctx, apiRepo, id, hooks.Spec{URL: "https://reflex.example.com/hooks/ci", Events: decl.Events, ContentType: "form", Secret: secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := f.hook(apiScope, nh.ID); got == nil || got.secret != "rotated-secret" || f.hook(apiScope, id) != nil {
-		t.Errorf("replaced hook %+v; old one kept: %v", got, f.hook(apiScope, id) != nil)
-	}
-	id = nh.ID
+	assertPlan(t, r, []hooks.Declaration{decl}, nil, 1)
+	id = nid
 
 	// Declared nowhere any more, Reflex's hook is deleted.
 	if err := r.Ledger.SetFingerprint(ctx, apiRepo, id, hooks.Fingerprint(secret)); err != nil {

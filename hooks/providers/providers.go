@@ -7,7 +7,9 @@ import (
 
 	"github.com/reflexops/reflex/config"
 	"github.com/reflexops/reflex/hooks"
+	"github.com/reflexops/reflex/hooks/gitea"
 	"github.com/reflexops/reflex/hooks/github"
+	"github.com/reflexops/reflex/hooks/gitlab"
 )
 
 // New returns the providers spec configures, by name.
@@ -37,6 +39,28 @@ func New(spec *config.HooksSpec) (map[string]hooks.Provider, error) {
 			return nil, fmt.Errorf("hooks.github: %w", err)
 		}
 		out["github"] = p
+	}
+	if g := spec.GitLab; g != nil {
+		token, err := config.ResolveSecret(g.Token)
+		if err != nil {
+			return nil, fmt.Errorf("hooks.gitlab.token: %w", err)
+		}
+		p, err := gitlab.New(gitlab.Options{BaseURL: g.URL, Token: string(token)})
+		if err != nil {
+			return nil, fmt.Errorf("hooks.gitlab: %w", err)
+		}
+		out["gitlab"] = p
+	}
+	if g := spec.Gitea; g != nil {
+		token, err := config.ResolveSecret(g.Token)
+		if err != nil {
+			return nil, fmt.Errorf("hooks.gitea.token: %w", err)
+		}
+		p, err := gitea.New(gitea.Options{BaseURL: g.URL, Token: string(token)})
+		if err != nil {
+			return nil, fmt.Errorf("hooks.gitea: %w", err)
+		}
+		out["gitea"] = p
 	}
 	return out, nil
 }
