@@ -286,3 +286,38 @@ func (h *HooksCode) Recover(ctx context.Context, since time.Duration, events []s
 		log.Info("redelivery", "hooks", sum.Hooks, "found", sum.Found, "present", sum.Present, "redelivered", sum.Redelivered, "failed", sum.Failed, "errors", len(sum.Errors))
 	}
 }
+
+// readOnly returns a reconciler for requests that create nothing: a
+// source without a secret yet has none to show.
+func (h *HooksCode) readOnly() hooks.Reconciler {
+	r := *h.Reconciler
+	r.Secret = func(ctx context.Context, source string) ([]byte, error) {
+		s, err := h.Set.Secret(ctx, source, false)
+		if errors.Is(err, hookset.ErrNoSecret) {
+			return nil, nil
+		}
+		return s, err
+	}
+	return r
+}
+
+// list answers this Reflex's hooks at the declared targets, with their
+// last delivery's status.
+func (h *HooksCode) list(c *gin.Context) {
+	h.run(c, func(ctx context.Context, _ hooksRequest, decls []hooks.Declaration) (any, error) {
+		r := h.readOnly()
+		listed, err := r.Hooks(ctx, decls)
+		if listed == nil {
+			listed = []hooks.Listed{}
+		}
+		return listed, err
+	})
+}
+
+// ping asks the providers for a test delivery of each hook.
+func (h *HooksCode) ping(c *gin.Context) {
+	h.run(c, func(ctx context.Context, _ hooksRequest, decls []hooks.Declaration) (any, error) {
+		r := h.readOnly()
+		return r.Ping(ctx, decls)
+	})
+}

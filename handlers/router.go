@@ -112,6 +112,8 @@ func NewRouter(d Deps) (http.Handler, error) {
 	api.POST("/hooks/apply", writeSources, d.HooksCode.apply)
 	api.POST("/hooks/rotate", writeSources, d.HooksCode.rotate)
 	api.POST("/hooks/redeliver", writeSources, d.HooksCode.redeliver)
+	api.POST("/hooks/list", mayRead(d.Authz, state.TypeSource), d.HooksCode.list)
+	api.POST("/hooks/ping", writeSources, d.HooksCode.ping)
 
 	api.GET("/watch", watch{objects: obj, hub: d.Hub, auth: d.Auth, log: d.Log}.serve)
 	dlv := deliveries{objects: obj, dispatcher: d.Dispatcher}

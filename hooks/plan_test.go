@@ -318,3 +318,37 @@ func TestRecover(t *testing.T) {
 		t.Fatalf("a recovery while another runs: %v, want ErrBusy", err)
 	}
 }
+
+// pingingFake records the hooks it is asked to test.
+type pingingFake struct {
+	*fakeProvider
+	pinged []string
+}
+
+func (f *pingingFake) Ping(_ context.Context, _ hooks.Target, id string) error {
+	f.pinged = append(f.pinged, id)
+	return nil
+}
+
+// TestListAndPing: only this Reflex's hooks are listed and tested.
+func TestListAndPing(t *testing.T) {
+	ctx := context.Background()
+	f := &pingingFake{fakeProvider: newFake()}
+	f.add(repo, hooks.Hook{URL: "https://ci.example.com/hook", Events: []string{"push"}, Active: true})
+	f.add(repo, hooks.Hook{URL: "https://reflex.example.com/hooks/acme-github", Events: []string{"push"}, Active: true, LastStatus: "200 OK"})
+	r := reconciler(t, f.fakeProvider, map[string]string{"acme-github": "s"})
+	r.Providers["fake"] = f
+	decls := []hooks.Declaration{decl("acme-github", "push")}
+	listed, err := r.Hooks(ctx, decls)
+	if err != nil || len(listed) != 1 || listed[0].Source != "acme-github" || listed[0].Hook.ID != "2" || listed[0].Hook.LastStatus != "200 OK" {
+		t.Fatalf("listed %+v, %v", listed, err)
+	}
+	pinged, err := r.Ping(ctx, decls)
+	if err != nil || len(pinged) != 1 || pinged[0].Error != "" || !slices.Equal(f.pinged, []string{"2"}) {
+		t.Fatalf("pinged %+v (%v), asked %v", pinged, err, f.pinged)
+	}
+	r.Providers["fake"] = f.fakeProvider
+	if pinged, _ := r.Ping(ctx, decls); len(pinged) != 1 || pinged[0].Error == "" {
+		t.Fatalf("a provider without test deliveries: %+v", pinged)
+	}
+}

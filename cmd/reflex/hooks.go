@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -27,7 +28,7 @@ them so, with the running server's credentials (its configuration's "hooks"
 section). Only hooks whose URL is this Reflex's are ever changed. See
 docs/hooks.md.`,
 	}
-	cmd.AddCommand(newHooksPlanCmd(), newHooksApplyCmd(), newHooksRotateCmd(), newHooksRedeliverCmd())
+	cmd.AddCommand(newHooksPlanCmd(), newHooksApplyCmd(), newHooksListCmd(), newHooksPingCmd(), newHooksRotateCmd(), newHooksRedeliverCmd())
 	return cmd
 }
 
@@ -350,6 +351,84 @@ what it would ask for. One redelivery runs at a time across replicas.`,
 		}})
 		if err == nil && (sum.Failed > 0 || len(sum.Errors) > 0) {
 			return fmt.Errorf("%d redeliveries failed, %d errors", sum.Failed, len(sum.Errors))
+		}
+		return err
+	}
+	return cmd
+}
+
+func newHooksListCmd() *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "list [SOURCE...]",
+		Short: "List this Reflex's hooks at the providers, with their last delivery",
+		Long: `List, at every repository (project, organization) the sources declare, the
+hooks whose URL is this Reflex's: their id, events, whether they are active, and
+the status of their last delivery where the provider reports it. -o table, json
+or yaml.`,
+		Example: "  reflex hooks list\n  reflex hooks list acme-github -o json",
+	}
+	c := apiFlags(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output: table, json or yaml")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		format, err := outputFormat(output, "table", []string{"table", "json", "yaml"})
+		if err != nil {
+			return err
+		}
+		var listed []hooks.Listed
+		if err := streamHooks(cmd, c, "/api/v1/hooks/list", args, &listed); err != nil {
+			return err
+		}
+		return show(cmd.OutOrStdout(), format, view{data: listed, table: func() (table, error) {
+			t := table{header: []string{"target", "source", "id", "events", "active", "last delivery"}}
+			for _, l := range listed {
+				t.rows = append(t.rows, []string{l.Target.String(), l.Source, l.Hook.ID, strings.Join(l.Hook.Events, ","), fmt.Sprint(l.Hook.Active), cmp.Or(l.Hook.LastStatus, "-")})
+			}
+			return t, nil
+		}})
+	}
+	return cmd
+}
+
+func newHooksPingCmd() *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "ping [SOURCE...]",
+		Short: "Ask the providers for a test delivery of each hook",
+		Long: `Ask each provider whose API can (GitHub, GitLab, Gitea) to send a test
+delivery to every hook of this Reflex the sources declare. The deliveries then
+arrive like any other: a GitHub ping is answered "pong".`,
+		Example: "  reflex hooks ping acme-github",
+	}
+	c := apiFlags(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", outText, "output: text, json or yaml")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		format, err := outputFormat(output, outText, []string{outText, "json", "yaml"})
+		if err != nil {
+			return err
+		}
+		var pinged []hooks.Pinged
+		if err := streamHooks(cmd, c, "/api/v1/hooks/ping", args, &pinged); err != nil {
+			return err
+		}
+		failed := 0
+		err = show(cmd.OutOrStdout(), format, view{data: pinged, text: func(w io.Writer) error {
+			for _, p := range pinged {
+				if p.Error != "" {
+					fmt.Fprintf(w, "! %s: hook %s of %s: %s\n", p.Target, p.HookID, p.Source, p.Error)
+					continue
+				}
+				fmt.Fprintf(w, "%s: hook %s of %s: test delivery asked for\n", p.Target, p.HookID, p.Source)
+			}
+			return nil
+		}})
+		for _, p := range pinged {
+			if p.Error != "" {
+				failed++
+			}
+		}
+		if err == nil && failed > 0 {
+			return fmt.Errorf("%d of %d hooks could not be pinged", failed, len(pinged))
 		}
 		return err
 	}

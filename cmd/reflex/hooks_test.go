@@ -93,6 +93,10 @@ hooks:
 	if code != 0 || !strings.Contains(out, "No changes: 1 hooks are as declared.") {
 		t.Fatalf("second plan: exit %d\n%s", code, out)
 	}
+	out, errOut, code = reflexCmd(t, env, "hooks", "list")
+	if code != 0 || !strings.Contains(out, "github repository acme/api") || !strings.Contains(out, "acme-github") || !strings.Contains(out, "push") {
+		t.Fatalf("list: exit %d\n%s\nstderr: %s", code, out, errOut)
+	}
 	if _, errOut, code := reflexCmd(t, env, "hooks", "plan", "nobody"); code != 1 || !strings.Contains(errOut, "no hooks are declared for source nobody") {
 		t.Fatalf("plan of an unknown source: exit %d, %s", code, errOut)
 	}
