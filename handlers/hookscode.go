@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/hooks"
 	"github.com/reflexops/reflex/hooks/hookset"
 	"github.com/reflexops/reflex/policies"
@@ -320,4 +322,61 @@ func (h *HooksCode) ping(c *gin.Context) {
 		r := h.readOnly()
 		return r.Ping(ctx, decls)
 	})
+}
+
+// setupAnswer says how to configure a source's webhook at its provider by
+// hand, for providers without a hook API (Docker Hub) or a source that
+// declares no hooks.
+type setupAnswer struct {
+	Source    string   `json:"source"`
+	Connector string   `json:"connector"`
+	Provider  string   `json:"provider"`
+	URL       string   `json:"url"`
+	// Token is true when the URL ends in the source's secret, which
+	// the provider needs since it signs nothing.
+	Token  bool     `json:"token"`
+	Setup  string   `json:"setup"`
+	Events []string `json:"events"`
+}
+
+// setup answers the URL (with its token, for a provider that can only be
+// given a URL) and the setup steps of a source's webhook. Only a caller
+// allowed to read the source's sensitive part gets a URL with a token.
+func (h *HooksCode) setup(authz policies.Authorizer) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if h == nil || h.Reconciler == nil {
+			fail(c, Errorf(http.StatusNotImplemented, "this server has no hooks settings: set hooks.public_url in its configuration; see docs/hooks.md"))
+			return
+		}
+		name := c.Param("source")
+		ctx := c.Request.Context()
+		o, err := h.Set.Store.Object(ctx, state.TypeSource, name, 0)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		src, err := h.Set.Sources.Lookup(name)
+		if err != nil {
+			fail(c, Errorf(http.StatusConflict, "source %q cannot serve on this server (see its log)", name))
+			return
+		}
+		ans := setupAnswer{Source: name, Connector: src.Connector.Name(), URL: strings.TrimRight(h.Reconciler.PublicURL, "/") + "/hooks/" + name}
+		if d, ok := src.Connector.(connectors.Describer); ok {
+			desc := d.Describe()
+			ans.Provider, ans.Setup = desc.Provider, desc.Setup
+			for _, e := range desc.Events {
+				ans.Events = append(ans.Events, e.Type)
+			}
+		}
+		if t, ok := src.Connector.(connectors.PathTokenTaker); ok && t.TakesPathToken() && len(src.Secrets) > 0 {
+			d := authz.Authorize(ctx, policies.Request{Caller: callerOf(c), Action: policies.ActionRead, Type: state.TypeSource, Name: name, Object: o, Sensitive: true})
+			if !d.Allowed {
+				fail(c, &Error{Status: http.StatusForbidden, Message: "the URL holds the source's secret, which this key may not read: " + d.Reason})
+				return
+			}
+			ans.URL += "/" + url.PathEscape(string(src.Secrets[len(src.Secrets)-1]))
+			ans.Token = true
+		}
+		writeJSON(c, http.StatusOK, ans)
+	}
 }

@@ -114,6 +114,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 	api.POST("/hooks/redeliver", writeSources, d.HooksCode.redeliver)
 	api.POST("/hooks/list", mayRead(d.Authz, state.TypeSource), d.HooksCode.list)
 	api.POST("/hooks/ping", writeSources, d.HooksCode.ping)
+	api.GET("/hooks/setup/:source", d.HooksCode.setup(d.Authz))
 
 	api.GET("/watch", watch{objects: obj, hub: d.Hub, auth: d.Auth, log: d.Log}.serve)
 	dlv := deliveries{objects: obj, dispatcher: d.Dispatcher}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -28,7 +29,7 @@ them so, with the running server's credentials (its configuration's "hooks"
 section). Only hooks whose URL is this Reflex's are ever changed. See
 docs/hooks.md.`,
 	}
-	cmd.AddCommand(newHooksPlanCmd(), newHooksApplyCmd(), newHooksListCmd(), newHooksPingCmd(), newHooksRotateCmd(), newHooksRedeliverCmd())
+	cmd.AddCommand(newHooksPlanCmd(), newHooksApplyCmd(), newHooksListCmd(), newHooksPingCmd(), newHooksSetupCmd(), newHooksRotateCmd(), newHooksRedeliverCmd())
 	return cmd
 }
 
@@ -431,6 +432,55 @@ arrive like any other: a GitHub ping is answered "pong".`,
 			return fmt.Errorf("%d of %d hooks could not be pinged", failed, len(pinged))
 		}
 		return err
+	}
+	return cmd
+}
+
+func newHooksSetupCmd() *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "setup SOURCE",
+		Short: "Print how to configure a source's webhook by hand",
+		Long: `Print what to configure at the provider for SOURCE's webhook, for a provider
+whose API Reflex cannot configure (Docker Hub) or a source that declares no
+hooks: the URL, the setup steps and the events to tick. For a provider that
+signs nothing (Docker Hub, Quay, Jenkins) the URL ends in the source's secret,
+and only a key allowed to read the source's secrets gets it: treat the output
+as a secret.`,
+		Example: "  reflex hooks setup acme-dockerhub",
+		Args:    cobra.ExactArgs(1),
+	}
+	c := apiFlags(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", outText, "output: text, json or yaml")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		format, err := outputFormat(output, outText, []string{outText, "json", "yaml"})
+		if err != nil {
+			return err
+		}
+		var ans struct {
+			Source    string   `json:"source"`
+			Connector string   `json:"connector"`
+			Provider  string   `json:"provider"`
+			URL       string   `json:"url"`
+			Token     bool     `json:"token"`
+			Setup     string   `json:"setup"`
+			Events    []string `json:"events"`
+		}
+		if _, err := c.do(cmd.Context(), http.MethodGet, "/api/v1/hooks/setup/"+url.PathEscape(args[0]), nil, nil, &ans); err != nil {
+			return err
+		}
+		return show(cmd.OutOrStdout(), format, view{data: ans, text: func(w io.Writer) error {
+			fmt.Fprintf(w, "Source %s (%s: %s)\n", ans.Source, ans.Connector, ans.Provider)
+			fmt.Fprintf(w, "  URL:     %s\n", ans.URL)
+			if ans.Token {
+				fmt.Fprintln(w, "           (it ends in the source's secret: keep it as one)")
+			}
+			if ans.Setup != "" {
+				fmt.Fprintf(w, "  Setup:   %s\n", ans.Setup)
+			}
+			_, err := fmt.Fprintf(w, "  Events:  %s\n", strings.Join(ans.Events, ", "))
+			return err
+		}})
 	}
 	return cmd
 }

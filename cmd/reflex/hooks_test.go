@@ -57,6 +57,9 @@ func TestHooksCLI(t *testing.T) {
   - name: acme-github
     connector: github
     hooks: {provider: github, repositories: [acme/api], events: [push]}
+  - name: acme-hub
+    connector: dockerhub
+    secrets: [hub-url-token-5e8a]
 encryption:
   keys: [{id: k1, secret: "` + strings.Repeat("A", 43) + `="}]
 hooks:
@@ -96,6 +99,12 @@ hooks:
 	out, errOut, code = reflexCmd(t, env, "hooks", "list")
 	if code != 0 || !strings.Contains(out, "github repository acme/api") || !strings.Contains(out, "acme-github") || !strings.Contains(out, "push") {
 		t.Fatalf("list: exit %d\n%s\nstderr: %s", code, out, errOut)
+	}
+	// Docker Hub has no hook API: setup prints the URL with its token,
+	// to a key that may read the source's secrets.
+	out, errOut, code = reflexCmd(t, env, "hooks", "setup", "acme-hub")
+	if code != 0 || !strings.Contains(out, "https://reflex.example.com/hooks/acme-hub/hub-url-token-5e8a") || !strings.Contains(out, "keep it as one") {
+		t.Fatalf("setup: exit %d\n%s\nstderr: %s", code, out, errOut)
 	}
 	if _, errOut, code := reflexCmd(t, env, "hooks", "plan", "nobody"); code != 1 || !strings.Contains(errOut, "no hooks are declared for source nobody") {
 		t.Fatalf("plan of an unknown source: exit %d, %s", code, errOut)
