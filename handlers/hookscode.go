@@ -65,15 +65,9 @@ func mayWrite(authz policies.Authorizer, typ string) gin.HandlerFunc {
 // plan answers what an apply would change.
 func (h *HooksCode) plan(c *gin.Context) {
 	h.run(c, func(ctx context.Context, _ hooksRequest, decls []hooks.Declaration) (any, error) {
-		r := *h.Reconciler
-		r.Secret = func(ctx context.Context, source string) ([]byte, error) {
-			s, err := h.Set.Secret(ctx, source, false)
-			if errors.Is(err, hookset.ErrNoSecret) {
-				// Shown as a secret to set; apply makes it.
-				return nil, nil
-			}
-			return s, err
-		}
+		// A source without a secret yet shows a secret to set; apply
+		// makes it.
+		r := h.readOnly()
 		return r.Plan(ctx, decls)
 	})
 }
@@ -245,14 +239,7 @@ func (h *HooksCode) redeliver(c *gin.Context) {
 			}
 			since = d
 		}
-		r := *h.Reconciler
-		r.Secret = func(ctx context.Context, source string) ([]byte, error) {
-			s, err := h.Set.Secret(ctx, source, false)
-			if errors.Is(err, hookset.ErrNoSecret) {
-				return nil, nil
-			}
-			return s, err
-		}
+		r := h.readOnly()
 		return r.Recover(ctx, decls, hooks.RecoverOptions{
 			Since: time.Now().Add(-since), Events: req.Events, DryRun: req.DryRun, Accepted: h.Set.Accepted,
 		})
@@ -270,14 +257,7 @@ func (h *HooksCode) Recover(ctx context.Context, since time.Duration, events []s
 		}
 		return
 	}
-	r := *h.Reconciler
-	r.Secret = func(ctx context.Context, source string) ([]byte, error) {
-		s, err := h.Set.Secret(ctx, source, false)
-		if errors.Is(err, hookset.ErrNoSecret) {
-			return nil, nil
-		}
-		return s, err
-	}
+	r := h.readOnly()
 	sum, err := r.Recover(ctx, decls, hooks.RecoverOptions{Since: time.Now().Add(-since), Events: events, Accepted: h.Set.Accepted})
 	switch {
 	case errors.Is(err, hooks.ErrBusy):
