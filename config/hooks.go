@@ -24,6 +24,8 @@ type HooksSpec struct {
 	GitLab *TokenAPISpec `yaml:"gitlab"`
 	// Gitea reaches a Gitea or Forgejo instance.
 	Gitea *TokenAPISpec `yaml:"gitea"`
+	// Bitbucket reaches Bitbucket Cloud.
+	Bitbucket *BitbucketHooksSpec `yaml:"bitbucket"`
 	// Redeliver, when set, runs the background reconciler in `reflex
 	// serve` that asks GitHub to redeliver what failed to arrive.
 	// Default: off.
@@ -63,6 +65,21 @@ type TokenAPISpec struct {
 	Token string `yaml:"token"`
 }
 
+// BitbucketHooksSpec authenticates to Bitbucket Cloud's API: an API
+// token (or app password) with its user, or an access token.
+type BitbucketHooksSpec struct {
+	// URL is the API's base URL. Default: https://api.bitbucket.org/2.0.
+	URL string `yaml:"url"`
+	// Username is the Atlassian account's email for an API token (the
+	// Bitbucket username for an app password).
+	Username string `yaml:"username"`
+	// Token is the API token or app password, as a secret reference.
+	Token string `yaml:"token"`
+	// AccessToken is a repository, project or workspace access token, as
+	// a secret reference, instead of Username and Token.
+	AccessToken string `yaml:"access_token"`
+}
+
 // RedeliverSpec configures the background redelivery of missed
 // deliveries.
 type RedeliverSpec struct {
@@ -79,7 +96,8 @@ type RedeliverSpec struct {
 // SourceHooksSpec declares where a source's webhooks must exist at one
 // provider, and what they send.
 type SourceHooksSpec struct {
-	// Provider is the API that holds them: github, gitlab or gitea.
+	// Provider is the API that holds them: github, gitlab, gitea or
+	// bitbucket.
 	// Required.
 	Provider string `yaml:"provider"`
 	// Repositories are "owner/name" names, or globs over an owner's
@@ -101,7 +119,7 @@ type SourceHooksSpec struct {
 }
 
 // hookProviders are the providers a source's hooks may be declared at.
-var hookProviders = []string{"github", "gitlab", "gitea"}
+var hookProviders = []string{"github", "gitlab", "gitea", "bitbucket"}
 
 // validate checks a source's hooks declaration.
 func (h *SourceHooksSpec) validate() error {
@@ -150,6 +168,9 @@ func (h *HooksSpec) validate() error {
 		if t != nil && t.Token == "" {
 			return fmt.Errorf("%s: token is required", name)
 		}
+	}
+	if b := h.Bitbucket; b != nil && (b.AccessToken == "") == (b.Token == "" || b.Username == "") {
+		return errors.New("bitbucket: give username and token, or access_token, one of them")
 	}
 	if h.Gitea != nil && h.Gitea.URL == "" {
 		return errors.New("gitea: url is required: the instance's base URL")

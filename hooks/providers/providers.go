@@ -7,6 +7,7 @@ import (
 
 	"github.com/reflexops/reflex/config"
 	"github.com/reflexops/reflex/hooks"
+	"github.com/reflexops/reflex/hooks/bitbucket"
 	"github.com/reflexops/reflex/hooks/gitea"
 	"github.com/reflexops/reflex/hooks/github"
 	"github.com/reflexops/reflex/hooks/gitlab"
@@ -61,6 +62,27 @@ func New(spec *config.HooksSpec) (map[string]hooks.Provider, error) {
 			return nil, fmt.Errorf("hooks.gitea: %w", err)
 		}
 		out["gitea"] = p
+	}
+	if b := spec.Bitbucket; b != nil {
+		o := bitbucket.Options{BaseURL: b.URL, Username: b.Username}
+		for _, ref := range []struct {
+			field, ref string
+			to         *string
+		}{{"token", b.Token, &o.Token}, {"access_token", b.AccessToken, &o.AccessToken}} {
+			if ref.ref == "" {
+				continue
+			}
+			v, err := config.ResolveSecret(ref.ref)
+			if err != nil {
+				return nil, fmt.Errorf("hooks.bitbucket.%s: %w", ref.field, err)
+			}
+			*ref.to = string(v)
+		}
+		p, err := bitbucket.New(o)
+		if err != nil {
+			return nil, fmt.Errorf("hooks.bitbucket: %w", err)
+		}
+		out["bitbucket"] = p
 	}
 	return out, nil
 }

@@ -16,6 +16,7 @@ func TestNew(t *testing.T) {
 		GitHub:    &config.GitHubHooksSpec{Token: "env:REFLEX_TEST_HOOKS_TOKEN"},
 		GitLab:    &config.TokenAPISpec{URL: "https://gitlab.example.com", Token: "env:REFLEX_TEST_HOOKS_TOKEN"},
 		Gitea:     &config.TokenAPISpec{URL: "https://codeberg.org", Token: "env:REFLEX_TEST_HOOKS_TOKEN"},
+		Bitbucket: &config.BitbucketHooksSpec{Username: "ci@acme.example", Token: "env:REFLEX_TEST_HOOKS_TOKEN"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +29,7 @@ func TestNew(t *testing.T) {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	if !slices.Equal(names, []string{"gitea", "github", "gitlab"}) {
+	if !slices.Equal(names, []string{"bitbucket", "gitea", "github", "gitlab"}) {
 		t.Errorf("providers %v", names)
 	}
 	for _, tc := range []struct {
