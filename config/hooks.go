@@ -26,6 +26,11 @@ type HooksSpec struct {
 	Gitea *TokenAPISpec `yaml:"gitea"`
 	// Bitbucket reaches Bitbucket Cloud.
 	Bitbucket *BitbucketHooksSpec `yaml:"bitbucket"`
+	// Harbor reaches a Harbor registry, as a robot account.
+	Harbor *HarborHooksSpec `yaml:"harbor"`
+	// Quay reaches quay.io or a Red Hat Quay registry. Default URL:
+	// https://quay.io.
+	Quay *TokenAPISpec `yaml:"quay"`
 	// Redeliver, when set, runs the background reconciler in `reflex
 	// serve` that asks GitHub to redeliver what failed to arrive.
 	// Default: off.
@@ -80,6 +85,18 @@ type BitbucketHooksSpec struct {
 	AccessToken string `yaml:"access_token"`
 }
 
+// HarborHooksSpec authenticates to a Harbor registry's API.
+type HarborHooksSpec struct {
+	// URL is the registry's base URL, e.g. https://harbor.example.com.
+	// Required.
+	URL string `yaml:"url"`
+	// Username is the robot account's full name, e.g. robot$reflex.
+	// Required.
+	Username string `yaml:"username"`
+	// Password is its secret, as a secret reference. Required.
+	Password string `yaml:"password"`
+}
+
 // RedeliverSpec configures the background redelivery of missed
 // deliveries.
 type RedeliverSpec struct {
@@ -96,8 +113,8 @@ type RedeliverSpec struct {
 // SourceHooksSpec declares where a source's webhooks must exist at one
 // provider, and what they send.
 type SourceHooksSpec struct {
-	// Provider is the API that holds them: github, gitlab, gitea or
-	// bitbucket.
+	// Provider is the API that holds them: github, gitlab, gitea,
+	// bitbucket, harbor or quay.
 	// Required.
 	Provider string `yaml:"provider"`
 	// Repositories are "owner/name" names, or globs over an owner's
@@ -108,8 +125,8 @@ type SourceHooksSpec struct {
 	// Installation selects every repository the GitHub App installation
 	// can see.
 	Installation bool `yaml:"installation"`
-	// Projects and Groups are GitLab's, by full path (globs over a
-	// group's projects too).
+	// Projects are GitLab's (by full path; globs over a group's too) or
+	// Harbor's; Groups are GitLab's.
 	Projects []string `yaml:"projects"`
 	Groups   []string `yaml:"groups"`
 	// Events are the provider's event names the hooks send. Required.
@@ -119,7 +136,7 @@ type SourceHooksSpec struct {
 }
 
 // hookProviders are the providers a source's hooks may be declared at.
-var hookProviders = []string{"github", "gitlab", "gitea", "bitbucket"}
+var hookProviders = []string{"github", "gitlab", "gitea", "bitbucket", "harbor", "quay"}
 
 // validate checks a source's hooks declaration.
 func (h *SourceHooksSpec) validate() error {
@@ -134,10 +151,12 @@ func (h *SourceHooksSpec) validate() error {
 		return errors.New("hooks: name where the hooks go: repositories, organizations, installation, projects or groups")
 	case h.Installation && h.Provider != "github":
 		return errors.New("hooks.installation: only a GitHub App has installations")
-	case len(h.Projects)+len(h.Groups) > 0 && h.Provider != "gitlab":
-		return errors.New("hooks.projects, hooks.groups: only GitLab has projects and groups; name repositories")
-	case len(h.Repositories) > 0 && h.Provider == "gitlab":
-		return errors.New("hooks.repositories: GitLab's are projects: name them under hooks.projects")
+	case len(h.Groups) > 0 && h.Provider != "gitlab":
+		return errors.New("hooks.groups: only GitLab has groups")
+	case len(h.Projects) > 0 && h.Provider != "gitlab" && h.Provider != "harbor":
+		return errors.New("hooks.projects: only GitLab and Harbor have projects; name repositories")
+	case len(h.Repositories) > 0 && (h.Provider == "gitlab" || h.Provider == "harbor"):
+		return fmt.Errorf("hooks.repositories: %s's hooks are its projects': name them under hooks.projects", h.Provider)
 	}
 	for _, r := range h.Repositories {
 		if owner, name, ok := strings.Cut(r, "/"); !ok || owner == "" || name == "" || strings.Contains(name, "/") {
@@ -171,6 +190,12 @@ func (h *HooksSpec) validate() error {
 	}
 	if b := h.Bitbucket; b != nil && (b.AccessToken == "") == (b.Token == "" || b.Username == "") {
 		return errors.New("bitbucket: give username and token, or access_token, one of them")
+	}
+	if hb := h.Harbor; hb != nil && (hb.URL == "" || hb.Username == "" || hb.Password == "") {
+		return errors.New("harbor: url, username and password are required")
+	}
+	if h.Quay != nil && h.Quay.Token == "" {
+		return errors.New("quay: token is required")
 	}
 	if h.Gitea != nil && h.Gitea.URL == "" {
 		return errors.New("gitea: url is required: the instance's base URL")

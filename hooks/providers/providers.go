@@ -11,6 +11,8 @@ import (
 	"github.com/reflexops/reflex/hooks/gitea"
 	"github.com/reflexops/reflex/hooks/github"
 	"github.com/reflexops/reflex/hooks/gitlab"
+	"github.com/reflexops/reflex/hooks/harbor"
+	"github.com/reflexops/reflex/hooks/quay"
 )
 
 // New returns the providers spec configures, by name.
@@ -83,6 +85,28 @@ func New(spec *config.HooksSpec) (map[string]hooks.Provider, error) {
 			return nil, fmt.Errorf("hooks.bitbucket: %w", err)
 		}
 		out["bitbucket"] = p
+	}
+	if hb := spec.Harbor; hb != nil {
+		pw, err := config.ResolveSecret(hb.Password)
+		if err != nil {
+			return nil, fmt.Errorf("hooks.harbor.password: %w", err)
+		}
+		p, err := harbor.New(harbor.Options{BaseURL: hb.URL, Username: hb.Username, Password: string(pw)})
+		if err != nil {
+			return nil, fmt.Errorf("hooks.harbor: %w", err)
+		}
+		out["harbor"] = p
+	}
+	if q := spec.Quay; q != nil {
+		token, err := config.ResolveSecret(q.Token)
+		if err != nil {
+			return nil, fmt.Errorf("hooks.quay.token: %w", err)
+		}
+		p, err := quay.New(quay.Options{BaseURL: q.URL, Token: string(token)})
+		if err != nil {
+			return nil, fmt.Errorf("hooks.quay: %w", err)
+		}
+		out["quay"] = p
 	}
 	return out, nil
 }

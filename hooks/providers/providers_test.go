@@ -17,6 +17,8 @@ func TestNew(t *testing.T) {
 		GitLab:    &config.TokenAPISpec{URL: "https://gitlab.example.com", Token: "env:REFLEX_TEST_HOOKS_TOKEN"},
 		Gitea:     &config.TokenAPISpec{URL: "https://codeberg.org", Token: "env:REFLEX_TEST_HOOKS_TOKEN"},
 		Bitbucket: &config.BitbucketHooksSpec{Username: "ci@acme.example", Token: "env:REFLEX_TEST_HOOKS_TOKEN"},
+		Harbor:    &config.HarborHooksSpec{URL: "https://harbor.example.com", Username: "robot$reflex", Password: "env:REFLEX_TEST_HOOKS_TOKEN"},
+		Quay:      &config.TokenAPISpec{Token: "env:REFLEX_TEST_HOOKS_TOKEN"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +31,7 @@ func TestNew(t *testing.T) {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	if !slices.Equal(names, []string{"bitbucket", "gitea", "github", "gitlab"}) {
+	if !slices.Equal(names, []string{"bitbucket", "gitea", "github", "gitlab", "harbor", "quay"}) {
 		t.Errorf("providers %v", names)
 	}
 	for _, tc := range []struct {
