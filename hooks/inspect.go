@@ -26,7 +26,7 @@ func (r *Reconciler) Hooks(ctx context.Context, decls []Declaration) ([]Listed, 
 		if err != nil {
 			return nil, fmt.Errorf("%s: list hooks: %w", w.target, err)
 		}
-		for _, h := range hooks {
+		for _, h := range scrubbed(hooks, w) {
 			if source, ok := r.sourceOf(h.URL); ok {
 				out = append(out, Listed{Target: w.target, Source: source, Hook: h})
 			}

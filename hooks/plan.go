@@ -165,7 +165,7 @@ func (r *Reconciler) compare(ctx context.Context, w *want) ([]Change, int, error
 		return nil, 0, fmt.Errorf("%s: list hooks: %w", w.target, err)
 	}
 	ours := map[string][]Hook{}
-	for _, h := range hooks {
+	for _, h := range scrubbed(hooks, w) {
 		if source, ok := r.sourceOf(h.URL); ok {
 			ours[source] = append(ours[source], h)
 		}
@@ -284,4 +284,34 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// minScrubbed is the shortest secret scrubbed from URLs: generated ones
+// are 64 characters.
+const minScrubbed = 8
+
+// scrubbed returns hooks with any secret wanted at their target taken out
+// of their URLs (raw or escaped), so that a provider that puts the secret
+// in the URL (Quay's token) never has it shown in a plan or a list.
+func scrubbed(hooks []Hook, w *want) []Hook {
+	out := make([]Hook, len(hooks))
+	for i, h := range hooks {
+		// Only what follows /hooks/ can hold one: the host and the
+		// public URL's path are no secret's, and a short secret (a
+		// test's) must not eat them.
+		if at := strings.Index(h.URL, "/hooks/"); at >= 0 {
+			head, rest := h.URL[:at+len("/hooks/")], h.URL[at+len("/hooks/"):]
+			for _, spec := range w.specs {
+				if len(spec.Secret) < minScrubbed {
+					continue
+				}
+				for _, s := range []string{string(spec.Secret), url.PathEscape(string(spec.Secret)), url.QueryEscape(string(spec.Secret))} {
+					rest = strings.ReplaceAll(rest, s, "[secret]")
+				}
+			}
+			h.URL = head + rest
+		}
+		out[i] = h
+	}
+	return out
 }

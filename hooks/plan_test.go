@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -350,5 +351,27 @@ func TestListAndPing(t *testing.T) {
 	r.Providers["fake"] = f.fakeProvider
 	if pinged, _ := r.Ping(ctx, decls); len(pinged) != 1 || pinged[0].Error == "" {
 		t.Fatalf("a provider without test deliveries: %+v", pinged)
+	}
+}
+
+// TestSecretsScrubbed: a hook URL that holds the source's secret (as a
+// provider that puts it in the path would return it) shows it nowhere in
+// a plan or a list.
+func TestSecretsScrubbed(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	f.add(repo, hooks.Hook{URL: "https://reflex.example.com/hooks/acme-github/s3cr3t-t%2Fok3n?x=s3cr3t-t%2Fok3n", Events: []string{"pull"}, ContentType: "json", Active: true})
+	r := reconciler(t, f, map[string]string{"acme-github": "s3cr3t-t/ok3n"})
+	decls := []hooks.Declaration{decl("acme-github", "push")}
+	p, err := r.Plan(ctx, decls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed, err := r.Hooks(ctx, decls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw := fmt.Sprintf("%+v %+v", p.Changes[0].Current, listed); strings.Contains(raw, "s3cr3t") || !strings.Contains(raw, "[secret]") {
+		t.Fatalf("the secret shows: %s", raw)
 	}
 }
