@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/reflexops/reflex/hooks"
+	"github.com/reflexops/reflex/hooks/restapi"
 )
 
 // Name is the provider's name in configuration, unless Options.Name
@@ -97,29 +98,13 @@ func New(o Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bitbucket hooks: %w", err)
 	}
-	c := &http.Client{}
-	if o.HTTPClient != nil {
-		*c = *o.HTTPClient
-	}
-	c.CheckRedirect = sameHost
-	if o.Timeout > 0 {
-		c.Timeout = o.Timeout
-	}
-	if c.Timeout <= 0 {
-		c.Timeout = DefaultTimeout
-	}
+	c := restapi.NewHTTPClient(o.HTTPClient, o.Timeout, DefaultTimeout, restapi.Credentials)
 	p := &Provider{
 		name: o.Name, base: base, username: o.Username, token: o.Token, accessToken: o.AccessToken,
-		client: c, retries: o.Retries, now: time.Now,
+		client: c, retries: restapi.Retries(o.Retries, DefaultRetries), now: time.Now,
 	}
 	if p.name == "" {
 		p.name = Name
-	}
-	switch {
-	case p.retries == 0:
-		p.retries = DefaultRetries
-	case p.retries < 0:
-		p.retries = 0
 	}
 	return p, nil
 }
@@ -130,18 +115,9 @@ func baseURL(raw string) (string, error) {
 	if raw == "" {
 		raw = DefaultBaseURL
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("the base URL %q is not an http(s) URL such as %s", raw, DefaultBaseURL)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !loopback(u.Hostname()) {
-			return "", fmt.Errorf("the base URL %q is plain http: the credentials would cross the network unencrypted", raw)
-		}
-	default:
-		return "", fmt.Errorf("the base URL %q is not an http(s) URL such as %s", raw, DefaultBaseURL)
+	u, err := restapi.ParseBase(raw, DefaultBaseURL, restapi.Credentials)
+	if err != nil {
+		return "", err
 	}
 	path := strings.TrimRight(u.EscapedPath(), "/")
 	if !strings.HasSuffix(path, "/2.0") {

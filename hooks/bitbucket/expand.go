@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/reflexops/reflex/hooks"
+	"github.com/reflexops/reflex/hooks/restapi"
 )
 
 // Expand resolves a selection into targets:
@@ -41,24 +42,12 @@ func (p *Provider) Expand(ctx context.Context, sel hooks.Selection) ([]hooks.Tar
 			out = append(out, t)
 		}
 	}
-	for _, name := range sel.Repositories {
-		if !hooks.IsGlob(name) {
-			if _, _, err := splitRepo(name); err != nil {
-				return nil, fmt.Errorf("%s: %w", p.name, err)
-			}
-			add(hooks.KindRepository, name)
-			continue
-		}
-		names, err := p.glob(ctx, name)
-		if err != nil {
-			return nil, fmt.Errorf("%s: repositories %q: %w", p.name, name, err)
-		}
-		if len(names) == 0 {
-			hooks.Report(ctx, "%s: repositories %q: none matches", p.name, name)
-		}
-		for _, n := range names {
-			add(hooks.KindRepository, n)
-		}
+	names, err := restapi.ExpandNames(ctx, p.name, "repositories", sel.Repositories, checkRepo, p.glob)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		add(hooks.KindRepository, n)
 	}
 	for _, name := range sel.Organizations {
 		if hooks.IsGlob(name) {
@@ -115,4 +104,10 @@ func (p *Provider) glob(ctx context.Context, pattern string) ([]string, error) {
 		return nil, fmt.Errorf(`list workspace %s's repositories: the credentials need read access to its repositories (API token: read:repository:bitbucket; app password or access token: "Repositories: Read"; a repository access token cannot list a workspace): %w`, workspace, err)
 	}
 	return nil, fmt.Errorf("list workspace %s's repositories: %w", workspace, err)
+}
+
+// checkRepo checks a repository's full name.
+func checkRepo(name string) error {
+	_, _, err := splitRepo(name)
+	return err
 }

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/reflexops/reflex/hooks"
+	"github.com/reflexops/reflex/hooks/restapi"
 )
 
 // Name is the provider's name in configuration, unless Options.Name
@@ -105,44 +106,19 @@ func New(o Options) (*Provider, error) {
 	default:
 		return nil, fmt.Errorf("gitea hooks: the hook type %q is neither %q nor %q", o.HookType, TypeGitea, TypeForgejo)
 	}
-	c := &http.Client{}
-	if o.HTTPClient != nil {
-		*c = *o.HTTPClient
-	}
-	c.CheckRedirect = sameHost
-	if o.Timeout > 0 {
-		c.Timeout = o.Timeout
-	}
-	if c.Timeout <= 0 {
-		c.Timeout = DefaultTimeout
-	}
-	p := &Provider{name: o.Name, base: base, token: o.Token, hookType: hookType, client: c, retries: o.Retries, now: time.Now}
+	c := restapi.NewHTTPClient(o.HTTPClient, o.Timeout, DefaultTimeout, restapi.Token)
+	p := &Provider{name: o.Name, base: base, token: o.Token, hookType: hookType, client: c, retries: restapi.Retries(o.Retries, DefaultRetries), now: time.Now}
 	if p.name == "" {
 		p.name = Name
-	}
-	switch {
-	case p.retries == 0:
-		p.retries = DefaultRetries
-	case p.retries < 0:
-		p.retries = 0
 	}
 	return p, nil
 }
 
 // baseURL parses and checks the instance's URL.
 func baseURL(raw string) (string, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("the base URL %q is not an http(s) URL such as https://gitea.example.com", raw)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !loopback(u.Hostname()) {
-			return "", fmt.Errorf("the base URL %q is plain http: the token would cross the network unencrypted", raw)
-		}
-	default:
-		return "", fmt.Errorf("the base URL %q is not an http(s) URL such as https://gitea.example.com", raw)
+	u, err := restapi.ParseBase(raw, "https://gitea.example.com", restapi.Token)
+	if err != nil {
+		return "", err
 	}
 	path := strings.TrimSuffix(u.EscapedPath(), "/")
 	path = strings.TrimSuffix(path, "/api/v1")

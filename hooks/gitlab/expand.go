@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/reflexops/reflex/hooks"
+	"github.com/reflexops/reflex/hooks/restapi"
 )
 
 // Expand resolves a selection into targets:
@@ -39,24 +40,18 @@ func (p *Provider) Expand(ctx context.Context, sel hooks.Selection) ([]hooks.Tar
 			out = append(out, t)
 		}
 	}
-	for _, name := range slices.Concat(sel.Projects, sel.Repositories) {
-		if !hooks.IsGlob(name) {
-			if err := checkPath(name); err != nil {
-				return nil, fmt.Errorf("%s: project: %w", p.name, err)
-			}
-			add(hooks.KindProject, name)
-			continue
+	check := func(name string) error {
+		if err := checkPath(name); err != nil {
+			return fmt.Errorf("project: %w", err)
 		}
-		names, err := p.glob(ctx, name)
-		if err != nil {
-			return nil, fmt.Errorf("%s: projects %q: %w", p.name, name, err)
-		}
-		if len(names) == 0 {
-			hooks.Report(ctx, "%s: projects %q: none matches", p.name, name)
-		}
-		for _, n := range names {
-			add(hooks.KindProject, n)
-		}
+		return nil
+	}
+	names, err := restapi.ExpandNames(ctx, p.name, "projects", slices.Concat(sel.Projects, sel.Repositories), check, p.glob)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		add(hooks.KindProject, n)
 	}
 	for _, name := range slices.Concat(sel.Groups, sel.Organizations) {
 		if hooks.IsGlob(name) {

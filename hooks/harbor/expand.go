@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"slices"
 
 	"github.com/reflexops/reflex/hooks"
+	"github.com/reflexops/reflex/hooks/restapi"
 )
 
 // Expand resolves a selection into project targets:
@@ -32,43 +32,32 @@ func (p *Provider) Expand(ctx context.Context, sel hooks.Selection) ([]hooks.Tar
 	case len(sel.Organizations) > 0 || len(sel.Groups) > 0:
 		return nil, fmt.Errorf("%s: Harbor holds webhook policies at projects: select projects, not organizations or groups", p.name)
 	}
-	var names []string
 	var all []project
 	listed := false
-	for _, name := range sel.Projects {
-		if !hooks.IsGlob(name) {
-			if err := checkProject(name); err != nil {
-				return nil, fmt.Errorf("%s: project: %w", p.name, err)
-			}
-			names = append(names, name)
-			continue
-		}
+	glob := func(ctx context.Context, name string) ([]string, error) {
 		if _, err := path.Match(name, ""); err != nil {
-			return nil, fmt.Errorf("%s: projects %q: the pattern: %w", p.name, name, err)
+			return nil, fmt.Errorf("the pattern: %w", err)
 		}
 		if !listed {
 			var err error
 			if all, err = p.projects(ctx); err != nil {
-				return nil, fmt.Errorf("%s: projects %q: %w", p.name, name, err)
+				return nil, err
 			}
 			listed = true
 		}
-		matched, err := p.match(ctx, name, all)
-		if err != nil {
-			return nil, fmt.Errorf("%s: projects %q: %w", p.name, name, err)
-		}
-		if len(matched) == 0 {
-			hooks.Report(ctx, "%s: projects %q: none matches", p.name, name)
-		}
-		names = append(names, matched...)
+		return p.match(ctx, name, all)
 	}
-	slices.Sort(names)
-	names = slices.Compact(names)
-	out := make([]hooks.Target, 0, len(names))
-	for _, n := range names {
-		out = append(out, hooks.Target{Provider: p.name, Kind: hooks.KindProject, Name: n})
+	check := func(name string) error {
+		if err := checkProject(name); err != nil {
+			return fmt.Errorf("project: %w", err)
+		}
+		return nil
 	}
-	return out, nil
+	names, err := restapi.ExpandNames(ctx, p.name, "projects", sel.Projects, check, glob)
+	if err != nil {
+		return nil, err
+	}
+	return restapi.Targets(p.name, hooks.KindProject, names), nil
 }
 
 // project is a project as Harbor's project listing shows it.

@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/reflexops/reflex/hooks"
+	"github.com/reflexops/reflex/hooks/restapi"
 )
 
 // Name is the provider's name in configuration, unless Options.Name
@@ -93,26 +94,10 @@ func New(o Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("harbor hooks: %w", err)
 	}
-	c := &http.Client{}
-	if o.HTTPClient != nil {
-		*c = *o.HTTPClient
-	}
-	c.CheckRedirect = sameHost
-	if o.Timeout > 0 {
-		c.Timeout = o.Timeout
-	}
-	if c.Timeout <= 0 {
-		c.Timeout = DefaultTimeout
-	}
-	p := &Provider{name: o.Name, base: base, prefix: prefix, username: o.Username, password: o.Password, client: c, retries: o.Retries, now: time.Now}
+	c := restapi.NewHTTPClient(o.HTTPClient, o.Timeout, DefaultTimeout, restapi.Credentials)
+	p := &Provider{name: o.Name, base: base, prefix: prefix, username: o.Username, password: o.Password, client: c, retries: restapi.Retries(o.Retries, DefaultRetries), now: time.Now}
 	if p.name == "" {
 		p.name = Name
-	}
-	switch {
-	case p.retries == 0:
-		p.retries = DefaultRetries
-	case p.retries < 0:
-		p.retries = 0
 	}
 	return p, nil
 }
@@ -120,18 +105,9 @@ func New(o Options) (*Provider, error) {
 // baseURL parses and checks the instance's URL, and returns it and its
 // path.
 func baseURL(raw string) (string, string, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", "", fmt.Errorf("the base URL %q is not an http(s) URL such as https://harbor.example.com", raw)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !loopback(u.Hostname()) {
-			return "", "", fmt.Errorf("the base URL %q is plain http: the credentials would cross the network unencrypted", raw)
-		}
-	default:
-		return "", "", fmt.Errorf("the base URL %q is not an http(s) URL such as https://harbor.example.com", raw)
+	u, err := restapi.ParseBase(raw, "https://harbor.example.com", restapi.Credentials)
+	if err != nil {
+		return "", "", err
 	}
 	prefix := strings.TrimSuffix(u.EscapedPath(), "/")
 	prefix = strings.TrimSuffix(prefix, "/api/v2.0")

@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"slices"
 	"strings"
 
 	"github.com/reflexops/reflex/hooks"
+	"github.com/reflexops/reflex/hooks/restapi"
 )
 
 // Expand resolves a selection into repository targets:
@@ -31,31 +31,11 @@ func (p *Provider) Expand(ctx context.Context, sel hooks.Selection) ([]hooks.Tar
 	case len(sel.Projects) > 0 || len(sel.Groups) > 0:
 		return nil, fmt.Errorf("%s: projects and groups are GitLab's: select repositories", p.name)
 	}
-	var names []string
-	for _, name := range sel.Repositories {
-		if !hooks.IsGlob(name) {
-			if _, _, err := splitRepo(name); err != nil {
-				return nil, fmt.Errorf("%s: %w", p.name, err)
-			}
-			names = append(names, name)
-			continue
-		}
-		matched, err := p.glob(ctx, name)
-		if err != nil {
-			return nil, fmt.Errorf("%s: repositories %q: %w", p.name, name, err)
-		}
-		if len(matched) == 0 {
-			hooks.Report(ctx, "%s: repositories %q: none matches", p.name, name)
-		}
-		names = append(names, matched...)
+	names, err := restapi.ExpandNames(ctx, p.name, "repositories", sel.Repositories, checkRepo, p.glob)
+	if err != nil {
+		return nil, err
 	}
-	slices.Sort(names)
-	names = slices.Compact(names)
-	out := make([]hooks.Target, 0, len(names))
-	for _, n := range names {
-		out = append(out, hooks.Target{Provider: p.name, Kind: hooks.KindRepository, Name: n})
-	}
-	return out, nil
+	return restapi.Targets(p.name, hooks.KindRepository, names), nil
 }
 
 // repository is a repository as Quay's listing shows it.
@@ -104,8 +84,8 @@ func (p *Provider) repositories(ctx context.Context, ns string) ([]repository, e
 	var out []repository
 	next := ""
 	for page := 1; ; page++ {
-		if page > maxPages {
-			return nil, fmt.Errorf("namespace %s: more than %d pages of repositories", ns, maxPages)
+		if page > restapi.MaxPages {
+			return nil, fmt.Errorf("namespace %s: more than %d pages of repositories", ns, restapi.MaxPages)
 		}
 		if page > 1 {
 			hooks.Report(ctx, "%s: namespace %s: repositories: page %d", p.name, ns, page)
@@ -130,4 +110,10 @@ func (p *Provider) repositories(ctx context.Context, ns string) ([]repository, e
 		}
 		next = body.NextPage
 	}
+}
+
+// checkRepo checks a repository's full name.
+func checkRepo(name string) error {
+	_, _, err := splitRepo(name)
+	return err
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/reflexops/reflex/hooks"
+	"github.com/reflexops/reflex/hooks/restapi"
 )
 
 // Name is the provider's name in configuration, unless Options.Name
@@ -81,26 +82,10 @@ func New(o Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("quay hooks: %w", err)
 	}
-	c := &http.Client{}
-	if o.HTTPClient != nil {
-		*c = *o.HTTPClient
-	}
-	c.CheckRedirect = sameHost
-	if o.Timeout > 0 {
-		c.Timeout = o.Timeout
-	}
-	if c.Timeout <= 0 {
-		c.Timeout = DefaultTimeout
-	}
-	p := &Provider{name: o.Name, base: base, token: o.Token, client: c, retries: o.Retries, now: time.Now}
+	c := restapi.NewHTTPClient(o.HTTPClient, o.Timeout, DefaultTimeout, restapi.Token)
+	p := &Provider{name: o.Name, base: base, token: o.Token, client: c, retries: restapi.Retries(o.Retries, DefaultRetries), now: time.Now}
 	if p.name == "" {
 		p.name = Name
-	}
-	switch {
-	case p.retries == 0:
-		p.retries = DefaultRetries
-	case p.retries < 0:
-		p.retries = 0
 	}
 	return p, nil
 }
@@ -110,18 +95,9 @@ func baseURL(raw string) (string, error) {
 	if raw == "" {
 		raw = DefaultBaseURL
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("the base URL %q is not an http(s) URL such as https://quay.example.com", raw)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !loopback(u.Hostname()) {
-			return "", fmt.Errorf("the base URL %q is plain http: the token would cross the network unencrypted", raw)
-		}
-	default:
-		return "", fmt.Errorf("the base URL %q is not an http(s) URL such as https://quay.example.com", raw)
+	u, err := restapi.ParseBase(raw, "https://quay.example.com", restapi.Token)
+	if err != nil {
+		return "", err
 	}
 	path := strings.TrimSuffix(u.EscapedPath(), "/")
 	path = strings.TrimSuffix(path, "/api/v1")

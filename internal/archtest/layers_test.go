@@ -39,7 +39,7 @@ var tiers = map[string]int{
 	// Services on the queue.
 	"jobs": 3, "intake": 3,
 	// Hooks as code: the declared hooks, the providers' hook APIs.
-	"hooks": 3, "hooks/hookset": 3, "hooks/github": 3, "hooks/gitlab": 3, "hooks/gitea": 3, "hooks/providers": 3, "hooks/bitbucket": 3, "hooks/harbor": 3, "hooks/quay": 3,
+	"hooks": 3, "hooks/hookset": 3, "hooks/github": 3, "hooks/gitlab": 3, "hooks/gitea": 3, "hooks/providers": 3, "hooks/restapi": 3, "hooks/bitbucket": 3, "hooks/harbor": 3, "hooks/quay": 3,
 	// The load tool, and the baseline it compares Reflex with.
 	"loadgen": 3,
 	// The HTTP API.
