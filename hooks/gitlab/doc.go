@@ -1,7 +1,9 @@
-// Package gitlab is the hooks.Provider (and hooks.Pinger) of GitLab.com
-// and self-managed GitLab: it lists, creates, updates and deletes the
-// project hooks and group hooks of GitLab's REST API v4, with plain
-// net/http.
+// Package gitlab is the hooks.Provider (and hooks.Pinger and
+// hooks.Redeliverer) of GitLab.com and self-managed GitLab: it lists,
+// creates, updates and deletes the project hooks and group hooks of
+// GitLab's REST API v4, with plain net/http, and lists and resends their
+// webhook events (GET …/hooks/:hook_id/events, the last seven days';
+// POST …/events/:hook_event_id/resend, GitLab 17.4 and later).
 //
 // API: https://docs.gitlab.com/api/project_webhooks/ (project hooks,
 // GET/POST /projects/:id/hooks, PUT/DELETE /projects/:id/hooks/:hook_id,
