@@ -201,3 +201,43 @@ func TestReconciler(t *testing.T) {
 		}
 	}
 }
+
+// TestReconcilerOrganization: on an organization where Reflex has no
+// hook, a glob over its repositories and its organization hook plan one
+// create each (archived repositories aside); the apply makes them, at
+// the organization's hooks API too, and a second plan has nothing to do.
+func TestReconcilerOrganization(t *testing.T) {
+	f := newFake(t)
+	f.orgs["acme"] = []fakeRepo{{"acme", "api", false}, {"acme", "web", false}, {"acme", "old", true}}
+	f.setHooks("repos/acme/api")
+	f.setHooks("repos/acme/web")
+	f.setHooks("orgs/acme")
+	r := &hooks.Reconciler{
+		Providers: map[string]hooks.Provider{"github": f.provider(t)},
+		PublicURL: "https://reflex.example.com",
+		Secret:    func(context.Context, string) ([]byte, error) { return []byte("s3cret-org"), nil },
+		Ledger:    &memLedger{fps: map[hooks.Target]map[string]string{}},
+	}
+	decls := []hooks.Declaration{{
+		Source: "ci", Provider: "github", Events: []string{"push"},
+		Selection: hooks.Selection{Repositories: []string{"acme/*"}, Organizations: []string{"acme"}},
+	}}
+	ctx := context.Background()
+	plan, err := r.Plan(ctx, decls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"create github organization acme", "create github repository acme/api", "create github repository acme/web"}
+	if d := cmp.Diff(want, ops(plan)); d != "" {
+		t.Fatalf("plan (-want +got):\n%s", d)
+	}
+	if _, err := r.Apply(ctx, decls); err != nil {
+		t.Fatal(err)
+	}
+	if hs := f.hooksOf("orgs/acme"); len(hs) != 1 || hs[0].URL != "https://reflex.example.com/hooks/ci" || hs[0].Secret != "s3cret-org" {
+		t.Fatalf("organization hooks %+v", hs)
+	}
+	if plan, err := r.Plan(ctx, decls); err != nil || len(plan.Changes) != 0 {
+		t.Fatalf("second plan: %v, %v", ops(plan), err)
+	}
+}
