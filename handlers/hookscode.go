@@ -308,10 +308,10 @@ func (h *HooksCode) ping(c *gin.Context) {
 // hand, for providers without a hook API (Docker Hub) or a source that
 // declares no hooks.
 type setupAnswer struct {
-	Source    string   `json:"source"`
-	Connector string   `json:"connector"`
-	Provider  string   `json:"provider"`
-	URL       string   `json:"url"`
+	Source    string `json:"source"`
+	Connector string `json:"connector"`
+	Provider  string `json:"provider"`
+	URL       string `json:"url"`
 	// Token is true when the URL ends in the source's secret, which
 	// the provider needs since it signs nothing.
 	Token  bool     `json:"token"`
