@@ -51,7 +51,7 @@ there is nothing to change, 2 when apply would change something, 1 on an error.`
 		Example: "  reflex hooks plan\n  reflex hooks plan acme-github --detailed-exitcode -o json",
 	}
 	c := apiFlags(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", outText, "output: text, json or yaml")
+	addOutputFlag(cmd, &output, outText, "output: text, json or yaml")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes, 0 when there are none (1 on an error)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		format, err := outputFormat(output, outText, []string{outText, "json", "yaml"})
@@ -93,7 +93,7 @@ others; the exit status is then 1.`,
 		Example: "  reflex hooks apply\n  reflex hooks apply acme-github -o json",
 	}
 	c := apiFlags(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", outText, "output: text, json or yaml")
+	addOutputFlag(cmd, &output, outText, "output: text, json or yaml")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		format, err := outputFormat(output, outText, []string{outText, "json", "yaml"})
 		if err != nil {
@@ -268,7 +268,7 @@ they live.`,
 		Args:    cobra.ExactArgs(1),
 	}
 	c := apiFlags(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", outText, "output: text, json or yaml")
+	addOutputFlag(cmd, &output, outText, "output: text, json or yaml")
 	cmd.Flags().DurationVar(&grace, "grace", time.Hour, "how long the old secret keeps verifying")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		format, err := outputFormat(output, outText, []string{outText, "json", "yaml"})
@@ -324,7 +324,7 @@ what it would ask for. One redelivery runs at a time across replicas.`,
 		Example: "  reflex hooks redeliver --since 6h\n  reflex hooks redeliver acme-github --since 24h --event push --event pull_request.closed --dry-run",
 	}
 	c := apiFlags(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", outText, "output: text, json or yaml")
+	addOutputFlag(cmd, &output, outText, "output: text, json or yaml")
 	cmd.Flags().DurationVar(&since, "since", 6*time.Hour, "how far back to look")
 	cmd.Flags().StringSliceVar(&events, "event", nil, "only these event types (repeat, or comma-separate): event or event.action")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "count what would be redelivered, and ask for nothing")
@@ -370,7 +370,7 @@ or yaml.`,
 		Example: "  reflex hooks list\n  reflex hooks list acme-github -o json",
 	}
 	c := apiFlags(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output: table, json or yaml")
+	addOutputFlag(cmd, &output, "table", "output: table, json or yaml")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		format, err := outputFormat(output, "table", []string{"table", "json", "yaml"})
 		if err != nil {
@@ -402,7 +402,7 @@ arrive like any other: a GitHub ping is answered "pong".`,
 		Example: "  reflex hooks ping acme-github",
 	}
 	c := apiFlags(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", outText, "output: text, json or yaml")
+	addOutputFlag(cmd, &output, outText, "output: text, json or yaml")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		format, err := outputFormat(output, outText, []string{outText, "json", "yaml"})
 		if err != nil {
@@ -451,7 +451,7 @@ as a secret.`,
 		Args:    cobra.ExactArgs(1),
 	}
 	c := apiFlags(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", outText, "output: text, json or yaml")
+	addOutputFlag(cmd, &output, outText, "output: text, json or yaml")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		format, err := outputFormat(output, outText, []string{outText, "json", "yaml"})
 		if err != nil {
@@ -483,4 +483,22 @@ as a secret.`,
 		}})
 	}
 	return cmd
+}
+
+// addOutputFlag registers -o/--output with its default, and --json, which
+// is -o json.
+func addOutputFlag(cmd *cobra.Command, output *string, def, help string) {
+	cmd.Flags().StringVarP(output, "output", "o", def, help)
+	asJSON := cmd.Flags().Bool("json", false, "print JSON (as -o json), for scripts")
+	cmd.MarkFlagsMutuallyExclusive("json", "output")
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(c *cobra.Command, args []string) error {
+		if *asJSON {
+			*output = "json"
+		}
+		if prev != nil {
+			return prev(c, args)
+		}
+		return nil
+	}
 }

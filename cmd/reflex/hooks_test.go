@@ -82,7 +82,7 @@ hooks:
 		!strings.Contains(out, "secret: (set; not shown)") || strings.Contains(out, "\x1b[") || !strings.Contains(errOut, "github repository acme/api: listing hooks") {
 		t.Fatalf("plan: exit %d\n%s\nstderr: %s", code, out, errOut)
 	}
-	out, errOut, code = reflexCmd(t, env, "hooks", "apply", "-o", "json")
+	out, errOut, code = reflexCmd(t, env, "hooks", "apply", "--json")
 	var res struct {
 		Applied []struct {
 			Op     string `json:"op"`
