@@ -9,13 +9,13 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/reflexops/reflex/internal/loopback"
 	"github.com/reflexops/reflex/wire"
 )
 
@@ -69,7 +69,7 @@ func newBroker(base, key, version string, client *http.Client) (*broker, error) 
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("broker URL %q: want https://host[:port]", base)
 	}
-	if u.Scheme == "http" && !loopback(u.Hostname()) {
+	if u.Scheme == "http" && !loopback.Host(u.Hostname()) {
 		return nil, fmt.Errorf("broker URL %q: the agent's key would cross the network in clear; use https:// (plain http:// only to localhost)", base)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
@@ -79,14 +79,6 @@ func newBroker(base, key, version string, client *http.Client) (*broker, error) 
 		return nil, errors.New("the agent's API key must be name.secret, as Reflex printed it when the key was created")
 	}
 	return &broker{base: u.String(), key: key, http: client, userAgent: "reflex-agent/" + cmp.Or(version, "dev")}, nil
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // call makes one call: a POST of in (nil: no body) to path, whose JSON

@@ -27,6 +27,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reflexops/reflex/config"
+	"github.com/reflexops/reflex/internal/loopback"
 	"github.com/reflexops/reflex/jobs"
 	"github.com/reflexops/reflex/loadgen"
 )
@@ -115,7 +116,7 @@ func runBench(ctx context.Context, f benchFlags, out, errOut io.Writer) error {
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("--url %q: want http://host:port", f.url)
 	}
-	if !f.allowRemote && !loopbackHost(u.Hostname()) {
+	if !f.allowRemote && !loopback.Host(u.Hostname()) {
 		return fmt.Errorf("--url %s is not this machine: a load test is for a server you own; add --allow-remote if it is", base)
 	}
 	if f.reps < 1 || f.connections < 1 || (f.requests <= 0 && f.duration <= 0) {
@@ -224,14 +225,6 @@ func benchSettings(f benchFlags) map[string]any {
 		"rate": f.rate, "requests": f.requests, "duration": f.duration.String(), "reps": f.reps, "baseline": f.baseline, "hold": f.hold, "sustain": f.sustain}
 }
 
-func loopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 func urlPort(u *url.URL) int {
 	if p, err := strconv.Atoi(u.Port()); err == nil {
 		return p
@@ -249,7 +242,7 @@ func redisPID(rdb redis.UniversalClient) int {
 		return 0
 	}
 	host, port, err := net.SplitHostPort(c.Options().Addr)
-	if err != nil || !loopbackHost(host) {
+	if err != nil || !loopback.Host(host) {
 		return 0
 	}
 	p, _ := strconv.Atoi(port)

@@ -2,12 +2,12 @@ package jenkins
 
 import (
 	"fmt"
-	"net"
 	"net/textproto"
 	"net/url"
 	"strings"
 
 	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/internal/loopback"
 )
 
 // The places a token may travel, settings.token_in.
@@ -133,7 +133,7 @@ func checkConfirm(s *confirmSettings) (*confirmTarget, error) {
 		return nil, fmt.Errorf("settings.confirm.url: cannot read the URL: %v", err)
 	case u.Host == "" || u.Scheme != "https" && u.Scheme != "http":
 		return nil, fmt.Errorf("settings.confirm.url: %q is not an http(s) URL with a host", s.URL)
-	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+	case u.Scheme == "http" && !loopback.Host(u.Hostname()):
 		return nil, fmt.Errorf("settings.confirm.url: Jenkins is asked with credentials, so only over https (http only on a loopback address)")
 	case u.User != nil:
 		return nil, fmt.Errorf("settings.confirm.url: holds user information; the credential is the source's confirmation credential")
@@ -146,15 +146,6 @@ func checkConfirm(s *confirmSettings) (*confirmTarget, error) {
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	return &confirmTarget{base: u.String(), host: u.Host, username: s.Username}, nil
-}
-
-// isLoopback reports whether host is localhost or a loopback address.
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 var _ connectors.Configurable = (*Connector)(nil)

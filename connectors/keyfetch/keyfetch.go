@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -28,6 +27,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/reflexops/reflex/connectors"
+	"github.com/reflexops/reflex/internal/loopback"
 )
 
 // Defaults of a Cache.
@@ -218,18 +218,10 @@ func CheckURL(rawURL string) error {
 		return fmt.Errorf("the URL %q has no host", rawURL)
 	case u.Scheme == "https":
 		return nil
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	case u.Scheme == "http" && loopback.Host(u.Hostname()):
 		return nil
 	}
 	return fmt.Errorf("the URL of %s is not https: keys are fetched only over https (http only on a loopback address)", u.Host)
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func hostOf(rawURL string) string {

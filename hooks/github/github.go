@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/reflexops/reflex/hooks"
+	"github.com/reflexops/reflex/internal/loopback"
 )
 
 // DefaultAPIURL is github.com's API.
@@ -159,7 +159,7 @@ func apiBase(raw string) (*url.URL, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !loopback(u.Hostname()) {
+		if !loopback.Host(u.Hostname()) {
 			return nil, fmt.Errorf("the API URL %q is plain http: the credentials would cross the network unencrypted", raw)
 		}
 	default:
@@ -173,15 +173,6 @@ func apiBase(raw string) (*url.URL, error) {
 	}
 	u.RawPath = ""
 	return u, nil
-}
-
-// loopback reports whether host is this machine.
-func loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // apiRoot is the base URL without its trailing slash, as ghinstallation

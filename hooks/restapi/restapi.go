@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/reflexops/reflex/hooks"
+	"github.com/reflexops/reflex/internal/loopback"
 )
 
 // MaxBody bounds the answer read from one request.
@@ -351,20 +351,11 @@ func ParseBase(raw, example string, cred Credential) (*url.URL, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !Loopback(u.Hostname()) {
+		if !loopback.Host(u.Hostname()) {
 			return nil, fmt.Errorf("the base URL %q is plain http: %s would cross the network unencrypted", raw, cred)
 		}
 	default:
 		return nil, fmt.Errorf("the base URL %q is not an http(s) URL such as %s", raw, example)
 	}
 	return u, nil
-}
-
-// Loopback reports whether host is this machine.
-func Loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
