@@ -49,11 +49,22 @@ func callerOf(c *gin.Context) *auth.Caller {
 const TypeEvent = "event"
 
 // mayRead admits callers allowed to read a kind of record that is not an
-// object (the event history).
+// object (the event history), or every object of a type.
 func mayRead(authz policies.Authorizer, typ string) gin.HandlerFunc {
+	return mayDo(authz, policies.ActionRead, typ)
+}
+
+// mayWrite admits callers allowed to write every object of a type.
+func mayWrite(authz policies.Authorizer, typ string) gin.HandlerFunc {
+	return mayDo(authz, policies.ActionWrite, typ)
+}
+
+// mayDo admits callers allowed an action on every object ("*") of a
+// type.
+func mayDo(authz policies.Authorizer, action policies.Action, typ string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		o := &state.Object{Type: typ, Name: "*"}
-		d := authz.Authorize(c.Request.Context(), policies.Request{Caller: callerOf(c), Action: policies.ActionRead, Type: typ, Name: "*", Object: o})
+		d := authz.Authorize(c.Request.Context(), policies.Request{Caller: callerOf(c), Action: action, Type: typ, Name: "*", Object: o})
 		if !d.Allowed {
 			fail(c, &Error{Status: http.StatusForbidden, Message: d.Reason})
 			return

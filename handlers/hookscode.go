@@ -29,6 +29,9 @@ type HooksCode struct {
 	Set *hookset.Set
 }
 
+// errNoHooks answers a hooks request on a server without hooks settings.
+var errNoHooks = Errorf(http.StatusNotImplemented, "this server has no hooks settings (hooks.public_url, and a provider's credentials for plans and applies, in its configuration); see docs/hooks.md")
+
 // hooksRequest selects the sources a plan or apply covers; none means
 // every source.
 type hooksRequest struct {
@@ -46,20 +49,6 @@ type progressLine struct {
 	Progress string          `json:"progress,omitempty"`
 	Result   json.RawMessage `json:"result,omitempty"`
 	Error    string          `json:"error,omitempty"`
-}
-
-// mayWrite requires the caller to be allowed to write every source: the
-// hooks carry sources' secrets to the providers.
-func mayWrite(authz policies.Authorizer, typ string) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		o := &state.Object{Type: typ, Name: "*"}
-		d := authz.Authorize(c.Request.Context(), policies.Request{Caller: callerOf(c), Action: policies.ActionWrite, Type: typ, Name: "*", Object: o})
-		if !d.Allowed {
-			fail(c, &Error{Status: http.StatusForbidden, Message: d.Reason})
-			return
-		}
-		c.Next()
-	}
 }
 
 // plan answers what an apply would change.
@@ -91,7 +80,7 @@ func (h *HooksCode) apply(c *gin.Context) {
 // lines followed by the result.
 func (h *HooksCode) run(c *gin.Context, fn func(context.Context, hooksRequest, []hooks.Declaration) (any, error)) {
 	if h == nil || h.Reconciler == nil {
-		fail(c, Errorf(http.StatusNotImplemented, "this server has no hooks settings (hooks.public_url and a provider's credentials in its configuration); see docs/hooks.md"))
+		fail(c, errNoHooks)
 		return
 	}
 	var req hooksRequest
@@ -196,7 +185,7 @@ func (h *HooksCode) rotate(c *gin.Context) {
 		grace = d
 	}
 	if h == nil || h.Reconciler == nil {
-		fail(c, Errorf(http.StatusNotImplemented, "this server has no hooks settings (hooks.public_url and a provider's credentials in its configuration); see docs/hooks.md"))
+		fail(c, errNoHooks)
 		return
 	}
 	ctx := c.Request.Context()
@@ -325,7 +314,7 @@ type setupAnswer struct {
 func (h *HooksCode) setup(authz policies.Authorizer) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if h == nil || h.Reconciler == nil {
-			fail(c, Errorf(http.StatusNotImplemented, "this server has no hooks settings: set hooks.public_url in its configuration; see docs/hooks.md"))
+			fail(c, errNoHooks)
 			return
 		}
 		name := c.Param("source")

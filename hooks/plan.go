@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -172,7 +173,7 @@ func (r *Reconciler) compare(ctx context.Context, w *want) ([]Change, int, error
 	}
 	var changes []Change
 	unchanged := 0
-	for _, source := range sortedKeys(w.specs) {
+	for _, source := range slices.Sorted(maps.Keys(w.specs)) {
 		spec := w.specs[source]
 		have := ours[source]
 		desired := &DesiredHook{URL: spec.URL, Events: spec.Events, ContentType: spec.ContentType}
@@ -195,7 +196,7 @@ func (r *Reconciler) compare(ctx context.Context, w *want) ([]Change, int, error
 			changes = append(changes, Change{Op: "delete", Target: w.target, Source: source, HookID: dup.ID, Why: "a duplicate", Current: &dup})
 		}
 	}
-	for _, source := range sortedKeys(ours) {
+	for _, source := range slices.Sorted(maps.Keys(ours)) {
 		if _, wanted := w.specs[source]; wanted {
 			continue
 		}
@@ -275,15 +276,6 @@ func sortedEvents(events []string) []string {
 	out := slices.Clone(events)
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // minScrubbed is the shortest secret scrubbed from URLs: generated ones
