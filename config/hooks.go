@@ -111,28 +111,29 @@ type RedeliverSpec struct {
 }
 
 // SourceHooksSpec declares where a source's webhooks must exist at one
-// provider, and what they send.
+// provider, and what they send. A source object holds it as its "hooks",
+// in its JSON form.
 type SourceHooksSpec struct {
 	// Provider is the API that holds them: github, gitlab, gitea,
 	// bitbucket, harbor or quay.
 	// Required.
-	Provider string `yaml:"provider"`
+	Provider string `yaml:"provider" json:"provider,omitempty"`
 	// Repositories are "owner/name" names, or globs over an owner's
 	// repositories ("acme/web-*").
-	Repositories []string `yaml:"repositories"`
+	Repositories []string `yaml:"repositories" json:"repositories,omitempty"`
 	// Organizations get organization-wide hooks (GitHub, Gitea).
-	Organizations []string `yaml:"organizations"`
+	Organizations []string `yaml:"organizations" json:"organizations,omitempty"`
 	// Installation selects every repository the GitHub App installation
 	// can see.
-	Installation bool `yaml:"installation"`
+	Installation bool `yaml:"installation" json:"installation,omitempty"`
 	// Projects are GitLab's (by full path; globs over a group's too) or
 	// Harbor's; Groups are GitLab's.
-	Projects []string `yaml:"projects"`
-	Groups   []string `yaml:"groups"`
+	Projects []string `yaml:"projects" json:"projects,omitempty"`
+	Groups   []string `yaml:"groups" json:"groups,omitempty"`
 	// Events are the provider's event names the hooks send. Required.
-	Events []string `yaml:"events"`
+	Events []string `yaml:"events" json:"events,omitempty"`
 	// ContentType is json (the default) or form.
-	ContentType string `yaml:"content_type"`
+	ContentType string `yaml:"content_type" json:"content_type,omitempty"`
 }
 
 // hookProviders are the providers a source's hooks may be declared at.

@@ -330,27 +330,15 @@ func marshal(v any) (json.RawMessage, error) {
 }
 
 // hooksContent is a source's hooks declaration as its object holds it:
-// the fields that are set.
+// its JSON form, with the fields that are set.
 func hooksContent(h *config.SourceHooksSpec) map[string]any {
-	doc := map[string]any{"provider": h.Provider, "events": strings2any(h.Events)}
-	for field, list := range map[string][]string{"repositories": h.Repositories, "organizations": h.Organizations, "projects": h.Projects, "groups": h.Groups} {
-		if len(list) > 0 {
-			doc[field] = strings2any(list)
-		}
+	raw, err := json.Marshal(h)
+	if err != nil {
+		return nil
 	}
-	if h.Installation {
-		doc["installation"] = true
-	}
-	if h.ContentType != "" {
-		doc["content_type"] = h.ContentType
+	var doc map[string]any
+	if json.Unmarshal(raw, &doc) != nil {
+		return nil
 	}
 	return doc
-}
-
-func strings2any(list []string) []any {
-	out := make([]any, len(list))
-	for i, s := range list {
-		out[i] = s
-	}
-	return out
 }

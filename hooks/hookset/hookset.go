@@ -7,11 +7,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
 
+	"github.com/reflexops/reflex/config"
 	"github.com/reflexops/reflex/hooks"
 	"github.com/reflexops/reflex/sources"
 	"github.com/reflexops/reflex/state"
@@ -36,22 +38,32 @@ func (s *Set) Declarations(ctx context.Context, only ...string) ([]hooks.Declara
 		if len(only) > 0 && !slices.Contains(only, o.Name) {
 			continue
 		}
-		doc, ok := o.Content["hooks"].(map[string]any)
+		doc, ok := o.Content["hooks"]
 		if !ok {
 			continue
 		}
+		// The object holds the declaration's JSON form (the schema
+		// checked it on the way in).
+		var spec config.SourceHooksSpec
+		raw, err := json.Marshal(doc)
+		if err == nil {
+			err = json.Unmarshal(raw, &spec)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("source %q: its hooks: %w", o.Name, err)
+		}
 		out = append(out, hooks.Declaration{
 			Source:   o.Name,
-			Provider: str(doc["provider"]),
+			Provider: spec.Provider,
 			Selection: hooks.Selection{
-				Repositories:  strs(doc["repositories"]),
-				Organizations: strs(doc["organizations"]),
-				Installation:  doc["installation"] == true,
-				Projects:      strs(doc["projects"]),
-				Groups:        strs(doc["groups"]),
+				Repositories:  spec.Repositories,
+				Organizations: spec.Organizations,
+				Installation:  spec.Installation,
+				Projects:      spec.Projects,
+				Groups:        spec.Groups,
 			},
-			Events:      strs(doc["events"]),
-			ContentType: str(doc["content_type"]),
+			Events:      spec.Events,
+			ContentType: spec.ContentType,
 		})
 	}
 	return out, nil
@@ -115,19 +127,6 @@ func NewSecret() ([]byte, error) {
 		return nil, err
 	}
 	return []byte(hex.EncodeToString(b)), nil
-}
-
-func str(v any) string { s, _ := v.(string); return s }
-
-func strs(v any) []string {
-	list, _ := v.([]any)
-	out := make([]string, 0, len(list))
-	for _, x := range list {
-		if s, ok := x.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // Rotation is what a rotation did: the new secret's fingerprint, and
