@@ -75,13 +75,7 @@ func (c *apiClient) do(ctx context.Context, method, path string, header http.Hea
 		return nil, fmt.Errorf("read the answer: %w", err)
 	}
 	if resp.StatusCode >= 400 {
-		var e struct {
-			Message string `json:"message"`
-		}
-		if json.Unmarshal(raw, &e) != nil || e.Message == "" {
-			e.Message = strings.TrimSpace(string(raw))
-		}
-		return resp.Header, &apiError{status: resp.StatusCode, message: e.Message}
+		return resp.Header, answerError(resp.StatusCode, raw)
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
@@ -242,4 +236,16 @@ func (p *pageFlags) fetch(ctx context.Context, c *apiClient, path string, q url.
 		fmt.Fprintf(stderr, "reflex: more follow: add --cursor %s (or --all)\n", u.Query().Get("cursor"))
 	}
 	return page, nil
+}
+
+// answerError is the error of a failed answer: its status, and the
+// message of its JSON body (or the body itself).
+func answerError(status int, raw []byte) *apiError {
+	var e struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(raw, &e) != nil || e.Message == "" {
+		e.Message = strings.TrimSpace(string(raw))
+	}
+	return &apiError{status: status, message: e.Message}
 }

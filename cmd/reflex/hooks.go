@@ -138,13 +138,7 @@ func streamHooksRequest(cmd *cobra.Command, c *apiClient, path string, req map[s
 	defer resp.Body.Close()
 	if resp.StatusCode >= 400 {
 		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		var e struct {
-			Message string `json:"message"`
-		}
-		if json.Unmarshal(raw, &e) != nil || e.Message == "" {
-			e.Message = strings.TrimSpace(string(raw))
-		}
-		return &apiError{status: resp.StatusCode, message: e.Message}
+		return answerError(resp.StatusCode, raw)
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 64<<20)
