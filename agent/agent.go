@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/reflexops/reflex/wire"
 )
 
@@ -58,6 +60,9 @@ type Options struct {
 	// Now is the agent's clock, for job expiry and reports. Default
 	// time.Now.
 	Now func() time.Time
+	// Metrics registers the agent's own metrics (jobs, polls, connected
+	// state); nil registers them nowhere.
+	Metrics prometheus.Registerer
 }
 
 // reportPatience is how long a final report is sent again while Reflex
@@ -81,6 +86,8 @@ type agent struct {
 	// it outlives the polls, and ends once the jobs ended or were given
 	// back.
 	talk context.Context
+	// metrics counts what the agent does.
+	metrics *metrics
 }
 
 // session is what Reflex says when an agent connects.
@@ -148,7 +155,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	a := &agent{o: o, broker: b, runner: &Runner{File: o.Actions, OutputLimit: o.OutputLimit, HTTP: &http.Client{}}, jobs: map[string]bool{}}
+	a := &agent{o: o, broker: b, runner: &Runner{File: o.Actions, OutputLimit: o.OutputLimit, HTTP: &http.Client{}}, jobs: map[string]bool{}, metrics: newMetrics(o.Metrics)}
 	if err := a.connect(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil // stopped before Reflex could be reached
@@ -192,6 +199,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	endTalk()
 	beat.Wait()
+	a.metrics.setConnected(false)
 	dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := b.call(dctx, wire.PathDisconnect, nil, nil); err != nil {
@@ -218,6 +226,7 @@ func (a *agent) connect(ctx context.Context) error {
 		case err == nil:
 			a.session.Store(&session{name: w.Agent, cadence: cadenceOf(w)})
 			a.contact()
+			a.metrics.setConnected(true)
 			return nil
 		case !transient(err):
 			return fmt.Errorf("refused by Reflex: %w", err)
@@ -248,10 +257,13 @@ func (a *agent) poll(ctx, jobs context.Context) {
 		pctx, cancel := context.WithTimeout(ctx, hold+callTimeout)
 		status, err := a.broker.call(pctx, wire.PathNext+"?wait="+hold.String(), nil, &offer)
 		cancel()
+		if ctx.Err() == nil {
+			a.metrics.poll(err)
+		}
 		if ctx.Err() != nil {
 			if err == nil && status == http.StatusOK {
 				// Leased as the agent stopped: give it back at once.
-				a.release(offer)
+				a.release(offer, "")
 			}
 			return
 		}
@@ -276,9 +288,10 @@ func (a *agent) poll(ctx, jobs context.Context) {
 	}
 }
 
-// release gives back a job the agent will not run.
-func (a *agent) release(offer wire.Offer) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+// release gives back a job the agent will not run; requestID is the
+// job's, when it is known.
+func (a *agent) release(offer wire.Offer, requestID string) {
+	ctx, cancel := context.WithTimeout(withRequestID(context.Background(), requestID), 5*time.Second)
 	defer cancel()
 	if _, err := a.broker.call(ctx, wire.JobPath(offer.Job, wire.OpRelease), wire.LeaseRef{Lease: offer.Lease}, nil); err != nil {
 		a.o.Log.Warn("cannot give a job back; its lease runs out instead", "job", offer.Job, "error", err)
@@ -312,6 +325,7 @@ func (a *agent) heartbeats(ctx context.Context) {
 		cancel()
 		if err != nil {
 			lost = ctx.Err() == nil
+			a.metrics.setConnected(!lost)
 			a.o.Log.Warn("heartbeat failed", "error", err)
 			continue
 		}

@@ -100,6 +100,9 @@ func (b *broker) call(ctx context.Context, path string, in, out any) (int, error
 	req.Header.Set("Authorization", "Bearer "+b.key)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", b.userAgent)
+	if id := requestIDOf(ctx); id != "" {
+		req.Header.Set("X-Request-Id", id)
+	}
 	resp, err := b.http.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("reach Reflex: %w", redact(err))
@@ -138,6 +141,26 @@ func (b *broker) call(ctx context.Context, path string, in, out any) (int, error
 		}
 	}
 	return resp.StatusCode, se
+}
+
+// requestIDKey holds, in a call's context, the request id of the job the
+// call is about.
+type requestIDKey struct{}
+
+// withRequestID returns ctx carrying a job's request id: the calls made
+// with it send it in X-Request-Id, and Reflex logs them under it. An
+// id that could not be a header's value is not carried.
+func withRequestID(ctx context.Context, id string) context.Context {
+	if id == "" || strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
+		return ctx
+	}
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// requestIDOf returns the request id ctx carries, or "".
+func requestIDOf(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
 }
 
 // redact drops the URL's query from a transport error: nothing secret is

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestBrokerURL(t *testing.T) {
@@ -102,5 +105,42 @@ func TestOutputStreamBound(t *testing.T) {
 	}
 	if len(s.pending) != maxStreamed || !s.dropped {
 		t.Fatalf("%d bytes pending (dropped %v), want %d and dropped", len(s.pending), s.dropped, maxStreamed)
+	}
+}
+
+// TestCallCarriesTheRequestID: a call about a job sends the job's request
+// id in X-Request-Id, so Reflex logs it under the id of the webhook that
+// caused the job; a call about no job, or with an id that could not be a
+// header's value, sends none of its own.
+func TestCallCarriesTheRequestID(t *testing.T) {
+	got := make(chan []string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Values("X-Request-Id")
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	b, err := newBroker(srv.URL, "agent-1.s3cret", "v1", srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		id   string
+		want []string
+	}{
+		{"the job's id", "trace-7f3a.e2e", []string{"trace-7f3a.e2e"}},
+		{"no job", "", nil},
+		{"an id with a line break", "a\r\nX-Evil: 1", nil},
+		{"an id with a space", "a b", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := b.call(withRequestID(context.Background(), tt.id), "/api/v1/agents/heartbeat", nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, <-got); diff != "" {
+				t.Errorf("X-Request-Id sent (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -25,9 +25,18 @@ func (a *agent) handle(jobs context.Context, offer wire.Offer) {
 	log := a.o.Log.With("job", offer.Job, "attempt", offer.Attempt)
 	now := a.o.Now()
 	job, err := a.o.Keys.Verify(offer.Signed)
+	// The calls about a job Reflex signed carry its request id: Reflex's
+	// log lines of them are found by it, as the agent's are.
+	talk, requestID := a.talk, ""
+	if err == nil {
+		requestID = job.Event.RequestID
+		talk = withRequestID(a.talk, requestID)
+		log = log.With("request_id", requestID)
+	}
 	refuse := func(reason string, verified bool) {
+		a.metrics.job(a.actionOf(job), jobRefused)
 		log.Warn("job refused", "reason", reason)
-		a.report(offer, wire.Report{Kind: wire.ReportRefused, Error: reason, Verified: verified}, log)
+		a.report(talk, offer, wire.Report{Kind: wire.ReportRefused, Error: reason, Verified: verified}, log)
 	}
 	switch {
 	case err != nil:
@@ -60,7 +69,7 @@ func (a *agent) handle(jobs context.Context, offer wire.Offer) {
 	// the deadline Reflex's clock stamped).
 	claimed := time.Now()
 	until := claimed.Add(a.pace().leaseTTL)
-	err = a.broker.callAgain(a.talk, until, wire.JobPath(offer.Job, wire.OpReport),
+	err = a.broker.callAgain(talk, until, wire.JobPath(offer.Job, wire.OpReport),
 		wire.Report{Lease: offer.Lease, Kind: wire.ReportStarted, At: startedAt}, &claim)
 	if err != nil {
 		log.Warn("the claim on the job was not accepted; it does not run", "error", err)
@@ -69,14 +78,15 @@ func (a *agent) handle(jobs context.Context, offer wire.Offer) {
 	a.contact()
 	if claim.Cancel {
 		log.Info("the job was cancelled before it started")
-		a.report(offer, wire.Report{Kind: wire.ReportFinished, StartedAt: startedAt, Cancelled: true,
+		a.metrics.job(job.Action, jobCancelled)
+		a.report(talk, offer, wire.Report{Kind: wire.ReportFinished, StartedAt: startedAt, Cancelled: true,
 			ExitCode: -1, Error: "cancelled before it started"}, log)
 		return
 	}
 
 	a.track(offer.Job, true)
 	defer a.track(offer.Job, false)
-	run, stop := context.WithCancelCause(jobs)
+	run, stop := context.WithCancelCause(withRequestID(jobs, requestID))
 	defer stop(nil)
 	stream := &outputStream{a: a, job: offer.Job, lease: offer.Lease, log: log}
 	var loops sync.WaitGroup
@@ -87,24 +97,28 @@ func (a *agent) handle(jobs context.Context, offer wire.Offer) {
 	runner := *a.runner
 	runner.Env = map[string]string{
 		"REFLEX_DELIVERY": job.ID, "REFLEX_SERVICE": job.Service, "REFLEX_ZONE": job.Zone,
-		"REFLEX_ACTION": job.Action, "REFLEX_RELEASE": job.Release,
+		"REFLEX_ACTION": job.Action, "REFLEX_RELEASE": job.Release, "REFLEX_REQUEST_ID": requestID,
 	}
 	runner.Delivery = job.Delivery
 	runner.Stream = stream
+	ran := time.Now()
 	res := runner.Run(run, job.Action, job.Params)
+	a.metrics.ran(job.Action, time.Since(ran))
 	cause := context.Cause(run)
 	stop(errJobDone)
 	loops.Wait()
-	stream.flush(a.talk)
+	stream.flush(talk)
 
 	switch {
 	case errors.Is(cause, errLeaseLost):
 		log.Warn("the lease was lost while the job ran: it was stopped, and is Reflex's to run again", "error", cause)
+		a.metrics.job(job.Action, jobLost)
 		return
 	case jobs.Err() != nil && !res.OK:
 		// Stopped by the agent's shutdown: given back, to run again.
 		log.Warn("stopped by the agent's shutdown; the job is given back")
-		a.release(offer)
+		a.metrics.job(job.Action, jobGivenBack)
+		a.release(offer, requestID)
 		return
 	}
 	cancelled := errors.Is(cause, errCancelled) && !res.OK
@@ -121,13 +135,16 @@ func (a *agent) handle(jobs context.Context, offer wire.Offer) {
 	if cancelled {
 		r.Error = "cancelled while it ran: " + r.Error
 	}
-	a.report(offer, r, log)
+	a.report(talk, offer, r, log)
 	switch {
 	case res.OK:
+		a.metrics.job(job.Action, jobSucceeded)
 		log.Info("succeeded")
 	case cancelled:
+		a.metrics.job(job.Action, jobCancelled)
 		log.Info("cancelled")
 	default:
+		a.metrics.job(job.Action, jobFailed)
 		log.Warn("failed", "error", res.Err)
 	}
 }
@@ -149,13 +166,14 @@ func (a *agent) track(job string, running bool) {
 	}
 }
 
-// report sends the report on a job, again while Reflex cannot be reached.
-func (a *agent) report(offer wire.Offer, r wire.Report, log *slog.Logger) {
+// report sends the report on a job, again while Reflex cannot be reached,
+// until talk ends.
+func (a *agent) report(talk context.Context, offer wire.Offer, r wire.Report, log *slog.Logger) {
 	r.Lease = offer.Lease
 	if r.At.IsZero() {
 		r.At = a.o.Now().UTC()
 	}
-	err := a.broker.callAgain(a.talk, time.Now().Add(reportPatience), wire.JobPath(offer.Job, wire.OpReport), r, nil)
+	err := a.broker.callAgain(talk, time.Now().Add(reportPatience), wire.JobPath(offer.Job, wire.OpReport), r, nil)
 	if err != nil {
 		log.Error("report lost", "kind", r.Kind, "error", err)
 		return

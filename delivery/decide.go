@@ -51,7 +51,7 @@ func (d *Decider) Process(ctx context.Context, ev *event.Event, payload Payload)
 	}
 	ev.TriggerErrors = nil
 	problem := func(err error) {
-		d.Log.Warn("trigger not evaluated", "delivery_id", ev.ID, "error", err)
+		d.Log.Warn("trigger not evaluated", "delivery_id", ev.ID, "request_id", ev.RequestID, "error", err)
 		ev.TriggerErrors = append(ev.TriggerErrors, err.Error())
 	}
 	for _, err := range problems {
@@ -85,7 +85,7 @@ func (d *Decider) Process(ctx context.Context, ev *event.Event, payload Payload)
 		if err := d.Store.AddDecisions(ctx, ev.Source, ev.ID, trail); err != nil {
 			return err
 		}
-		log := d.Log.With("delivery_id", ev.ID, "trigger", m.Trigger.Name, "service", m.Service.Name)
+		log := d.Log.With("delivery_id", ev.ID, "request_id", ev.RequestID, "trigger", m.Trigger.Name, "service", m.Service.Name)
 		if !dec.Allowed {
 			log.Info("delivery refused by policy", "reason", dec.Reason)
 			continue

@@ -165,6 +165,8 @@ type Dispatcher struct {
 	Retention Retention
 	// Now is the dispatcher's clock. Default time.Now.
 	Now func() time.Time
+	// Metrics counts the deliveries that end; nil counts nothing.
+	Metrics *Metrics
 }
 
 // writer is who delivery records are written by.
@@ -206,7 +208,7 @@ func (d *Dispatcher) Deliver(ctx context.Context, ev *event.Event, m triggers.Ma
 	job := wire.Job{
 		ID: wire.ID(t.Name, ev.Source, ev.ID), Zone: zone, Service: m.Service.Name, Action: t.Action,
 		Params: m.Params, Trigger: t.Name, Release: m.Release,
-		Event: wire.EventRef{ID: ev.ID, Source: ev.Source, Connector: ev.Connector, Kind: string(ev.Kind), Commit: ev.Commit},
+		Event: wire.EventRef{ID: ev.ID, Source: ev.Source, Connector: ev.Connector, Kind: string(ev.Kind), Commit: ev.Commit, RequestID: ev.RequestID},
 	}
 	if ev.Repository != nil {
 		job.Event.Repository = ev.Repository.Name
@@ -395,7 +397,7 @@ func (d *Dispatcher) job(ctx context.Context, id string) (*queued, error) {
 // overwritten. Failures are logged: the record follows the delivery, not
 // the reverse.
 func (d *Dispatcher) setStatus(ctx context.Context, id string, m move, reason string) {
-	_, _, err := d.Store.Update(ctx, state.TypeDeploy, id, 0, writer, editRecord(func(r *Record) error {
+	_, err := d.update(ctx, id, func(r *Record) error {
 		if !m.allows(r.Status) {
 			return state.ErrNoChange
 		}
@@ -407,7 +409,7 @@ func (d *Dispatcher) setStatus(ctx context.Context, id string, m move, reason st
 			r.FinishedAt = d.nowStamp()
 		}
 		return nil
-	}))
+	})
 	if err != nil {
 		d.Log.Warn("cannot update the deployment record", "delivery", id, "status", m.to, "error", err)
 	}

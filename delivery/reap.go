@@ -163,7 +163,7 @@ func (d *Dispatcher) lose(ctx context.Context, rec *state.Object, r *Record, rea
 	if !moveLose.allows(r.Status) {
 		return nil
 	}
-	d.Log.Error("delivery lost; recording it as failed", "service", r.Service, "delivery", r.Name, "reason", reason)
+	d.Log.Error("delivery lost; recording it as failed", "service", r.Service, "delivery", r.Name, "request_id", r.requestID(), "reason", reason)
 	if err := d.ended(ctx, r.Service, r.Release); err != nil {
 		return err
 	}

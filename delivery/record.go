@@ -47,6 +47,17 @@ type RecordEvent struct {
 	Commit     string `json:"commit"`
 	Image      string `json:"image,omitempty"`
 	Digest     string `json:"digest,omitempty"`
+	// RequestID is the id of the webhook request that brought the event
+	// in, to find the delivery's log lines by.
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// requestID returns the request id of the event the record keeps, or "".
+func (r *Record) requestID() string {
+	if r.Event == nil {
+		return ""
+	}
+	return r.Event.RequestID
 }
 
 // Attempt is one run of a delivery by an agent.
@@ -65,7 +76,7 @@ type Attempt struct {
 // recordEvent is a job's event as its record keeps it.
 func recordEvent(e wire.EventRef) *RecordEvent {
 	return &RecordEvent{ID: e.ID, Source: e.Source, Kind: e.Kind, Repository: e.Repository,
-		Commit: e.Commit, Image: e.Image, Digest: e.Digest}
+		Commit: e.Commit, Image: e.Image, Digest: e.Digest, RequestID: e.RequestID}
 }
 
 // eventRef is the event a record keeps, as a job names it.
@@ -74,10 +85,13 @@ func (e *RecordEvent) eventRef() wire.EventRef {
 		return wire.EventRef{}
 	}
 	return wire.EventRef{ID: e.ID, Source: e.Source, Kind: e.Kind, Repository: e.Repository,
-		Commit: e.Commit, Image: e.Image, Digest: e.Digest}
+		Commit: e.Commit, Image: e.Image, Digest: e.Digest, RequestID: e.RequestID}
 }
 
 // recordOf reads a deployment object's record.
+// RecordOf reads a deployment object's delivery record.
+func RecordOf(o *state.Object) (*Record, error) { return recordOf(o) }
+
 func recordOf(o *state.Object) (*Record, error) {
 	raw, err := json.Marshal(o.Content)
 	if err != nil {

@@ -17,7 +17,7 @@ func full() *Record {
 		Name: "d-1", Service: "web", Zone: "production", Trigger: "deploy-main", Action: "deploy",
 		Params: map[string]string{"version": "1.2.3"}, Release: "1.2.3", Status: StatusFailed,
 		Event: &RecordEvent{ID: "e1", Source: "acme", Kind: "artifact.published", Repository: "acme/web", Commit: "c0ffee",
-			Image: "ghcr.io/acme/web:1.2.3", Digest: "sha256:00"},
+			Image: "ghcr.io/acme/web:1.2.3", Digest: "sha256:00", RequestID: "req-7f3a"},
 		Agent: "agent-1", Reason: "exit 3", Output: "boom",
 		Attempts: []Attempt{{Attempt: 1, Run: "r1", Agent: "agent-1", Status: attemptFailed, StartedAt: "2026-03-01T12:00:00Z",
 			FinishedAt: "2026-03-01T12:00:05Z", ExitCode: &code, Output: "boom", Error: "exit 3"}},

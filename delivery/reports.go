@@ -107,7 +107,7 @@ func (d *Dispatcher) HandleReport(ctx context.Context, t *asynq.Task) error {
 	if rec.Zone != r.Zone || q.Offers != n {
 		// Not the job this delivery last offered (one offered by hand), or
 		// not its zone: it is not this delivery's to move.
-		d.Log.Warn("report ignored: not the delivery's current job", "delivery", id, "job", r.Job, "agent", r.Agent, "zone", r.Zone)
+		d.Log.Warn("report ignored: not the delivery's current job", "delivery", id, "request_id", rec.requestID(), "job", r.Job, "agent", r.Agent, "zone", r.Zone)
 		return nil
 	}
 	i := slices.IndexFunc(rec.Attempts, func(a Attempt) bool { return a.Run == r.run() })
@@ -129,7 +129,7 @@ func (d *Dispatcher) lateEnd(ctx context.Context, rec *Record, r AgentReport, kn
 	if r.Kind != wire.ReportFinished {
 		return nil
 	}
-	d.Log.Warn("report on a delivery that ended without it; recorded on its attempt only", "delivery", rec.Name, "status", rec.Status, "agent", r.Agent)
+	d.Log.Warn("report on a delivery that ended without it; recorded on its attempt only", "delivery", rec.Name, "request_id", rec.requestID(), "status", rec.Status, "agent", r.Agent)
 	_, _, err := d.Store.Update(ctx, state.TypeDeploy, rec.Name, 0, writer, editRecord(func(next *Record) error {
 		if !known {
 			next.Attempts = append(next.Attempts, Attempt{Attempt: len(next.Attempts) + 1, Run: r.run(), Agent: r.Agent,
@@ -174,6 +174,7 @@ func (d *Dispatcher) started(ctx context.Context, cur *state.Object, rec *Record
 	if err != nil {
 		return fmt.Errorf("record start of %s: %w", rec.Name, err)
 	}
+	d.Log.Info("delivery running", "delivery", rec.Name, "request_id", rec.requestID(), "agent", r.Agent, "attempt", r.Attempt)
 	return nil
 }
 
@@ -239,7 +240,7 @@ func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, rec *Recor
 			return err
 		}
 	}
-	_, _, err := d.Store.Update(ctx, state.TypeDeploy, rec.Name, 0, writer, editRecord(func(next *Record) error {
+	_, err := d.update(ctx, rec.Name, func(next *Record) error {
 		if !known {
 			next.Attempts = addAttempt(next.Attempts, r, cmp.Or(r.StartedAt, r.At))
 		}
@@ -266,10 +267,12 @@ func (d *Dispatcher) finished(ctx context.Context, cur *state.Object, rec *Recor
 			next.FinishedAt = stamp(r.At)
 		}
 		return nil
-	}))
+	})
 	if err != nil {
 		return fmt.Errorf("record end of %s: %w", rec.Name, err)
 	}
+	d.Log.Info("delivery attempt finished", "delivery", rec.Name, "request_id", rec.requestID(), "agent", r.Agent, "attempt", r.Attempt,
+		"status", status, "exit_code", r.ExitCode)
 	if status == StatusRetrying {
 		return nil // the service stays held: the next attempt follows
 	}
@@ -390,6 +393,9 @@ func (d *Dispatcher) refused(ctx context.Context, r AgentReport) error {
 	if errors.Is(err, state.ErrExists) {
 		return nil
 	}
+	if err == nil {
+		d.created(rec)
+	}
 	return err
 }
 
@@ -409,13 +415,13 @@ func (d *Dispatcher) refusedDelivery(ctx context.Context, id string, n int, r Ag
 	if err != nil {
 		return false, err
 	}
-	cur, _, err := d.Store.Update(ctx, state.TypeDeploy, id, 0, writer, editRecord(func(next *Record) error {
+	cur, err := d.update(ctx, id, func(next *Record) error {
 		if next.Zone != r.Zone || next.Status.Ended() {
 			return state.ErrNotFound // recorded apart, never on it
 		}
 		next.Status, next.Reason, next.Agent, next.FinishedAt = StatusRefused, r.Error, r.Agent, stamp(r.At)
 		return nil
-	}))
+	})
 	if errors.Is(err, state.ErrNotFound) {
 		return false, nil
 	}
@@ -426,6 +432,7 @@ func (d *Dispatcher) refusedDelivery(ctx context.Context, id string, n int, r Ag
 	if err != nil {
 		return false, err
 	}
+	d.Log.Warn("delivery refused by its agent", "delivery", id, "request_id", rec.requestID(), "agent", r.Agent, "reason", r.Error)
 	if err := d.ended(ctx, rec.Service, rec.Release); err != nil {
 		return false, err
 	}

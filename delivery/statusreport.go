@@ -34,6 +34,24 @@ type StatusReporter interface {
 	Report(ctx context.Context, ref map[string]any, phase Phase, description string)
 }
 
+// requestIDKey holds, in a status reporter's context, the request id of
+// the delivery it reports on.
+type requestIDKey struct{}
+
+// RequestID returns the request id of the delivery a StatusReporter is
+// called about (the webhook request that brought its event in), for the
+// reporter's log lines as "request_id"; "" when none is known.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// withRequestID returns ctx carrying a delivery's request id, for
+// RequestID.
+func withRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
 // openReport opens the provider's record of a delivery, with the
 // reporter of the job's connector; it returns the connector's name and
 // what to keep, or "" when no reporter applies.
@@ -42,7 +60,8 @@ func (d *Dispatcher) openReport(ctx context.Context, j wire.Job) (string, map[st
 	if !ok {
 		return "", nil
 	}
-	return j.Event.Connector, r.Open(ctx, j)
+	d.Log.Debug("opening the provider's record of the delivery", "delivery", j.ID, "request_id", j.Event.RequestID, "connector", j.Event.Connector)
+	return j.Event.Connector, r.Open(withRequestID(ctx, j.Event.RequestID), j)
 }
 
 // report reports a phase of the delivery rec records to the provider
@@ -51,7 +70,17 @@ func (d *Dispatcher) openReport(ctx context.Context, j wire.Job) (string, map[st
 func (d *Dispatcher) report(ctx context.Context, rec *state.Object, phase Phase, description string) {
 	for name, r := range d.Reporters {
 		if ref, ok := rec.Content[name].(map[string]any); ok {
-			r.Report(ctx, ref, phase, description)
+			id := recordRequestID(rec)
+			d.Log.Debug("reporting the delivery to its provider", "delivery", rec.Name, "request_id", id, "connector", name, "phase", phase)
+			r.Report(withRequestID(ctx, id), ref, phase, description)
 		}
 	}
+}
+
+// recordRequestID returns the request id a deployment object's event
+// keeps, or "".
+func recordRequestID(rec *state.Object) string {
+	ev, _ := rec.Content["event"].(map[string]any)
+	id, _ := ev["request_id"].(string)
+	return id
 }

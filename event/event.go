@@ -57,6 +57,13 @@ type Event struct {
 
 	// ReceivedAt is when Reflex received the delivery.
 	ReceivedAt time.Time `json:"received_at"`
+	// RequestID is the id of the HTTP request that brought the event in:
+	// the sender's X-Request-Id when it sent a usable one, else Reflex's
+	// own. Every log line of the event's journey (its job, its
+	// deliveries, their agents and reports) carries it as "request_id".
+	// It is a label to follow the event by, never trusted for anything
+	// else. Processing the event again keeps it.
+	RequestID string `json:"request_id,omitempty"`
 	// Status is where the event is in Reflex's processing.
 	Status Status `json:"status,omitempty"`
 	// Attempts counts processing attempts that failed so far.
@@ -69,6 +76,10 @@ type Event struct {
 	TriggerErrors []string `json:"trigger_errors,omitempty"`
 	// ProcessedAt is when processing finished, successfully or not.
 	ProcessedAt *time.Time `json:"processed_at,omitempty"`
+	// Replays counts the times an operator had the event processed again
+	// (reflex events replay); ReplayedAt is when the last was asked.
+	Replays    int        `json:"replays,omitempty"`
+	ReplayedAt *time.Time `json:"replayed_at,omitempty"`
 	// Confirmation is what the provider said when asked whether the
 	// event is true, for a source that asks (a registry that signs
 	// nothing: does the tag exist, with this digest?). Nil when the

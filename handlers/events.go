@@ -79,12 +79,8 @@ func wantsCloudEvents(c *gin.Context) (bool, error) {
 // ?format=cloudevents answers in CloudEvents 1.0 structured JSON.
 func (h events) get(c *gin.Context) {
 	ev, err := h.store.Event(c.Request.Context(), c.Param("id"), c.Query("source"))
-	if errors.Is(err, state.ErrNotFound) {
-		fail(c, Errorf(http.StatusNotFound, "no event %q is stored (it may not be processed yet, or has left the history)", c.Param("id")))
-		return
-	}
 	if err != nil {
-		fail(c, err)
+		fail(c, eventError(c.Param("id"), err))
 		return
 	}
 	switch c.Query("format") {
@@ -101,6 +97,15 @@ func (h events) get(c *gin.Context) {
 	default:
 		fail(c, Errorf(http.StatusBadRequest, "format must be reflex or cloudevents"))
 	}
+}
+
+// eventError is the answer for an event that cannot be read: a 404 that
+// says why an id may be missing, or err as it is.
+func eventError(id string, err error) error {
+	if errors.Is(err, state.ErrNotFound) {
+		return Errorf(http.StatusNotFound, "no event %q is stored (it may not be processed yet, or has left the history)", id)
+	}
+	return err
 }
 
 // eventView is an event with the authorization decisions made about it.

@@ -24,8 +24,8 @@ type Hooks struct {
 	maxBody int64
 	budget  *BodyBudget
 	now     func() time.Time
-	// refusals counts refused deliveries by source, connector and reason.
-	refusals *prometheus.CounterVec
+	// metrics counts what the intake does (refusals.go).
+	metrics *intakeMetrics
 	// keyClient fetches providers' keys and certificates; nil means
 	// keyfetch.DefaultClient.
 	keyClient *http.Client
@@ -54,7 +54,7 @@ type HooksOptions struct {
 // NewHooks returns the HTTP intake for the sources of set, which hands
 // verified deliveries to in.
 func NewHooks(set *sources.Set, in *intake.Intake, o HooksOptions) *Hooks {
-	h := &Hooks{sources: set, intake: in, maxBody: o.MaxBody, now: o.Now, refusals: newRefusals(o.Metrics), keyClient: o.KeyClient}
+	h := &Hooks{sources: set, intake: in, maxBody: o.MaxBody, now: o.Now, metrics: newIntakeMetrics(o.Metrics), keyClient: o.KeyClient}
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBody
 	}
@@ -77,6 +77,7 @@ func NewHooks(set *sources.Set, in *intake.Intake, o HooksOptions) *Hooks {
 // requests come here too and are answered only by such a connector.
 // Every refusal is logged with its reason and counted per source.
 func (h *Hooks) Receive(c *gin.Context) {
+	defer h.metrics.observe(c, time.Now())
 	name := c.Param("source")
 	src, err := h.sources.Lookup(name)
 	if errors.Is(err, sources.ErrUnknown) {
@@ -124,6 +125,7 @@ func (h *Hooks) Receive(c *gin.Context) {
 		reply, ok, err := hs.Handshake(ctx, req, src.Secrets)
 		switch {
 		case err != nil:
+			h.unverified(src.Name, connector, err)
 			h.refuse(c, src.Name, connector, reasonOf(err), err)
 			return
 		case ok:
@@ -136,6 +138,7 @@ func (h *Hooks) Receive(c *gin.Context) {
 		return
 	}
 	if err := src.Connector.Verify(ctx, req, src.Secrets); err != nil {
+		h.unverified(src.Name, connector, err)
 		h.refuse(c, src.Name, connector, reasonOf(err), err)
 		return
 	}
@@ -162,20 +165,24 @@ func (h *Hooks) Receive(c *gin.Context) {
 	addLogAttrs(c, slog.String("delivery_id", ev.ID), slog.String("event", ev.Type), slog.String("kind", string(ev.Kind)))
 	out, err := h.intake.Accept(c.Request.Context(), intake.Delivery{
 		Event: ev, Payload: res.Payload, Connector: connector,
-		IP: c.ClientIP(), Headers: connectors.PolicyHeaders(src.Connector, c.Request.Header),
+		IP: c.ClientIP(), Headers: connectors.PolicyHeaders(src.Connector, c.Request.Header), RequestID: c.GetString(requestIDKey),
 	})
 	switch {
 	case err != nil:
+		h.enqueueFailed(c, src.Name, connector, 1)
 		fail(c, err)
 	case out.Outcome == intake.Duplicate:
+		h.tally(c, src.Name, connector, outcomeDuplicate, 1)
+		h.logDuplicate(c, connector, ev, http.StatusOK)
 		writeJSON(c, http.StatusOK, answer{Status: "duplicate", ID: ev.ID})
 	case out.Outcome == intake.Refused:
 		// The answer shows the decision: which scopes matched and which
 		// policies said what.
 		addLogAttrs(c, slog.String("decision", out.Decision.Reason))
-		h.count(src.Name, connector, reasonPolicy)
+		h.count(c, src.Name, connector, reasonPolicy)
 		writeJSON(c, http.StatusForbidden, refusal{Status: "failed", Message: "refused by policy: " + out.Decision.Reason, ID: ev.ID, Decision: out.Decision})
 	default:
+		h.tally(c, src.Name, connector, outcomeAccepted, 1)
 		writeJSON(c, http.StatusAccepted, answer{Status: "accepted", ID: ev.ID})
 	}
 }
@@ -218,11 +225,12 @@ func (h *Hooks) receiveBatch(c *gin.Context, source string, conn connectors.Conn
 	var accepted, duplicates, refused int
 	for i, r := range batch {
 		out, err := h.intake.Accept(c.Request.Context(), intake.Delivery{
-			Event: r.Event, Payload: r.Payload, Connector: connector, IP: c.ClientIP(), Headers: headers,
+			Event: r.Event, Payload: r.Payload, Connector: connector, IP: c.ClientIP(), Headers: headers, RequestID: c.GetString(requestIDKey),
 		})
 		if err != nil {
 			// The events before this one stay queued; a retry of the
 			// batch finds them duplicates.
+			h.enqueueFailed(c, source, connector, len(batch)-i)
 			fail(c, err)
 			return
 		}
@@ -230,17 +238,21 @@ func (h *Hooks) receiveBatch(c *gin.Context, source string, conn connectors.Conn
 		switch out.Outcome {
 		case intake.Duplicate:
 			items[i].Status = "duplicate"
+			h.tally(c, source, connector, outcomeDuplicate, 1)
+			h.logDuplicate(c, connector, r.Event, http.StatusOK)
 			duplicates++
 		case intake.Refused:
 			items[i] = batchItem{ID: r.Event.ID, Status: "refused", Message: "refused by policy: " + out.Decision.Reason}
-			h.count(source, connector, reasonPolicy)
+			h.count(c, source, connector, reasonPolicy)
 			refused++
 		default:
+			h.tally(c, source, connector, outcomeAccepted, 1)
 			accepted++
 		}
 	}
 	msg := fmt.Sprintf("%d events: %d accepted, %d duplicates, %d refused by policy", len(batch), accepted, duplicates, refused)
 	addLogAttrs(c, slog.Int("batch", len(batch)), slog.Int("accepted", accepted))
+	c.Set(outcomeKey, batchOutcome(accepted, refused))
 	switch {
 	case refused > 0:
 		writeJSON(c, http.StatusForbidden, batchAnswer{Status: "failed", Message: msg, Events: items})
@@ -276,14 +288,32 @@ func (h *Hooks) answerHandshake(c *gin.Context, reply *connectors.Reply) {
 // why.
 func (h *Hooks) refuse(c *gin.Context, source, connector, reason string, err error) {
 	addLogAttrs(c, slog.String("refused", reason))
-	h.count(source, connector, reason)
+	h.count(c, source, connector, reason)
+	h.logRefusal(c, source, connector, reason, err)
 	fail(c, err)
 }
 
-func (h *Hooks) count(source, connector, reason string) {
-	if h.refusals != nil {
-		h.refusals.WithLabelValues(source, connector, reason).Inc()
+// count counts a refusal: by policy (denied), or before the intake
+// decided (refused).
+func (h *Hooks) count(c *gin.Context, source, connector, reason string) {
+	h.metrics.refusals.WithLabelValues(source, connector, reason).Inc()
+	outcome := outcomeRefused
+	if reason == reasonPolicy {
+		outcome = outcomeDenied
 	}
+	h.tally(c, source, connector, outcome, 1)
+}
+
+// batchOutcome is a batch's outcome: denied when policy refused any event,
+// a duplicate when none was accepted, else accepted.
+func batchOutcome(accepted, refused int) string {
+	switch {
+	case refused > 0:
+		return outcomeDenied
+	case accepted == 0:
+		return outcomeDuplicate
+	}
+	return outcomeAccepted
 }
 
 // refusal is the answer to a delivery that policy refused.

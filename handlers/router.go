@@ -97,12 +97,25 @@ func NewRouter(d Deps) (http.Handler, error) {
 	api.GET("/events", readEvents, ev.list)
 	api.GET("/events/:id", readEvents, ev.get)
 	api.GET("/events/:id/payload", readEvents, ev.payload)
-	api.GET("/queues", readEvents, queues{inspector: inspectorOf(d.Redis), redis: d.Redis}.list)
+	// Operating the queues (and replaying an event) is writing the event
+	// history: the policy model has no type of its own for queues.
+	writeEvents := mayWrite(d.Authz, TypeEvent)
+	q := queues{inspector: inspectorOf(d.Redis), redis: d.Redis, store: d.Store}
+	api.GET("/queues", readEvents, q.list)
+	api.GET("/queues/:queue/jobs", readEvents, q.jobs)
+	api.GET("/queues/:queue/jobs/*id", readEvents, q.job)
+	api.POST("/queues/:queue/jobs/*rest", writeEvents, q.operate)
+	api.POST("/queues/:queue/pause", writeEvents, q.pause)
+	api.POST("/queues/:queue/resume", writeEvents, q.resume)
+	api.POST("/events/:id/replay", writeEvents, q.replay)
+	fd := feed{store: d.Store, hub: d.Hub}
+	api.GET("/events/feed", readEvents, fd.tail)
 
 	obj := objects{store: d.Store, authz: d.Authz, keys: d.Auth}
 	dec := decisions{obj}
 	api.GET("/decisions/:id", readEvents, dec.list)
 	api.POST("/decisions/test", mayRead(d.Authz, state.TypePolicy), dec.test)
+	api.GET("/events/:id/explain", readEvents, mayRead(d.Authz, state.TypeTrigger), explainer{obj}.explain)
 
 	dcl := declare{store: d.Store, authz: d.Authz}
 	api.POST("/plan", dcl.plan)
@@ -134,6 +147,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 	api.DELETE("/:type/:name", obj.remove)
 	api.POST("/:type/:name/secrets", obj.addSecret)
 	api.DELETE("/:type/:name/secrets/:id", obj.removeSecret)
+	opsRoutes(r, d, opsPages{objects: obj, feed: fd, dispatcher: d.Dispatcher, queues: d.Redis != nil}, readEvents, writeEvents)
 	return r, nil
 }
 

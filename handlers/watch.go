@@ -77,13 +77,7 @@ func (h watch) serve(c *gin.Context) {
 		}
 	}
 
-	// A stream outlives the server's write timeout.
-	_ = http.NewResponseController(c.Writer).SetWriteDeadline(time.Time{})
-	c.Header("Content-Type", "text/event-stream")
-	c.Header("Cache-Control", "no-cache")
-	c.Header("X-Accel-Buffering", "no")
-	c.Status(http.StatusOK)
-	fmt.Fprint(c.Writer, ": watching\n\n")
+	startStream(c, "watching")
 	if reset {
 		fmt.Fprint(c.Writer, "event: reset\ndata: {\"reason\":\"changes since the given id are no longer kept; list the objects again\"}\n\n")
 	}

@@ -58,6 +58,10 @@ type Delivery struct {
 	// Headers are the request headers policies may see, by lower-case
 	// name.
 	Headers map[string]string
+	// RequestID is the id of the request that brought the delivery in;
+	// the intake sets it on the event, which carries it to every log
+	// line of its journey.
+	RequestID string
 }
 
 // Result is the intake's answer about one delivery.
@@ -110,6 +114,9 @@ func (in *Intake) Accept(ctx context.Context, d Delivery) (Result, error) {
 		return Result{}, fmt.Errorf("encode the decision on %s: %w", ev.ID, err)
 	}
 	ev.Status = event.StatusQueued
+	if d.RequestID != "" {
+		ev.RequestID = d.RequestID
+	}
 	if !dec.Allowed {
 		ev.Status = event.StatusDenied
 	}

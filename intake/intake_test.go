@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,5 +120,54 @@ func TestAcceptUnavailable(t *testing.T) {
 		if !errors.Is(err, intake.ErrUnavailable) {
 			t.Errorf("allow=%v: Accept = %v, want ErrUnavailable", allow, err)
 		}
+	}
+}
+
+// TestAcceptKeepsTheRequestID: the id of the request a delivery came in
+// on is kept on its event, in its record and in its job, whether it was
+// accepted or refused; a duplicate, arriving on a request of its own,
+// changes neither.
+func TestAcceptKeepsTheRequestID(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		allow    bool
+		wantTask bool
+	}{
+		{name: "accepted", allow: true, wantTask: true},
+		{name: "refused", allow: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := redistest.New(t)
+			in := newIntake(t, r.Client, &decide{allow: tt.allow})
+			d := delivery("d-1")
+			d.RequestID = "req-first"
+			if _, err := in.Accept(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+			if d.Event.RequestID != "req-first" {
+				t.Errorf("the event's request id is %q, want req-first", d.Event.RequestID)
+			}
+			again := delivery("d-1")
+			again.RequestID = "req-second"
+			if _, err := in.Accept(ctx, again); err != nil {
+				t.Fatal(err)
+			}
+			ev, err := in.Store.Event(ctx, "d-1", "acme")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.RequestID != "req-first" {
+				t.Errorf("the event record's request id is %q, want the first request's, req-first", ev.RequestID)
+			}
+			info, err := asynq.NewInspectorFromRedisClient(r.Client).GetTaskInfo(jobs.QueueEvents, "acme/d-1")
+			if gotTask := err == nil && info != nil; gotTask != tt.wantTask {
+				t.Fatalf("task queued = %v (%v), want %v", gotTask, err, tt.wantTask)
+			}
+			if tt.wantTask && !strings.Contains(string(info.Payload), `"request_id":"req-first"`) {
+				t.Errorf("the job's event does not carry request id req-first: %q", info.Payload)
+			}
+		})
 	}
 }

@@ -138,7 +138,7 @@ func (p *EventProcessor) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		}
 		if ev.Confirmation = conf; conf != nil && !conf.Confirmed {
 			status = event.StatusUnconfirmed
-			p.Log.Warn("event not confirmed by its provider; it has no effect", "source", ev.Source, "delivery_id", ev.ID, "by", conf.By, "detail", conf.Detail)
+			p.Log.Warn("event not confirmed by its provider; it has no effect", "source", ev.Source, "delivery_id", ev.ID, "request_id", ev.RequestID, "by", conf.By, "detail", conf.Detail)
 		}
 	}
 	if status == event.StatusProcessed {
@@ -162,7 +162,7 @@ func (p *EventProcessor) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	p.Log.Debug("event processed", "source", ev.Source, "delivery_id", ev.ID, "event", ev.Type, "kind", ev.Kind)
+	p.Log.Debug("event processed", "source", ev.Source, "delivery_id", ev.ID, "request_id", ev.RequestID, "event", ev.Type, "kind", ev.Kind, "status", ev.Status)
 	return nil
 }
 
@@ -180,7 +180,7 @@ func (p *EventProcessor) RecordFailure(ctx context.Context, t *asynq.Task, procE
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
 	ev.Attempts, ev.Error = retried+1, procErr.Error()
 	ev.Status = event.StatusRetrying
-	log := p.Log.With("source", ev.Source, "delivery_id", ev.ID, "event", ev.Type, "attempt", ev.Attempts, "error", procErr)
+	log := p.Log.With("source", ev.Source, "delivery_id", ev.ID, "request_id", ev.RequestID, "event", ev.Type, "attempt", ev.Attempts, "error", procErr)
 	if retried >= maxRetry || errors.Is(procErr, asynq.SkipRetry) {
 		now := p.now()
 		ev.Status, ev.ProcessedAt = event.StatusFailed, &now

@@ -70,14 +70,19 @@ func taskMessage(typ, id, queue string, retry int, timeout, retention time.Durat
 // stays with the record, so the job is small. spillAt, when over 0, bounds
 // the events queue's pending list (see Refill).
 func ProcessEventJob(source, id string, eventJSON []byte, maxRetry, spillAt int) *state.Job {
-	task := taskID(source, id)
-	job := &state.Job{
-		Key: keyspace.AsynqTask(QueueEvents, task), Pending: keyspace.AsynqPending(QueueEvents), ID: task,
-		Message: taskMessage(TypeProcessEvent, task, QueueEvents, maxRetry, processEventTimeout, 0,
-			frameHeader(payloadStored, len(eventJSON)), eventJSON),
-	}
+	job := storedEventJob(taskID(source, id), eventJSON, maxRetry)
 	if spillAt > 0 {
 		job.Spill, job.SpillAt = keyspace.AsynqSpill(QueueEvents), spillAt
 	}
 	return job
+}
+
+// storedEventJob is the job, under task id task, of an event whose record
+// holds its payload.
+func storedEventJob(task string, eventJSON []byte, maxRetry int) *state.Job {
+	return &state.Job{
+		Key: keyspace.AsynqTask(QueueEvents, task), Pending: keyspace.AsynqPending(QueueEvents), ID: task,
+		Message: taskMessage(TypeProcessEvent, task, QueueEvents, maxRetry, processEventTimeout, 0,
+			frameHeader(payloadStored, len(eventJSON)), eventJSON),
+	}
 }

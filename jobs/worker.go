@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/reflexops/reflex/delivery"
@@ -38,6 +39,9 @@ type WorkerOptions struct {
 	PollInterval time.Duration
 	// Log receives the worker's logs. Required.
 	Log *slog.Logger
+	// Metrics registers the worker's job counters; nil registers them
+	// nowhere.
+	Metrics prometheus.Registerer
 }
 
 // DefaultPollInterval is the worker's default wait between looks at
@@ -74,6 +78,7 @@ type Worker struct {
 	events, deliveries *asynq.Server
 	processor          *EventProcessor
 	log                *slog.Logger
+	metrics            *jobMetrics
 }
 
 // NewWorker returns a worker on rdb processing events with events, whose
@@ -91,7 +96,7 @@ func NewWorker(rdb redis.UniversalClient, events *EventProcessor, opts WorkerOpt
 	if opts.DeliveryConcurrency <= 0 {
 		opts.DeliveryConcurrency = max(2, opts.Concurrency/4)
 	}
-	w := &Worker{processor: events, log: opts.Log}
+	w := &Worker{processor: events, log: opts.Log, metrics: newJobMetrics(opts.Metrics)}
 	server := func(queue string, concurrency int, poll time.Duration, failed asynq.ErrorHandlerFunc) *asynq.Server {
 		return asynq.NewServerFromRedisClient(rdb, asynq.Config{
 			Concurrency:       concurrency,
@@ -115,7 +120,7 @@ func NewWorker(rdb redis.UniversalClient, events *EventProcessor, opts WorkerOpt
 // delivery tasks.
 func (w *Worker) Start(deliveries Deliveries) error {
 	events := asynq.NewServeMux()
-	events.HandleFunc(TypeProcessEvent, w.processor.ProcessTask)
+	events.Handle(TypeProcessEvent, w.metrics.measure(TypeProcessEvent, w.processor.ProcessTask))
 	if err := w.events.Start(events); err != nil {
 		return fmt.Errorf("start the events worker: %w", err)
 	}
@@ -124,8 +129,8 @@ func (w *Worker) Start(deliveries Deliveries) error {
 		return nil
 	}
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(delivery.TypeReport, deliveries.HandleReport)
-	mux.HandleFunc(delivery.TypeRetry, deliveries.HandleRetry)
+	mux.Handle(delivery.TypeReport, w.metrics.measure(delivery.TypeReport, deliveries.HandleReport))
+	mux.Handle(delivery.TypeRetry, w.metrics.measure(delivery.TypeRetry, deliveries.HandleRetry))
 	if err := w.deliveries.Start(mux); err != nil {
 		w.Stop()
 		return fmt.Errorf("start the deliveries worker: %w", err)

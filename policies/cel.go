@@ -99,6 +99,9 @@ func glob(lhs, rhs ref.Val) ref.Val {
 type Program struct {
 	Source string
 	prg    cel.Program
+	// env and ast let Reads build a program that records what it reads.
+	env *cel.Env
+	ast *cel.Ast
 }
 
 // Compile parses and type-checks a policy expression, which must yield a
@@ -131,7 +134,7 @@ func compile(e *cel.Env, expr string, wantBool bool) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrExpression, err)
 	}
-	return &Program{Source: expr, prg: prg}, nil
+	return &Program{Source: expr, prg: prg, env: e, ast: ast}, nil
 }
 
 // Value runs the program and returns its result as a Go value. vars is a

@@ -200,7 +200,7 @@ func TestEveryConnectorOverHTTP(t *testing.T) {
 					continue
 				}
 				want, ids := goldenEvents(t, f, r)
-				ignore := cmpopts.IgnoreFields(event.Event{}, "ReceivedAt", "Status", "ProcessedAt", "Attempts", "Error", "TriggerErrors")
+				ignore := cmpopts.IgnoreFields(event.Event{}, "ReceivedAt", "RequestID", "Status", "ProcessedAt", "Attempts", "Error", "TriggerErrors")
 				for i, id := range ids {
 					got := waitProcessed(t, in, id)
 					if diff := cmp.Diff(want[i], *got, ignore); diff != "" {

@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -75,6 +77,8 @@ type deliveryRig struct {
 	github   *fakeGitHub
 	mu       sync.Mutex
 	keys     map[string]string // agents' API keys, by name
+	// agentLog, when set, receives the log of the agents runAgent runs.
+	agentLog *slog.Logger
 }
 
 // declarations of the delivery tests: deliveries to production only from
@@ -177,7 +181,7 @@ func (r *deliveryRig) runAgent(t testing.TB, name, actions string) context.Cance
 	go func() {
 		done <- agent.Run(ctx, agent.Options{
 			Broker: r.URL, APIKey: key, Zone: "production", Actions: file, Keys: r.verifier, Ledger: ledger,
-			ShutdownTimeout: 5 * time.Second, Log: testLogger(),
+			ShutdownTimeout: 5 * time.Second, Log: cmp.Or(r.agentLog, testLogger()),
 		})
 	}()
 	stop := sync.OnceFunc(func() {

@@ -38,6 +38,7 @@ import (
 	"github.com/reflexops/reflex/internal/periodic"
 	"github.com/reflexops/reflex/jobs"
 	"github.com/reflexops/reflex/leases"
+	"github.com/reflexops/reflex/metrics"
 	"github.com/reflexops/reflex/plan"
 	"github.com/reflexops/reflex/policies"
 	"github.com/reflexops/reflex/sources"
@@ -139,6 +140,14 @@ type Options struct {
 	// OnListen, when set, is called with the bound address once the HTTP
 	// server listens.
 	OnListen func(addr net.Addr)
+
+	// Metrics is the registry the server's metrics are registered with.
+	// Default: a registry of its own (metrics.NewRegistry).
+	Metrics *prometheus.Registry
+	// MetricsElsewhere serves no /metrics on the HTTP listener: the caller
+	// serves Metrics on an address of its own (--metrics-listen). Default:
+	// the HTTP listener serves them to authenticated callers.
+	MetricsElsewhere bool
 }
 
 // Validate checks the options that need no Redis, so a mistake in them
@@ -219,12 +228,18 @@ func Run(ctx context.Context, o Options) error {
 		engine = policies.NewEngine(store, o.Log)
 		authz = engine
 	}
+	if o.Metrics == nil {
+		o.Metrics = metrics.NewRegistry()
+	}
+	authz = metrics.CountDecisions(authz, o.Metrics)
 	dispatcher, err := newDispatcher(store, authz, o)
 	if err != nil {
 		return err
 	}
 	defer dispatcher.Leases.Close()
+	dispatcher.Metrics = delivery.NewMetrics(o.Metrics)
 	agents := &fleet.Fleet{Store: store, Log: o.Log, Now: o.Now, HeartbeatInterval: o.AgentHeartbeat, LostAfter: o.AgentLostAfter}
+	registerCollectors(o, store, dispatcher.Leases)
 	var (
 		srv     *http.Server
 		ln      = o.Listener
@@ -332,6 +347,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 		worker = jobs.NewWorker(o.Redis, processor, jobs.WorkerOptions{
 			Concurrency: o.Concurrency, PollInterval: o.PollInterval, ShutdownTimeout: o.ShutdownTimeout, Log: o.Log,
+			Metrics: o.Metrics,
 		})
 		if err := worker.Start(dispatcher); err != nil {
 			return err
@@ -435,12 +451,15 @@ func applyConfig(ctx context.Context, store *state.Store, cfg *config.Config, lo
 
 func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authn *auth.Authenticator, authz policies.Authorizer, dispatcher *delivery.Dispatcher, agents *fleet.Fleet, hooksCode *handlers.HooksCode, o Options) (*http.Server, error) {
 	in := &intake.Intake{Redis: o.Redis, Store: store, Authz: authz, Log: o.Log, SpillAt: o.SpillAt}
-	metrics := prometheus.NewRegistry()
+	var served prometheus.Gatherer = o.Metrics
+	if o.MetricsElsewhere {
+		served = nil
+	}
 	router, err := handlers.NewRouter(handlers.Deps{
 		Redis: o.Redis, Store: store, TrustedProxies: o.TrustedProxies, Log: o.Log,
 		Auth: authn, Authz: authz, Hub: hub, Dispatcher: dispatcher, Fleet: agents, PollWait: o.AgentPollWait,
-		Hooks:     handlers.NewHooks(set, in, handlers.HooksOptions{MaxBody: o.MaxBody, Budget: o.BodyBudget, Now: o.Now, Metrics: metrics, KeyClient: o.KeyClient}),
-		Metrics:   metrics,
+		Hooks:     handlers.NewHooks(set, in, handlers.HooksOptions{MaxBody: o.MaxBody, Budget: o.BodyBudget, Now: o.Now, Metrics: o.Metrics, KeyClient: o.KeyClient}),
+		Metrics:   served,
 		HooksCode: hooksCode,
 	})
 	if err != nil {

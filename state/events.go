@@ -620,24 +620,14 @@ func (s *Store) Events(ctx context.Context, f EventFilter) (*EventPage, error) {
 	if len(entries) == 0 {
 		return page, nil
 	}
-	keys := make([]string, len(entries))
+	members := make([]string, len(entries))
 	for i, e := range entries {
-		keys[i] = keyspace.Event(e.member)
+		members[i] = e.member
 	}
-	values, err := s.rdb.MGet(ctx, keys...).Result()
+	events, err := s.EventsOf(ctx, members)
 	if err != nil {
-		return nil, fmt.Errorf("read events: %w", err)
+		return nil, err
 	}
-	for i, v := range values {
-		str, ok := v.(string)
-		if !ok {
-			continue // trimmed between the two reads
-		}
-		var ev event.Event
-		if err := json.Unmarshal([]byte(str), &ev); err != nil {
-			return nil, fmt.Errorf("decode event %s: %w", entries[i].member, err)
-		}
-		page.Events = append(page.Events, &ev)
-	}
+	page.Events = append(page.Events, events...)
 	return page, nil
 }

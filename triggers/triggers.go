@@ -37,7 +37,9 @@ var env = sync.OnceValues(func() (*cel.Env, error) {
 
 // Trigger is a compiled trigger object.
 type Trigger struct {
-	Name        string
+	Name string
+	// Revision is the revision of the trigger object it was compiled from.
+	Revision    int64
 	Service     string
 	Action      string
 	MaxAttempts int
@@ -59,7 +61,7 @@ func Compile(o *state.Object) (*Trigger, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Trigger{Name: o.Name, MaxAttempts: DefaultMaxAttempts, Expires: DefaultExpires, params: map[string]*policies.Program{}}
+	t := &Trigger{Name: o.Name, Revision: o.Version, MaxAttempts: DefaultMaxAttempts, Expires: DefaultExpires, params: map[string]*policies.Program{}}
 	t.Service, _ = o.Content["service"].(string)
 	t.Action, _ = o.Content["action"].(string)
 	t.KeepLatest, _ = o.Content["keep_latest"].(bool)

@@ -70,6 +70,12 @@ type EventRef struct {
 	// Image and Digest name the artifact the event published, if any.
 	Image  string `json:"image,omitempty"`
 	Digest string `json:"digest,omitempty"`
+	// RequestID is the id of the webhook request that brought the event
+	// in (event.Event's RequestID): the agent logs it with the job, sends
+	// it in X-Request-Id with its calls about the job, and gives it to
+	// the action as REFLEX_REQUEST_ID. A label, never trusted for anything
+	// else.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // ID derives a delivery id from a trigger and an event.

@@ -33,7 +33,8 @@ func signer(t *testing.T, id string) (*wire.Signer, wire.Verifier) {
 func TestSignVerify(t *testing.T) {
 	s, v := signer(t, "k1")
 	other, _ := signer(t, "k1")
-	job := &wire.Job{ID: "d-1", Zone: "production", Service: "bct", Action: "deploy", Params: map[string]string{"IMAGE": "x:1"}, ExpiresAt: time.Now().Add(time.Hour)}
+	job := &wire.Job{ID: "d-1", Zone: "production", Service: "bct", Action: "deploy", Params: map[string]string{"IMAGE": "x:1"},
+		Event: wire.EventRef{ID: "e-1", Source: "acme", RequestID: "req-7f3a"}, ExpiresAt: time.Now().Add(time.Hour)}
 	good, err := s.Sign(job)
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +49,7 @@ func TestSignVerify(t *testing.T) {
 		{"genuine", good, nil},
 		{"parameter changed", tamper(`x:1`, `x:2`), wire.ErrBadSignature},
 		{"action changed", tamper(`"deploy"`, `"wipe"`), wire.ErrBadSignature},
+		{"request id changed", tamper(`"request_id":"req-7f3a"`, `"request_id":"req-0000"`), wire.ErrBadSignature},
 		{"signed by another key of the same id", forged, wire.ErrBadSignature},
 		{"unknown key id", tamper(`"key":"k1"`, `"key":"k9"`), wire.ErrUnknownKey},
 		{"no signature", tamper(`"sig":"`, `"sig":"","x":"`), wire.ErrUnsigned},
@@ -60,7 +62,7 @@ func TestSignVerify(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Verify = %v, want %v", err, tt.want)
 			}
-			if tt.want == nil && (got.Action != "deploy" || got.Params["IMAGE"] != "x:1") {
+			if tt.want == nil && (got.Action != "deploy" || got.Params["IMAGE"] != "x:1" || got.Event.RequestID != "req-7f3a") {
 				t.Fatalf("verified job = %+v", got)
 			}
 		})

@@ -26,6 +26,7 @@ func newAgentCmd(g *globals, logOut io.Writer) *cobra.Command {
 		publicKeys []string
 		stateDir   string
 		keyFile    string
+		metricsAt  string
 	)
 	cmd := &cobra.Command{
 		Use:   "agent --url URL --zone ZONE --actions FILE --public-key ID=KEY",
@@ -33,7 +34,7 @@ func newAgentCmd(g *globals, logOut io.Writer) *cobra.Command {
 		Long: `Run the deliveries of one zone inside the secured network. The agent makes
 outbound HTTPS calls to Reflex's API only (--url), through the network's
 proxy when HTTPS_PROXY is set (NO_PROXY excepted), and listens on nothing
-(--health-addr aside). It needs no Redis and no credential but its own API
+(--health-addr and --metrics-listen aside). It needs no Redis and no credential but its own API
 key, of kind agent and bound to its zone, read from REFLEX_APIKEY or
 --apikey-file; the key names the agent.
 
@@ -81,6 +82,15 @@ Reflex cancels it; a job it cannot finish before it stops is given back.`,
 			}
 			ctx, stop := signal.NotifyContext(cmdContext(cmd), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			reg, metricsDone, err := serveMetrics(ctx, metricsAt, log)
+			if err != nil {
+				return err
+			}
+			defer metricsDone()
+			defer stop()
+			if reg != nil {
+				o.Metrics = reg
+			}
 			o.Log, o.Version = log, versionString()
 			return agent.Run(ctx, o)
 		},
@@ -98,6 +108,7 @@ Reflex cancels it; a job it cannot finish before it stops is given back.`,
 	fl.IntVar(&o.Concurrency, "concurrency", 1, "jobs run at once")
 	fl.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a shutdown waits for running jobs before stopping them and giving them back")
 	fl.StringVar(&o.HealthAddr, "health-addr", "", "serve /healthz on this local address (default: listen on nothing)")
+	addMetricsFlag(fl, &metricsAt)
 	fl.StringVar(&stateDir, "state-dir", "", "where the agent keeps its ledger of finished jobs (default: $STATE_DIRECTORY, else $XDG_STATE_HOME/reflex-agent, else ~/.local/state/reflex-agent)")
 	// Checked before anything else, all at once: `required flag(s) "actions",
 	// "public-key", "url", "zone" not set`.

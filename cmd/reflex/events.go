@@ -66,6 +66,9 @@ it. The server is --url (REFLEX_URL), the key REFLEX_APIKEY.`,
 	get.Flags().StringVar(&source, "source", "", "the source, when two sources received the same id")
 	get.Flags().StringVar(&format, "format", "", "reflex (default) or cloudevents")
 	cmd.AddCommand(list, get)
+	cmd.AddCommand(newEventsReplayCmd(c, &output))
+	cmd.AddCommand(newEventsTailCmd(c, &output))
+	cmd.AddCommand(newEventsExplainCmd(c, &output))
 	return cmd
 }
 

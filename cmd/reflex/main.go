@@ -73,7 +73,7 @@ does, and a flag given on the command line wins.`,
 	envFlag(root.PersistentFlags(), "log-level", "REFLEX_LOG_LEVEL")
 	envFlag(root.PersistentFlags(), "log-format", "REFLEX_LOG_FORMAT")
 	root.AddCommand(newServeCmd(g, stderr), newWorkerCmd(g, stderr), newSendCmd(), newConnectorsCmd(), newStateCmd(), newPlanCmd(), newApplyCmd(), newHooksCmd(), newPolicyCmd(),
-		newAgentCmd(g, stderr), newAgentsCmd(), newBenchCmd(g, stderr), newKeysCmd(), newDeliveryCmd(), newEventsCmd(), newVersionCmd())
+		newAgentCmd(g, stderr), newAgentsCmd(), newBenchCmd(g, stderr), newKeysCmd(), newDeliveryCmd(), newEventsCmd(), newQueueCmd(), newVersionCmd())
 	return root
 }
 

@@ -43,6 +43,7 @@ type runFlags struct {
 	allowEviction   bool
 	agentLeaseTTL   time.Duration
 	agentLostAfter  time.Duration
+	metricsListen   string
 }
 
 func (f *runFlags) register(cmd *cobra.Command) {
@@ -67,6 +68,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	} {
 		envFlag(fl, flag, env)
 	}
+	addMetricsFlag(fl, &f.metricsListen)
 }
 
 // options turns the shared flags into the server options they set,
@@ -239,6 +241,13 @@ intake could queue a job in it.`,
 func runServer(parent context.Context, log *slog.Logger, rf runFlags, o server.Options) error {
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	reg, metricsDone, err := serveMetrics(ctx, rf.metricsListen, log)
+	if err != nil {
+		return err
+	}
+	defer metricsDone()
+	defer stop()
+	o.Metrics, o.MetricsElsewhere = reg, reg != nil
 	redisconn.RouteLogs(log)
 	conn, err := redisconn.Open(ctx, os.Getenv("REDIS_URL"), rf.embeddedAddr, log)
 	if err != nil {

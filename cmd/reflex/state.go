@@ -316,42 +316,70 @@ func sortedKeys[V any](m map[string]V) []string {
 // watchChanges follows /api/v1/watch and reconnects after a failure,
 // resuming after the last change printed.
 func watchChanges(ctx context.Context, c *apiClient, types []string, output string, out, errOut io.Writer) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	path, what := "/api/v1/watch", "every type"
 	if len(types) > 0 {
 		what = strings.Join(types, ", ")
 		path += "?types=" + url.QueryEscape(strings.Join(types, ","))
 	}
-	last, wait := "", time.Second
-	stream := *c
-	stream.http = &http.Client{} // no overall timeout: the stream is long-lived
+	last := ""
+	return followStream(ctx, c, path, errOut, stream{
+		header: func() http.Header {
+			h := http.Header{"Accept": {"text/event-stream"}}
+			if last != "" {
+				h.Set("Last-Event-ID", last)
+			}
+			return h
+		},
+		started: func() string {
+			if last == "" {
+				return "watching changes to " + what + " (Ctrl-C stops)"
+			}
+			return "watch resumed after change " + last
+		},
+		read: func(body io.Reader) (err error) {
+			last, err = printStream(body, last, output, out)
+			return err
+		},
+	})
+}
+
+// stream is what followStream does with one long-lived stream.
+type stream struct {
+	// header returns the request's headers, for each connection.
+	header func() http.Header
+	// started says what a connection that succeeded follows.
+	started func() string
+	// read reads a connection's stream until it ends.
+	read func(body io.Reader) error
+}
+
+// followStream reads a stream of path until ctx ends, and connects again
+// after a failure, waiting longer each time (1 s to 30 s). An error
+// answer (4xx, 5xx) ends it with that answer's error.
+func followStream(ctx context.Context, c *apiClient, path string, errOut io.Writer, s stream) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	wait := time.Second
+	long := *c
+	long.http = &http.Client{} // no overall timeout: the stream is long-lived
 	for {
-		h := http.Header{"Accept": {"text/event-stream"}}
-		if last != "" {
-			h.Set("Last-Event-ID", last)
-		}
-		resp, err := stream.send(ctx, http.MethodGet, path, h, nil)
+		resp, err := long.send(ctx, http.MethodGet, path, s.header(), nil)
 		if err == nil && resp.StatusCode >= 400 {
 			_, err = c.do(ctx, http.MethodGet, path, nil, nil, nil) // for the error message
 			resp.Body.Close()
 			return err
 		}
 		if err == nil {
-			if last == "" {
-				fmt.Fprintf(errOut, "reflex: watching changes to %s (Ctrl-C stops)\n", what)
-			} else {
-				fmt.Fprintf(errOut, "reflex: watch resumed after change %s\n", last)
-			}
+			fmt.Fprintf(errOut, "reflex: %s\n", s.started())
 			wait = time.Second
-			last, err = printStream(resp.Body, last, output, out)
+			err = s.read(resp.Body)
 			resp.Body.Close()
 		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		fmt.Fprintf(errOut, "reflex: watch interrupted (%v); reconnecting in %s\n", err, wait)
+		fmt.Fprintf(errOut, "reflex: stream interrupted (%v); reconnecting in %s\n", err, wait)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -364,6 +392,22 @@ func watchChanges(ctx context.Context, c *apiClient, types []string, output stri
 // printStream prints the events of one SSE stream until it ends and
 // returns the last event id seen.
 func printStream(r io.Reader, last, output string, out io.Writer) (string, error) {
+	err := readSSE(r, func(id, name, data string) error {
+		if err := printChange(out, output, name, data); err != nil {
+			return err
+		}
+		if id != "" {
+			last = id
+		}
+		return nil
+	})
+	return last, err
+}
+
+// readSSE calls handle with each event of a server-sent event stream
+// until the stream ends (io.ErrUnexpectedEOF: a stream never ends by
+// itself) or handle fails.
+func readSSE(r io.Reader, handle func(id, name, data string) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	var id, name, data string
@@ -377,19 +421,16 @@ func printStream(r io.Reader, last, output string, out io.Writer) (string, error
 		case strings.HasPrefix(line, "data: "):
 			data = strings.TrimPrefix(line, "data: ")
 		case line == "" && data != "":
-			if err := printChange(out, output, name, data); err != nil {
-				return last, err
-			}
-			if id != "" {
-				last = id
+			if err := handle(id, name, data); err != nil {
+				return err
 			}
 			id, name, data = "", "", ""
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return last, err
+		return err
 	}
-	return last, io.ErrUnexpectedEOF
+	return io.ErrUnexpectedEOF
 }
 
 func printChange(out io.Writer, output, name, data string) error {

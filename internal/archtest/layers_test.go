@@ -17,7 +17,7 @@ const module = "github.com/reflexops/reflex"
 var tiers = map[string]int{
 	// The data model, and parts that know nothing of Reflex's domain.
 	"event": 0, "wire": 0, "keyspace": 0, "redisconn": 0, "fixtures": 0,
-	"internal/archtest": 0, "internal/asynqlog": 0, "internal/jsonvalid": 0, "internal/keyspace": 0, "internal/redistest": 0, "internal/nettest": 0, "internal/loopback": 0, "internal/procnet": 0, "internal/periodic": 0, "internal/schemacheck": 0,
+	"internal/archtest": 0, "internal/asynqlog": 0, "internal/jsonvalid": 0, "internal/keyspace": 0, "internal/redistest": 0, "internal/nettest": 0, "internal/loopback": 0, "internal/procnet": 0, "internal/periodic": 0, "internal/promtest": 0, "internal/schemacheck": 0,
 	// The store of live state and events.
 	"state": 1,
 	// The domain: who may do what, what an event means, how it changes
@@ -38,6 +38,8 @@ var tiers = map[string]int{
 	"agent": 2,
 	// Services on the queue.
 	"jobs": 3, "intake": 3,
+	// The metrics a process serves, beyond each package's own counters.
+	"metrics": 3,
 	// Hooks as code: the declared hooks, the providers' hook APIs.
 	"hooks": 3, "hooks/hookset": 3, "hooks/github": 3, "hooks/gitlab": 3, "hooks/gitea": 3, "hooks/providers": 3, "hooks/restapi": 3, "hooks/bitbucket": 3, "hooks/harbor": 3, "hooks/quay": 3,
 	// The load tool, and the baseline it compares Reflex with.

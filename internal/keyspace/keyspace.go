@@ -16,6 +16,8 @@
 //	  payload:<source>/<id>  string: the provider's raw payload
 //	  decisions:<source>/<id> list: the authorization decisions made about it
 //	  dedupe:<source>/<id>   string: the delivery id was accepted (expires after the dedupe window)
+//	  intake                 stream: the deliveries the history does not keep (duplicates,
+//	                         refusals), newest last, capped, for operators
 //
 //	reflex:{state}:      live-state objects (writeObjects writes objects of any
 //	                     types together with the change stream; unindex)
@@ -26,6 +28,7 @@
 //	  changes                stream: every object change, for watchers
 //	  cursor-key             string: the key that seals list cursors
 //	  once:<name>            string: a one-time step ran (Store.Once)
+//	  session:<digest>       string: a signed-in operator's web session (expires)
 //
 //	reflex:{delivery}:   deliveries beside their records (acquire, release and
 //	                     unlistFree write the locks with their index)
@@ -115,6 +118,10 @@ func Object(typ, name string) string { return state + "obj:" + typ + ":" + name 
 // ObjectVersions is the hash of an object's kept revisions by number.
 func ObjectVersions(typ, name string) string { return state + "objv:" + typ + ":" + name }
 
+// IntakeLog is the capped stream of deliveries the event history does not
+// keep: duplicates and refusals, for the operators' pages.
+func IntakeLog() string { return events + "intake" }
+
 // ObjectNames is the sorted set of the names of one type's objects, all at
 // score 0, so it is ordered by name and pages by name exactly.
 func ObjectNames(typ string) string { return state + "objn:" + typ }
@@ -131,6 +138,10 @@ func CursorKey() string { return state + "cursor-key" }
 
 // Once records that a one-time step of that name ran.
 func Once(name string) string { return state + "once:" + name }
+
+// Session holds one operator's web session, by the SHA-256 of its cookie
+// (hex), so the key does not give the cookie away.
+func Session(digest string) string { return state + "session:" + digest }
 
 // DeliveryLocks is the set of services whose lock is held, kept by the
 // scripts that take and release locks.

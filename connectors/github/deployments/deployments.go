@@ -69,7 +69,7 @@ func (g *Reporter) Open(ctx context.Context, j wire.Job) map[string]any {
 		Task: gh.String("deploy"),
 	})
 	if err != nil {
-		g.log.Warn("cannot create the GitHub deployment", "delivery", j.ID, "repository", j.Event.Repository, "error", err)
+		g.log.Warn("cannot create the GitHub deployment", "delivery", j.ID, "request_id", j.Event.RequestID, "repository", j.Event.Repository, "error", err)
 		return map[string]any{"repository": j.Event.Repository, "error": err.Error()}
 	}
 	g.post(ctx, j.Event.Repository, dep.GetID(), delivery.PhaseQueued, "queued for "+j.Zone)
@@ -97,6 +97,6 @@ func (g *Reporter) post(ctx context.Context, repository string, id int64, phase 
 		State: gh.String(states[phase]), Description: gh.String(description),
 	})
 	if err != nil {
-		g.log.Warn("cannot update the GitHub deployment status", "repository", repository, "deployment", id, "state", states[phase], "error", err)
+		g.log.Warn("cannot update the GitHub deployment status", "request_id", delivery.RequestID(ctx), "repository", repository, "deployment", id, "state", states[phase], "error", err)
 	}
 }
