@@ -220,14 +220,16 @@ func (f *ActionsFile) checkAction(name string, a *Action) error {
 		if a.Target == "" {
 			a.Target = name
 		}
-		if filepath.IsAbs(a.Target) || strings.Contains(filepath.ToSlash(a.Target), "../") {
+		if !filepath.IsLocal(a.Target) {
 			return fmt.Errorf("target %q: a script lives in the actions file's folder", a.Target)
 		}
 		st, err := os.Stat(filepath.Join(f.dir, a.Target))
-		if err != nil {
+		switch {
+		case err != nil:
 			return fmt.Errorf("target: %w", err)
-		}
-		if st.Mode()&0o111 == 0 {
+		case !st.Mode().IsRegular():
+			return fmt.Errorf("target %s is not a file", a.Target)
+		case st.Mode()&0o111 == 0:
 			return fmt.Errorf("target %s is not executable", a.Target)
 		}
 	case "http":

@@ -17,6 +17,7 @@ import (
 
 	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/registry"
+	"github.com/reflexops/reflex/internal/ratelimit"
 	"github.com/reflexops/reflex/state"
 )
 
@@ -102,6 +103,11 @@ type SourceSpec struct {
 	// MaxBody is the largest delivery the source accepts, e.g. "1MiB".
 	// Default: the server's --max-body, which it may only lower.
 	MaxBody string `yaml:"max_body"`
+	// RateLimit bounds the deliveries this source takes, per replica: a
+	// token bucket of per_second and burst (default: a second's worth),
+	// checked before the body is read; beyond it the sender gets 429 and
+	// Retry-After. Default: the server's --webhook-rate, off unless set.
+	RateLimit *ratelimit.Rate `yaml:"rate_limit"`
 	// Hooks declares where the source's webhooks must exist at a
 	// provider (docs/hooks.md): `reflex hooks plan` and `apply` create
 	// and keep them. With hooks and no secret, one is generated and kept
@@ -128,6 +134,9 @@ type Source struct {
 	Secrets [][]byte
 	// MaxBody is the source's own body limit; 0 leaves the server's.
 	MaxBody int64
+	// RateLimit is the source's own rate limit; a zero Rate leaves the
+	// server's.
+	RateLimit ratelimit.Rate
 	// Confirm is what the connector confirms events with, when it is a
 	// connectors.Confirmer: the confirmation password (the connector's
 	// settings name the user).
@@ -218,6 +227,11 @@ func (c *Config) validate() error {
 		if s.MaxBody != "" {
 			if _, err := ParseSize(s.MaxBody); err != nil {
 				return fmt.Errorf("%s: max_body: %w", where, err)
+			}
+		}
+		if s.RateLimit != nil {
+			if err := s.RateLimit.Validate(); err != nil {
+				return fmt.Errorf("%s: rate_limit: %w", where, err)
 			}
 		}
 		seen[s.Name] = true
@@ -339,6 +353,9 @@ func (c *Config) ResolveSources() ([]Source, error) {
 				return nil, fmt.Errorf("source %q: max_body: %w", s.Name, err)
 			}
 		}
+		if s.RateLimit != nil {
+			src.RateLimit = *s.RateLimit
+		}
 		for i, ref := range s.Secrets {
 			secret, err := ResolveSecret(ref)
 			if err != nil {
@@ -399,10 +416,12 @@ func ResolveSecret(ref string) ([]byte, error) {
 	return []byte(value), nil
 }
 
-// oneLine folds yaml.v3's multi-line error lists into one line.
+// oneLine folds yaml.v3's multi-line error lists into one line, and
+// writes a line break the error quotes from the document as \n.
 func oneLine(err error) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
 	msg = strings.ReplaceAll(msg, "\n  ", "; ")
+	msg = strings.ReplaceAll(msg, "\n", `\n`)
 	return errors.New(msg)
 }

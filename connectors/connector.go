@@ -79,8 +79,10 @@ type Connector interface {
 	// (or, for a connector whose settings hold public keys, by one of
 	// them), and an error wrapping ErrUnauthorized otherwise (or
 	// ErrUnavailable when keys it must fetch cannot be had). It must
-	// compare in constant time, must not decode the body, and judges a
-	// signed timestamp against req.ReceivedAt. ctx bounds any lookup a
+	// compare in constant time, must not decode the body, must refuse a
+	// credential header sent twice with different values
+	// (CredentialHeader), and judges a signed timestamp against
+	// req.ReceivedAt. ctx bounds any lookup a
 	// scheme needs (a provider's published keys).
 	Verify(ctx context.Context, req *Request, secrets [][]byte) error
 	// Parse decodes a verified request. Errors wrap ErrMalformed or

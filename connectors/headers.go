@@ -33,6 +33,24 @@ func CheckValue(what, value string, max int, allowed func(i int, r rune) bool, a
 	return nil
 }
 
+// CredentialHeader returns the value of a header that carries a
+// credential (a signature or a token), "" when it is absent. A header
+// sent more than once with different values is refused with an error
+// wrapping ErrUnauthorized: no provider sends two, and whichever Reflex
+// checked, a proxy or a log in front of it could take the other.
+func CredentialHeader(h http.Header, name string) (string, error) {
+	values := h.Values(name)
+	if len(values) == 0 {
+		return "", nil
+	}
+	for _, v := range values[1:] {
+		if v != values[0] {
+			return "", fmt.Errorf("%w: the %s header is sent %d times with different values; a provider sends it once", ErrUnauthorized, http.CanonicalHeaderKey(name), len(values))
+		}
+	}
+	return values[0], nil
+}
+
 // commonPolicyHeaders are the request headers every delivery shows
 // policies, whatever its provider.
 var commonPolicyHeaders = []string{"User-Agent", "Content-Type", "X-Request-Id", "X-Forwarded-For"}

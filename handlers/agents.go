@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -33,6 +34,9 @@ type agentAPI struct {
 	dispatcher *delivery.Dispatcher
 	fleet      *fleet.Fleet
 	pollWait   time.Duration
+	// auth checks the key again before a poll that waited hands out a
+	// job; nil checks nothing more.
+	auth *auth.Authenticator
 }
 
 // routes registers the agent API under api (/api/v1).
@@ -168,7 +172,33 @@ func (h agentAPI) next(c *gin.Context) {
 		return
 	}
 	addLogAttrs(c, slog.String("job", l.JobID), slog.Int("attempt", l.Attempt))
+	if !h.stillValid(c, l) {
+		return
+	}
 	writeJSON(c, http.StatusOK, wire.Offer{Job: l.JobID, Lease: l.LeaseID, Attempt: l.Attempt, LeaseExpiresAt: l.ExpiresAt, Signed: l.Payload})
+}
+
+// stillValid checks the agent's key again before a job leased during its
+// poll is handed to it: the poll authenticated when it started, and a key
+// deleted since gets nothing. The job is given back for another agent of
+// the zone.
+func (h agentAPI) stillValid(c *gin.Context, l *leases.Lease) bool {
+	if h.auth == nil {
+		return true
+	}
+	_, err := h.auth.Fresh(c.Request.Context(), c.GetHeader("Authorization"))
+	if err == nil {
+		return true
+	}
+	if rerr := h.dispatcher.Release(context.WithoutCancel(c.Request.Context()), callerOf(c), l.JobID, l.LeaseID); rerr != nil {
+		addLogAttrs(c, slog.String("release", rerr.Error()))
+	}
+	if errors.Is(err, auth.ErrUnauthenticated) {
+		c.Header("WWW-Authenticate", `Bearer realm="reflex"`)
+		err = &Error{Status: http.StatusUnauthorized, Message: err.Error()}
+	}
+	fail(c, err)
+	return false
 }
 
 // job answers POST /api/v1/agents/jobs/{job}/{op}: renew, output, report

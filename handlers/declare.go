@@ -112,5 +112,20 @@ func (h declare) apply(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	for _, ch := range res.Applied {
+		audited(c, ch.Op, ch.Type, ch.Name, appliedRevision(ch))
+	}
 	writeJSON(c, http.StatusOK, gin.H{"status": "applied", "applied": res.Applied, "keys": res.Keys, "unmanaged": p.Unmanaged})
+}
+
+// appliedRevision is the revision an applied change produced: 1 for a
+// create, the next for an update, and the one removed for a delete.
+func appliedRevision(ch plan.Change) int64 {
+	switch ch.Op {
+	case "create":
+		return 1
+	case "update":
+		return ch.Revision + 1
+	}
+	return ch.Revision
 }

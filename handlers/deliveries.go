@@ -60,6 +60,7 @@ func (h deliveries) operate(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	audited(c, c.Param("op"), state.TypeDeploy, rec.Name, 0)
 	writeJSON(c, code, writeAnswer{Status: status, Name: rec.Name})
 }
 

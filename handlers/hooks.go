@@ -13,6 +13,7 @@ import (
 	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/keyfetch"
 	"github.com/reflexops/reflex/intake"
+	"github.com/reflexops/reflex/internal/ratelimit"
 	"github.com/reflexops/reflex/policies"
 	"github.com/reflexops/reflex/sources"
 )
@@ -29,6 +30,11 @@ type Hooks struct {
 	// keyClient fetches providers' keys and certificates; nil means
 	// keyfetch.DefaultClient.
 	keyClient *http.Client
+	// rate is the rate limit of sources without their own and of the
+	// bucket that names no source has share; limits holds the buckets
+	// (limits.go).
+	rate   ratelimit.Rate
+	limits *ratelimit.Buckets
 }
 
 // HooksOptions configures the intake. Zero values take the documented
@@ -49,12 +55,16 @@ type HooksOptions struct {
 	// (published keys, signing certificates) and confirms subscriptions.
 	// Default keyfetch.DefaultClient.
 	KeyClient *http.Client
+	// RateLimit is the rate limit, per replica, of every source without
+	// a rate_limit of its own, and of the one bucket all names no source
+	// has share. Default: none (server.Run passes --webhook-rate).
+	RateLimit ratelimit.Rate
 }
 
 // NewHooks returns the HTTP intake for the sources of set, which hands
 // verified deliveries to in.
 func NewHooks(set *sources.Set, in *intake.Intake, o HooksOptions) *Hooks {
-	h := &Hooks{sources: set, intake: in, maxBody: o.MaxBody, now: o.Now, metrics: newIntakeMetrics(o.Metrics), keyClient: o.KeyClient}
+	h := &Hooks{sources: set, intake: in, maxBody: o.MaxBody, now: o.Now, metrics: newIntakeMetrics(o.Metrics), keyClient: o.KeyClient, rate: o.RateLimit}
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBody
 	}
@@ -67,6 +77,7 @@ func NewHooks(set *sources.Set, in *intake.Intake, o HooksOptions) *Hooks {
 	if h.now == nil {
 		h.now = time.Now
 	}
+	h.limits = ratelimit.NewBuckets(h.now)
 	return h
 }
 
@@ -75,11 +86,16 @@ func NewHooks(set *sources.Set, in *intake.Intake, o HooksOptions) *Hooks {
 // answered only once the job is durably queued. A connector that confirms
 // endpoints (connectors.Handshaker) sees the request first; OPTIONS
 // requests come here too and are answered only by such a connector.
-// Every refusal is logged with its reason and counted per source.
+// Every refusal is logged with its reason and counted per source. A
+// source's rate limit is checked first, before the body is read.
 func (h *Hooks) Receive(c *gin.Context) {
 	defer h.metrics.observe(c, time.Now())
 	name := c.Param("source")
 	src, err := h.sources.Lookup(name)
+	// Before the body is read, so that a limited delivery is cheap.
+	if h.rateLimited(c, src, !errors.Is(err, sources.ErrUnknown)) {
+		return
+	}
 	if errors.Is(err, sources.ErrUnknown) {
 		// Not counted under the name: anyone can post to any name.
 		h.refuse(c, "", "", reasonUnknownSource, Errorf(http.StatusNotFound, "no source named %q is configured", name))

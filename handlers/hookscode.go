@@ -67,12 +67,24 @@ func (h *HooksCode) apply(c *gin.Context) {
 		r := *h.Reconciler
 		r.Secret = func(ctx context.Context, source string) ([]byte, error) { return h.Set.Secret(ctx, source, true) }
 		res, err := r.Apply(ctx, decls)
+		auditHooks(c, res)
 		if err != nil && res != nil {
 			// The result says what was done and what failed.
 			return res, nil
 		}
 		return res, err
 	})
+}
+
+// auditHooks records the changes an apply made to providers' hooks, each
+// named source@provider:target.
+func auditHooks(c *gin.Context, res *hooks.Result) {
+	if res == nil {
+		return
+	}
+	for _, ch := range res.Applied {
+		audited(c, ch.Op, "hook", ch.Source+"@"+ch.Target.Provider+":"+ch.Target.Name, 0)
+	}
 }
 
 // run reads the request, and answers with fn's result: as one JSON
@@ -203,9 +215,11 @@ func (h *HooksCode) rotate(c *gin.Context) {
 		fail(c, Errorf(http.StatusConflict, "%v", err))
 		return
 	}
+	audited(c, "rotate-secret", state.TypeSource, req.Source, 0)
 	r := *h.Reconciler
 	r.Secret = func(ctx context.Context, source string) ([]byte, error) { return h.Set.Secret(ctx, source, true) }
 	res, err := r.Apply(ctx, decls)
+	auditHooks(c, res)
 	if err != nil && res == nil {
 		fail(c, Errorf(http.StatusBadGateway, "the new secret is kept, and both verify; updating the hooks failed: %v", err))
 		return
@@ -229,9 +243,15 @@ func (h *HooksCode) redeliver(c *gin.Context) {
 			since = d
 		}
 		r := h.readOnly()
-		return r.Recover(ctx, decls, hooks.RecoverOptions{
+		res, err := r.Recover(ctx, decls, hooks.RecoverOptions{
 			Since: time.Now().Add(-since), Events: req.Events, DryRun: req.DryRun, Accepted: h.Set.Accepted,
 		})
+		if !req.DryRun {
+			for _, d := range decls {
+				audited(c, "redeliver", state.TypeSource, d.Source, 0)
+			}
+		}
+		return res, err
 	})
 }
 

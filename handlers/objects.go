@@ -290,6 +290,7 @@ func (h objects) create(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	audited(c, "create", typ, created.Name, created.Version)
 	c.Header("ETag", etag(created.Version))
 	c.Header("Location", "/api/v1/"+typ+"/"+created.Name)
 	writeJSON(c, http.StatusCreated, writeAnswer{Status: "created", Name: created.Name, ID: created.ID, Version: created.Version, Key: key})
@@ -403,6 +404,7 @@ func (h objects) update(c *gin.Context, edit func(typ, name string, doc map[stri
 		return
 	}
 	h.wrote(typ, o.Name)
+	audited(c, "update", typ, o.Name, o.Version)
 	writeJSON(c, http.StatusOK, writeAnswer{Status: "updated", Name: o.Name, Version: o.Version})
 }
 
@@ -430,6 +432,7 @@ func (h objects) remove(c *gin.Context) {
 		return
 	}
 	h.wrote(typ, o.Name)
+	audited(c, "delete", typ, o.Name, ifVersion)
 	writeJSON(c, http.StatusOK, writeAnswer{Status: "deleted", Name: o.Name})
 }
 
@@ -448,6 +451,7 @@ func (h objects) addSecret(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	audited(c, "add-secret", state.TypeAPIKey, updated.Name, updated.Version)
 	writeJSON(c, http.StatusCreated, writeAnswer{Status: "created", Name: updated.Name, Version: updated.Version, Key: key})
 }
 
@@ -466,6 +470,7 @@ func (h objects) removeSecret(c *gin.Context) {
 		return
 	}
 	h.wrote(state.TypeAPIKey, o.Name)
+	audited(c, "remove-secret", state.TypeAPIKey, updated.Name, updated.Version)
 	writeJSON(c, http.StatusOK, writeAnswer{Status: "deleted", Name: updated.Name, Version: updated.Version})
 }
 

@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"net/http"
+	"strings"
 
 	json "github.com/goccy/go-json"
 
@@ -38,6 +39,10 @@ func opsRoutes(r *gin.Engine, d Deps, pages opsPages, readEvents, queueAdmin gin
 			c.Header("X-Content-Type-Options", "nosniff")
 			c.Header("Cache-Control", "no-store")
 			ui.ServeHTTP(c.Writer, c.Request)
+			if m := c.Request.Method; m != http.MethodGet && m != http.MethodHead && c.Writer.Status() < http.StatusBadRequest {
+				// An operation in the queue UI: its API path says which.
+				audited(c, strings.ToLower(m), "queue-ui", c.Param("path"), 0)
+			}
 		})
 	}
 }

@@ -315,6 +315,7 @@ func (h queues) operate(c *gin.Context) {
 		return
 	}
 	addLogAttrs(c, slog.String("queue", t.Queue), slog.String("job", t.ID), slog.String("operation", op))
+	audited(c, op, "job", t.Queue+"/"+t.ID, 0)
 	writeJSON(c, http.StatusOK, jobAnswer{Status: verb.after, Queue: t.Queue, ID: t.ID})
 }
 
@@ -345,6 +346,7 @@ func (h queues) setPaused(c *gin.Context, paused bool) {
 		return
 	}
 	addLogAttrs(c, slog.String("queue", q.Queue), slog.String("operation", status))
+	audited(c, map[bool]string{true: "pause", false: "resume"}[paused], "queue", q.Queue, 0)
 	writeJSON(c, http.StatusOK, jobAnswer{Status: status, Queue: q.Queue})
 }
 
@@ -382,5 +384,6 @@ func (h queues) replay(c *gin.Context) {
 		return
 	}
 	addLogAttrs(c, slog.String("source", ev.Source), slog.String("delivery_id", ev.ID), slog.String("job", task))
+	audited(c, "replay", TypeEvent, ev.Source+"/"+ev.ID, 0)
 	writeJSON(c, http.StatusAccepted, replayAnswer{Status: string(ev.Status), ID: ev.ID, Source: ev.Source, Replays: ev.Replays, Queue: jobs.QueueEvents, Job: task})
 }

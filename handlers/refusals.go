@@ -27,6 +27,7 @@ const (
 	reasonMalformed     = "malformed"
 	reasonPolicy        = "policy"
 	reasonKeys          = "keys_unavailable"
+	reasonRateLimited   = "rate_limited"
 )
 
 // The outcomes of a delivery, as reflex_webhooks_received_total counts

@@ -54,6 +54,9 @@ type Deps struct {
 	// Metrics is what GET /metrics exposes to authenticated callers; nil
 	// serves no /metrics.
 	Metrics prometheus.Gatherer
+	// APILimits bounds each API key's rate of /api/v1 requests; nil
+	// limits nothing.
+	APILimits *APILimits
 	// Log receives request logs.
 	Log *slog.Logger
 }
@@ -68,7 +71,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
-	r.Use(requestID, recovery(d.Log), accessLog(d.Log), errorMiddleware)
+	r.Use(requestID, recovery(d.Log), accessLog(d.Log), auditLog(d.Log), errorMiddleware)
 	r.NoRoute(func(c *gin.Context) {
 		fail(c, Errorf(http.StatusNotFound, "no route for %s %s", c.Request.Method, loggedPath(c)))
 	})
@@ -91,7 +94,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 	}
 
 	profiles(r, authenticate(d.Auth))
-	api := r.Group("/api/v1", authenticate(d.Auth))
+	api := r.Group("/api/v1", authenticate(d.Auth), limitKeys(d.APILimits))
 	ev := events{store: d.Store}
 	readEvents := mayRead(d.Authz, TypeEvent)
 	api.GET("/events", readEvents, ev.list)
@@ -133,7 +136,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 	dlv := deliveries{objects: obj, dispatcher: d.Dispatcher}
 	api.POST("/deliveries/:id/:op", dlv.operate)
 	api.GET("/deliveries/:id/output", dlv.output)
-	agentAPI{dispatcher: d.Dispatcher, fleet: d.Fleet, pollWait: d.PollWait}.routes(api)
+	agentAPI{dispatcher: d.Dispatcher, fleet: d.Fleet, pollWait: d.PollWait, auth: d.Auth}.routes(api)
 	// Every object route starts with /:type: a route with a literal first
 	// segment beside them (such as /apikey/…) would shadow them for its
 	// method, and DELETE /apikey/{name} would answer 405.

@@ -99,6 +99,9 @@ func Desired(cfg *config.Config, lit Literals) []*state.Object {
 		if s.MaxBody != "" {
 			content["max_body"] = s.MaxBody
 		}
+		if s.RateLimit != nil {
+			content["rate_limit"] = jsonClean(map[string]any{"per_second": s.RateLimit.PerSecond, "burst": s.RateLimit.Burst})
+		}
 		if len(s.Settings) > 0 {
 			content["settings"] = jsonClean(s.Settings)
 		}

@@ -1,6 +1,8 @@
 // Package redisconn opens Reflex's Redis connection: a real server named by
-// a redis:// or rediss:// URL, or an embedded in-memory one when no URL is
-// given. Everything above it runs the same code on both.
+// a redis:// or rediss:// URL, the primary that Redis Sentinel names
+// (redis-sentinel://), a Redis Cluster (redis-cluster://), or an embedded
+// in-memory server when no URL is given. Everything above it runs the same
+// code on all of them.
 package redisconn
 
 import (
@@ -8,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +38,9 @@ type Conn struct {
 	Client redis.UniversalClient
 	// Embedded is true when Client talks to the in-memory server.
 	Embedded bool
+	// Mode is how Client reaches Redis: one server, through Sentinel,
+	// a cluster, or the embedded server.
+	Mode Mode
 	// Addr is a printable address, without credentials.
 	Addr string
 
@@ -51,31 +57,21 @@ func Open(ctx context.Context, rawURL, embeddedAddr string, log *slog.Logger) (*
 	if rawURL == "" {
 		return openEmbedded(embeddedAddr, log)
 	}
-	opts, err := redis.ParseURL(rawURL)
+	set, err := parse(rawURL)
 	if err != nil {
-		// The parser's message may quote the URL, password included.
-		msg := strings.ReplaceAll(err.Error(), rawURL, Redact(rawURL))
-		if u, perr := url.Parse(rawURL); perr == nil && u.User != nil {
-			if pw, ok := u.User.Password(); ok && pw != "" {
-				msg = strings.ReplaceAll(msg, pw, "xxxxx")
-			}
-		} else if perr != nil {
-			msg = "not a redis:// or rediss:// URL"
-		}
-		return nil, fmt.Errorf("REDIS_URL %s: %s", Redact(rawURL), msg)
+		return nil, fmt.Errorf("REDIS_URL %s: %s", Redact(rawURL), hidePassword(rawURL, err))
 	}
-	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = dialTimeout, readTimeout, writeTimeout
-	if opts.PoolSize == 0 {
-		opts.PoolSize = PoolSize
-	}
-	c := &Conn{Client: redis.NewClient(opts), Addr: Redact(rawURL)}
+	c := &Conn{Client: set.newClient(), Mode: set.mode, Addr: Redact(rawURL)}
 	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()
 	if err := c.Client.Ping(pctx).Err(); err != nil {
 		_ = c.Client.Close()
+		if set.mode == ModeSentinel {
+			err = askSentinels(ctx, set.failover, err)
+		}
 		return nil, fmt.Errorf("cannot reach Redis at %s: %w", c.Addr, err)
 	}
-	log.Info("connected to Redis", "addr", c.Addr)
+	log.Info("connected to Redis", "addr", c.Addr, "mode", c.Mode)
 	return c, nil
 }
 
@@ -85,7 +81,7 @@ func openEmbedded(addr string, log *slog.Logger) (*Conn, error) {
 		return nil, err
 	}
 	log.Warn(EmbeddedWarning, "addr", e.Addr())
-	return &Conn{Client: e.NewClient(), Embedded: true, Addr: "embedded:" + e.Addr(), embedded: e}, nil
+	return &Conn{Client: e.NewClient(), Embedded: true, Mode: ModeEmbedded, Addr: "embedded:" + e.Addr(), embedded: e}, nil
 }
 
 // Close closes the pool and stops the embedded server, if any.
@@ -97,13 +93,108 @@ func (c *Conn) Close() error {
 	return err
 }
 
-// Redact returns a Redis URL without its password, for logs and errors.
+// secretParams are the query parameters of a REDIS_URL that hold a
+// password.
+var secretParams = []string{"password", "sentinel_password"}
+
+// Redact returns a Redis URL without its passwords, for logs and errors:
+// the one of its credentials, and those of its query (password,
+// sentinel_password). It reads the URLs that name several hosts too.
 func Redact(rawURL string) string {
-	u, err := url.Parse(rawURL)
+	p, ok := splitURL(rawURL)
+	if !ok {
+		return "(unparseable URL)"
+	}
+	authority := p.hosts
+	if p.userinfo != "" {
+		user, _, hasPassword := strings.Cut(p.userinfo, ":")
+		if hasPassword {
+			user += ":xxxxx"
+		}
+		authority = user + "@" + authority
+	}
+	query := p.query
+	q, err := url.ParseQuery(query)
 	if err != nil {
 		return "(unparseable URL)"
 	}
-	return u.Redacted()
+	for _, name := range secretParams {
+		if q.Has(name) {
+			q.Set(name, "xxxxx")
+			query = q.Encode()
+		}
+	}
+	out := p.scheme + "://" + authority + p.path
+	if p.hasQuery {
+		out += "?" + query
+	}
+	return out + p.fragment
+}
+
+// urlParts are the parts of a URL, split without judging them.
+type urlParts struct {
+	scheme, userinfo, hosts, path, query, fragment string
+	hasQuery                                       bool
+}
+
+// splitURL splits a URL into its parts; its authority may list several
+// hosts. ok is false when it has no scheme.
+func splitURL(rawURL string) (p urlParts, ok bool) {
+	var rest string
+	p.scheme, rest, ok = strings.Cut(rawURL, "://")
+	if !ok {
+		return p, false
+	}
+	if i := strings.IndexByte(rest, '#'); i >= 0 {
+		rest, p.fragment = rest[:i], rest[i:]
+	}
+	rest, p.query, p.hasQuery = strings.Cut(rest, "?")
+	authority := rest
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		authority, p.path = rest[:i], rest[i:]
+	}
+	p.hosts = authority
+	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
+		p.userinfo, p.hosts = authority[:i], authority[i+1:]
+	}
+	return p, true
+}
+
+// secrets returns the passwords of a URL as it may be quoted: raw,
+// decoded and query-escaped.
+func secrets(rawURL string) []string {
+	p, ok := splitURL(rawURL)
+	if !ok {
+		return nil
+	}
+	var raw []string
+	if _, pw, ok := strings.Cut(p.userinfo, ":"); ok {
+		raw = append(raw, pw)
+	}
+	for kv := range strings.SplitSeq(p.query, "&") {
+		k, v, _ := strings.Cut(kv, "=")
+		if slices.Contains(secretParams, k) {
+			raw = append(raw, v)
+		}
+	}
+	var out []string
+	for _, s := range raw {
+		out = append(out, s)
+		if d, err := url.PathUnescape(s); err == nil {
+			out = append(out, d, url.QueryEscape(d))
+		}
+	}
+	return slices.DeleteFunc(out, func(s string) bool { return s == "" })
+}
+
+// hidePassword returns a parser's message about rawURL, which may quote
+// it, or the URL it was turned into, without its passwords.
+func hidePassword(rawURL string, err error) string {
+	msg := strings.ReplaceAll(err.Error(), rawURL, Redact(rawURL))
+	for _, s := range secrets(rawURL) {
+		msg = strings.ReplaceAll(msg, s, "xxxxx")
+	}
+	return msg
 }
 
 // RouteLogs sends the Redis client library's own messages (dial failures

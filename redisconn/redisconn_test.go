@@ -44,3 +44,41 @@ func TestOpenErrorsNeverShowThePassword(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactEveryForm(t *testing.T) {
+	tests := []struct{ url, want string }{
+		{"redis://user:hunter2@db:6379/3", "redis://user:xxxxx@db:6379/3"},
+		{"redis://:hunter2@db", "redis://:xxxxx@db"},
+		{"redis://db:6379/0", "redis://db:6379/0"},
+		{"redis-sentinel://:hunter2@s1,[::1]:26380/0?master=m&sentinel_password=hunter3", "redis-sentinel://:xxxxx@s1,[::1]:26380/0?master=m&sentinel_password=xxxxx"},
+		{"redis-cluster://app:hunter2@n1:7000,n2:7001", "redis-cluster://app:xxxxx@n1:7000,n2:7001"},
+		{"redis://db?password=hunter2", "redis://db?password=xxxxx"},
+		{"nonsense", "(unparseable URL)"},
+	}
+	for _, tt := range tests {
+		if got := redisconn.Redact(tt.url); got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.url, got, tt.want)
+		}
+	}
+}
+
+func TestOpenErrorsOfEachModeNeverShowThePassword(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	for _, u := range []string{
+		"redis-sentinel://:hunter2@127.0.0.1:1/0", // no master
+		"redis-sentinel://u:hunter2@127.0.0.1:1/x?master=m",
+		"redis-sentinel://127.0.0.1:1/0?master=m&sentinel_password=hunter2&bad=1",
+		"redis-sentinel://:hunter2@127.0.0.1:1/0?master=m", // nothing listens
+		"redis-cluster://:hunter2@127.0.0.1:1,127.0.0.1:2/5",
+		"redis-cluster://:hunter2@127.0.0.1:1",
+		"rediss-cluster://:hunter2@bad host:1",
+	} {
+		_, err := redisconn.Open(context.Background(), u, "", log)
+		if err == nil {
+			t.Fatalf("Open(%s) succeeded", u)
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Fatalf("Open(%s): the error shows the password: %v", u, err)
+		}
+	}
+}

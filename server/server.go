@@ -36,6 +36,7 @@ import (
 	"github.com/reflexops/reflex/hooks/providers"
 	"github.com/reflexops/reflex/intake"
 	"github.com/reflexops/reflex/internal/periodic"
+	"github.com/reflexops/reflex/internal/ratelimit"
 	"github.com/reflexops/reflex/jobs"
 	"github.com/reflexops/reflex/leases"
 	"github.com/reflexops/reflex/metrics"
@@ -83,6 +84,18 @@ type Options struct {
 	// BodyBudget bounds the webhook body bytes held at once across
 	// requests. Default handlers.DefaultBodyBudget; negative: no bound.
 	BodyBudget int64
+	// MaxConnections bounds the HTTP connections held at once; beyond it
+	// new ones wait until one closes. Default DefaultMaxConnections;
+	// negative: no bound.
+	MaxConnections int
+	// WebhookRate is the rate limit of every webhook source without a
+	// rate_limit of its own, and of the one bucket all names no source
+	// has share. Default DefaultWebhookRate (none).
+	WebhookRate ratelimit.Rate
+	// APIRate is the rate limit of each API key on /api/v1, the master
+	// key's and agents' excepted. Default DefaultAPIRate; a negative
+	// PerSecond: none.
+	APIRate ratelimit.Rate
 	// RetireInterval is how often secrets a rotation replaced are looked
 	// at, to remove those whose grace period ended. Default 30s.
 	RetireInterval time.Duration
@@ -133,7 +146,8 @@ type Options struct {
 	// ReapInterval is how often the worker looks for stuck deliveries and
 	// prunes old delivery records. Default 30s.
 	ReapInterval time.Duration
-	// Now is the clock of the intake and the store. Default time.Now.
+	// Now is the clock of the intake, the store and the rate limits.
+	// Default time.Now.
 	Now func() time.Time
 	// ShutdownTimeout bounds the graceful shutdown of each part. Default 10s.
 	ShutdownTimeout time.Duration
@@ -168,6 +182,13 @@ func (o *Options) Validate() error {
 	if o.TLSCertFile != "" {
 		if _, err := tls.LoadX509KeyPair(o.TLSCertFile, o.TLSKeyFile); err != nil {
 			return fmt.Errorf("TLS certificate: %w", err)
+		}
+	}
+	for flag, r := range map[string]ratelimit.Rate{"--webhook-rate/--webhook-burst": o.WebhookRate, "--api-rate/--api-burst": o.APIRate} {
+		if r.Limited() {
+			if err := r.Validate(); err != nil {
+				return fmt.Errorf("%s: %w", flag, err)
+			}
 		}
 	}
 	if o.AgentPollWait > wire.MaxPollWait {
@@ -272,6 +293,9 @@ func Run(ctx context.Context, o Options) error {
 				return fmt.Errorf("listen on %s: %w", srv.Addr, err)
 			}
 		}
+		if n := cmp.Or(o.MaxConnections, DefaultMaxConnections); n > 0 {
+			ln = limitListener(ln, n)
+		}
 	}
 
 	// From here on, Redis is changed.
@@ -361,7 +385,8 @@ func Run(ctx context.Context, o Options) error {
 		// Ending the hub closes the watch streams, which would otherwise
 		// keep a graceful shutdown waiting.
 		srv.RegisterOnShutdown(stopBackground)
-		o.Log.Info("listening", "addr", ln.Addr().String(), "sources", srcs.Len())
+		o.Log.Info("listening", "addr", ln.Addr().String(), "sources", srcs.Len(), "max_connections", cmp.Or(o.MaxConnections, DefaultMaxConnections),
+			"webhook_rate", cmp.Or(o.WebhookRate, DefaultWebhookRate).String(), "api_rate", apiRate(o.APIRate).String())
 		if o.OnListen != nil {
 			o.OnListen(ln.Addr())
 		}
@@ -458,7 +483,10 @@ func newHTTPServer(store *state.Store, hub *state.Hub, set *sources.Set, authn *
 	router, err := handlers.NewRouter(handlers.Deps{
 		Redis: o.Redis, Store: store, TrustedProxies: o.TrustedProxies, Log: o.Log,
 		Auth: authn, Authz: authz, Hub: hub, Dispatcher: dispatcher, Fleet: agents, PollWait: o.AgentPollWait,
-		Hooks:     handlers.NewHooks(set, in, handlers.HooksOptions{MaxBody: o.MaxBody, Budget: o.BodyBudget, Now: o.Now, Metrics: o.Metrics, KeyClient: o.KeyClient}),
+		Hooks: handlers.NewHooks(set, in, handlers.HooksOptions{
+			MaxBody: o.MaxBody, Budget: o.BodyBudget, Now: o.Now, Metrics: o.Metrics, KeyClient: o.KeyClient, RateLimit: cmp.Or(o.WebhookRate, DefaultWebhookRate),
+		}),
+		APILimits: handlers.NewAPILimits(apiRate(o.APIRate), o.Now),
 		Metrics:   served,
 		HooksCode: hooksCode,
 	})

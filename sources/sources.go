@@ -19,6 +19,7 @@ import (
 	"github.com/reflexops/reflex/connectors"
 	"github.com/reflexops/reflex/connectors/registry"
 	"github.com/reflexops/reflex/event"
+	"github.com/reflexops/reflex/internal/ratelimit"
 	"github.com/reflexops/reflex/plan"
 	"github.com/reflexops/reflex/state"
 )
@@ -147,6 +148,12 @@ func (s *Set) resolve(o *state.Object, conn connectors.Connector) (config.Source
 		if src.MaxBody, err = config.ParseSize(v); err != nil {
 			return src, fmt.Errorf("max_body: %w", err)
 		}
+	}
+	if rl, ok := o.Content["rate_limit"].(map[string]any); ok {
+		// The schema checked the numbers' kinds and ranges.
+		perSecond, _ := rl["per_second"].(float64)
+		burst, _ := rl["burst"].(float64)
+		src.RateLimit = ratelimit.Rate{PerSecond: perSecond, Burst: int(burst)}
 	}
 	var sens map[string]any
 	if o.HasSensitive() {

@@ -265,7 +265,7 @@ func (s *Store) AcceptEvent(ctx context.Context, ev *event.Event, eventJSON, pay
 	for _, d := range decisions {
 		argv = append(argv, d)
 	}
-	res, err := acceptEvent.Run(ctx, s.rdb, keys, argv...).Int()
+	res, err := s.runAcked(ctx, acceptEvent, keys, argv...).Int()
 	if err != nil {
 		return false, fmt.Errorf("accept event %s: %w", m, err)
 	}

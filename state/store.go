@@ -39,6 +39,15 @@ type Options struct {
 	// Log receives what the store does on its own behalf and cannot
 	// return (a history trim that failed). Default slog.Default().
 	Log *slog.Logger
+	// ReplicaAcks, when positive, is how many Redis replicas must hold an
+	// accepted event before AcceptEvent returns (Redis WAIT, for at most
+	// ReplicaAckTimeout, default DefaultReplicaAckTimeout); otherwise it
+	// fails wrapping ErrReplicas, and the delivery is not acknowledged.
+	// An acknowledged event then survives a failover to one of them. It
+	// needs one primary (a single server, or Sentinel), not a cluster.
+	ReplicaAcks int
+	// ReplicaAckTimeout bounds the wait for ReplicaAcks.
+	ReplicaAckTimeout time.Duration
 }
 
 // Store reads and writes Reflex's state in Redis. It is safe for
@@ -55,6 +64,9 @@ type Store struct {
 	log           *slog.Logger
 	cursors       cursors
 	recent        recentObjects
+
+	replicaAcks       int
+	replicaAckTimeout time.Duration
 }
 
 // New returns a Store on rdb.
@@ -77,10 +89,13 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
+	if opts.ReplicaAckTimeout <= 0 {
+		opts.ReplicaAckTimeout = DefaultReplicaAckTimeout
+	}
 	return &Store{
 		rdb: rdb, history: opts.History, dedupeWindow: opts.DedupeWindow,
 		objectHistory: opts.ObjectHistory, changeHistory: opts.ChangeHistory, keys: opts.Keys, clock: opts.Now,
-		check: opts.Check, log: opts.Log,
+		check: opts.Check, log: opts.Log, replicaAcks: opts.ReplicaAcks, replicaAckTimeout: opts.ReplicaAckTimeout,
 	}
 }
 

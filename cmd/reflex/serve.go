@@ -41,6 +41,7 @@ type runFlags struct {
 	deliveryKeep    int
 	deliveryMaxAge  time.Duration
 	allowEviction   bool
+	replicaAcks     int
 	agentLeaseTTL   time.Duration
 	agentLostAfter  time.Duration
 	metricsListen   string
@@ -58,6 +59,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.deliveryMaxAge, "delivery-max-age", 0, "also remove ended delivery records older than this, e.g. 2160h (0: no age limit)")
 	fl.StringVar(&f.embeddedAddr, "embedded-redis-addr", "", "without REDIS_URL: where the embedded Redis listens (default: a free port on 127.0.0.1), e.g. to look into it with redis-cli")
 	fl.BoolVar(&f.allowEviction, "allow-redis-eviction", false, "start even when Redis may evict keys (maxmemory-policy other than noeviction), which loses queued jobs")
+	fl.IntVar(&f.replicaAcks, "redis-replica-acks", 0, "acknowledge a webhook only once this many Redis replicas hold it (WAIT, up to 1s, else 503), so a failover loses no acknowledged event; not on Redis Cluster")
 	fl.DurationVar(&f.agentLeaseTTL, "agent-lease-ttl", leases.DefaultLeaseTTL, "how long an agent's lease on a job lasts without renewal: a lost agent's job is offered again after this (the same on every replica)")
 	fl.DurationVar(&f.agentLostAfter, "agent-lost-after", fleet.DefaultLostAfter, "how long an agent goes unheard of before its agent object says lost")
 	for flag, env := range map[string]string{
@@ -65,6 +67,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 		"dedupe-window": "REFLEX_DEDUPE_WINDOW", "shutdown-timeout": "REFLEX_SHUTDOWN_TIMEOUT", "object-history": "REFLEX_OBJECT_HISTORY",
 		"delivery-history": "REFLEX_DELIVERY_HISTORY", "delivery-max-age": "REFLEX_DELIVERY_MAX_AGE",
 		"agent-lease-ttl": "REFLEX_AGENT_LEASE_TTL", "agent-lost-after": "REFLEX_AGENT_LOST_AFTER",
+		"redis-replica-acks": "REFLEX_REDIS_REPLICA_ACKS",
 	} {
 		envFlag(fl, flag, env)
 	}
@@ -78,7 +81,8 @@ func (f *runFlags) options() (server.Options, error) {
 		Concurrency: f.concurrency, ShutdownTimeout: f.shutdownTimeout,
 		AgentLeaseTTL: f.agentLeaseTTL, AgentLostAfter: f.agentLostAfter,
 		Deliveries: delivery.Retention{Keep: f.deliveryKeep, MaxAge: f.deliveryMaxAge},
-		Store:      state.Options{History: f.history, DedupeWindow: f.dedupeWindow, ObjectHistory: f.objectHistory},
+		Store: state.Options{History: f.history, DedupeWindow: f.dedupeWindow, ObjectHistory: f.objectHistory,
+			ReplicaAcks: f.replicaAcks},
 	}
 	if f.configPath == "" {
 		return o, nil
@@ -108,6 +112,7 @@ func newServeCmd(g *globals, logOut io.Writer) *cobra.Command {
 		pollWait      time.Duration
 		tlsCert       string
 		tlsKey        string
+		limits        limitFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -116,9 +121,11 @@ func newServeCmd(g *globals, logOut io.Writer) *cobra.Command {
 same process (--worker=false runs the intake alone; run "reflex worker"
 elsewhere to scale the two apart).
 
-Redis: REDIS_URL (redis:// or rediss://, with password and db) selects a real
-Redis. Without it Reflex starts an embedded in-memory Redis, and nothing
-survives a restart.
+Redis: REDIS_URL selects a real Redis: redis:// or rediss:// (with password
+and db) for one server, redis-sentinel://host1,host2/db?master=name for the
+primary that Sentinel names, redis-cluster://host1,host2 for a Redis Cluster.
+Without it Reflex starts an embedded in-memory Redis, and nothing survives a
+restart.
 
 The API under /api/v1 requires an API key, sent as "Authorization: Bearer
 <name.secret>". REFLEX_ADMIN_KEY, when set, is accepted as the master key;
@@ -143,6 +150,7 @@ changed in any way.`,
 			o.MaxBody, o.BodyBudget = int64(maxBody), int64(budget)
 			o.SecretRefs = sources.SecretRefs{EnvPrefix: secretPrefix, Dir: secretDir}
 			o.AgentPollWait, o.TLSCertFile, o.TLSKeyFile = pollWait, tlsCert, tlsKey
+			limits.apply(&o)
 			o.AdminKey = os.Getenv("REFLEX_ADMIN_KEY")
 			o.OnMasterKey = masterKeyShower(g, log, logOut, masterKeyFile)
 			if err := o.Validate(); err != nil {
@@ -171,6 +179,7 @@ changed in any way.`,
 	fl.StringVar(&tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM, with its chain); needs --tls-key")
 	fl.StringVar(&tlsKey, "tls-key", "", "the key of --tls-cert (PEM)")
 	fl.DurationVar(&pollWait, "agent-poll-wait", handlers.DefaultPollWait, "how long an agent's poll for its next job is held open (at most 60s; keep it under your proxies' idle timeout)")
+	limits.register(fl)
 	for flag, env := range map[string]string{
 		"addr": "REFLEX_ADDR", "worker": "REFLEX_WORKER", "max-body": "REFLEX_MAX_BODY", "max-body-in-flight": "REFLEX_MAX_BODY_IN_FLIGHT",
 		"trusted-proxies": "REFLEX_TRUSTED_PROXIES", "secret-env-prefix": "REFLEX_SECRET_ENV_PREFIX", "secret-dir": "REFLEX_SECRET_DIR",
@@ -256,6 +265,9 @@ func runServer(parent context.Context, log *slog.Logger, rf runFlags, o server.O
 	defer conn.Close()
 	if err := checkEviction(ctx, conn, rf.allowEviction, log); err != nil {
 		return err
+	}
+	if rf.replicaAcks > 0 && (conn.Mode == redisconn.ModeCluster || conn.Embedded) {
+		return fmt.Errorf("--redis-replica-acks needs one Redis primary with replicas (redis:// or redis-sentinel://), not %s", conn.Mode)
 	}
 	o.Redis, o.Log = conn.Client, log
 	if conn.Embedded {

@@ -17,7 +17,10 @@ import (
 // empty secret never matches.
 func (c *Connector) Verify(_ context.Context, req *connectors.Request, secrets [][]byte) error {
 	name := c.secretHeader()
-	value := req.Header.Get(name)
+	value, err := connectors.CredentialHeader(req.Header, name)
+	if err != nil {
+		return err
+	}
 	if value == "" {
 		return fmt.Errorf("%w: the %s header is missing; give the webhook the custom header %s holding the source's secret (az acr webhook create --headers \"%s=<secret>\")", connectors.ErrUnauthorized, name, name, name)
 	}

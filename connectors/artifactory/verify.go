@@ -21,7 +21,10 @@ var signature = schemes.HMAC{}
 // secrets in constant time. An empty secret never matches.
 func (c *Connector) Verify(_ context.Context, req *connectors.Request, secrets [][]byte) error {
 	if c.tokenHeader != "" {
-		value := req.Header.Get(c.tokenHeader)
+		value, err := connectors.CredentialHeader(req.Header, c.tokenHeader)
+		if err != nil {
+			return err
+		}
 		if value == "" {
 			return fmt.Errorf("%w: the %s header is missing; give the webhook handler the source's secret (with payload signing off), or a custom header %s holding it", connectors.ErrUnauthorized, c.tokenHeader, c.tokenHeader)
 		}
@@ -30,8 +33,12 @@ func (c *Connector) Verify(_ context.Context, req *connectors.Request, secrets [
 		}
 		return nil
 	}
-	value := strings.TrimSpace(req.Header.Get(HeaderAuth))
-	err := signature.Check(HeaderAuth, value, req.Body, secrets, "give the webhook handler the source's secret and turn on \"Use secret for payload signing\"")
+	value, err := connectors.CredentialHeader(req.Header, HeaderAuth)
+	if err != nil {
+		return err
+	}
+	value = strings.TrimSpace(value)
+	err = signature.Check(HeaderAuth, value, req.Body, secrets, "give the webhook handler the source's secret and turn on \"Use secret for payload signing\"")
 	if err != nil && schemes.TokenMatches(value, secrets) {
 		return fmt.Errorf("%w: %s carries the secret itself, not a signature: turn on \"Use secret for payload signing\" for the webhook handler, or set the source's auth setting to token", connectors.ErrUnauthorized, HeaderAuth)
 	}

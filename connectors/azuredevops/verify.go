@@ -22,7 +22,10 @@ const userAgent = "VSServices/16.255.35804.2"
 // checked; an empty secret never matches.
 func (c *Connector) Verify(_ context.Context, req *connectors.Request, secrets [][]byte) error {
 	if c.header != "" {
-		value := req.Header.Get(c.header)
+		value, err := connectors.CredentialHeader(req.Header, c.header)
+		if err != nil {
+			return err
+		}
 		if value == "" {
 			return fmt.Errorf("%w: the %s header is missing; add \"%s:<secret>\" to the HTTP headers of the service hook subscription", connectors.ErrUnauthorized, c.header, c.header)
 		}
@@ -31,7 +34,10 @@ func (c *Connector) Verify(_ context.Context, req *connectors.Request, secrets [
 		}
 		return nil
 	}
-	auth := req.Header.Get("Authorization")
+	auth, err := connectors.CredentialHeader(req.Header, "Authorization")
+	if err != nil {
+		return err
+	}
 	if auth == "" {
 		return fmt.Errorf("%w: the Authorization header is missing; set Basic authentication (user name and password) on the service hook subscription", connectors.ErrUnauthorized)
 	}

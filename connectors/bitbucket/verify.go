@@ -16,7 +16,11 @@ var signature = schemes.HMAC{Prefix: "sha256="}
 // constant time. A delivery without a signature (a webhook without a
 // secret) is refused, and so is an empty secret.
 func (*Connector) Verify(_ context.Context, req *connectors.Request, secrets [][]byte) error {
-	return signature.Check(HeaderSignature, req.Header.Get(HeaderSignature), req.Body, secrets, "give the webhook a secret in Bitbucket")
+	sig, err := connectors.CredentialHeader(req.Header, HeaderSignature)
+	if err != nil {
+		return err
+	}
+	return signature.Check(HeaderSignature, sig, req.Body, secrets, "give the webhook a secret in Bitbucket")
 }
 
 // Sign sets X-Hub-Signature as Bitbucket computes it.

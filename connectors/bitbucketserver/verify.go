@@ -19,7 +19,10 @@ var signature = schemes.HMAC{Prefix: "sha256="}
 // secret, or with Basic authentication only) is refused, and so is an
 // empty secret.
 func (*Connector) Verify(_ context.Context, req *connectors.Request, secrets [][]byte) error {
-	sig := req.Header.Get(HeaderSignature)
+	sig, err := connectors.CredentialHeader(req.Header, HeaderSignature)
+	if err != nil {
+		return err
+	}
 	if sig == "" && req.Header.Get("Authorization") != "" {
 		return fmt.Errorf("%w: the %s header is missing and Basic authentication is not accepted; give the webhook a secret in Bitbucket", connectors.ErrUnauthorized, HeaderSignature)
 	}

@@ -31,24 +31,25 @@ const (
 // used to downgrade it. A header without a v1 entry, or without a v1
 // entry that matches, is refused; an empty secret never verifies.
 func (*Connector) Verify(_ context.Context, req *connectors.Request, secrets [][]byte) error {
-	values := req.Header.Values(HeaderSignature)
-	if len(values) == 0 || strings.TrimSpace(strings.Join(values, "")) == "" {
+	value, err := connectors.CredentialHeader(req.Header, HeaderSignature)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(value) == "" {
 		return fmt.Errorf("%w: the %s header is missing or empty; give the webhook a secret token in CircleCI", connectors.ErrUnauthorized, nameSignature)
 	}
 	seen, found, match := 0, 0, false
-	for _, value := range values {
-		for entry := range strings.SplitSeq(value, ",") {
-			if seen++; seen > maxSignatures {
-				break
-			}
-			version, sig, ok := strings.Cut(strings.TrimSpace(entry), "=")
-			if !ok || version != signatureVersion {
-				continue
-			}
-			found++
-			if v1.Matches(sig, req.Body, secrets) {
-				match = true
-			}
+	for entry := range strings.SplitSeq(value, ",") {
+		if seen++; seen > maxSignatures {
+			break
+		}
+		version, sig, ok := strings.Cut(strings.TrimSpace(entry), "=")
+		if !ok || version != signatureVersion {
+			continue
+		}
+		found++
+		if v1.Matches(sig, req.Body, secrets) {
+			match = true
 		}
 	}
 	switch {

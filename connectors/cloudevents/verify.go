@@ -26,7 +26,10 @@ func (c *Connector) Verify(_ context.Context, req *connectors.Request, secrets [
 	case AuthStandardWebhooks:
 		return c.standard.Verify(req.Header, req.Body, secrets, req.ReceivedAt)
 	}
-	sig := req.Header.Get(c.header)
+	sig, err := connectors.CredentialHeader(req.Header, c.header)
+	if err != nil {
+		return err
+	}
 	if sig == "" {
 		return fmt.Errorf("%w: the %s header is missing; this source takes an HMAC-SHA256 of the body there (settings auth, header)", connectors.ErrUnauthorized, c.header)
 	}
@@ -43,7 +46,11 @@ func (c *Connector) Verify(_ context.Context, req *connectors.Request, secrets [
 // or else the access_token query parameter.
 func verifyBearer(req *connectors.Request, secrets [][]byte) error {
 	token, where := "", "Authorization"
-	if auth := req.Header.Get("Authorization"); auth != "" {
+	auth, err := connectors.CredentialHeader(req.Header, "Authorization")
+	if err != nil {
+		return err
+	}
+	if auth != "" {
 		var ok bool
 		if token, ok = schemes.BearerToken(auth); !ok {
 			return fmt.Errorf("%w: the Authorization header must be \"Bearer <token>\"", connectors.ErrUnauthorized)

@@ -22,10 +22,17 @@ const userAgent = "Amazon/EventBridge/ApiDestinations"
 // settings and a secret as the password. EventBridge signs nothing, so
 // nothing else can be checked; an empty secret never matches.
 func (c *Connector) Verify(_ context.Context, req *connectors.Request, secrets [][]byte) error {
-	if c.header == "" {
-		return c.verifyBasic(req.Header.Get("Authorization"), secrets)
+	name := c.header
+	if name == "" {
+		name = "Authorization"
 	}
-	key := req.Header.Get(c.header)
+	key, err := connectors.CredentialHeader(req.Header, name)
+	if err != nil {
+		return err
+	}
+	if c.header == "" {
+		return c.verifyBasic(key, secrets)
+	}
 	if key == "" {
 		return fmt.Errorf("%w: the %s header is missing; give the API destination's connection API key authorization with the key name %s and the source's secret as its value", connectors.ErrUnauthorized, c.header, c.header)
 	}

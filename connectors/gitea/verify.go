@@ -43,7 +43,10 @@ func (*Connector) Verify(_ context.Context, req *connectors.Request, secrets [][
 		if len(values) == 0 {
 			continue
 		}
-		sig := values[0]
+		sig, err := connectors.CredentialHeader(req.Header, sh.name)
+		if err != nil {
+			return err
+		}
 		if sig == "" || sig == sh.scheme.Prefix {
 			return fmt.Errorf("%w: the delivery is unsigned (%s is empty): give the webhook a secret in Gitea", connectors.ErrUnauthorized, sh.name)
 		}

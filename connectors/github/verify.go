@@ -19,7 +19,10 @@ import (
 // empty secret: unlike go-github's ValidatePayload, there is no fallback and
 // no unverified path.
 func (*Connector) Verify(_ context.Context, req *connectors.Request, secrets [][]byte) error {
-	sig := req.Header.Get(HeaderSignature)
+	sig, err := connectors.CredentialHeader(req.Header, HeaderSignature)
+	if err != nil {
+		return err
+	}
 	if sig == "" {
 		if req.Header.Get(HeaderSignature1) != "" {
 			return fmt.Errorf("%w: only the SHA-1 %s header was sent; Reflex requires %s (GitHub sends it when the webhook has a secret)", connectors.ErrUnauthorized, HeaderSignature1, HeaderSignature)

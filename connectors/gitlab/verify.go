@@ -37,7 +37,10 @@ func (c *Connector) Verify(_ context.Context, req *connectors.Request, secrets [
 	case len(h.Values(HeaderToken)) == 0:
 		return fmt.Errorf("%w: neither the %s nor the %s header is present; give the webhook a secret token or a signing token in GitLab", connectors.ErrUnauthorized, HeaderToken, schemes.HeaderWebhookSignature)
 	}
-	token := h.Get(HeaderToken)
+	token, err := connectors.CredentialHeader(h, HeaderToken)
+	if err != nil {
+		return err
+	}
 	if token == "" {
 		return fmt.Errorf("%w: the %s header is empty; give the webhook a secret token in GitLab", connectors.ErrUnauthorized, HeaderToken)
 	}

@@ -18,7 +18,10 @@ import (
 // template, and the timestamp header against the receive time. Empty
 // secrets never match.
 func (c *Connector) Verify(_ context.Context, req *connectors.Request, secrets [][]byte) error {
-	sig := req.Header.Get(c.header)
+	sig, err := connectors.CredentialHeader(req.Header, c.header)
+	if err != nil {
+		return err
+	}
 	if sig == "" {
 		return fmt.Errorf("%w: the %s header is missing; give the webhook a secret at the sender", connectors.ErrUnauthorized, c.header)
 	}
@@ -29,7 +32,6 @@ func (c *Connector) Verify(_ context.Context, req *connectors.Request, secrets [
 	if c.signed != nil {
 		var ts, id string
 		if c.timestampHeader != "" {
-			var err error
 			if ts, err = c.checkTimestamp(req); err != nil {
 				return err
 			}

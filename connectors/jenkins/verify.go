@@ -17,7 +17,10 @@ import (
 func (c *Connector) Verify(_ context.Context, req *connectors.Request, secrets [][]byte) error {
 	switch c.mode {
 	case tokenInHeader:
-		value := req.Header.Get(c.header)
+		value, err := connectors.CredentialHeader(req.Header, c.header)
+		if err != nil {
+			return err
+		}
 		if value == "" {
 			return fmt.Errorf("%w: the %s header is missing; have the sender set it to the source's secret", connectors.ErrUnauthorized, c.header)
 		}
@@ -25,7 +28,10 @@ func (c *Connector) Verify(_ context.Context, req *connectors.Request, secrets [
 			return fmt.Errorf("%w: the %s header does not match the source's secret", connectors.ErrUnauthorized, c.header)
 		}
 	case tokenInBasic:
-		auth := req.Header.Get("Authorization")
+		auth, err := connectors.CredentialHeader(req.Header, "Authorization")
+		if err != nil {
+			return err
+		}
 		if auth == "" {
 			return fmt.Errorf("%w: the Authorization header is missing; put user:password@ (the source's secret) in the endpoint URL", connectors.ErrUnauthorized)
 		}

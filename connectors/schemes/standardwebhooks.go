@@ -82,6 +82,13 @@ func Present(h http.Header) bool { return ReadHeaders(h).Signature != "" }
 // public keys (v1a), and its timestamp against now. Errors wrap
 // connectors.ErrUnauthorized.
 func (s StandardWebhooks) Verify(h http.Header, body []byte, secrets [][]byte, now time.Time) error {
+	for _, keys := range [...][3]string{keysWebhook, keysSvix} {
+		for _, name := range keys {
+			if _, err := connectors.CredentialHeader(h, name); err != nil {
+				return err
+			}
+		}
+	}
 	hd := ReadHeaders(h)
 	switch {
 	case hd.ID == "":

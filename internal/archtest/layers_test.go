@@ -17,7 +17,7 @@ const module = "github.com/reflexops/reflex"
 var tiers = map[string]int{
 	// The data model, and parts that know nothing of Reflex's domain.
 	"event": 0, "wire": 0, "keyspace": 0, "redisconn": 0, "fixtures": 0,
-	"internal/archtest": 0, "internal/asynqlog": 0, "internal/jsonvalid": 0, "internal/keyspace": 0, "internal/redistest": 0, "internal/nettest": 0, "internal/loopback": 0, "internal/procnet": 0, "internal/periodic": 0, "internal/promtest": 0, "internal/schemacheck": 0,
+	"internal/archtest": 0, "internal/asynqlog": 0, "internal/jsonvalid": 0, "internal/keyspace": 0, "internal/redistest": 0, "internal/nettest": 0, "internal/loopback": 0, "internal/procnet": 0, "internal/periodic": 0, "internal/ratelimit": 0, "internal/testclock": 0, "internal/promtest": 0, "internal/schemacheck": 0, "internal/fuzzseed": 0,
 	// The store of live state and events.
 	"state": 1,
 	// The domain: who may do what, what an event means, how it changes
