@@ -83,7 +83,9 @@ func newBroker(base, key, version string, client *http.Client) (*broker, error) 
 
 // call makes one call: a POST of in (nil: no body) to path, whose JSON
 // answer (2xx other than 204) is decoded into out. A job's operation
-// answered 403, 404 or 409 is errLeaseLost.
+// answered 401, 403, 404 or 409 is errLeaseLost: the job is no longer the
+// agent's to run, and a 401 (its key was deleted) stops it at once rather
+// than when its lease runs out.
 func (b *broker) call(ctx context.Context, path string, in, out any) (int, error) {
 	var body io.Reader
 	if in != nil {
@@ -136,7 +138,7 @@ func (b *broker) call(ctx context.Context, path string, in, out any) (int, error
 	}
 	if strings.HasPrefix(path, "/api/v1/agents/jobs/") && path != wire.PathNext {
 		switch resp.StatusCode {
-		case http.StatusForbidden, http.StatusNotFound, http.StatusConflict:
+		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusConflict:
 			return resp.StatusCode, fmt.Errorf("%w: %w", errLeaseLost, se)
 		}
 	}

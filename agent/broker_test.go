@@ -144,3 +144,37 @@ func TestCallCarriesTheRequestID(t *testing.T) {
 		})
 	}
 }
+
+// TestJobCallsLoseTheLease: a job's operation answered 401 (the agent's
+// key was deleted), 403, 404 or 409 means the job is no longer the
+// agent's, so it stops; other answers, and other calls, do not.
+func TestJobCallsLoseTheLease(t *testing.T) {
+	status := make(chan int, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(<-status)
+	}))
+	defer srv.Close()
+	b, err := newBroker(srv.URL, "agent-1.s3cret", "v1", srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path   string
+		status int
+		lost   bool
+	}{
+		{"/api/v1/agents/jobs/j1.1/renew", http.StatusUnauthorized, true},
+		{"/api/v1/agents/jobs/j1.1/renew", http.StatusForbidden, true},
+		{"/api/v1/agents/jobs/j1.1/report", http.StatusNotFound, true},
+		{"/api/v1/agents/jobs/j1.1/renew", http.StatusConflict, true},
+		{"/api/v1/agents/jobs/j1.1/renew", http.StatusServiceUnavailable, false},
+		{"/api/v1/agents/heartbeat", http.StatusUnauthorized, false},
+	}
+	for _, tt := range tests {
+		status <- tt.status
+		_, err := b.call(context.Background(), tt.path, nil, nil)
+		if got := errors.Is(err, errLeaseLost); got != tt.lost {
+			t.Errorf("%s answered %d: lease lost = %v, want %v (%v)", tt.path, tt.status, got, tt.lost, err)
+		}
+	}
+}
