@@ -288,13 +288,9 @@ func (x *Explanation) processing(ctx context.Context, store *state.Store, ev *ev
 
 // explainDelivery reads a deployment object in brief.
 func explainDelivery(o *state.Object) (ExplainedDelivery, error) {
-	raw, err := json.Marshal(o.Content)
+	r, err := delivery.RecordOf(o)
 	if err != nil {
-		return ExplainedDelivery{}, fmt.Errorf("read delivery %s: %w", o.Name, err)
-	}
-	var r delivery.Record
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return ExplainedDelivery{}, fmt.Errorf("read delivery %s: %w", o.Name, err)
+		return ExplainedDelivery{}, err
 	}
 	return ExplainedDelivery{Name: o.Name, Trigger: r.Trigger, Service: r.Service, Zone: r.Zone, Action: r.Action, Status: r.Status,
 		Release: r.Release, Agent: r.Agent, Reason: r.Reason, Attempts: len(r.Attempts), QueuedAt: r.QueuedAt, FinishedAt: r.FinishedAt,

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"embed"
-	"errors"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -412,12 +411,8 @@ func (h opsPages) sendFragment(c *gin.Context, event, name string, data any) err
 // its deliveries, for the script to add a row the feed did not send.
 func (h opsPages) row(c *gin.Context) {
 	ev, err := h.store.Event(c.Request.Context(), c.Param("id"), c.Param("source"))
-	if errors.Is(err, state.ErrNotFound) {
-		fail(c, Errorf(http.StatusNotFound, "no event %s of source %s", c.Param("id"), c.Param("source")))
-		return
-	}
 	if err != nil {
-		fail(c, err)
+		fail(c, eventError(c.Param("id"), err))
 		return
 	}
 	r := rowOfEvent(ev)
@@ -446,12 +441,8 @@ func (h opsPages) event(c *gin.Context) {
 	ex, err := Explain(ctx, h.store, c.Param("id"), c.Param("source"), func(o *state.Object) bool {
 		return h.allow(c, policies.ActionRead, o, false) == nil
 	})
-	if errors.Is(err, state.ErrNotFound) {
-		fail(c, Errorf(http.StatusNotFound, "no event %s of source %s", c.Param("id"), c.Param("source")))
-		return
-	}
 	if err != nil {
-		fail(c, err)
+		fail(c, eventError(c.Param("id"), err))
 		return
 	}
 	renderPage(c, http.StatusOK, "event.html", map[string]any{

@@ -14,30 +14,14 @@ import (
 
 	"github.com/reflexops/reflex/internal/keyspace"
 	"github.com/reflexops/reflex/internal/redistest"
+	"github.com/reflexops/reflex/internal/testclock"
 	"github.com/reflexops/reflex/leases"
 )
 
 const zone = "prod"
 
-// clock is a settable clock for the Queue's Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// newClock is a settable clock for the Queue's Now, standing at now.
+func newClock() *testclock.Clock { return testclock.New(time.Now()) }
 
 // newQueue returns a Queue on client, closed when t ends.
 func newQueue(t testing.TB, client redis.UniversalClient, set ...func(*leases.Queue)) *leases.Queue {
@@ -69,7 +53,9 @@ func replica(t testing.TB, r *redistest.Redis) *redis.Client {
 
 func withTTL(d time.Duration) func(*leases.Queue) { return func(q *leases.Queue) { q.LeaseTTL = d } }
 
-func withClock(c *clock) func(*leases.Queue) { return func(q *leases.Queue) { q.Now = c.Now } }
+func withClock(c *testclock.Clock) func(*leases.Queue) {
+	return func(q *leases.Queue) { q.Now = c.Now }
+}
 
 // waitParked waits until n Next calls of zone are parked on q.
 func waitParked(t testing.TB, q *leases.Queue, zone string, n int) {
@@ -498,7 +484,7 @@ func TestExpiredJobIsNeverHandedOut(t *testing.T) {
 		if err := q.Offer(ctx, zone, "d-new", []byte("y"), c.Now().Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		c.Add(2 * time.Minute)
+		c.Advance(2 * time.Minute)
 		l := mustNext(t, q, "agent-1")
 		if l.JobID != "d-new" {
 			t.Fatalf("leased %s, want d-new: d-old expired", l.JobID)
@@ -523,7 +509,7 @@ func TestExpiredJobIsNeverHandedOut(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustNext(t, q, "agent-1")
-		c.Add(2 * time.Minute)
+		c.Advance(2 * time.Minute)
 		if l, err := q.Next(ctx, zone, "agent-2", 3*ttl); err != nil || l != nil {
 			t.Fatalf("Next = %+v, %v; want nothing", l, err)
 		}
@@ -687,10 +673,10 @@ func TestEndedJobsAreForgotten(t *testing.T) {
 	if err := q.Finish(ctx, zone, "d-1", l.LeaseID); err != nil {
 		t.Fatal(err)
 	}
-	c.Add(30 * time.Second)
+	c.Advance(30 * time.Second)
 	offer("d-1") // remembered: changes nothing
 	mustNone(t, q, "agent-1")
-	c.Add(time.Minute)
+	c.Advance(time.Minute)
 	offer("d-1") // forgotten: a new job of the same id
 	again := mustNext(t, q, "agent-1")
 	if again.JobID != "d-1" || again.Attempt != 1 {

@@ -12,13 +12,14 @@ import (
 	"github.com/reflexops/reflex/connectors/keyfetch"
 	"github.com/reflexops/reflex/connectors/pubsub"
 	"github.com/reflexops/reflex/fixtures"
+	"github.com/reflexops/reflex/internal/testclock"
 )
 
 // keyTest is a connector with its own key endpoint and cache clock.
 type keyTest struct {
 	t     *testing.T
 	ks    *keyServer
-	clock *clock
+	clock *testclock.Clock
 	conn  connectors.Connector
 	req   *connectors.Request
 }
@@ -77,7 +78,7 @@ func TestKeyEndpointDown(t *testing.T) {
 		t.Fatalf("Verify within RetryAfter of the failure = %v, want ErrUnavailable (the endpoint is not hammered)", err)
 	}
 	kt.wantFetches(1)
-	kt.clock.advance(keyfetch.RetryAfter)
+	kt.clock.Advance(keyfetch.RetryAfter)
 	if err := kt.verify(""); err != nil {
 		t.Fatalf("Verify once the endpoint is back: %v", err)
 	}
@@ -124,7 +125,7 @@ func TestKeysCachedForMaxAge(t *testing.T) {
 	}
 	kt.wantFetches(1)
 	parsed := pubsub.ParsedKeySet(kt.conn)
-	kt.clock.advance(3599 * time.Second)
+	kt.clock.Advance(3599 * time.Second)
 	if err := kt.verify(""); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +133,7 @@ func TestKeysCachedForMaxAge(t *testing.T) {
 	if pubsub.ParsedKeySet(kt.conn) != parsed {
 		t.Fatal("the key set was parsed again while the cache kept the same document")
 	}
-	kt.clock.advance(time.Second)
+	kt.clock.Advance(time.Second)
 	if err := kt.verify(""); err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +162,7 @@ func TestKeyRotation(t *testing.T) {
 		}
 	}
 	kt.wantFetches(1)
-	kt.clock.advance(keyfetch.MinRefresh)
+	kt.clock.Advance(keyfetch.MinRefresh)
 	if err := kt.verify(rotated); err != nil {
 		t.Fatalf("Verify with the new key once the set may be fetched again: %v", err)
 	}
@@ -187,7 +188,7 @@ func TestRememberedTokenNeedsItsKeySet(t *testing.T) {
 	if err := kt.verify(""); err != nil {
 		t.Fatalf("Verify while the cached set holds the key: %v", err)
 	}
-	kt.clock.advance(600 * time.Second)
+	kt.clock.Advance(600 * time.Second)
 	if err := kt.verify(""); !errors.Is(err, connectors.ErrUnauthorized) || !strings.Contains(err.Error(), "does not hold") {
 		t.Fatalf("Verify once the key is withdrawn = %v, want ErrUnauthorized", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/reflexops/reflex/connectors/connectortest"
 	"github.com/reflexops/reflex/connectors/pubsub"
 	"github.com/reflexops/reflex/fixtures"
+	"github.com/reflexops/reflex/internal/testclock"
 )
 
 // testKey signs the kit's tokens; otherKey is a key no source trusts.
@@ -134,25 +135,9 @@ func newTestKeyServer(t *testing.T, keys ...[]byte) *keyServer {
 	return ks
 }
 
-// clock is a test's clock, moved by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: connectortest.ReceivedAt} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newClock is a clock the tests move, standing at the fixtures' receive
+// time.
+func newClock() *testclock.Clock { return testclock.New(connectortest.ReceivedAt) }
 
 func mustRead(path string) []byte {
 	b, err := os.ReadFile(path)
